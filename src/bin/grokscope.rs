@@ -1,0 +1,354 @@
+//! The `grokscope` command line. Errors print one line and exit with code 2.
+
+use anyhow::Result;
+use clap::{Parser, Subcommand};
+use grokscope::analysis::complexity::ComplexityScores;
+use grokscope::groups::{FsType, Operation, CATALOGUE_FAMILIES, SHORT_NAMES};
+use serde_json::json;
+#[cfg(feature = "torch")]
+use std::path::PathBuf;
+
+#[derive(Parser)]
+#[command(
+    name = "grokscope",
+    version,
+    about = "Which finite group operations does a small transformer grok, and what circuit does it learn?"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// List every operation: short names and parameterised families.
+    Ops,
+    /// Show a group: conjugacy classes, character table, real irreps, complexity scores.
+    Group {
+        /// Operation name, e.g. s4, dihedral:5, add:7.
+        op: String,
+        /// Print JSON instead of tables.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Train one model and write runs/<run-id>/.
+    #[cfg(feature = "torch")]
+    Train {
+        /// Operation (shorthand for --set op=...).
+        #[arg(long)]
+        op: Option<String>,
+        /// TOML file of config keys, applied before --set.
+        #[arg(long)]
+        config: Option<PathBuf>,
+        /// Override one config key, e.g. --set epochs=500 (repeatable).
+        #[arg(long = "set", value_name = "KEY=VALUE")]
+        sets: Vec<String>,
+        /// Directory for run directories.
+        #[arg(long, default_value = "runs")]
+        out: PathBuf,
+    },
+    /// Run a sweep file: train what is missing, aggregate results.
+    #[cfg(feature = "torch")]
+    Sweep {
+        /// experiments/<name>.toml
+        spec: PathBuf,
+        /// Batched configurations trained at a time.
+        #[arg(long, default_value_t = 1)]
+        jobs: usize,
+        /// Directory for run directories.
+        #[arg(long, default_value = "runs")]
+        runs: PathBuf,
+    },
+}
+
+fn main() {
+    let cli = Cli::parse();
+    if let Err(e) = run(cli) {
+        // One line: the chain of causes joined, no backtrace.
+        let msg: Vec<String> = e.chain().map(|c| c.to_string()).collect();
+        eprintln!("error: {}", msg.join(": "));
+        std::process::exit(2);
+    }
+}
+
+fn run(cli: Cli) -> Result<()> {
+    match cli.command {
+        Command::Ops => ops(),
+        Command::Group { op, json } => group(&op, json),
+        #[cfg(feature = "torch")]
+        Command::Train {
+            op,
+            config,
+            sets,
+            out,
+        } => torch_cmds::train(op, config, sets, out),
+        #[cfg(feature = "torch")]
+        Command::Sweep { spec, jobs, runs } => torch_cmds::sweep(spec, jobs, runs),
+    }
+}
+
+fn ops() -> Result<()> {
+    println!(
+        "{:<14} {:>6}  {:<6}  {:<10}  table",
+        "name", "order", "group", "abelian"
+    );
+    for (short, full) in SHORT_NAMES {
+        let op = Operation::parse(short)?;
+        let group = op
+            .group
+            .as_ref()
+            .map_or("-".to_string(), |g| g.name().to_string());
+        println!(
+            "{:<14} {:>6}  {:<6}  {:<10}  {} (= {full}; analysed as {}, {})",
+            short,
+            op.order(),
+            group,
+            op.is_abelian(),
+            op.description,
+            op.analysis.group.name(),
+            op.analysis.relabelling
+        );
+    }
+    println!("\nfamilies (write family:n):");
+    for (family, what) in CATALOGUE_FAMILIES {
+        println!("  {family:<15} {what}");
+    }
+    Ok(())
+}
+
+fn group(name: &str, as_json: bool) -> Result<()> {
+    let op = Operation::parse(name)?;
+    let g = &op.analysis.group;
+    let reps = g.representations();
+    let scores = ComplexityScores::of(g);
+    let classes = g.conjugacy_classes();
+    if as_json {
+        let v = json!({
+            "operation": op.canonical,
+            "group": g.name(),
+            "relabelling": op.analysis.relabelling,
+            "order": g.order(),
+            "abelian": g.is_abelian(),
+            "classes": classes.iter().map(|c| json!({"size": c.size(), "representative": g.label(c.representative)})).collect::<Vec<_>>(),
+            "irreps": reps.complex.irreps.iter().map(|i| json!({
+                "name": i.name, "dim": i.dim,
+                "character": i.character.iter().map(|z| [clean(z.re), clean(z.im)]).collect::<Vec<_>>(),
+            })).collect::<Vec<_>>(),
+            "real_irreps": reps.real.iter().map(|r| json!({
+                "name": r.name, "real_dim": r.real_dim(), "type": r.fs_type,
+                "faithful": r.is_faithful(), "kernel_size": r.kernel.len(),
+                "character": r.character.iter().map(|&x| clean(x)).collect::<Vec<_>>(),
+            })).collect::<Vec<_>>(),
+            "scores": scores,
+        });
+        println!("{}", serde_json::to_string_pretty(&v)?);
+        return Ok(());
+    }
+    println!(
+        "{} = {} ({}), order {}, {}",
+        op.canonical,
+        g.name(),
+        op.analysis.relabelling,
+        g.order(),
+        if g.is_abelian() {
+            "abelian"
+        } else {
+            "non-abelian"
+        }
+    );
+    let col = |s: &str| format!("{s:>9}");
+    let header: String = classes
+        .iter()
+        .map(|c| col(g.label(c.representative)))
+        .collect();
+    let sizes: String = classes.iter().map(|c| col(&c.size().to_string())).collect();
+    println!("\ncharacter table (complex irreps; columns are classes, by representative)");
+    println!("{:<14}{:>4}{header}", "class", "");
+    println!("{:<14}{:>4}{sizes}", "size", "");
+    for i in &reps.complex.irreps {
+        let row: String = i
+            .character
+            .iter()
+            .map(|z| col(&fmt_complex(z.re, z.im)))
+            .collect();
+        println!("{:<14}{:>4}{row}", i.name, i.dim);
+    }
+    println!("\nreal irreps (the components Peter–Weyl analyses use)");
+    println!(
+        "{:<14}{:>8}  {:<13} {:>9}",
+        "name", "real dim", "type", "faithful"
+    );
+    for r in &reps.real {
+        let t = match r.fs_type {
+            FsType::Real => "real",
+            FsType::Complex => "complex",
+            FsType::Quaternionic => "quaternionic",
+        };
+        println!(
+            "{:<14}{:>8}  {:<13} {:>9}",
+            r.name,
+            r.real_dim(),
+            t,
+            r.is_faithful()
+        );
+    }
+    let f2 = scores.f2.map_or("-".to_string(), |x| format!("{x:.3}"));
+    println!(
+        "\nscores: C1 = {:.3} (rank = d(G) = {}), C2 = {:.3}, F1 = {}, F2 = {f2}",
+        scores.c1, scores.rank, scores.c2, scores.f1
+    );
+    Ok(())
+}
+
+/// Rounds values that are integers or zero up to float noise, for printing.
+fn clean(x: f64) -> f64 {
+    let r = (x * 1e9).round() / 1e9;
+    if r == 0.0 {
+        0.0
+    } else {
+        r
+    }
+}
+
+fn fmt_complex(re: f64, im: f64) -> String {
+    let (re, im) = (clean(re), clean(im));
+    let f = |x: f64| {
+        if x.fract() == 0.0 {
+            format!("{x}")
+        } else {
+            format!("{x:.3}")
+        }
+    };
+    match (re, im) {
+        (_, 0.0) => f(re),
+        (0.0, _) => format!("{}i", f(im)),
+        _ => format!(
+            "{}{}{}i",
+            f(re),
+            if im < 0.0 { "-" } else { "+" },
+            f(im.abs())
+        ),
+    }
+}
+
+#[cfg(feature = "torch")]
+mod torch_cmds {
+    use super::*;
+    use anyhow::Context;
+    use grokscope::config::RunConfig;
+    use grokscope::train::run::train_runs;
+    use grokscope::train::sweep::{results_dir_for, run_sweep, SweepObserver, SweepSpec};
+    use grokscope::train::{resolve_threads, Observer, Progress};
+    use indicatif::{ProgressBar, ProgressStyle};
+    use std::io::IsTerminal;
+
+    /// A progress bar on a terminal, plain lines every 10% otherwise.
+    struct Cli {
+        bar: Option<ProgressBar>,
+        last_line: usize,
+    }
+
+    impl Observer for Cli {
+        fn progress(&mut self, p: &Progress) -> bool {
+            let msg = format!(
+                "train acc {:.3}  test acc {:.3}",
+                p.train_accuracy[0], p.test_accuracy[0]
+            );
+            match &self.bar {
+                Some(bar) => {
+                    bar.set_position(p.epoch as u64);
+                    bar.set_message(msg);
+                }
+                None => {
+                    let step = (p.epochs / 10).max(1);
+                    if p.epoch >= self.last_line + step || p.epoch == 0 || p.epoch == p.epochs {
+                        eprintln!("epoch {:>6}/{}  {msg}", p.epoch, p.epochs);
+                        self.last_line = p.epoch;
+                    }
+                }
+            }
+            true
+        }
+    }
+
+    pub fn train(
+        op: Option<String>,
+        config: Option<PathBuf>,
+        sets: Vec<String>,
+        out: PathBuf,
+    ) -> Result<()> {
+        let mut cfg = match &config {
+            Some(path) => RunConfig::from_toml_file(path)?,
+            None => RunConfig::default(),
+        };
+        if let Some(op) = op {
+            cfg.op = op;
+        }
+        for s in &sets {
+            cfg.set(s)?;
+        }
+        cfg.validate()?;
+        let threads = resolve_threads(cfg.threads, 1);
+        let bar = std::io::stderr().is_terminal().then(|| {
+            let bar = ProgressBar::new(cfg.epochs as u64);
+            bar.set_style(
+                ProgressStyle::with_template(
+                    "{prefix} [{bar:30}] epoch {pos}/{len} {msg} ETA {eta}",
+                )
+                .expect("valid template")
+                .progress_chars("=> "),
+            );
+            bar.set_prefix(cfg.op.clone());
+            bar
+        });
+        let mut obs = Cli { bar, last_line: 0 };
+        let argv: Vec<String> = std::env::args().collect();
+        let dirs = train_runs(std::slice::from_ref(&cfg), &out, threads, &argv, &mut obs)?;
+        if let Some(bar) = &obs.bar {
+            bar.finish();
+        }
+        let m = grokscope::train::run::read_manifest(&dirs[0])?;
+        let s = m.summary.context("run finished without a summary")?;
+        let ep = |e: Option<u32>, what: &str| {
+            e.map_or(format!("not {what}"), |e| format!("{what} at epoch {e}"))
+        };
+        eprintln!(
+            "{}; {}; final train/test/informative accuracy {:.4}/{:.4}/{:.4} ({} informative pairs); {:.1} s",
+            ep(s.memorised_epoch, "memorised"),
+            ep(s.grokked_epoch, "grokked"),
+            s.final_train_accuracy,
+            s.final_test_accuracy,
+            s.final_informative_accuracy,
+            s.informative_pairs,
+            s.wall_seconds
+        );
+        println!("{}", dirs[0].display());
+        Ok(())
+    }
+
+    struct Lines;
+    impl SweepObserver for Lines {
+        fn line(&self, message: &str) {
+            eprintln!("{message}");
+        }
+    }
+
+    pub fn sweep(spec_path: PathBuf, jobs: usize, runs: PathBuf) -> Result<()> {
+        let spec = SweepSpec::from_file(&spec_path)?;
+        let argv: Vec<String> = std::env::args().collect();
+        let out = run_sweep(
+            &spec,
+            &runs,
+            &results_dir_for(&spec_path),
+            jobs,
+            &argv,
+            &Lines,
+        )?;
+        eprintln!(
+            "sweep done: trained {} runs, skipped {} complete",
+            out.trained, out.skipped
+        );
+        println!("{}", out.results.display());
+        Ok(())
+    }
+}

@@ -1,0 +1,328 @@
+//! The flat run configuration (DESIGN.md defaults), read from TOML and
+//! `--set key=value` overrides. It is plain data: no device, no RNG.
+//!
+//! ```
+//! use grokscope::config::RunConfig;
+//! let mut cfg = RunConfig::default();
+//! cfg.set("op=s4").unwrap();
+//! cfg.set("epochs=500").unwrap();
+//! assert_eq!((cfg.op.as_str(), cfg.epochs), ("s4", 500));
+//! assert!(cfg.set("learning_rate=0.1").is_err()); // unknown key
+//! ```
+
+use crate::data::DataError;
+use crate::groups::{Operation, OperationError};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use std::path::Path;
+
+/// Why a configuration was rejected.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The file could not be read.
+    #[error("cannot read config {path}: {reason}")]
+    Read {
+        /// The file.
+        path: String,
+        /// The OS error.
+        reason: String,
+    },
+    /// TOML or JSON that does not fit the schema (includes unknown keys).
+    #[error("config {origin}: {reason}")]
+    Parse {
+        /// Where it came from (file name or `--set k=v`).
+        origin: String,
+        /// What serde said, on one line.
+        reason: String,
+    },
+    /// `--set` without `=`.
+    #[error("--set {0}: expected key=value, e.g. --set epochs=500")]
+    SetSyntax(String),
+    /// A value out of range.
+    #[error("config: {0}")]
+    Invalid(String),
+    /// The operation does not exist.
+    #[error(transparent)]
+    Operation(#[from] OperationError),
+    /// The training fraction does not split this table.
+    #[error(transparent)]
+    Data(#[from] DataError),
+}
+
+/// Every setting of one training run; each key can be set with `--set`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RunConfig {
+    /// The operation (`add`, `s4`, `ring:12`, ...; see `grokscope ops`).
+    pub op: String,
+    /// Fixes the initial weights and the train/test split.
+    pub seed: u64,
+    /// Full-batch optimiser steps.
+    pub epochs: usize,
+    /// Evaluate train/test metrics every this many epochs (and at the end).
+    pub eval_every: usize,
+    /// Share of all n² pairs used for training, in (0, 1).
+    pub train_fraction: f64,
+    /// AdamW learning rate.
+    pub lr: f64,
+    /// AdamW decoupled weight decay.
+    pub weight_decay: f64,
+    /// AdamW β1.
+    pub beta1: f64,
+    /// AdamW β2.
+    pub beta2: f64,
+    /// Residual width.
+    pub d_model: usize,
+    /// Attention heads.
+    pub n_heads: usize,
+    /// MLP width.
+    pub d_mlp: usize,
+    /// LayerNorm on (the reference study's setting) or off (default).
+    pub layer_norm: bool,
+    /// libtorch intra-op threads; 0 = all cores (divided among parallel jobs).
+    pub threads: usize,
+    /// Save weights every this many epochs (0 = only the initial and final weights).
+    pub checkpoint_every: usize,
+}
+
+impl Default for RunConfig {
+    fn default() -> Self {
+        Self {
+            op: "add".into(),
+            seed: 0,
+            epochs: 3000,
+            eval_every: 10,
+            train_fraction: 0.7,
+            lr: 1e-3,
+            weight_decay: 1.0,
+            beta1: 0.9,
+            beta2: 0.98,
+            d_model: 64,
+            n_heads: 4,
+            d_mlp: 256,
+            layer_norm: false,
+            threads: 0,
+            checkpoint_every: 100,
+        }
+    }
+}
+
+/// A serde message on one line.
+fn one_line(e: impl std::fmt::Display) -> String {
+    e.to_string()
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+impl RunConfig {
+    /// Reads a TOML file of flat keys over the defaults.
+    ///
+    /// # Errors
+    /// An unreadable file, bad TOML, an unknown key or a wrong type.
+    pub fn from_toml_file(path: &Path) -> Result<Self, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|e| ConfigError::Read {
+            path: path.display().to_string(),
+            reason: e.to_string(),
+        })?;
+        toml::from_str(&text).map_err(|e| toml_error(path, &text, &e))
+    }
+
+    /// Applies one `key=value` override. The value is read as TOML (so
+    /// `epochs=500`, `layer_norm=true`, `op=s4` all work).
+    ///
+    /// # Errors
+    /// No `=`, an unknown key or a value of the wrong type.
+    pub fn set(&mut self, assignment: &str) -> Result<(), ConfigError> {
+        let (key, value) = assignment
+            .split_once('=')
+            .ok_or_else(|| ConfigError::SetSyntax(assignment.to_string()))?;
+        let (key, value) = (key.trim(), value.trim());
+        let origin = format!("--set {assignment}");
+        let mut table = toml::Table::try_from(&*self).map_err(|e| ConfigError::Parse {
+            origin: origin.clone(),
+            reason: one_line(e),
+        })?;
+        let parsed: toml::Value = format!("v = {value}")
+            .parse::<toml::Table>()
+            .ok()
+            .and_then(|mut t| t.remove("v"))
+            .unwrap_or_else(|| toml::Value::String(value.to_string()));
+        table.insert(key.to_string(), parsed);
+        *self = table
+            .try_into()
+            .map_err(|e: toml::de::Error| ConfigError::Parse {
+                origin,
+                reason: one_line(e.message()),
+            })?;
+        Ok(())
+    }
+
+    /// Checks every value and that the operation and split exist.
+    ///
+    /// # Errors
+    /// The first bad value, with what to use instead.
+    pub fn validate(&self) -> Result<Operation, ConfigError> {
+        let bad = |m: String| Err(ConfigError::Invalid(m));
+        if self.epochs == 0 {
+            return bad("epochs must be at least 1".into());
+        }
+        if self.eval_every == 0 {
+            return bad("eval_every must be at least 1".into());
+        }
+        if !(self.lr > 0.0 && self.lr.is_finite()) {
+            return bad(format!("lr {} must be positive", self.lr));
+        }
+        if !(self.weight_decay >= 0.0 && self.weight_decay.is_finite()) {
+            return bad(format!("weight_decay {} must be >= 0", self.weight_decay));
+        }
+        for (name, b) in [("beta1", self.beta1), ("beta2", self.beta2)] {
+            if !(0.0..1.0).contains(&b) {
+                return bad(format!("{name} {b} must be in [0, 1)"));
+            }
+        }
+        if self.d_model == 0
+            || self.n_heads == 0
+            || self.d_mlp == 0
+            || self.d_model % self.n_heads != 0
+        {
+            return bad(format!(
+                "d_model {} must be a positive multiple of n_heads {}, and d_mlp {} positive",
+                self.d_model, self.n_heads, self.d_mlp
+            ));
+        }
+        let op = Operation::parse(&self.op)?;
+        crate::data::Dataset::new(&op, self.train_fraction, self.seed)?;
+        Ok(op)
+    }
+
+    /// SHA-256 of the whole config (first 16 hex digits).
+    pub fn hash(&self) -> String {
+        hash_json(self)
+    }
+
+    /// The run identifier: operation, seed, and a hash of every setting that
+    /// changes the results (thread count and checkpoint cadence excluded), so
+    /// a sweep recognises a finished run however it was scheduled.
+    pub fn run_id(&self) -> String {
+        let mut canonical = self.clone();
+        canonical.threads = 0;
+        canonical.checkpoint_every = 0;
+        if let Ok(spec) = crate::groups::OperationSpec::parse(&self.op) {
+            canonical.op = spec.canonical();
+        }
+        let slug = canonical.op.replace(':', "");
+        format!("{slug}-seed{}-{}", self.seed, &hash_json(&canonical)[..8])
+    }
+}
+
+/// A TOML error on one line, naming the file and, where the text parses
+/// but a value does not fit, the offending `key = value`.
+pub(crate) fn toml_error(path: &Path, text: &str, e: &toml::de::Error) -> ConfigError {
+    let origin = path.display().to_string();
+    let reason = match text.parse::<toml::Table>() {
+        Ok(table) => match offending_key(&table) {
+            Some((key, value, msg)) => format!("{key} = {value}: {msg}"),
+            None => one_line(e.message()),
+        },
+        Err(parse) => one_line(parse.message()),
+    };
+    ConfigError::Parse { origin, reason }
+}
+
+/// The first key whose value alone, over the defaults, fails to deserialise.
+fn offending_key(table: &toml::Table) -> Option<(String, toml::Value, String)> {
+    table.iter().find_map(|(k, v)| {
+        let mut t = toml::Table::try_from(RunConfig::default()).ok()?;
+        t.insert(k.clone(), v.clone());
+        let r: Result<RunConfig, _> = t.try_into();
+        r.err()
+            .map(|e: toml::de::Error| (k.clone(), v.clone(), one_line(e.message())))
+    })
+}
+
+fn hash_json<T: Serialize>(value: &T) -> String {
+    let json = serde_json::to_string(value).expect("configs serialise");
+    Sha256::digest(json.as_bytes())
+        .iter()
+        .take(8)
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn set_parses_toml_values_and_rejects_unknown_keys() {
+        let mut c = RunConfig::default();
+        c.set("layer_norm=true").unwrap();
+        c.set("train_fraction=0.5").unwrap();
+        c.set("op=ring:12").unwrap();
+        c.set("op=\"s4\"").unwrap();
+        assert!(c.layer_norm);
+        assert_eq!((c.train_fraction, c.op.as_str()), (0.5, "s4"));
+        let e = c.set("lerning_rate=1").unwrap_err().to_string();
+        assert!(
+            e.contains("unknown field `lerning_rate`") && !e.contains('\n'),
+            "{e}"
+        );
+        let e = c.set("epochs=many").unwrap_err().to_string();
+        assert!(e.contains("epochs"), "{e}");
+        assert!(c.set("epochs").is_err());
+    }
+
+    #[test]
+    fn validation_rejects_bad_values_with_one_line_errors() {
+        for (k, v, needle) in [
+            ("train_fraction", "0", "outside (0, 1)"),
+            ("train_fraction", "1.5", "outside (0, 1)"),
+            ("epochs", "0", "epochs must be at least 1"),
+            ("op", "s6", "unknown operation \"s6\""),
+            ("op", "mul:100", "not prime"),
+            ("n_heads", "5", "multiple of n_heads"),
+        ] {
+            let mut c = RunConfig::default();
+            c.set(&format!("{k}={v}")).unwrap();
+            let e = c.validate().unwrap_err().to_string();
+            assert!(e.contains(needle) && !e.contains('\n'), "{k}={v}: {e}");
+        }
+        RunConfig::default().validate().unwrap();
+    }
+
+    #[test]
+    fn run_id_ignores_scheduling_but_not_science() {
+        let a = RunConfig::default();
+        let mut b = a.clone();
+        b.threads = 2;
+        b.checkpoint_every = 7;
+        b.op = "add:113".into();
+        assert_eq!(a.run_id(), b.run_id());
+        b.lr = 2e-3;
+        assert_ne!(a.run_id(), b.run_id());
+        assert!(a.run_id().starts_with("add113-seed0-"));
+    }
+
+    #[test]
+    fn toml_files_are_read_with_unknown_keys_rejected() {
+        let dir = std::env::temp_dir().join(format!("grokscope-cfg-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let good = dir.join("good.toml");
+        std::fs::write(&good, "op = \"s3\"\nepochs = 20\n").unwrap();
+        let c = RunConfig::from_toml_file(&good).unwrap();
+        assert_eq!((c.op.as_str(), c.epochs, c.lr), ("s3", 20, 1e-3));
+        let bad = dir.join("bad.toml");
+        std::fs::write(&bad, "op = \"s3\"\nepoch = 20\n").unwrap();
+        let e = RunConfig::from_toml_file(&bad).unwrap_err().to_string();
+        assert!(
+            e.contains("unknown field `epoch`") && !e.contains('\n'),
+            "{e}"
+        );
+        let e = RunConfig::from_toml_file(&dir.join("missing.toml"))
+            .unwrap_err()
+            .to_string();
+        assert!(e.starts_with("cannot read config"), "{e}");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}

@@ -1,0 +1,322 @@
+//! The operations grokscope trains on: a Cayley table over tokens 0..n, its
+//! element labels, and the group (with relabelling) used to analyse it.
+//!
+//! Names are `family:n` (`add:113`, `dihedral:56`) or a short name of the
+//! reference study (`add` = `add:113`, `s4` = `symmetric:4`, ...).
+
+use super::construct::discrete_log_table;
+use super::{FiniteGroup, GroupError};
+
+/// Short names and what they stand for.
+pub const SHORT_NAMES: &[(&str, &str)] = &[
+    ("add", "add:113"),
+    ("sub", "sub:113"),
+    ("mul", "mul:113"),
+    ("mul0", "mul0:113"),
+    ("ring", "ring:100"),
+    ("s3", "symmetric:3"),
+    ("d5", "dihedral:5"),
+    ("a4", "alternating:4"),
+    ("s4", "symmetric:4"),
+    ("xor", "xor:7"),
+];
+
+/// The parameterised families and what they mean.
+pub const CATALOGUE_FAMILIES: &[(&str, &str)] = &[
+    ("add:p", "(a + b) mod p on 0..p-1, p prime; analysed as Z/p"),
+    ("sub:p", "(a - b) mod p on 0..p-1, p prime; not a group, analysed on Z/p labels"),
+    ("mul:p", "(a * b) mod p on 1..p-1, p prime; analysed as Z/(p-1) after discrete log"),
+    ("mul0:p", "(a * b) mod p on 0..p-1 (0 absorbing), p prime; not a group, analysed on 1..p-1 after discrete log"),
+    ("ring:n", "(a + b) mod n on 0..n-1, n >= 2; analysed as Z/n"),
+    ("dihedral:n", "the dihedral group of order 2n, n >= 1: r^k then s r^k"),
+    ("symmetric:n", "S_n by composition, 2 <= n <= 6, permutations in lexicographic order"),
+    ("alternating:n", "A_n by composition, 3 <= n <= 6, even permutations in lexicographic order"),
+    ("xor:k", "(Z/2)^k under bitwise XOR on 0..2^k-1, 1 <= k <= 10"),
+];
+
+/// What can go wrong naming an operation.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum OperationError {
+    /// Neither a short name nor `family:n`.
+    #[error("unknown operation \"{name}\"; known: {known}, or a family {families} (run `grokscope ops`)")]
+    Unknown {
+        /// What was asked for.
+        name: String,
+        /// The short names.
+        known: String,
+        /// The family patterns.
+        families: String,
+    },
+    /// A family with a bad parameter.
+    #[error("operation \"{name}\": {source}")]
+    Parameter {
+        /// What was asked for.
+        name: String,
+        /// Why the parameter is bad.
+        source: GroupError,
+    },
+}
+
+/// A parsed operation name: family and parameter.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OperationSpec {
+    /// `add`, `sub`, `mul`, `mul0`, `ring`, `dihedral`, `symmetric`, `alternating` or `xor`.
+    pub family: String,
+    /// The modulus, degree or exponent.
+    pub n: usize,
+}
+
+impl OperationSpec {
+    /// Parses `family:n` or a short name.
+    ///
+    /// # Errors
+    /// [`OperationError::Unknown`] if the name fits neither form.
+    pub fn parse(name: &str) -> Result<Self, OperationError> {
+        let full = SHORT_NAMES
+            .iter()
+            .find(|(s, _)| *s == name)
+            .map_or(name, |(_, f)| *f);
+        let unknown = || OperationError::Unknown {
+            name: name.to_string(),
+            known: SHORT_NAMES
+                .iter()
+                .map(|(s, _)| *s)
+                .collect::<Vec<_>>()
+                .join(", "),
+            families: CATALOGUE_FAMILIES
+                .iter()
+                .map(|(f, _)| *f)
+                .collect::<Vec<_>>()
+                .join(", "),
+        };
+        let (family, n) = full.split_once(':').ok_or_else(unknown)?;
+        let n: usize = n.parse().map_err(|_| unknown())?;
+        if !CATALOGUE_FAMILIES
+            .iter()
+            .any(|(f, _)| f.split(':').next() == Some(family))
+        {
+            return Err(unknown());
+        }
+        Ok(Self {
+            family: family.to_string(),
+            n,
+        })
+    }
+
+    /// The canonical name, `family:n`.
+    pub fn canonical(&self) -> String {
+        format!("{}:{}", self.family, self.n)
+    }
+}
+
+/// A group with the token of each of its elements: `tokens[g]` is the token
+/// (index into the operation's elements) that plays element g.
+#[derive(Debug, Clone)]
+pub struct AnalysisView {
+    /// The group the analyses decompose over.
+    pub group: FiniteGroup,
+    /// Token of each group element, in the group's element order.
+    pub tokens: Vec<usize>,
+    /// How tokens were mapped to the group, for reports (`identity`, `discrete log, g = 3`, ...).
+    pub relabelling: String,
+}
+
+/// A binary operation on tokens 0..n, with its analysis group.
+#[derive(Debug, Clone)]
+pub struct Operation {
+    /// The name as given (`add`, `ring:6`).
+    pub name: String,
+    /// The canonical name (`add:113`).
+    pub canonical: String,
+    /// One line describing the table.
+    pub description: String,
+    /// Label of each token.
+    pub labels: Vec<String>,
+    /// Row-major table: `table[a * n + b] = a ∘ b`.
+    pub table: Vec<usize>,
+    /// The group, when the table is a group's Cayley table.
+    pub group: Option<FiniteGroup>,
+    /// The group and relabelling used to analyse the operation.
+    pub analysis: AnalysisView,
+    /// For `mul`/`mul0`: the same cyclic group in raw label order, to compare
+    /// with the discrete-log order.
+    pub raw: Option<AnalysisView>,
+}
+
+impl Operation {
+    /// Builds an operation by name (`add`, `mul:7`, `dihedral:56`, ...).
+    ///
+    /// # Errors
+    /// An unknown name (the message lists the known ones) or a bad parameter
+    /// (`dihedral:0`, `mul:100`).
+    pub fn parse(name: &str) -> Result<Self, OperationError> {
+        let spec = OperationSpec::parse(name)?;
+        Self::from_spec(name, &spec).map_err(|source| OperationError::Parameter {
+            name: name.to_string(),
+            source,
+        })
+    }
+
+    fn from_spec(name: &str, spec: &OperationSpec) -> Result<Self, GroupError> {
+        let n = spec.n;
+        let canonical = spec.canonical();
+        let identity_view = |group: &FiniteGroup| AnalysisView {
+            tokens: (0..group.order()).collect(),
+            group: group.clone(),
+            relabelling: "identity".into(),
+        };
+        let from_group = |group: FiniteGroup, description: String| Operation {
+            name: name.to_string(),
+            canonical: canonical.clone(),
+            description,
+            labels: group.labels().to_vec(),
+            table: group.table().to_vec(),
+            analysis: identity_view(&group),
+            group: Some(group),
+            raw: None,
+        };
+        let require_prime = |what: &str| -> Result<(), GroupError> {
+            if super::is_prime(n) {
+                Ok(())
+            } else {
+                Err(GroupError::Parameter(format!(
+                    "{what} needs a prime modulus, and {n} is not prime (e.g. {what}:113)"
+                )))
+            }
+        };
+        Ok(match spec.family.as_str() {
+            "add" => {
+                require_prime("add")?;
+                from_group(FiniteGroup::cyclic(n)?, format!("(a + b) mod {n}"))
+            }
+            "ring" => {
+                if n < 2 {
+                    return Err(GroupError::Parameter(format!(
+                        "ring:{n} has fewer than 2 elements; use ring:n with n >= 2"
+                    )));
+                }
+                from_group(FiniteGroup::cyclic(n)?, format!("(a + b) mod {n}"))
+            }
+            "sub" => {
+                require_prime("sub")?;
+                let z = FiniteGroup::cyclic(n)?;
+                Operation {
+                    name: name.to_string(),
+                    canonical: canonical.clone(),
+                    description: format!("(a - b) mod {n} (not a group operation)"),
+                    labels: z.labels().to_vec(),
+                    table: (0..n * n).map(|i| (i / n + n - i % n) % n).collect(),
+                    analysis: identity_view(&z),
+                    group: None,
+                    raw: None,
+                }
+            }
+            "mul" | "mul0" => {
+                require_prime(&spec.family)?;
+                if n < 3 {
+                    return Err(GroupError::Parameter(
+                        "mul:2 has a single unit; use an odd prime such as 113".into(),
+                    ));
+                }
+                let units = FiniteGroup::units_mod_prime(n)?;
+                let g = match units.kind() {
+                    super::GroupKind::Units { generator, .. } => *generator,
+                    _ => unreachable!("units_mod_prime builds a Units group"),
+                };
+                let log = discrete_log_table(n, g)?;
+                let z = FiniteGroup::cyclic(n - 1)?;
+                // residue of g^j, for j in 0..p-1
+                let mut power = vec![0; n - 1];
+                for a in 1..n {
+                    power[log[a]] = a;
+                }
+                // mul tokens are residue - 1; mul0 tokens are the residues.
+                let shift = if spec.family == "mul" { 1 } else { 0 };
+                let analysis = AnalysisView {
+                    group: z.clone(),
+                    tokens: power.iter().map(|&a| a - shift).collect(),
+                    relabelling: format!("discrete log, g = {g}"),
+                };
+                let raw = AnalysisView {
+                    group: z,
+                    tokens: (1..n).map(|a| a - shift).collect(),
+                    relabelling: "raw label order".into(),
+                };
+                if spec.family == "mul" {
+                    let mut op = from_group(units, format!("(a * b) mod {n} on 1..{}", n - 1));
+                    op.analysis = analysis;
+                    op.raw = Some(raw);
+                    op
+                } else {
+                    Operation {
+                        name: name.to_string(),
+                        canonical: canonical.clone(),
+                        description: format!(
+                            "(a * b) mod {n} on 0..{} (0 absorbing; not a group)",
+                            n - 1
+                        ),
+                        labels: (0..n).map(|a| a.to_string()).collect(),
+                        table: (0..n * n).map(|i| (i / n) * (i % n) % n).collect(),
+                        group: None,
+                        analysis,
+                        raw: Some(raw),
+                    }
+                }
+            }
+            "dihedral" => from_group(
+                FiniteGroup::dihedral(n)?,
+                format!("dihedral group of order {}", 2 * n),
+            ),
+            "symmetric" => {
+                if n < 2 {
+                    return Err(GroupError::Parameter(
+                        "symmetric:1 has one element; use 2 <= n <= 6".into(),
+                    ));
+                }
+                from_group(FiniteGroup::symmetric(n)?, format!("S{n} by composition"))
+            }
+            "alternating" => {
+                from_group(FiniteGroup::alternating(n)?, format!("A{n} by composition"))
+            }
+            "xor" => {
+                let k = u32::try_from(n).unwrap_or(u32::MAX);
+                from_group(
+                    FiniteGroup::elementary_abelian(k)?,
+                    format!("(Z/2)^{n} under XOR"),
+                )
+            }
+            other => unreachable!("OperationSpec::parse admitted unknown family {other}"),
+        })
+    }
+
+    /// Number of tokens that are elements (the vocabulary is this plus `=`).
+    pub fn order(&self) -> usize {
+        self.labels.len()
+    }
+
+    /// `a ∘ b` on tokens.
+    pub fn apply(&self, a: usize, b: usize) -> usize {
+        self.table[a * self.order() + b]
+    }
+
+    /// Whether the analysis group is abelian.
+    pub fn is_abelian(&self) -> bool {
+        self.analysis.group.is_abelian()
+    }
+
+    /// Tokens e with e ∘ x = x for every x.
+    pub fn left_identities(&self) -> Vec<usize> {
+        let n = self.order();
+        (0..n)
+            .filter(|&e| (0..n).all(|x| self.apply(e, x) == x))
+            .collect()
+    }
+
+    /// Tokens e with x ∘ e = x for every x.
+    pub fn right_identities(&self) -> Vec<usize> {
+        let n = self.order();
+        (0..n)
+            .filter(|&e| (0..n).all(|x| self.apply(x, e) == x))
+            .collect()
+    }
+}

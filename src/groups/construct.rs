@@ -1,0 +1,270 @@
+//! Constructors for the group families of DESIGN.md, with the element order
+//! it fixes: integers in natural order; permutations in lexicographic order
+//! of their one-line notation; dihedral elements as r^k, then s·r^k.
+
+use super::{FiniteGroup, GroupError, GroupKind};
+
+/// Largest n accepted by `symmetric`/`alternating`: S7 has 5040 elements and
+/// a 25-million-entry table, far beyond what the model trains on.
+pub const MAX_PERMUTATION_DEGREE: usize = 6;
+
+/// Whether `n` is prime (trial division; n is small here).
+pub fn is_prime(n: usize) -> bool {
+    n >= 2 && (2..).take_while(|d| d * d <= n).all(|d| n % d != 0)
+}
+
+fn prime_factors(mut n: usize) -> Vec<usize> {
+    let mut out = Vec::new();
+    let mut d = 2;
+    while d * d <= n {
+        if n % d == 0 {
+            out.push(d);
+            while n % d == 0 {
+                n /= d;
+            }
+        }
+        d += 1;
+    }
+    if n > 1 {
+        out.push(n);
+    }
+    out
+}
+
+fn pow_mod(mut b: usize, mut e: usize, m: usize) -> usize {
+    let mut r = 1 % m;
+    b %= m;
+    while e > 0 {
+        if e & 1 == 1 {
+            r = r * b % m;
+        }
+        b = b * b % m;
+        e >>= 1;
+    }
+    r
+}
+
+/// The smallest primitive root modulo the prime `p` (3 for p = 113).
+///
+/// # Errors
+/// If `p` is not a prime ≥ 3.
+pub fn smallest_primitive_root(p: usize) -> Result<usize, GroupError> {
+    if !is_prime(p) || p < 3 {
+        return Err(GroupError::Parameter(format!(
+            "{p} is not an odd prime; the multiplicative group needs a prime modulus p >= 3 (e.g. 113)"
+        )));
+    }
+    let factors = prime_factors(p - 1);
+    Ok((2..p)
+        .find(|&g| factors.iter().all(|&q| pow_mod(g, (p - 1) / q, p) != 1))
+        .expect("every prime has a primitive root"))
+}
+
+/// `log[a]` = j with g^j ≡ a (mod p), for a in 1..p (`log[0]` is unused).
+///
+/// # Errors
+/// If `p` is not an odd prime or `g` is not a primitive root mod p.
+pub fn discrete_log_table(p: usize, g: usize) -> Result<Vec<usize>, GroupError> {
+    smallest_primitive_root(p)?;
+    let mut log = vec![usize::MAX; p];
+    let mut x = 1;
+    for j in 0..p - 1 {
+        if log[x] != usize::MAX {
+            return Err(GroupError::Parameter(format!(
+                "{g} is not a primitive root mod {p} (its order is {j}); use {} or another generator",
+                smallest_primitive_root(p)?
+            )));
+        }
+        log[x] = j;
+        x = x * g % p;
+    }
+    Ok(log)
+}
+
+/// All permutations of 0..n in lexicographic order of one-line notation.
+pub(crate) fn permutations(n: usize) -> Vec<Vec<usize>> {
+    let mut cur: Vec<usize> = (0..n).collect();
+    let mut out = vec![cur.clone()];
+    // Narayana's next-permutation.
+    loop {
+        let Some(i) = (1..n).rev().find(|&i| cur[i - 1] < cur[i]) else {
+            return out;
+        };
+        let j = (i..n).rev().find(|&j| cur[j] > cur[i - 1]).expect("exists");
+        cur.swap(i - 1, j);
+        cur[i..].reverse();
+        out.push(cur.clone());
+    }
+}
+
+pub(crate) fn is_even(perm: &[usize]) -> bool {
+    let mut seen = vec![false; perm.len()];
+    let mut transpositions = 0usize;
+    for start in 0..perm.len() {
+        let mut len = 0usize;
+        let mut x = start;
+        while !seen[x] {
+            seen[x] = true;
+            x = perm[x];
+            len += 1;
+        }
+        transpositions += len.saturating_sub(1);
+    }
+    transpositions % 2 == 0
+}
+
+fn perm_label(p: &[usize]) -> String {
+    // One-line notation, 1-based: "2134" maps 1->2, 2->1, 3->3, 4->4.
+    p.iter().map(|x| (x + 1).to_string()).collect()
+}
+
+/// A group of permutations closed under composition, (a∘b)(i) = a(b(i)).
+fn permutation_group(name: String, kind: GroupKind, perms: Vec<Vec<usize>>) -> FiniteGroup {
+    let index: std::collections::HashMap<&[usize], usize> = perms
+        .iter()
+        .enumerate()
+        .map(|(i, p)| (p.as_slice(), i))
+        .collect();
+    let n = perms.len();
+    let mut table = vec![0; n * n];
+    for (a, pa) in perms.iter().enumerate() {
+        for (b, pb) in perms.iter().enumerate() {
+            let c: Vec<usize> = pb.iter().map(|&x| pa[x]).collect();
+            table[a * n + b] = index[c.as_slice()];
+        }
+    }
+    let labels = perms.iter().map(|p| perm_label(p)).collect();
+    FiniteGroup::with_kind(name, kind, labels, table).expect("permutations form a group")
+}
+
+impl FiniteGroup {
+    /// Z/n under addition mod n, elements 0..n.
+    ///
+    /// # Errors
+    /// If n = 0.
+    pub fn cyclic(n: usize) -> Result<Self, GroupError> {
+        if n == 0 {
+            return Err(GroupError::Parameter(
+                "Z/0 is not finite; use n >= 1".into(),
+            ));
+        }
+        let table = (0..n * n).map(|i| (i / n + i % n) % n).collect();
+        let labels = (0..n).map(|i| i.to_string()).collect();
+        Self::with_kind(format!("Z/{n}"), GroupKind::Cyclic(n), labels, table)
+    }
+
+    /// The units of Z/p under multiplication, element i is the residue i+1;
+    /// discrete logs use the smallest primitive root.
+    ///
+    /// # Errors
+    /// If p is not an odd prime.
+    pub fn units_mod_prime(p: usize) -> Result<Self, GroupError> {
+        let generator = smallest_primitive_root(p)?;
+        let n = p - 1;
+        let table = (0..n * n)
+            .map(|i| ((i / n + 1) * (i % n + 1) % p) - 1)
+            .collect();
+        let labels = (1..p).map(|i| i.to_string()).collect();
+        Self::with_kind(
+            format!("F_{p}^x"),
+            GroupKind::Units { p, generator },
+            labels,
+            table,
+        )
+    }
+
+    /// (Z/2)^k under bitwise XOR, elements 0..2^k as integers.
+    ///
+    /// # Errors
+    /// If k = 0 or k > 10.
+    pub fn elementary_abelian(k: u32) -> Result<Self, GroupError> {
+        if !(1..=10).contains(&k) {
+            return Err(GroupError::Parameter(format!(
+                "(Z/2)^{k} is not supported; use 1 <= k <= 10"
+            )));
+        }
+        let n = 1usize << k;
+        let table = (0..n * n).map(|i| (i / n) ^ (i % n)).collect();
+        let labels = (0..n).map(|i| i.to_string()).collect();
+        Self::with_kind(
+            format!("(Z/2)^{k}"),
+            GroupKind::ElementaryAbelian(k),
+            labels,
+            table,
+        )
+    }
+
+    /// The dihedral group of order 2n: index k is r^k, index n+k is s·r^k,
+    /// with r s = s r^{-1}.
+    ///
+    /// # Errors
+    /// If n = 0.
+    pub fn dihedral(n: usize) -> Result<Self, GroupError> {
+        if n == 0 {
+            return Err(GroupError::Parameter(
+                "dihedral:0 has no elements; use dihedral:n with n >= 1 (order 2n)".into(),
+            ));
+        }
+        let m = 2 * n;
+        let mut table = vec![0; m * m];
+        for x in 0..m {
+            for y in 0..m {
+                let (a, i) = (x / n, x % n);
+                let (b, j) = (y / n, y % n);
+                // s^a r^i · s^b r^j = s^(a+b) r^((-1)^b i + j)
+                let k = if b == 0 { (i + j) % n } else { (n - i + j) % n };
+                table[x * m + y] = ((a + b) % 2) * n + k;
+            }
+        }
+        let rot = |k: usize| match k {
+            0 => String::new(),
+            1 => "r".to_string(),
+            _ => format!("r^{k}"),
+        };
+        let labels = (0..m)
+            .map(|x| match (x / n, x % n) {
+                (0, 0) => "e".to_string(),
+                (0, k) => rot(k),
+                (_, k) => format!("s{}", rot(k)),
+            })
+            .collect();
+        Self::with_kind(format!("D{n}"), GroupKind::Dihedral(n), labels, table)
+    }
+
+    /// S_n, permutations of {1..n} in lexicographic order of their one-line
+    /// notation; (a∘b)(i) = a(b(i)).
+    ///
+    /// # Errors
+    /// If n = 0 or n > 6.
+    pub fn symmetric(n: usize) -> Result<Self, GroupError> {
+        check_degree("symmetric", n, 1)?;
+        Ok(permutation_group(
+            format!("S{n}"),
+            GroupKind::Symmetric(n),
+            permutations(n),
+        ))
+    }
+
+    /// A_n, the even permutations of {1..n} in lexicographic order.
+    ///
+    /// # Errors
+    /// If n < 3 (A_1 and A_2 are trivial) or n > 6.
+    pub fn alternating(n: usize) -> Result<Self, GroupError> {
+        check_degree("alternating", n, 3)?;
+        let perms = permutations(n).into_iter().filter(|p| is_even(p)).collect();
+        Ok(permutation_group(
+            format!("A{n}"),
+            GroupKind::Alternating(n),
+            perms,
+        ))
+    }
+}
+
+fn check_degree(family: &str, n: usize, min: usize) -> Result<(), GroupError> {
+    if n < min || n > MAX_PERMUTATION_DEGREE {
+        return Err(GroupError::Parameter(format!(
+            "{family}:{n} is not supported; use {min} <= n <= {MAX_PERMUTATION_DEGREE}"
+        )));
+    }
+    Ok(())
+}

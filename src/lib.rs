@@ -1,0 +1,22 @@
+//! grokscope: which finite group operations does a small transformer grok,
+//! and what circuit does it learn?
+//!
+//! The library defines finite groups and their real irreducible
+//! representations ([`groups`]), the dataset of all pairs `a ∘ b`
+//! ([`data`]), the analyses that read a trained model through
+//! representation theory ([`analysis`]), and, with the `torch` feature, the
+//! 1-layer transformer and its trainer. Definitions follow `DESIGN.md`.
+//!
+//! ```
+//! use grokscope::groups::Operation;
+//! let op = Operation::parse("s4").unwrap();
+//! assert_eq!(op.order(), 24);
+//! ```
+#![deny(missing_docs)]
+
+pub mod analysis;
+pub mod config;
+pub mod data;
+pub mod groups;
+pub mod rng;
+
