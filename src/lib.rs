@@ -20,3 +20,9 @@ pub mod data;
 pub mod groups;
 pub mod rng;
 
+#[cfg(feature = "torch")]
+pub mod convert;
+#[cfg(feature = "torch")]
+pub mod model;
+#[cfg(feature = "torch")]
+pub mod train;

@@ -1,0 +1,364 @@
+//! Sweeps: `experiments/<name>.toml` expands operations × grid × seeds into
+//! runs, trains the missing ones (all seeds of one configuration as one
+//! batched model, `jobs` configurations at a time), and aggregates every
+//! run's manifest into `experiments/<name>/results.parquet` and `.csv`.
+//!
+//! ```toml
+//! ops = ["add", "s4"]
+//! seeds = [0, 1, 2]
+//! [set]            # applied to every run
+//! epochs = 3000
+//! [grid]           # every combination of these values
+//! weight_decay = [0.1, 1.0]
+//! ```
+//!
+//! A sweep is resumable: a run whose manifest says complete is skipped, and
+//! a killed run leaves only a `.partial` directory that is started again.
+
+use super::run::{
+    is_complete, read_config, read_manifest, train_runs, write_atomic, write_parquet,
+};
+use super::{resolve_threads, Observer, Progress, TrainError};
+use crate::config::{ConfigError, RunConfig};
+use polars::prelude::*;
+use serde::Deserialize;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+/// Largest number of seeds trained as one batched model.
+pub const MAX_BATCH: usize = 8;
+
+/// The TOML description of a sweep.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SweepSpec {
+    /// One-line description.
+    #[serde(default)]
+    pub description: String,
+    /// Operations to train.
+    pub ops: Vec<String>,
+    /// Seeds per configuration.
+    pub seeds: Vec<u64>,
+    /// Settings applied to every run.
+    #[serde(default)]
+    pub set: toml::Table,
+    /// Keys with lists of values; every combination is run.
+    #[serde(default)]
+    pub grid: toml::Table,
+}
+
+impl SweepSpec {
+    /// Reads and checks a sweep file.
+    ///
+    /// # Errors
+    /// Unreadable or invalid TOML, unknown keys, or an empty list.
+    pub fn from_file(path: &Path) -> Result<Self, TrainError> {
+        let text = std::fs::read_to_string(path).map_err(|e| ConfigError::Read {
+            path: path.display().to_string(),
+            reason: e.to_string(),
+        })?;
+        let spec: SweepSpec = toml::from_str(&text).map_err(|e| ConfigError::Parse {
+            origin: path.display().to_string(),
+            reason: e.message().replace('\n', " "),
+        })?;
+        if spec.ops.is_empty() || spec.seeds.is_empty() {
+            return Err(ConfigError::Invalid(format!(
+                "{}: `ops` and `seeds` must be non-empty",
+                path.display()
+            ))
+            .into());
+        }
+        Ok(spec)
+    }
+
+    /// Every configuration, grouped: one group per (operation, grid point),
+    /// each holding one config per seed. Order: ops, then grid (keys
+    /// sorted, values as listed), then seeds.
+    ///
+    /// # Errors
+    /// A setting that is not a config key or a value of the wrong type; an
+    /// invalid configuration.
+    pub fn expand(&self) -> Result<Vec<Vec<RunConfig>>, TrainError> {
+        let mut points: Vec<Vec<(String, toml::Value)>> = vec![vec![]];
+        for (key, values) in &self.grid {
+            let values = values.as_array().ok_or_else(|| {
+                ConfigError::Invalid(format!(
+                    "grid.{key} must be a list of values, e.g. {key} = [0.1, 1.0]"
+                ))
+            })?;
+            points = points
+                .iter()
+                .flat_map(|p| {
+                    values
+                        .iter()
+                        .map(move |v| [p.clone(), vec![(key.clone(), v.clone())]].concat())
+                })
+                .collect();
+        }
+        let mut groups = Vec::new();
+        for op in &self.ops {
+            for point in &points {
+                let mut group = Vec::new();
+                for &seed in &self.seeds {
+                    let mut table =
+                        toml::Table::try_from(RunConfig::default()).expect("serialises");
+                    table.extend(self.set.clone());
+                    table.extend(point.iter().cloned());
+                    table.insert("op".into(), toml::Value::String(op.clone()));
+                    table.insert("seed".into(), toml::Value::Integer(seed as i64));
+                    let cfg: RunConfig =
+                        table
+                            .try_into()
+                            .map_err(|e: toml::de::Error| ConfigError::Parse {
+                                origin: "sweep".into(),
+                                reason: e.message().replace('\n', " "),
+                            })?;
+                    cfg.validate()?;
+                    group.push(cfg);
+                }
+                groups.push(group);
+            }
+        }
+        Ok(groups)
+    }
+}
+
+/// What a sweep did.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SweepOutcome {
+    /// Runs trained now.
+    pub trained: usize,
+    /// Runs skipped because they were already complete.
+    pub skipped: usize,
+    /// The aggregated results file.
+    pub results: PathBuf,
+}
+
+/// Reports sweep progress as plain lines (jobs run in parallel threads).
+pub trait SweepObserver: Sync {
+    /// A message line.
+    fn line(&self, message: &str);
+}
+
+struct JobObserver<'a> {
+    label: String,
+    sweep: &'a dyn SweepObserver,
+    every: usize,
+}
+
+impl Observer for JobObserver<'_> {
+    fn progress(&mut self, p: &Progress) -> bool {
+        if p.epoch % self.every == 0 || p.epoch == p.epochs {
+            let accs: Vec<String> = p
+                .train_accuracy
+                .iter()
+                .zip(&p.test_accuracy)
+                .map(|(a, b)| format!("{a:.2}/{b:.2}"))
+                .collect();
+            self.sweep.line(&format!(
+                "{} epoch {}/{} train/test acc {}",
+                self.label,
+                p.epoch,
+                p.epochs,
+                accs.join(" ")
+            ));
+        }
+        true
+    }
+}
+
+/// Runs a sweep: trains missing runs into `runs_dir`, `jobs` batched
+/// configurations at a time, then aggregates into `results_dir`.
+///
+/// # Errors
+/// A bad spec, or the first training error.
+pub fn run_sweep(
+    spec: &SweepSpec,
+    runs_dir: &Path,
+    results_dir: &Path,
+    jobs: usize,
+    command_line: &[String],
+    observer: &dyn SweepObserver,
+) -> Result<SweepOutcome, TrainError> {
+    let groups = spec.expand()?;
+    let total: usize = groups.iter().map(|g| g.len()).sum();
+    // Batches of incomplete runs: each is one batched training job.
+    let mut batches: Vec<Vec<RunConfig>> = Vec::new();
+    for group in &groups {
+        let todo: Vec<RunConfig> = group
+            .iter()
+            .filter(|c| !is_complete(&runs_dir.join(c.run_id())))
+            .cloned()
+            .collect();
+        for chunk in todo.chunks(MAX_BATCH) {
+            batches.push(chunk.to_vec());
+        }
+    }
+    let trained: usize = batches.iter().map(|b| b.len()).sum();
+    observer.line(&format!(
+        "sweep: {total} runs, {} complete, {trained} to train in {} batched jobs, {jobs} at a time",
+        total - trained,
+        batches.len()
+    ));
+    let queue = Mutex::new(
+        batches
+            .into_iter()
+            .enumerate()
+            .collect::<std::collections::VecDeque<_>>(),
+    );
+    let failure: Mutex<Option<TrainError>> = Mutex::new(None);
+    let jobs = jobs.max(1);
+    std::thread::scope(|scope| {
+        for _ in 0..jobs {
+            scope.spawn(|| loop {
+                if failure.lock().expect("lock").is_some() {
+                    return;
+                }
+                let Some((i, batch)) = queue.lock().expect("lock").pop_front() else {
+                    return;
+                };
+                let threads = resolve_threads(batch[0].threads, jobs);
+                let seeds: Vec<String> = batch.iter().map(|c| c.seed.to_string()).collect();
+                let label = format!("[job {i}] {} seeds {}", batch[0].op, seeds.join(","));
+                let every = (batch[0].epochs / 10).max(1);
+                let mut obs = JobObserver {
+                    label: label.clone(),
+                    sweep: observer,
+                    every,
+                };
+                match train_runs(&batch, runs_dir, threads, command_line, &mut obs) {
+                    Ok(dirs) => {
+                        for d in dirs {
+                            observer.line(&format!("{label}: complete {}", d.display()));
+                        }
+                    }
+                    Err(e) => {
+                        failure.lock().expect("lock").get_or_insert(e);
+                        return;
+                    }
+                }
+            });
+        }
+    });
+    if let Some(e) = failure.into_inner().expect("lock") {
+        return Err(e);
+    }
+    let run_dirs: Vec<PathBuf> = groups
+        .iter()
+        .flatten()
+        .map(|c| runs_dir.join(c.run_id()))
+        .collect();
+    let results = aggregate(&run_dirs, results_dir)?;
+    Ok(SweepOutcome {
+        trained,
+        skipped: total - trained,
+        results,
+    })
+}
+
+/// One row per run: every config key, the summary, the run id and
+/// provenance. Written as `results.parquet` and `results.csv` in `results_dir`.
+///
+/// # Errors
+/// A run that is not complete, or I/O errors.
+pub fn aggregate(run_dirs: &[PathBuf], results_dir: &Path) -> Result<PathBuf, TrainError> {
+    let mut df = results_frame(run_dirs)?;
+    std::fs::create_dir_all(results_dir).map_err(|e| TrainError::Io {
+        path: results_dir.display().to_string(),
+        reason: e.to_string(),
+    })?;
+    let parquet = results_dir.join("results.parquet");
+    write_parquet(&mut df, &parquet)?;
+    let mut csv = Vec::new();
+    CsvWriter::new(&mut csv)
+        .finish(&mut df)
+        .map_err(|e| TrainError::Io {
+            path: results_dir.display().to_string(),
+            reason: e.to_string(),
+        })?;
+    write_atomic(&results_dir.join("results.csv"), &csv)?;
+    Ok(parquet)
+}
+
+/// The results table of a set of complete runs (see [`aggregate`]).
+///
+/// # Errors
+/// A run that is missing or incomplete.
+pub fn results_frame(run_dirs: &[PathBuf]) -> Result<DataFrame, TrainError> {
+    let mut cols: Vec<(String, Vec<AnyValue<'static>>)> = Vec::new();
+    for (i, dir) in run_dirs.iter().enumerate() {
+        let m = read_manifest(dir)?;
+        let summary = m.summary.clone().ok_or_else(|| TrainError::Io {
+            path: dir.display().to_string(),
+            reason: "run is not complete; re-run the sweep to finish it".into(),
+        })?;
+        let cfg = read_config(dir)?;
+        let mut row: Vec<(String, serde_json::Value)> = Vec::new();
+        row.push(("run_id".into(), m.run_id.clone().into()));
+        if let serde_json::Value::Object(o) = serde_json::to_value(&cfg).expect("serialises") {
+            row.extend(o);
+        }
+        if let serde_json::Value::Object(o) = serde_json::to_value(&summary).expect("serialises") {
+            row.extend(o);
+        }
+        for (k, v) in [
+            (
+                "canonical_op",
+                crate::groups::OperationSpec::parse(&cfg.op)
+                    .map(|s| s.canonical())
+                    .unwrap_or_default()
+                    .into(),
+            ),
+            ("config_hash", m.config_hash.clone().into()),
+            ("dataset_hash", m.dataset_hash.clone().into()),
+            ("crate_version", m.crate_version.clone().into()),
+            ("libtorch_version", m.libtorch_version.clone().into()),
+            ("git_commit", m.git_commit.clone().into()),
+            ("run_threads", serde_json::Value::from(m.threads)),
+        ] {
+            row.push((k.to_string(), v));
+        }
+        for (j, (k, v)) in row.into_iter().enumerate() {
+            if i == 0 {
+                cols.push((k.clone(), Vec::new()));
+            }
+            let value = match v {
+                serde_json::Value::Null => AnyValue::Null,
+                serde_json::Value::Bool(b) => AnyValue::Boolean(b),
+                serde_json::Value::Number(n) if n.is_f64() => {
+                    AnyValue::Float64(n.as_f64().unwrap_or(f64::NAN))
+                }
+                serde_json::Value::Number(n) => AnyValue::Int64(n.as_i64().unwrap_or(i64::MAX)),
+                serde_json::Value::String(s) => AnyValue::StringOwned(s.into()),
+                other => AnyValue::StringOwned(other.to_string().into()),
+            };
+            cols[j].1.push(value);
+        }
+    }
+    let columns: Vec<Column> = cols
+        .into_iter()
+        .map(|(name, values)| {
+            // Null-tolerant typing: a column of all-null epochs is Int64.
+            let dtype = values
+                .iter()
+                .find(|v| !v.is_null())
+                .map(|v| v.dtype())
+                .unwrap_or(DataType::Int64);
+            Series::from_any_values_and_dtype(name.into(), &values, &dtype, false).map(Column::from)
+        })
+        .collect::<PolarsResult<_>>()
+        .map_err(|e| TrainError::Io {
+            path: "results".into(),
+            reason: e.to_string(),
+        })?;
+    DataFrame::new(run_dirs.len(), columns).map_err(|e| TrainError::Io {
+        path: "results".into(),
+        reason: e.to_string(),
+    })
+}
+
+/// The results directory of a sweep file: `experiments/suite.toml` ->
+/// `experiments/suite/`.
+pub fn results_dir_for(spec_path: &Path) -> PathBuf {
+    spec_path.with_extension("")
+}

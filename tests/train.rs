@@ -1,0 +1,297 @@
+//! The trainer end to end: a small group groks, runs are byte-reproducible,
+//! bad input fails with one line and exit code 2, and a sweep survives being
+//! killed.
+#![cfg(feature = "torch")]
+
+use grokscope::config::RunConfig;
+use grokscope::train::run::{read_manifest, train_runs, Status};
+use grokscope::train::Quiet;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn tempdir(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("grokscope-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+fn bin() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_grokscope"))
+}
+
+/// Settings that make add:23 grok in seconds: the DESIGN.md model and
+/// optimiser, a larger learning rate and weight decay.
+fn fast_add23(seed: u64) -> RunConfig {
+    let mut c = RunConfig::default();
+    c.op = "add:23".into();
+    c.seed = seed;
+    c.epochs = 1500;
+    c.lr = 3e-3;
+    c.weight_decay = 2.0;
+    c.checkpoint_every = 500;
+    c
+}
+
+#[test]
+fn add23_groks_within_a_test_sized_budget() {
+    let dir = tempdir("grok");
+    let runs = train_runs(&[fast_add23(0)], &dir, 2, &[], &mut Quiet).unwrap();
+    let m = read_manifest(&runs[0]).unwrap();
+    assert_eq!(m.status, Status::Complete);
+    let s = m.summary.unwrap();
+    let (mem, grok) = (
+        s.memorised_epoch.expect("memorised"),
+        s.grokked_epoch.expect("grokked"),
+    );
+    assert!(mem < grok, "memorised at {mem}, grokked at {grok}");
+    assert!(
+        s.final_test_accuracy >= 0.99,
+        "final test accuracy {}",
+        s.final_test_accuracy
+    );
+    assert!(s.final_informative_accuracy >= 0.99);
+    // Every file of a complete run is there, checkpoints included.
+    for f in [
+        "config.json",
+        "manifest.json",
+        "metrics.parquet",
+        "final.safetensors",
+        "checkpoints/epoch_000000.safetensors",
+        "checkpoints/epoch_001500.safetensors",
+    ] {
+        assert!(runs[0].join(f).exists(), "{f} missing");
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn same_seed_gives_identical_metrics_bytes_and_another_seed_does_not() {
+    let dir = tempdir("determinism");
+    let mut cfg = fast_add23(0);
+    cfg.epochs = 200;
+    let read = |d: &Path| std::fs::read(d.join("metrics.parquet")).unwrap();
+    let a = train_runs(
+        std::slice::from_ref(&cfg),
+        &dir.join("a"),
+        2,
+        &[],
+        &mut Quiet,
+    )
+    .unwrap();
+    let b = train_runs(
+        std::slice::from_ref(&cfg),
+        &dir.join("b"),
+        2,
+        &[],
+        &mut Quiet,
+    )
+    .unwrap();
+    assert_eq!(
+        read(&a[0]),
+        read(&b[0]),
+        "same seed and threads must give the same bytes"
+    );
+    cfg.seed = 1;
+    let c = train_runs(
+        std::slice::from_ref(&cfg),
+        &dir.join("c"),
+        2,
+        &[],
+        &mut Quiet,
+    )
+    .unwrap();
+    assert_ne!(read(&a[0]), read(&c[0]));
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+fn assert_one_line_exit_2(args: &[&str], needle: &str, out: &Path) {
+    let o = bin().args(args).arg("--out").arg(out).output().unwrap();
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{args:?}: {stderr}");
+    assert_eq!(
+        stderr.trim_end().lines().count(),
+        1,
+        "{args:?}: not one line: {stderr}"
+    );
+    assert!(stderr.contains(needle), "{args:?}: {stderr}");
+}
+
+#[test]
+fn bad_training_input_fails_with_one_line_and_exit_2() {
+    let dir = tempdir("badinput");
+    let out = dir.join("runs");
+    assert_one_line_exit_2(
+        &["train", "--op", "s3", "--set", "epoch=5"],
+        "unknown field `epoch`",
+        &out,
+    );
+    assert_one_line_exit_2(
+        &["train", "--op", "s3", "--set", "train_fraction=0"],
+        "outside (0, 1)",
+        &out,
+    );
+    assert_one_line_exit_2(
+        &["train", "--op", "s3", "--set", "train_fraction=1.5"],
+        "outside (0, 1)",
+        &out,
+    );
+    assert_one_line_exit_2(
+        &["train", "--op", "s3", "--set", "epochs=0"],
+        "epochs must be at least 1",
+        &out,
+    );
+    assert_one_line_exit_2(&["train", "--op", "s6"], "unknown operation \"s6\"", &out);
+    assert_one_line_exit_2(
+        &["train", "--config", "/nonexistent/grok.toml"],
+        "cannot read config",
+        &out,
+    );
+    let bad = dir.join("bad.toml");
+    std::fs::write(&bad, "op = \"s3\"\nepochs = \"ten\"\n").unwrap();
+    assert_one_line_exit_2(
+        &["train", "--config", bad.to_str().unwrap()],
+        "epochs",
+        &out,
+    );
+    // Nothing that looks like a run was left behind.
+    let leftovers: Vec<_> = std::fs::read_dir(&out)
+        .map(|d| d.flatten().collect())
+        .unwrap_or_default();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn a_checkpoint_that_is_not_safetensors_is_a_one_line_error() {
+    let dir = tempdir("badckpt");
+    let path = dir.join("final.safetensors");
+    std::fs::write(&path, b"this is not a safetensors file").unwrap();
+    let cfg = grokscope::model::TransformerConfig::for_order(6);
+    let vs = tch::nn::VarStore::new(tch::Device::Cpu);
+    let e = grokscope::model::Transformer::load(&cfg, &vs.root(), &[&path])
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("not a readable safetensors file") && !e.contains('\n'),
+        "{e}"
+    );
+    let e = grokscope::model::Transformer::load(&cfg, &vs.root(), &[&dir.join("none.safetensors")])
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("file not found"), "{e}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn train_cli_prints_the_run_directory_last() {
+    let dir = tempdir("cli");
+    let o = bin()
+        .args([
+            "train",
+            "--op",
+            "s3",
+            "--set",
+            "epochs=20",
+            "--set",
+            "checkpoint_every=0",
+            "--out",
+        ])
+        .arg(&dir)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    let last = PathBuf::from(stdout.trim().lines().last().unwrap());
+    assert!(last.join("manifest.json").exists());
+    let m = read_manifest(&last).unwrap();
+    assert_eq!(m.command_line[1], "train");
+    assert_eq!(m.libtorch_version.split('+').next(), Some("2.13.0"));
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn a_killed_sweep_restarts_and_runs_nothing_twice() {
+    let dir = tempdir("sweep");
+    let spec = dir.join("tiny.toml");
+    // Three configurations (ops) × two seeds; each configuration is one batched job.
+    std::fs::write(
+        &spec,
+        "ops = [\"s3\", \"add:7\", \"d5\"]\nseeds = [0, 1]\n[set]\nepochs = 400\neval_every = 20\ncheckpoint_every = 0\nd_model = 32\nd_mlp = 64\n",
+    )
+    .unwrap();
+    let runs = dir.join("runs");
+    let manifests = |runs: &Path| -> Vec<(String, String)> {
+        let mut out: Vec<(String, String)> = std::fs::read_dir(runs)
+            .map(|d| d.flatten().collect::<Vec<_>>())
+            .unwrap_or_default()
+            .into_iter()
+            .filter_map(|e| read_manifest(&e.path()).ok())
+            .filter(|m| m.status == Status::Complete)
+            .map(|m| (m.run_id, m.start_time))
+            .collect();
+        out.sort();
+        out
+    };
+    let mut child = bin()
+        .arg("sweep")
+        .arg(&spec)
+        .arg("--runs")
+        .arg(&runs)
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    // Kill it once the first job has finished (two runs complete) and before all are.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(300);
+    loop {
+        let done = manifests(&runs).len();
+        if done >= 2 {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "sweep made no progress"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let before = manifests(&runs);
+    assert!(
+        before.len() >= 2 && before.len() < 6,
+        "kill came too late to test anything: {} complete",
+        before.len()
+    );
+
+    let o = bin()
+        .arg("sweep")
+        .arg(&spec)
+        .arg("--runs")
+        .arg(&runs)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert!(o.status.success(), "{stderr}");
+    let after = manifests(&runs);
+    assert_eq!(after.len(), 6, "every run complete");
+    // Runs completed before the kill kept their manifests: not run again.
+    for run in &before {
+        assert!(after.contains(run), "{run:?} was run twice");
+    }
+    assert!(
+        stderr.contains(&format!(
+            "trained {} runs, skipped {} complete",
+            6 - before.len(),
+            before.len()
+        )),
+        "{stderr}"
+    );
+    // No partial directories remain, and the results have one row per run.
+    assert!(std::fs::read_dir(&runs)
+        .unwrap()
+        .flatten()
+        .all(|e| !e.file_name().to_string_lossy().ends_with(".partial")));
+    let csv = std::fs::read_to_string(dir.join("tiny/results.csv")).unwrap();
+    assert_eq!(csv.lines().count(), 7);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
