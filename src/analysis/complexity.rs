@@ -119,6 +119,114 @@ pub fn smallest_faithful_dim(group: &FiniteGroup) -> usize {
     unreachable!("the regular representation is faithful, so some sum of irreps is")
 }
 
+/// Ranks 1..n with ties given their average rank.
+pub fn average_ranks(v: &[f64]) -> Vec<f64> {
+    let mut idx: Vec<usize> = (0..v.len()).collect();
+    idx.sort_by(|&a, &b| v[a].total_cmp(&v[b]));
+    let mut ranks = vec![0.0; v.len()];
+    let mut i = 0;
+    while i < idx.len() {
+        let mut j = i;
+        while j + 1 < idx.len() && v[idx[j + 1]] == v[idx[i]] {
+            j += 1;
+        }
+        let r = (i + j) as f64 / 2.0 + 1.0;
+        for &k in &idx[i..=j] {
+            ranks[k] = r;
+        }
+        i = j + 1;
+    }
+    ranks
+}
+
+/// Spearman's ρ: the Pearson correlation of average ranks. `None` when
+/// either side is constant (ρ undefined).
+pub fn spearman(x: &[f64], y: &[f64]) -> Option<f64> {
+    let (rx, ry) = (average_ranks(x), average_ranks(y));
+    let n = rx.len() as f64;
+    let (mx, my) = (rx.iter().sum::<f64>() / n, ry.iter().sum::<f64>() / n);
+    let cov: f64 = rx.iter().zip(&ry).map(|(a, b)| (a - mx) * (b - my)).sum();
+    let (vx, vy): (f64, f64) = (
+        rx.iter().map(|a| (a - mx).powi(2)).sum(),
+        ry.iter().map(|b| (b - my).powi(2)).sum(),
+    );
+    (vx > 0.0 && vy > 0.0).then(|| cov / (vx * vy).sqrt())
+}
+
+/// One run for the predictive check.
+#[derive(Debug, Clone, PartialEq)]
+pub struct GrokObservation {
+    /// The operation (groups the bootstrap).
+    pub op: String,
+    /// The score of its group.
+    pub score: f64,
+    /// Grok epoch, or `None` if it never grokked.
+    pub grok_epoch: Option<u32>,
+}
+
+/// Spearman's ρ between a score and grok epochs, with a bootstrap interval.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct RankCorrelation {
+    /// ρ on all runs (`None` if undefined).
+    pub rho: Option<f64>,
+    /// 2.5th percentile of the bootstrap distribution.
+    pub ci_low: Option<f64>,
+    /// 97.5th percentile.
+    pub ci_high: Option<f64>,
+    /// Runs used.
+    pub runs: usize,
+    /// Runs that never grokked (censored).
+    pub censored: usize,
+    /// Bootstrap draws where ρ was defined.
+    pub draws: usize,
+}
+
+/// How well a score predicts grokking order. Runs that never grokked are
+/// right-censored: they are given an infinite grok epoch, so they rank after
+/// every run that grokked and tie with each other (average rank). The
+/// interval resamples runs with replacement within each operation (seeds
+/// are the replication unit), `draws` times with a fixed seed.
+pub fn predictive_check(obs: &[GrokObservation], draws: usize, seed: u64) -> RankCorrelation {
+    let epoch = |o: &GrokObservation| o.grok_epoch.map_or(f64::INFINITY, f64::from);
+    let rho_of = |sample: &[&GrokObservation]| {
+        let x: Vec<f64> = sample.iter().map(|o| o.score).collect();
+        let y: Vec<f64> = sample.iter().map(|o| epoch(o)).collect();
+        spearman(&x, &y)
+    };
+    let all: Vec<&GrokObservation> = obs.iter().collect();
+    let mut by_op: std::collections::BTreeMap<&str, Vec<&GrokObservation>> = Default::default();
+    for o in obs {
+        by_op.entry(o.op.as_str()).or_default().push(o);
+    }
+    let mut rng = crate::rng::SplitMix64::derived(seed, "bootstrap");
+    let mut boot: Vec<f64> = Vec::with_capacity(draws);
+    for _ in 0..draws {
+        let sample: Vec<&GrokObservation> = by_op
+            .values()
+            .flat_map(|runs| {
+                (0..runs.len())
+                    .map(|_| runs[rng.below(runs.len())])
+                    .collect::<Vec<_>>()
+            })
+            .collect();
+        if let Some(r) = rho_of(&sample) {
+            boot.push(r);
+        }
+    }
+    boot.sort_by(f64::total_cmp);
+    let pct = |q: f64| {
+        (!boot.is_empty()).then(|| boot[((q * boot.len() as f64) as usize).min(boot.len() - 1)])
+    };
+    RankCorrelation {
+        rho: rho_of(&all),
+        ci_low: pct(0.025),
+        ci_high: pct(0.975),
+        runs: obs.len(),
+        censored: obs.iter().filter(|o| o.grok_epoch.is_none()).count(),
+        draws: boot.len(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -169,6 +277,54 @@ mod tests {
         let s = scores("s4");
         assert!((s.c1 - 2.8).abs() < 1e-12);
         assert!((s.c2 - (2.0 + 0.8 + 1.0)).abs() < 1e-12);
+    }
+
+    #[test]
+    fn spearman_with_ties_matches_hand_values() {
+        assert_eq!(
+            average_ranks(&[10.0, 20.0, 20.0, 5.0]),
+            vec![2.0, 3.5, 3.5, 1.0]
+        );
+        assert!((spearman(&[1.0, 2.0, 3.0], &[10.0, 20.0, 30.0]).unwrap() - 1.0).abs() < 1e-12);
+        assert!((spearman(&[1.0, 2.0, 3.0], &[3.0, 2.0, 1.0]).unwrap() + 1.0).abs() < 1e-12);
+        assert_eq!(spearman(&[1.0, 1.0], &[1.0, 2.0]), None);
+        // Censored (infinite) epochs tie: y ranks (1, 3, 3, 3); cov 3, var 5 and 3.
+        let r = spearman(
+            &[1.0, 2.0, 3.0, 4.0],
+            &[1.0, f64::INFINITY, f64::INFINITY, f64::INFINITY],
+        )
+        .unwrap();
+        assert!((r - 3.0 / 15f64.sqrt()).abs() < 1e-12, "{r}");
+        // x = (1,2,3,4), y ranks (1, 2.5, 2.5, 4): rho = 4.5 / sqrt(5 * 4.5)
+        let r2 = spearman(&[1.0, 2.0, 3.0, 4.0], &[1.0, 2.5, 2.5, 4.0]).unwrap();
+        assert!((r2 - 4.5 / (5.0f64 * 4.5).sqrt()).abs() < 1e-12);
+    }
+
+    #[test]
+    fn censored_runs_rank_last_and_the_interval_brackets_rho() {
+        let obs: Vec<GrokObservation> = [
+            ("a", 1.0, Some(100)),
+            ("a", 1.0, Some(120)),
+            ("b", 2.0, Some(300)),
+            ("b", 2.0, Some(280)),
+            ("c", 3.0, None),
+            ("c", 3.0, None),
+        ]
+        .iter()
+        .map(|&(op, score, e)| GrokObservation {
+            op: op.into(),
+            score,
+            grok_epoch: e,
+        })
+        .collect();
+        let r = predictive_check(&obs, 500, 0);
+        assert_eq!((r.runs, r.censored), (6, 2));
+        let rho = r.rho.unwrap();
+        assert!(rho > 0.9, "{r:?}");
+        assert!(
+            r.ci_low.unwrap() <= rho && rho <= r.ci_high.unwrap() + 1e-12,
+            "{r:?}"
+        );
     }
 
     #[test]

@@ -1,5 +1,48 @@
 //! Analyses that read a model through representation theory. They take
 //! `nalgebra` matrices and plain slices, never tch tensors, so they build and
 //! test without libtorch and work on weights from anywhere.
+//!
+//! - [`fourier`]: DFT spectra of functions Z/n -> R^d, concentration, key
+//!   frequencies, a linear probe of the discrete log;
+//! - [`peter_weyl`]: power per real irrep for any group (and G × G);
+//! - [`cka`]: linear, RBF and debiased CKA with permutation nulls;
+//! - [`progress`]: restricted/excluded loss and Gini coefficients;
+//! - [`complexity`]: C1, C2, F1, F2 and their rank correlation with grok epochs.
+//!
+//! Rows are indexed by group elements in the group's element order unless a
+//! function says otherwise.
 
+pub mod cka;
 pub mod complexity;
+pub mod fourier;
+pub mod peter_weyl;
+pub mod progress;
+
+/// Bad input to an analysis.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum AnalysisError {
+    /// Row-paired matrices with different row counts.
+    #[error("X has {x} rows but Y has {y}; CKA pairs rows, so give both matrices the same rows (e.g. the same group elements)")]
+    RowMismatch {
+        /// Rows of X.
+        x: usize,
+        /// Rows of Y.
+        y: usize,
+    },
+    /// Too few rows for the statistic.
+    #[error("{what} needs at least {min} rows, got {n}")]
+    TooFewRows {
+        /// The statistic.
+        what: &'static str,
+        /// Its minimum.
+        min: usize,
+        /// Rows given.
+        n: usize,
+    },
+    /// A matrix without variance, so the statistic is undefined.
+    #[error("{0} is constant (no variance), so the statistic is undefined")]
+    Constant(&'static str),
+    /// Rows that do not match the group.
+    #[error("{0}")]
+    Shape(String),
+}

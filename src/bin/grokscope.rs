@@ -140,6 +140,9 @@ fn group(name: &str, as_json: bool) -> Result<()> {
                 "character": r.character.iter().map(|&x| clean(x)).collect::<Vec<_>>(),
             })).collect::<Vec<_>>(),
             "scores": scores,
+            "elements": g.labels(),
+            "class_of": (0..g.order()).map(|x| g.class_of(x)).collect::<Vec<_>>(),
+            "table": (0..g.order()).map(|a| &g.table()[a * g.order()..(a + 1) * g.order()]).collect::<Vec<_>>(),
         });
         println!("{}", serde_json::to_string_pretty(&v)?);
         return Ok(());
