@@ -21,6 +21,8 @@ pub mod groups;
 pub mod rng;
 
 #[cfg(feature = "torch")]
+pub mod analyze;
+#[cfg(feature = "torch")]
 pub mod convert;
 #[cfg(feature = "torch")]
 pub mod model;

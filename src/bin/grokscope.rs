@@ -59,6 +59,19 @@ enum Command {
         #[arg(long, default_value = "runs")]
         runs: PathBuf,
     },
+    /// Analyse a run (writes <run>/analysis/) or, with --sweep, every run of a sweep.
+    #[cfg(feature = "torch")]
+    Analyze {
+        /// A run directory.
+        #[arg(required_unless_present = "sweep")]
+        run: Option<PathBuf>,
+        /// experiments/<name> (the sweep's results directory) or its .toml.
+        #[arg(long, conflicts_with = "run")]
+        sweep: Option<PathBuf>,
+        /// Directory for run directories (with --sweep).
+        #[arg(long, default_value = "runs")]
+        runs: PathBuf,
+    },
 }
 
 fn main() {
@@ -84,6 +97,12 @@ fn run(cli: Cli) -> Result<()> {
         } => torch_cmds::train(op, config, sets, out),
         #[cfg(feature = "torch")]
         Command::Sweep { spec, jobs, runs } => torch_cmds::sweep(spec, jobs, runs),
+        #[cfg(feature = "torch")]
+        Command::Analyze { run, sweep, runs } => match (run, sweep) {
+            (Some(run), _) => torch_cmds::analyze(&run),
+            (None, Some(sweep)) => torch_cmds::analyze_sweep(&sweep, &runs),
+            (None, None) => unreachable!("clap requires one"),
+        },
     }
 }
 
@@ -326,6 +345,67 @@ mod torch_cmds {
             s.wall_seconds
         );
         println!("{}", dirs[0].display());
+        Ok(())
+    }
+
+    pub fn analyze(run: &std::path::Path) -> Result<()> {
+        let a = grokscope::analyze::analyze_run(run)?;
+        print_analysis(&a);
+        println!("{}", run.join("analysis").display());
+        Ok(())
+    }
+
+    pub fn print_analysis(a: &grokscope::analyze::RunAnalysis) {
+        println!(
+            "{} ({}, {}): {}",
+            a.run_id,
+            a.op,
+            a.group,
+            if a.grokked { "grokked" } else { "not grokked" }
+        );
+        println!(
+            "  embedding: dominant irrep {} holds {:.3} of the non-constant power (at initialisation {:.3}; isotropic {:.3})",
+            a.dominant_irrep, a.dominant_share, a.dominant_share_init, a.dominant_expected
+        );
+        println!(
+            "  key irreps: {}",
+            if a.key_irreps.is_empty() {
+                "none".to_string()
+            } else {
+                a.key_irreps.join(", ")
+            }
+        );
+        println!(
+            "  unembedding: dominant {} ({:.3})",
+            a.unembed_dominant.0, a.unembed_dominant.1
+        );
+        println!(
+            "  MLP neurons over G×G: dominant ({}, {}) {:.3}; share on (ρ, ρ) pairs {:.3} (at initialisation {:.3})",
+            a.neurons_dominant.0, a.neurons_dominant.1, a.neurons_dominant.2, a.neurons_diagonal_share.0, a.neurons_diagonal_share.1
+        );
+        for f in &a.fourier {
+            println!(
+                "  Fourier ({}): concentration k=1 {:.3}, k=5 {:.3} (init {:.3}, {:.3}); key frequencies {:?}; probe accuracy {:.3} (init {:.3})",
+                f.order, f.concentration_k1, f.concentration_k5, f.init_concentration_k1, f.init_concentration_k5, f.key_frequencies,
+                f.probe_accuracy, f.init_probe_accuracy
+            );
+        }
+        println!(
+            "  Gini of the embedding spectrum: {:.3} (init {:.3})",
+            a.gini.0, a.gini.1
+        );
+    }
+
+    pub fn analyze_sweep(sweep: &std::path::Path, runs: &std::path::Path) -> Result<()> {
+        let dir = if sweep.extension().is_some_and(|e| e == "toml") {
+            results_dir_for(sweep)
+        } else {
+            sweep.to_path_buf()
+        };
+        let written = grokscope::analyze::analyze_sweep(&dir, runs, &|m| eprintln!("{m}"))?;
+        for w in written {
+            println!("{}", w.display());
+        }
         Ok(())
     }
 

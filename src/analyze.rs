@@ -1,0 +1,844 @@
+//! Analysing stored runs: loads weights with tch, converts them once
+//! ([`crate::convert`]), and runs the [`crate::analysis`] maths.
+//!
+//! `analyze_run` writes into `<run>/analysis/`:
+//! - `spectra.parquet`: source (`embed`, `unembed`), checkpoint (`final`,
+//!   `init`), order (`identity`, `discrete log, g = 3`, `raw label order`),
+//!   component (irrep name), real_dim, share, expected (isotropic share);
+//! - `neurons.parquet`: the MLP neurons' power over pairs of irreps (G × G);
+//! - `progress.parquet`: per checkpoint epoch, restricted/excluded/train/test
+//!   loss, Gini of the embedding spectrum, weight norm;
+//! - `summary.json`: [`RunAnalysis`].
+//!
+//! Every spectrum is computed for the final weights and for the untrained
+//! weights of the same seed (epoch 0), the null it must be read against.
+
+use crate::analysis::fourier::{cyclic_probe, FourierSpectrum};
+use crate::analysis::peter_weyl::{select_rows, IrrepSpectrum, PairSpectrum};
+use crate::analysis::progress::{gini, losses};
+use crate::analysis::AnalysisError;
+use crate::config::RunConfig;
+use crate::convert::{to_dmatrix, to_vec};
+use crate::data::Dataset;
+use crate::groups::{AnalysisView, GroupKind, Operation};
+use crate::model::{ModelError, Transformer, TransformerConfig};
+use crate::train::run::{read_config, read_manifest, write_atomic, write_parquet, Status};
+use crate::train::TrainError;
+use nalgebra::DMatrix;
+use polars::prelude::*;
+use serde::Serialize;
+use std::path::{Path, PathBuf};
+use tch::{Kind, Tensor};
+
+/// Why a run could not be analysed.
+#[derive(Debug, thiserror::Error)]
+pub enum AnalyzeError {
+    /// Reading the run failed.
+    #[error(transparent)]
+    Run(#[from] TrainError),
+    /// Loading weights failed.
+    #[error(transparent)]
+    Model(#[from] ModelError),
+    /// The maths rejected its input.
+    #[error(transparent)]
+    Analysis(#[from] AnalysisError),
+    /// libtorch failed.
+    #[error("libtorch: {0}")]
+    Torch(#[from] tch::TchError),
+    /// Not a complete run directory.
+    #[error("{0}")]
+    NotARun(String),
+}
+
+/// Fourier numbers of one function in one element order.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct FourierSummary {
+    /// `identity`, `discrete log, g = 3` or `raw label order`.
+    pub order: String,
+    /// concentration(1).
+    pub concentration_k1: f64,
+    /// concentration(5).
+    pub concentration_k5: f64,
+    /// The same at initialisation.
+    pub init_concentration_k1: f64,
+    /// The same at initialisation.
+    pub init_concentration_k5: f64,
+    /// Key frequencies, strongest first.
+    pub key_frequencies: Vec<usize>,
+    /// Discrete-log probe accuracy (5-fold) on the key (or 3 strongest) frequencies.
+    pub probe_accuracy: f64,
+    /// The same probe on the untrained embedding.
+    pub init_probe_accuracy: f64,
+}
+
+/// What `grokscope analyze` reports for one run.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RunAnalysis {
+    /// The run.
+    pub run_id: String,
+    /// Operation as configured.
+    pub op: String,
+    /// The analysis group.
+    pub group: String,
+    /// Whether the run grokked (test accuracy >= 0.99).
+    pub grokked: bool,
+    /// Dominant non-trivial irrep of the embedding.
+    pub dominant_irrep: String,
+    /// Its share of the embedding's non-constant power.
+    pub dominant_share: f64,
+    /// The same irrep's share at initialisation.
+    pub dominant_share_init: f64,
+    /// Its isotropic share.
+    pub dominant_expected: f64,
+    /// Key irreps of the embedding.
+    pub key_irreps: Vec<String>,
+    /// Dominant irrep of the unembedding and its share.
+    pub unembed_dominant: (String, f64),
+    /// Dominant (ρ, σ) of the MLP neurons over G × G and its share.
+    pub neurons_dominant: (String, String, f64),
+    /// The neurons' share on (ρ, ρ) pairs, final and at initialisation.
+    pub neurons_diagonal_share: (f64, f64),
+    /// Fourier view of the embedding (cyclic analysis groups only).
+    pub fourier: Vec<FourierSummary>,
+    /// Gini of the embedding irrep spectrum, final and at initialisation.
+    pub gini: (f64, f64),
+}
+
+/// A run's weights at the final and initial checkpoints, as one S = 2 model.
+struct Loaded {
+    cfg: RunConfig,
+    op: Operation,
+    model: Transformer,
+    _vs: tch::nn::VarStore,
+}
+
+fn model_config(cfg: &RunConfig, n: usize) -> TransformerConfig {
+    let mut m = TransformerConfig::for_order(n);
+    m.d_model = cfg.d_model;
+    m.n_heads = cfg.n_heads;
+    m.d_mlp = cfg.d_mlp;
+    m.layer_norm = cfg.layer_norm;
+    m
+}
+
+fn load(dir: &Path, files: &[PathBuf]) -> Result<Loaded, AnalyzeError> {
+    let manifest = read_manifest(dir).map_err(|e| {
+        AnalyzeError::NotARun(format!("{}: not an analysable run ({e})", dir.display()))
+    })?;
+    if manifest.status != Status::Complete {
+        return Err(AnalyzeError::NotARun(format!(
+            "{}: run is not complete; finish training it first",
+            dir.display()
+        )));
+    }
+    let cfg = read_config(dir)?;
+    let op = Operation::parse(&cfg.op)
+        .map_err(crate::config::ConfigError::from)
+        .map_err(TrainError::from)?;
+    let vs = tch::nn::VarStore::new(tch::Device::Cpu);
+    let refs: Vec<&Path> = files.iter().map(|p| p.as_path()).collect();
+    let model = Transformer::load(&model_config(&cfg, op.order()), &vs.root(), &refs)?;
+    Ok(Loaded {
+        cfg,
+        op,
+        model,
+        _vs: vs,
+    })
+}
+
+/// Element embedding rows (tokens 0..n) of model s: [n, d_model].
+fn embedding(model: &Transformer, s: i64, n: i64) -> Result<DMatrix<f64>, AnalyzeError> {
+    Ok(to_dmatrix(&model.w_e.f_get(s)?.f_narrow(0, 0, n)?)?)
+}
+
+/// Unembedding columns as rows (one per output token) of model s: [n, d_model].
+fn unembedding(model: &Transformer, s: i64) -> Result<DMatrix<f64>, AnalyzeError> {
+    Ok(to_dmatrix(&model.w_u.f_get(s)?.f_transpose(0, 1)?)?)
+}
+
+fn all_pairs(s: usize, n: usize) -> Result<(Tensor, Tensor), tch::TchError> {
+    let a: Vec<i64> = (0..n * n).map(|p| (p / n) as i64).collect();
+    let b: Vec<i64> = (0..n * n).map(|p| (p % n) as i64).collect();
+    let t = |v: &[i64]| {
+        Tensor::f_from_slice(v)?
+            .f_view([1, -1])?
+            .f_repeat([s as i64, 1])
+    };
+    Ok((t(&a)?, t(&b)?))
+}
+
+/// Logits of every pair for each model: S matrices [n², n].
+fn table_logits(model: &Transformer, n: usize) -> Result<Vec<DMatrix<f64>>, AnalyzeError> {
+    let (a, b) = all_pairs(model.n_models, n)?;
+    let logits = tch::no_grad(|| model.forward_last(&a, &b))?;
+    (0..model.n_models as i64)
+        .map(|s| Ok(to_dmatrix(&logits.f_get(s)?)?))
+        .collect()
+}
+
+/// MLP activations at the last position over the group's pairs, one
+/// |G| × |G| matrix per neuron (group order on both axes), for model s.
+fn neuron_functions(
+    model: &Transformer,
+    view: &AnalysisView,
+    n: usize,
+    s: i64,
+) -> Result<Vec<DMatrix<f64>>, AnalyzeError> {
+    let tokens: Vec<i64> = (0..n * n)
+        .flat_map(|p| [(p / n) as i64, (p % n) as i64, n as i64])
+        .collect();
+    let tokens = Tensor::f_from_slice(&tokens)?.f_view([-1, 3])?;
+    let (_, cache) = tch::no_grad(|| model.run_with_cache(&tokens))?;
+    let post = cache
+        .get("blocks.0.mlp.hook_post")?
+        .f_get(s)?
+        .f_select(1, 2)?; // [n², d_mlp]
+    let post = to_dmatrix(&post)?;
+    let g = view.tokens.len();
+    Ok((0..post.ncols())
+        .map(|j| DMatrix::from_fn(g, g, |x, y| post[(view.tokens[x] * n + view.tokens[y], j)]))
+        .collect())
+}
+
+fn spectrum_rows(
+    source: &str,
+    checkpoint: &str,
+    order: &str,
+    s: &IrrepSpectrum,
+    rows: &mut Vec<(String, String, String, String, u32, f64, f64)>,
+) {
+    for i in 0..s.irreps.len() {
+        rows.push((
+            source.into(),
+            checkpoint.into(),
+            order.into(),
+            s.irreps[i].clone(),
+            s.real_dims[i] as u32,
+            s.share[i],
+            s.expected[i],
+        ));
+    }
+}
+
+/// Analyses one complete run and writes `analysis/` inside it.
+///
+/// # Errors
+/// A directory that is not a complete run, missing or corrupt weights.
+pub fn analyze_run(dir: &Path) -> Result<RunAnalysis, AnalyzeError> {
+    let (final_w, init_w) = (
+        dir.join("final.safetensors"),
+        dir.join("checkpoints/epoch_000000.safetensors"),
+    );
+    let Loaded { cfg, op, model, .. } = load(dir, &[final_w, init_w])?;
+    let n = op.order();
+    let view = &op.analysis;
+    let run_id = read_manifest(dir)?.run_id;
+    let grokked = read_manifest(dir)?
+        .summary
+        .is_some_and(|s| s.grokked_epoch.is_some());
+
+    let mut spectra = Vec::new();
+    let embeds = [
+        embedding(&model, 0, n as i64)?,
+        embedding(&model, 1, n as i64)?,
+    ];
+    let unembeds = [unembedding(&model, 0)?, unembedding(&model, 1)?];
+    let e_final = IrrepSpectrum::of_token_rows(view, &embeds[0])?;
+    let e_init = IrrepSpectrum::of_token_rows(view, &embeds[1])?;
+    let u_final = IrrepSpectrum::of_token_rows(view, &unembeds[0])?;
+    let u_init = IrrepSpectrum::of_token_rows(view, &unembeds[1])?;
+    spectrum_rows("embed", "final", &view.relabelling, &e_final, &mut spectra);
+    spectrum_rows("embed", "init", &view.relabelling, &e_init, &mut spectra);
+    spectrum_rows(
+        "unembed",
+        "final",
+        &view.relabelling,
+        &u_final,
+        &mut spectra,
+    );
+    spectrum_rows("unembed", "init", &view.relabelling, &u_init, &mut spectra);
+
+    // Fourier views for cyclic analysis groups: the analysis order, and raw label order for mul.
+    let mut fourier = Vec::new();
+    if matches!(view.group.kind(), GroupKind::Cyclic(_)) {
+        for v in std::iter::once(view).chain(op.raw.as_ref()) {
+            let rows = [select_rows(v, &embeds[0])?, select_rows(v, &embeds[1])?];
+            let (f, f0) = (
+                FourierSpectrum::of_rows(&rows[0])?,
+                FourierSpectrum::of_rows(&rows[1])?,
+            );
+            let mut probe_freqs = f.key_frequencies();
+            if probe_freqs.is_empty() {
+                probe_freqs = f.ranked().into_iter().take(3).collect();
+            }
+            let probe =
+                |r: &DMatrix<f64>| cyclic_probe(r, &probe_freqs, 5, cfg.seed).map(|p| p.accuracy);
+            if v.relabelling != view.relabelling {
+                let s = IrrepSpectrum::of_rows(&v.group, &rows[0])?;
+                let s0 = IrrepSpectrum::of_rows(&v.group, &rows[1])?;
+                spectrum_rows("embed", "final", &v.relabelling, &s, &mut spectra);
+                spectrum_rows("embed", "init", &v.relabelling, &s0, &mut spectra);
+            }
+            fourier.push(FourierSummary {
+                order: v.relabelling.clone(),
+                concentration_k1: f.concentration(1),
+                concentration_k5: f.concentration(5),
+                init_concentration_k1: f0.concentration(1),
+                init_concentration_k5: f0.concentration(5),
+                key_frequencies: f.key_frequencies(),
+                probe_accuracy: probe(&rows[0])?,
+                init_probe_accuracy: probe(&rows[1])?,
+            });
+        }
+    }
+
+    // Neurons over G × G.
+    let pairs = [
+        PairSpectrum::of_functions(&view.group, &neuron_functions(&model, view, n, 0)?)?,
+        PairSpectrum::of_functions(&view.group, &neuron_functions(&model, view, n, 1)?)?,
+    ];
+    let mut neuron_rows: (Vec<&str>, Vec<String>, Vec<String>, Vec<f64>) = Default::default();
+    for (checkpoint, p) in ["final", "init"].iter().zip(&pairs) {
+        for i in 0..p.irreps.len() {
+            for j in 0..p.irreps.len() {
+                neuron_rows.0.push(checkpoint);
+                neuron_rows.1.push(p.irreps[i].clone());
+                neuron_rows.2.push(p.irreps[j].clone());
+                neuron_rows.3.push(p.share[(i, j)]);
+            }
+        }
+    }
+
+    // Progress over checkpoints, with the final model's key irreps.
+    let reps = view.group.representations();
+    let key_idx: Vec<usize> = e_final
+        .key()
+        .iter()
+        .map(|&i| reps.find(&e_final.irreps[i]).expect("same group"))
+        .collect();
+    let progress = progress_over_checkpoints(dir, &cfg, &op, &key_idx)?;
+
+    let out = dir.join("analysis");
+    std::fs::create_dir_all(&out).map_err(|e| TrainError::Io {
+        path: out.display().to_string(),
+        reason: e.to_string(),
+    })?;
+    let io = |e: PolarsError| TrainError::Io {
+        path: out.display().to_string(),
+        reason: e.to_string(),
+    };
+    let mut df = df!(
+        "source" => spectra.iter().map(|r| r.0.clone()).collect::<Vec<_>>(),
+        "checkpoint" => spectra.iter().map(|r| r.1.clone()).collect::<Vec<_>>(),
+        "order" => spectra.iter().map(|r| r.2.clone()).collect::<Vec<_>>(),
+        "component" => spectra.iter().map(|r| r.3.clone()).collect::<Vec<_>>(),
+        "real_dim" => spectra.iter().map(|r| r.4).collect::<Vec<_>>(),
+        "share" => spectra.iter().map(|r| r.5).collect::<Vec<_>>(),
+        "expected" => spectra.iter().map(|r| r.6).collect::<Vec<_>>(),
+    )
+    .map_err(io)?;
+    write_parquet(&mut df, &out.join("spectra.parquet"))?;
+    let mut df = df!("checkpoint" => neuron_rows.0, "irrep_a" => neuron_rows.1, "irrep_b" => neuron_rows.2, "share" => neuron_rows.3).map_err(io)?;
+    write_parquet(&mut df, &out.join("neurons.parquet"))?;
+    let mut df = df!(
+        "epoch" => progress.iter().map(|r| r.0).collect::<Vec<_>>(),
+        "metric" => progress.iter().map(|r| r.1).collect::<Vec<_>>(),
+        "value" => progress.iter().map(|r| r.2).collect::<Vec<_>>(),
+    )
+    .map_err(io)?;
+    write_parquet(&mut df, &out.join("progress.parquet"))?;
+
+    let (dom, dom_share) = e_final.dominant();
+    let di = e_final
+        .irreps
+        .iter()
+        .position(|x| x == dom)
+        .expect("dominant is listed");
+    let (na, nb, ns) = pairs[0].dominant();
+    let analysis = RunAnalysis {
+        run_id,
+        op: cfg.op.clone(),
+        group: view.group.name().to_string(),
+        grokked,
+        dominant_irrep: dom.to_string(),
+        dominant_share: dom_share,
+        dominant_share_init: e_init.share[di],
+        dominant_expected: e_final.expected[di],
+        key_irreps: e_final
+            .key()
+            .iter()
+            .map(|&i| e_final.irreps[i].clone())
+            .collect(),
+        unembed_dominant: (u_final.dominant().0.to_string(), u_final.dominant().1),
+        neurons_dominant: (pairs[0].irreps[na].clone(), pairs[0].irreps[nb].clone(), ns),
+        neurons_diagonal_share: (pairs[0].diagonal_share(), pairs[1].diagonal_share()),
+        fourier,
+        gini: (gini(&e_final.share), gini(&e_init.share)),
+    };
+    write_atomic(
+        &out.join("summary.json"),
+        serde_json::to_string_pretty(&analysis)
+            .expect("serialises")
+            .as_bytes(),
+    )?;
+    Ok(analysis)
+}
+
+/// (epoch, metric, value) for every stored checkpoint.
+fn progress_over_checkpoints(
+    dir: &Path,
+    cfg: &RunConfig,
+    op: &Operation,
+    key: &[usize],
+) -> Result<Vec<(u32, &'static str, f64)>, AnalyzeError> {
+    let mut ckpts: Vec<(u32, PathBuf)> = std::fs::read_dir(dir.join("checkpoints"))
+        .map_err(|e| TrainError::Io {
+            path: dir.join("checkpoints").display().to_string(),
+            reason: e.to_string(),
+        })?
+        .flatten()
+        .filter_map(|e| {
+            let name = e.file_name().to_string_lossy().to_string();
+            let epoch = name
+                .strip_prefix("epoch_")?
+                .strip_suffix(".safetensors")?
+                .parse()
+                .ok()?;
+            Some((epoch, e.path()))
+        })
+        .collect();
+    ckpts.sort();
+    let n = op.order();
+    let ds = Dataset::new(op, cfg.train_fraction, cfg.seed)
+        .map_err(crate::config::ConfigError::from)
+        .map_err(TrainError::from)?;
+    let mut is_train = vec![false; n * n];
+    for &p in &ds.train {
+        is_train[p] = true;
+    }
+    let mut rows = Vec::new();
+    for (epoch, path) in ckpts {
+        let vs = tch::nn::VarStore::new(tch::Device::Cpu);
+        let model = Transformer::load(&model_config(cfg, n), &vs.root(), &[&path])?;
+        let logits = table_logits(&model, n)?.remove(0);
+        let l = losses(&op.analysis, &logits, &ds.labels, &is_train, key)?;
+        let spec = IrrepSpectrum::of_token_rows(&op.analysis, &embedding(&model, 0, n as i64)?)?;
+        let norm = to_vec(&model.weight_norms()?.f_to_kind(Kind::Double)?)?[0];
+        for (metric, value) in [
+            ("train_loss", l.train_loss),
+            ("test_loss", l.test_loss),
+            ("restricted_loss", l.restricted_loss),
+            ("excluded_loss", l.excluded_loss),
+            ("gini_embed", gini(&spec.share)),
+            ("weight_norm", norm),
+        ] {
+            rows.push((epoch, metric, value));
+        }
+    }
+    Ok(rows)
+}
+
+/// Number of permutation draws behind every CKA null.
+pub const CKA_NULL_DRAWS: usize = 1000;
+
+/// The three CKA variants reported everywhere.
+pub const CKA_VARIANTS: [(
+    &str,
+    crate::analysis::cka::Kernel,
+    crate::analysis::cka::Estimator,
+); 3] = [
+    (
+        "linear",
+        crate::analysis::cka::Kernel::Linear,
+        crate::analysis::cka::Estimator::Biased,
+    ),
+    (
+        "debiased_linear",
+        crate::analysis::cka::Kernel::Linear,
+        crate::analysis::cka::Estimator::Debiased,
+    ),
+    (
+        "rbf",
+        crate::analysis::cka::Kernel::Rbf { factor: 1.0 },
+        crate::analysis::cka::Estimator::Biased,
+    ),
+];
+
+/// One run of a sweep as the sweep analysis needs it.
+struct SweepRun {
+    op: String,
+    seed: u64,
+    grok_epoch: Option<u32>,
+    /// Element embedding rows in token order, final and initial.
+    embed: [DMatrix<f64>; 2],
+    /// The same rows in the analysis group's order.
+    group_rows: [DMatrix<f64>; 2],
+}
+
+fn str_col<'a>(df: &'a DataFrame, name: &str) -> Result<Vec<String>, AnalyzeError> {
+    let c = df
+        .column(name)
+        .and_then(|c| c.str().cloned())
+        .map_err(|e| AnalyzeError::NotARun(format!("results table: {e}")))?;
+    Ok(c.iter()
+        .map(|v| v.unwrap_or_default().to_string())
+        .collect())
+}
+
+fn int_col(df: &DataFrame, name: &str) -> Result<Vec<Option<i64>>, AnalyzeError> {
+    let c = df
+        .column(name)
+        .and_then(|c| c.cast(&DataType::Int64))
+        .map_err(|e| AnalyzeError::NotARun(format!("results table: {e}")))?;
+    let c = c
+        .i64()
+        .map_err(|e| AnalyzeError::NotARun(format!("results table: {e}")))?;
+    Ok(c.iter().collect())
+}
+
+/// Reads a sweep's `results.parquet`.
+///
+/// # Errors
+/// A missing or unreadable file.
+pub fn read_results(results_dir: &Path) -> Result<DataFrame, AnalyzeError> {
+    let path = results_dir.join("results.parquet");
+    let file = std::fs::File::open(&path).map_err(|e| {
+        AnalyzeError::NotARun(format!(
+            "{}: {e}; run `grokscope sweep` on its .toml first",
+            path.display()
+        ))
+    })?;
+    ParquetReader::new(file)
+        .finish()
+        .map_err(|e| AnalyzeError::NotARun(format!("{}: {e}", path.display())))
+}
+
+/// Mean of the values, NaN when empty.
+fn mean(v: &[f64]) -> f64 {
+    if v.is_empty() {
+        f64::NAN
+    } else {
+        v.iter().sum::<f64>() / v.len() as f64
+    }
+}
+
+/// Analyses every run of a sweep and writes, into `results_dir`:
+/// `analysis.parquet`/`.csv` (one row per run), `cka.parquet`/`.csv` and
+/// `complexity.parquet`/`.csv`. `progress` receives one line per step.
+///
+/// # Errors
+/// A missing results table or run, or an analysis error.
+pub fn analyze_sweep(
+    results_dir: &Path,
+    runs_dir: &Path,
+    progress: &dyn Fn(&str),
+) -> Result<Vec<PathBuf>, AnalyzeError> {
+    let results = read_results(results_dir)?;
+    let ids = str_col(&results, "run_id")?;
+    let ops = str_col(&results, "op")?;
+    let seeds = int_col(&results, "seed")?;
+    let groks = int_col(&results, "grokked_epoch")?;
+
+    let mut summaries = Vec::new();
+    let mut runs = Vec::new();
+    for (i, id) in ids.iter().enumerate() {
+        let dir = runs_dir.join(id);
+        progress(&format!(
+            "analysing {} ({}/{})",
+            dir.display(),
+            i + 1,
+            ids.len()
+        ));
+        summaries.push(analyze_run(&dir)?);
+        let files = [
+            dir.join("final.safetensors"),
+            dir.join("checkpoints/epoch_000000.safetensors"),
+        ];
+        let loaded = load(&dir, &files)?;
+        let n = loaded.op.order() as i64;
+        let embed = [
+            embedding(&loaded.model, 0, n)?,
+            embedding(&loaded.model, 1, n)?,
+        ];
+        let group_rows = [
+            select_rows(&loaded.op.analysis, &embed[0])?,
+            select_rows(&loaded.op.analysis, &embed[1])?,
+        ];
+        runs.push(SweepRun {
+            op: ops[i].clone(),
+            seed: seeds[i].unwrap_or(0) as u64,
+            grok_epoch: groks[i].map(|e| e as u32),
+            embed,
+            group_rows,
+        });
+    }
+    let mut written = Vec::new();
+    let mut per_run = per_run_frame(&summaries, &runs)?;
+    written.extend(write_table(&mut per_run, results_dir, "analysis")?);
+    progress("CKA across seeds and operations, with nulls");
+    let mut cka = cka_frame(&runs)?;
+    written.extend(write_table(&mut cka, results_dir, "cka")?);
+    let mut complexity = complexity_frame(&runs)?;
+    written.extend(write_table(&mut complexity, results_dir, "complexity")?);
+    Ok(written)
+}
+
+fn write_table(df: &mut DataFrame, dir: &Path, name: &str) -> Result<Vec<PathBuf>, AnalyzeError> {
+    let parquet = dir.join(format!("{name}.parquet"));
+    write_parquet(df, &parquet)?;
+    let mut csv = Vec::new();
+    CsvWriter::new(&mut csv)
+        .finish(df)
+        .map_err(|e| TrainError::Io {
+            path: dir.display().to_string(),
+            reason: e.to_string(),
+        })?;
+    let csv_path = dir.join(format!("{name}.csv"));
+    write_atomic(&csv_path, &csv)?;
+    Ok(vec![parquet, csv_path])
+}
+
+fn per_run_frame(summaries: &[RunAnalysis], runs: &[SweepRun]) -> Result<DataFrame, AnalyzeError> {
+    let fourier =
+        |a: &RunAnalysis, i: usize, f: &dyn Fn(&FourierSummary) -> f64| a.fourier.get(i).map(f);
+    let df = df!(
+        "run_id" => summaries.iter().map(|a| a.run_id.clone()).collect::<Vec<_>>(),
+        "op" => runs.iter().map(|r| r.op.clone()).collect::<Vec<_>>(),
+        "seed" => runs.iter().map(|r| r.seed).collect::<Vec<_>>(),
+        "group" => summaries.iter().map(|a| a.group.clone()).collect::<Vec<_>>(),
+        "grokked" => summaries.iter().map(|a| a.grokked).collect::<Vec<_>>(),
+        "dominant_irrep" => summaries.iter().map(|a| a.dominant_irrep.clone()).collect::<Vec<_>>(),
+        "dominant_share" => summaries.iter().map(|a| a.dominant_share).collect::<Vec<_>>(),
+        "dominant_share_init" => summaries.iter().map(|a| a.dominant_share_init).collect::<Vec<_>>(),
+        "dominant_expected" => summaries.iter().map(|a| a.dominant_expected).collect::<Vec<_>>(),
+        "key_irreps" => summaries.iter().map(|a| a.key_irreps.join(" ")).collect::<Vec<_>>(),
+        "unembed_dominant" => summaries.iter().map(|a| a.unembed_dominant.0.clone()).collect::<Vec<_>>(),
+        "unembed_dominant_share" => summaries.iter().map(|a| a.unembed_dominant.1).collect::<Vec<_>>(),
+        "neurons_dominant" => summaries.iter().map(|a| format!("{}⊗{}", a.neurons_dominant.0, a.neurons_dominant.1)).collect::<Vec<_>>(),
+        "neurons_dominant_share" => summaries.iter().map(|a| a.neurons_dominant.2).collect::<Vec<_>>(),
+        "neurons_diagonal_share" => summaries.iter().map(|a| a.neurons_diagonal_share.0).collect::<Vec<_>>(),
+        "neurons_diagonal_share_init" => summaries.iter().map(|a| a.neurons_diagonal_share.1).collect::<Vec<_>>(),
+        "gini" => summaries.iter().map(|a| a.gini.0).collect::<Vec<_>>(),
+        "gini_init" => summaries.iter().map(|a| a.gini.1).collect::<Vec<_>>(),
+        "concentration_k1" => summaries.iter().map(|a| fourier(a, 0, &|f| f.concentration_k1)).collect::<Vec<_>>(),
+        "concentration_k5" => summaries.iter().map(|a| fourier(a, 0, &|f| f.concentration_k5)).collect::<Vec<_>>(),
+        "concentration_k1_init" => summaries.iter().map(|a| fourier(a, 0, &|f| f.init_concentration_k1)).collect::<Vec<_>>(),
+        "concentration_k5_init" => summaries.iter().map(|a| fourier(a, 0, &|f| f.init_concentration_k5)).collect::<Vec<_>>(),
+        "key_frequencies" => summaries.iter().map(|a| a.fourier.first().map(|f| format!("{:?}", f.key_frequencies))).collect::<Vec<_>>(),
+        "probe_accuracy" => summaries.iter().map(|a| fourier(a, 0, &|f| f.probe_accuracy)).collect::<Vec<_>>(),
+        "probe_accuracy_init" => summaries.iter().map(|a| fourier(a, 0, &|f| f.init_probe_accuracy)).collect::<Vec<_>>(),
+        "raw_concentration_k1" => summaries.iter().map(|a| fourier(a, 1, &|f| f.concentration_k1)).collect::<Vec<_>>(),
+        "raw_concentration_k5" => summaries.iter().map(|a| fourier(a, 1, &|f| f.concentration_k5)).collect::<Vec<_>>(),
+        "raw_probe_accuracy" => summaries.iter().map(|a| fourier(a, 1, &|f| f.probe_accuracy)).collect::<Vec<_>>(),
+    );
+    df.map_err(|e| AnalyzeError::NotARun(format!("analysis table: {e}")))
+}
+
+/// One row of the CKA table.
+struct CkaRow {
+    op_a: String,
+    op_b: String,
+    comparison: &'static str,
+    estimator: &'static str,
+    checkpoint: &'static str,
+    pairing: &'static str,
+    value: f64,
+    pairs: usize,
+    null_mean: f64,
+    null_p95: f64,
+    p_value: f64,
+}
+
+/// CKA values averaged over pairs of runs, with the permutation null for
+/// the final seed-matched (or same-operation) comparisons.
+fn cka_frame(runs: &[SweepRun]) -> Result<DataFrame, AnalyzeError> {
+    use crate::analysis::cka::{cka, cka_with_null, reference_first_rows};
+    let mut ops: Vec<String> = Vec::new();
+    for r in runs {
+        if !ops.contains(&r.op) {
+            ops.push(r.op.clone());
+        }
+    }
+    let of = |op: &str| runs.iter().filter(|r| r.op == op).collect::<Vec<_>>();
+    let mut rows = Vec::new();
+    for (ia, a) in ops.iter().enumerate() {
+        for b in &ops[ia..] {
+            let same_op = a == b;
+            let (ra, rb) = (of(a), of(b));
+            for (pairing, matched) in [("seed_matched", true), ("seed_mismatched", false)] {
+                // Same operation: distinct seeds only (rows = elements); a
+                // "matched" same-op pair would be a run with itself.
+                if same_op && matched {
+                    continue;
+                }
+                let pairs: Vec<(&SweepRun, &SweepRun)> = ra
+                    .iter()
+                    .flat_map(|x| rb.iter().map(move |y| (*x, *y)))
+                    .filter(|(x, y)| {
+                        if same_op {
+                            x.seed < y.seed
+                        } else {
+                            (x.seed == y.seed) == matched
+                        }
+                    })
+                    .collect();
+                if pairs.is_empty() {
+                    continue;
+                }
+                for (ck, checkpoint) in [(0usize, "final"), (1, "init")] {
+                    // Same op: rows = group elements. Different ops: rows = hidden units (X = Eᵀ).
+                    let mats = |x: &SweepRun, y: &SweepRun| -> (DMatrix<f64>, DMatrix<f64>) {
+                        if same_op {
+                            (x.group_rows[ck].clone(), y.group_rows[ck].clone())
+                        } else {
+                            (x.embed[ck].transpose(), y.embed[ck].transpose())
+                        }
+                    };
+                    for (name, kernel, est) in CKA_VARIANTS {
+                        let with_null = ck == 0 && (matched || same_op);
+                        let (mut vals, mut nm, mut np, mut pv) = (vec![], vec![], vec![], vec![]);
+                        for (x, y) in &pairs {
+                            let (mx, my) = mats(x, y);
+                            if with_null {
+                                let r =
+                                    cka_with_null(&mx, &my, kernel, est, CKA_NULL_DRAWS, x.seed)?;
+                                vals.push(r.value);
+                                nm.push(r.null_mean);
+                                np.push(r.null_p95);
+                                pv.push(r.p_value);
+                            } else {
+                                vals.push(cka(&mx, &my, kernel, est)?);
+                            }
+                        }
+                        rows.push(CkaRow {
+                            op_a: a.clone(),
+                            op_b: b.clone(),
+                            comparison: if same_op {
+                                "same_op_elements"
+                            } else {
+                                "cross_op_hidden_units"
+                            },
+                            estimator: name,
+                            checkpoint,
+                            pairing: if same_op { "different_seeds" } else { pairing },
+                            value: mean(&vals),
+                            pairs: vals.len(),
+                            null_mean: mean(&nm),
+                            null_p95: mean(&np),
+                            // Conservative across pairs: the largest p-value.
+                            p_value: pv.iter().copied().fold(f64::NAN, f64::max),
+                        });
+                    }
+                }
+            }
+            // The reference study's statistic on seed-matched pairs, beside
+            // the same statistic for independent Gaussian matrices.
+            if !same_op {
+                let pairs: Vec<_> = ra
+                    .iter()
+                    .flat_map(|x| {
+                        rb.iter()
+                            .filter(move |y| y.seed == x.seed)
+                            .map(move |y| (*x, *y))
+                    })
+                    .collect();
+                for (ck, checkpoint) in [(0usize, "final"), (1, "init")] {
+                    let vals: Vec<f64> = pairs
+                        .iter()
+                        .map(|(x, y)| reference_first_rows(&x.embed[ck], &y.embed[ck], 6))
+                        .collect::<Result<_, _>>()?;
+                    if vals.is_empty() {
+                        continue;
+                    }
+                    let d = ra[0].embed[0].ncols();
+                    let mut rng = crate::rng::SplitMix64::derived(0, "reference-null");
+                    let null: Vec<f64> = (0..CKA_NULL_DRAWS)
+                        .map(|_| {
+                            let x = DMatrix::from_fn(6, d, |_, _| rng.normal());
+                            let y = DMatrix::from_fn(6, d, |_, _| rng.normal());
+                            reference_first_rows(&x, &y, 6)
+                        })
+                        .collect::<Result<_, _>>()?;
+                    let mut sorted = null.clone();
+                    sorted.sort_by(f64::total_cmp);
+                    let v = mean(&vals);
+                    rows.push(CkaRow {
+                        op_a: a.clone(),
+                        op_b: b.clone(),
+                        comparison: "reference_first_6_rows",
+                        estimator: "linear",
+                        checkpoint,
+                        pairing: "seed_matched",
+                        value: v,
+                        pairs: vals.len(),
+                        null_mean: mean(&null),
+                        null_p95: sorted[(0.95 * sorted.len() as f64) as usize - 1],
+                        p_value: (1 + null.iter().filter(|&&x| x >= v).count()) as f64
+                            / (1 + null.len()) as f64,
+                    });
+                }
+            }
+        }
+    }
+    df!(
+        "op_a" => rows.iter().map(|r| r.op_a.clone()).collect::<Vec<_>>(),
+        "op_b" => rows.iter().map(|r| r.op_b.clone()).collect::<Vec<_>>(),
+        "comparison" => rows.iter().map(|r| r.comparison).collect::<Vec<_>>(),
+        "estimator" => rows.iter().map(|r| r.estimator).collect::<Vec<_>>(),
+        "checkpoint" => rows.iter().map(|r| r.checkpoint).collect::<Vec<_>>(),
+        "pairing" => rows.iter().map(|r| r.pairing).collect::<Vec<_>>(),
+        "value" => rows.iter().map(|r| r.value).collect::<Vec<_>>(),
+        "pairs" => rows.iter().map(|r| r.pairs as u32).collect::<Vec<_>>(),
+        "null_mean" => rows.iter().map(|r| r.null_mean).collect::<Vec<_>>(),
+        "null_p95" => rows.iter().map(|r| r.null_p95).collect::<Vec<_>>(),
+        "p_value" => rows.iter().map(|r| r.p_value).collect::<Vec<_>>(),
+    )
+    .map_err(|e| AnalyzeError::NotARun(format!("CKA table: {e}")))
+}
+
+/// Spearman ρ of each complexity score with grok epochs, with intervals.
+fn complexity_frame(runs: &[SweepRun]) -> Result<DataFrame, AnalyzeError> {
+    use crate::analysis::complexity::{predictive_check, ComplexityScores, GrokObservation};
+    let mut cache: std::collections::HashMap<String, ComplexityScores> = Default::default();
+    for r in runs {
+        if !cache.contains_key(&r.op) {
+            let op = Operation::parse(&r.op)
+                .map_err(crate::config::ConfigError::from)
+                .map_err(TrainError::from)?;
+            cache.insert(r.op.clone(), ComplexityScores::of(&op.analysis.group));
+        }
+    }
+    let scores: [(&str, fn(&ComplexityScores) -> f64); 4] = [
+        ("C1", |s| s.c1),
+        ("C2", |s| s.c2),
+        ("F1", |s| s.f1 as f64),
+        ("F2", |s| s.f2.unwrap_or(0.0)),
+    ];
+    let mut out: (
+        Vec<&str>,
+        Vec<Option<f64>>,
+        Vec<Option<f64>>,
+        Vec<Option<f64>>,
+        Vec<u32>,
+        Vec<u32>,
+    ) = Default::default();
+    for (name, f) in scores {
+        let obs: Vec<GrokObservation> = runs
+            .iter()
+            .map(|r| GrokObservation {
+                op: r.op.clone(),
+                score: f(&cache[&r.op]),
+                grok_epoch: r.grok_epoch,
+            })
+            .collect();
+        let rc = predictive_check(&obs, 2000, 0);
+        out.0.push(name);
+        out.1.push(rc.rho);
+        out.2.push(rc.ci_low);
+        out.3.push(rc.ci_high);
+        out.4.push(rc.runs as u32);
+        out.5.push(rc.censored as u32);
+    }
+    df!("score" => out.0, "spearman_rho" => out.1, "ci_low" => out.2, "ci_high" => out.3, "runs" => out.4, "censored" => out.5)
+        .map_err(|e| AnalyzeError::NotARun(format!("complexity table: {e}")))
+}
