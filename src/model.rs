@@ -605,16 +605,16 @@ impl Transformer {
         let s0 = h0.f_bmm(&ut)?.f_reshape([s * n, h])?; // score tables [S·n, H]
         let s1 = h1.f_bmm(&ut)?.f_reshape([s * n, h])?;
         let s2 = h2.f_bmm(&ut)?; // [S, 1, H]
-                                 // OV circuit per head W_V[h] W_O[h]: [S, H, D, D]; output tables [S·n, H, D].
-        let ov = self.w_v.f_matmul(&self.w_o)?;
-        let table = |x: &Tensor| -> Result<Tensor, TchError> {
-            x.f_unsqueeze(1)?
-                .f_matmul(&ov)?
-                .f_permute([0, 2, 1, 3])?
-                .f_reshape([-1, h, d])
-        };
-        let (o0, o1) = (table(&h0)?, table(&h1)?);
-        let o2 = h2.f_unsqueeze(1)?.f_matmul(&ov)?.f_view([s, 1, h, d])?; // [S, 1, H, D]
+
+        // Value tables, all heads side by side: [S·n, H·d_head]. Gathering
+        // values (d_head wide) and applying W_O once afterwards moves a
+        // quarter of the data that gathering W_V W_O outputs (d_model wide
+        // per head) would; the sum is the same.
+        let hv = h * dh;
+        let w_v = self.w_v.f_permute([0, 2, 1, 3])?.f_reshape([s, d, hv])?; // [S, D, H·Dh]
+        let v0 = h0.f_bmm(&w_v)?.f_reshape([s * n, hv])?;
+        let v1 = h1.f_bmm(&w_v)?.f_reshape([s * n, hv])?;
+        let v2 = h2.f_bmm(&w_v)?.f_view([s, 1, h, dh])?;
 
         let scores = Tensor::f_stack(
             &[
@@ -625,14 +625,15 @@ impl Transformer {
             -1,
         )?; // [S, B, H, 3]
         let w = scores.f_softmax(-1, Kind::Float)?;
-        let oa = o0.f_index_select(0, &ga)?.f_view([s, batch, h, d])?;
-        let ob = o1.f_index_select(0, &gb)?.f_view([s, batch, h, d])?;
-        // Σ_h Σ_i w_i,h · o_i,h: [S, B, H, 1] * [S, B, H, D] summed over H.
-        let weighted = |i: i64, o: &Tensor| w.f_narrow(-1, i, 1)?.f_mul(o);
-        let attn_out = weighted(0, &oa)?
-            .f_add(&weighted(1, &ob)?)?
-            .f_add(&weighted(2, &o2)?)?
-            .f_sum_dim_intlist(2, false, Kind::Float)?; // [S, B, D]
+        let za = v0.f_index_select(0, &ga)?.f_view([s, batch, h, dh])?;
+        let zb = v1.f_index_select(0, &gb)?.f_view([s, batch, h, dh])?;
+        // z_h = Σ_i w_i,h · v_i,h: [S, B, H, 1] * [S, B, H, Dh]
+        let weighted = |i: i64, v: &Tensor| w.f_narrow(-1, i, 1)?.f_mul(v);
+        let z = weighted(0, &za)?
+            .f_add(&weighted(1, &zb)?)?
+            .f_add(&weighted(2, &v2)?)?;
+        let w_o = self.w_o.f_reshape([s, hv, d])?; // [S, H·Dh, D]
+        let attn_out = z.f_view([s, batch, hv])?.f_bmm(&w_o)?; // [S, B, D]
         let resid = attn_out.f_add(&x2.f_unsqueeze(1)?)?;
         let pre = self
             .ln(1, &resid)?

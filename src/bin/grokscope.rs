@@ -52,8 +52,10 @@ enum Command {
     Sweep {
         /// experiments/<name>.toml
         spec: PathBuf,
-        /// Batched configurations trained at a time.
-        #[arg(long, default_value_t = 1)]
+        /// Training jobs run at a time, each with cores/jobs libtorch threads
+        /// (0 = one job per core: on 2 cores, two 1-thread jobs train faster
+        /// than one 2-thread job).
+        #[arg(long, default_value_t = 0)]
         jobs: usize,
         /// Directory for run directories.
         #[arg(long, default_value = "runs")]

@@ -41,9 +41,9 @@ pub struct Manifest {
     pub run_id: String,
     /// Running or complete.
     pub status: Status,
-    /// `git rev-parse HEAD` of the source tree, or `unknown`.
+    /// The commit the binary was built from, or `unknown`.
     pub git_commit: String,
-    /// Whether the tree had uncommitted changes.
+    /// Whether the tree it was built from had uncommitted changes.
     pub git_dirty: bool,
     /// Hash of config.json.
     pub config_hash: String,
@@ -88,27 +88,14 @@ fn now() -> String {
     humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string()
 }
 
-/// The git commit and dirty flag of grokscope's source tree.
+/// The git commit grokscope was built from and whether the tree had
+/// uncommitted changes then (embedded by build.rs, so a run records the
+/// code that actually ran, not the state of the checkout later).
 pub fn git_state() -> (String, bool) {
-    let dir = env!("CARGO_MANIFEST_DIR");
-    let git = |args: &[&str]| {
-        std::process::Command::new("git")
-            .arg("-C")
-            .arg(dir)
-            .args(args)
-            .output()
-            .ok()
-            .filter(|o| o.status.success())
-            .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
-    };
-    match git(&["rev-parse", "HEAD"]) {
-        Some(commit) => {
-            let dirty = git(&["status", "--porcelain", "--untracked-files=no"])
-                .is_some_and(|s| !s.is_empty());
-            (commit, dirty)
-        }
-        None => ("unknown".into(), false),
-    }
+    (
+        env!("GROKSCOPE_GIT_COMMIT").to_string(),
+        env!("GROKSCOPE_GIT_DIRTY") == "true",
+    )
 }
 
 /// Reads a run's manifest.
@@ -168,15 +155,15 @@ pub fn metrics_frame(rows: &[MetricRow]) -> PolarsResult<DataFrame> {
     )
 }
 
-/// Writes a DataFrame as Parquet (uncompressed, so bytes depend only on
-/// the values) through a temporary file.
+/// Writes a DataFrame as Parquet (zstd at its default level: deterministic, so the bytes
+/// depend only on the values and the polars version) through a temporary file.
 ///
 /// # Errors
 /// Polars or I/O errors, naming the path.
 pub fn write_parquet(df: &mut DataFrame, path: &Path) -> Result<(), TrainError> {
     let mut buf = Vec::new();
     ParquetWriter::new(&mut buf)
-        .with_compression(ParquetCompression::Uncompressed)
+        .with_compression(ParquetCompression::Zstd(None))
         .finish(df)
         .map_err(|e| TrainError::Io {
             path: path.display().to_string(),

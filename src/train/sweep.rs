@@ -28,6 +28,17 @@ use std::sync::Mutex;
 /// Largest number of seeds trained as one batched model.
 pub const MAX_BATCH: usize = 8;
 
+/// Seeds are batched while S × training pairs stays at or below this. Small
+/// tables are dominated by per-operation overhead, which batching shares;
+/// large ones are bound by memory and arithmetic, where a batch is no faster
+/// per seed than one model and parallel jobs are better (see `grokscope bench`).
+pub const MAX_BATCH_ROWS: usize = 4096;
+
+/// How many seeds of a configuration with `train_pairs` pairs to batch.
+pub fn batch_size(train_pairs: usize) -> usize {
+    (MAX_BATCH_ROWS / train_pairs.max(1)).clamp(1, MAX_BATCH)
+}
+
 /// The TOML description of a sweep.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -190,7 +201,11 @@ pub fn run_sweep(
             .filter(|c| !is_complete(&runs_dir.join(c.run_id())))
             .cloned()
             .collect();
-        for chunk in todo.chunks(MAX_BATCH) {
+        let Some(first) = todo.first() else { continue };
+        let op = crate::groups::Operation::parse(&first.op).map_err(ConfigError::from)?;
+        let train_pairs =
+            (first.train_fraction * (op.order() * op.order()) as f64).round() as usize;
+        for chunk in todo.chunks(batch_size(train_pairs)) {
             batches.push(chunk.to_vec());
         }
     }
@@ -277,7 +292,37 @@ pub fn aggregate(run_dirs: &[PathBuf], results_dir: &Path) -> Result<PathBuf, Tr
             reason: e.to_string(),
         })?;
     write_atomic(&results_dir.join("results.csv"), &csv)?;
+    let mut curves = curves_frame(run_dirs)?;
+    write_parquet(&mut curves, &results_dir.join("curves.parquet"))?;
     Ok(parquet)
+}
+
+/// Every run's metrics (long format) with its run id, so figures of
+/// training curves can be drawn from `experiments/` without `runs/`.
+///
+/// # Errors
+/// A run without readable metrics.
+pub fn curves_frame(run_dirs: &[PathBuf]) -> Result<DataFrame, TrainError> {
+    let mut frames = Vec::new();
+    for dir in run_dirs {
+        let id = read_manifest(dir)?.run_id;
+        let mut m = super::run::read_metrics(dir)?;
+        let ids = Column::new("run_id".into(), vec![id.as_str(); m.height()]);
+        m.insert_column(0, ids).map_err(|e| TrainError::Io {
+            path: dir.display().to_string(),
+            reason: e.to_string(),
+        })?;
+        frames.push(m);
+    }
+    let mut out = frames.first().cloned().unwrap_or_default();
+    for f in frames.iter().skip(1) {
+        out.vstack_mut(f).map_err(|e| TrainError::Io {
+            path: "curves".into(),
+            reason: e.to_string(),
+        })?;
+    }
+    out.rechunk_mut();
+    Ok(out)
 }
 
 /// The results table of a set of complete runs (see [`aggregate`]).
