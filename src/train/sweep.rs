@@ -179,7 +179,8 @@ impl Observer for JobObserver<'_> {
 }
 
 /// Runs a sweep: trains missing runs into `runs_dir`, `jobs` batched
-/// configurations at a time, then aggregates into `results_dir`.
+/// configurations at a time (0 = one per core, each with cores/jobs
+/// libtorch threads), then aggregates into `results_dir`.
 ///
 /// # Errors
 /// A bad spec, or the first training error.
@@ -192,6 +193,7 @@ pub fn run_sweep(
     observer: &dyn SweepObserver,
 ) -> Result<SweepOutcome, TrainError> {
     let groups = spec.expand()?;
+    let jobs = if jobs == 0 { std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1) } else { jobs };
     let total: usize = groups.iter().map(|g| g.len()).sum();
     // Batches of incomplete runs: each is one batched training job.
     let mut batches: Vec<Vec<RunConfig>> = Vec::new();
@@ -222,7 +224,6 @@ pub fn run_sweep(
             .collect::<std::collections::VecDeque<_>>(),
     );
     let failure: Mutex<Option<TrainError>> = Mutex::new(None);
-    let jobs = jobs.max(1);
     std::thread::scope(|scope| {
         for _ in 0..jobs {
             scope.spawn(|| loop {
