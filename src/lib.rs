@@ -23,6 +23,8 @@ pub mod rng;
 #[cfg(feature = "torch")]
 pub mod analyze;
 #[cfg(feature = "torch")]
+pub mod bench;
+#[cfg(feature = "torch")]
 pub mod convert;
 #[cfg(feature = "torch")]
 pub mod model;

@@ -61,6 +61,13 @@ enum Command {
         #[arg(long, default_value = "runs")]
         runs: PathBuf,
     },
+    /// Measure training throughput against PyTorch eager and project the suite's wall time.
+    #[cfg(feature = "torch")]
+    Bench {
+        /// Scale every measurement's length (0.25 for a quick look).
+        #[arg(long, default_value_t = 1.0)]
+        scale: f64,
+    },
     /// Analyse a run (writes <run>/analysis/) or, with --sweep, every run of a sweep.
     #[cfg(feature = "torch")]
     Analyze {
@@ -99,6 +106,8 @@ fn run(cli: Cli) -> Result<()> {
         } => torch_cmds::train(op, config, sets, out),
         #[cfg(feature = "torch")]
         Command::Sweep { spec, jobs, runs } => torch_cmds::sweep(spec, jobs, runs),
+        #[cfg(feature = "torch")]
+        Command::Bench { scale } => torch_cmds::bench(scale),
         #[cfg(feature = "torch")]
         Command::Analyze { run, sweep, runs } => match (run, sweep) {
             (Some(run), _) => torch_cmds::analyze(&run),
@@ -408,6 +417,97 @@ mod torch_cmds {
         for w in written {
             println!("{}", w.display());
         }
+        Ok(())
+    }
+
+    pub fn bench(scale: f64) -> Result<()> {
+        use grokscope::bench::*;
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let cores = std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(1);
+        let cpu = std::fs::read_to_string("/proc/cpuinfo")
+            .ok()
+            .and_then(|s| {
+                s.lines()
+                    .find(|l| l.starts_with("model name"))
+                    .map(|l| l.split(':').nth(1).unwrap_or("").trim().to_string())
+            })
+            .unwrap_or_else(|| "unknown CPU".into());
+        let e = epochs_for(8939, scale);
+        println!("grokscope bench: add (p = 113, 8939 training pairs, DESIGN.md defaults), {e} epochs per measurement, evaluation every 10");
+        println!(
+            "machine: {cpu}, {cores} cores; libtorch {}",
+            grokscope::train::run::LIBTORCH_VERSION
+        );
+        println!();
+        let a = measure_pytorch(root, 113, cores, e)?;
+        println!("(a) PyTorch eager, 1 model, {cores} threads          {a:8.2} epochs/s");
+        let b = measure("add", 1, cores, e)?;
+        println!(
+            "(b) grokscope, 1 model, {cores} threads              {:8.2} epochs/s   b/a = {:.2}",
+            b.per_model,
+            b.per_model / a
+        );
+        for s in [3, 8] {
+            let c = measure("add", s, cores, e)?;
+            println!(
+                "(c) grokscope, S = {s} batched seeds, {cores} threads   {:8.2} epochs/s per seed   (c per seed)/b = {:.2}",
+                c.per_model,
+                c.per_model / b.per_model
+            );
+        }
+        let d = measure_parallel("add", 1, cores, e)?;
+        println!(
+            "(d) grokscope, {cores} jobs x 1 model x 1 thread       {:8.2} epochs/s per model, {:.2} in all   (d all)/b = {:.2}",
+            d.per_model,
+            d.total,
+            d.total / b.per_model
+        );
+        let es = epochs_for(403, scale);
+        println!("\nsmall table: s4 (403 training pairs), {es} epochs per measurement");
+        let bs = measure("s4", 1, cores, es)?;
+        println!(
+            "    grokscope, 1 model, {cores} threads              {:8.2} epochs/s",
+            bs.per_model
+        );
+        for s in [3, 8] {
+            let c = measure("s4", s, cores, es)?;
+            println!("    grokscope, S = {s} batched seeds            {:8.2} epochs/s per seed   ratio {:.2}", c.per_model, c.per_model / bs.per_model);
+        }
+        let bd = breakdown(113, cores, 5)?;
+        let total = bd.forward + bd.backward + bd.optimizer + bd.eval_share;
+        println!("\nwhere an epoch of add goes (1 model, {cores} threads): {total:.1} ms");
+        for (part, ms) in [
+            ("forward (4 chunks)", bd.forward),
+            ("backward", bd.backward),
+            ("AdamW", bd.optimizer),
+            ("evaluation / 10", bd.eval_share),
+        ] {
+            println!("    {part:<20} {ms:7.2} ms  {:5.1}%", 100.0 * ms / total);
+        }
+        // Projection: every suite operation measured under the sweep schedule.
+        let suite = ["add", "sub", "mul", "ring", "s3", "d5", "a4", "s4"];
+        let mut rates = std::collections::HashMap::new();
+        let mut ops = Vec::new();
+        println!("\nsweep schedule ({cores} one-thread jobs) per operation:");
+        for op in suite {
+            let o = Operation::parse(op)?;
+            let pairs = (0.7 * (o.order() * o.order()) as f64).round() as usize;
+            let s = grokscope::train::sweep::batch_size(pairs).min(3);
+            let r = measure_parallel(op, s, cores, epochs_for(pairs * s, scale))?;
+            println!(
+                "    {op:<5} {pairs:>5} pairs, S = {s}: {:8.2} epochs/s per seed",
+                r.per_model
+            );
+            rates.insert(op, r.per_model);
+            ops.push((op, pairs));
+        }
+        let t = project_sweep(&ops, 3, 3000, cores, &|op, _| rates[op]);
+        println!(
+            "\nprojected suite (8 operations x 3 seeds x 3000 epochs): {:.1} min",
+            t / 60.0
+        );
         Ok(())
     }
 

@@ -193,7 +193,13 @@ pub fn run_sweep(
     observer: &dyn SweepObserver,
 ) -> Result<SweepOutcome, TrainError> {
     let groups = spec.expand()?;
-    let jobs = if jobs == 0 { std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1) } else { jobs };
+    let jobs = if jobs == 0 {
+        std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(1)
+    } else {
+        jobs
+    };
     let total: usize = groups.iter().map(|g| g.len()).sum();
     // Batches of incomplete runs: each is one batched training job.
     let mut batches: Vec<Vec<RunConfig>> = Vec::new();

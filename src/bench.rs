@@ -1,0 +1,268 @@
+//! `grokscope bench`: training throughput measured in one invocation, as
+//! ratios against baselines run on the same machine at the same time.
+//!
+//! - (a) a plain PyTorch eager implementation (scripts/bench_pytorch.py,
+//!   the project venv) of the same model and step on the same split;
+//! - (b) grokscope, one model;
+//! - (c) grokscope, S = 3 and S = 8 batched seeds (per-seed throughput);
+//! - (d) the sweep schedule on this machine: one 1-thread job per core;
+//!
+//! then a breakdown of one step and the projected wall time of the
+//! reference suite (8 operations × 3 seeds × 3000 epochs) under the
+//! sweep runner's policy, from measured per-operation rates.
+
+use crate::config::RunConfig;
+use crate::data::Dataset;
+use crate::groups::Operation;
+use crate::model::TransformerConfig;
+use crate::train::sweep::batch_size;
+use crate::train::{train, Quiet, TrainError, CHUNK_ROWS};
+use std::path::Path;
+use std::time::Instant;
+use tch::{nn, nn::OptimizerConfig, Kind, Tensor};
+
+/// Epochs per second of one measurement.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Rate {
+    /// Model-epochs per second summed over all models trained.
+    pub total: f64,
+    /// Per model (seed).
+    pub per_model: f64,
+}
+
+fn config(op: &str, seed: u64, epochs: usize) -> RunConfig {
+    let mut c = RunConfig::default();
+    c.op = op.into();
+    c.seed = seed;
+    c.epochs = epochs;
+    c.checkpoint_every = 0;
+    c
+}
+
+/// Trains S seeds of `op` batched for `epochs` (eval every 10) and times it.
+///
+/// # Errors
+/// Training errors.
+pub fn measure(op: &str, seeds: usize, threads: usize, epochs: usize) -> Result<Rate, TrainError> {
+    let configs: Vec<RunConfig> = (0..seeds as u64).map(|s| config(op, s, epochs)).collect();
+    // Warm-up (allocator, MKL initialisation) outside the timing.
+    train(&[config(op, 99, 2)], threads, &mut Quiet)?;
+    let start = Instant::now();
+    train(&configs, threads, &mut Quiet)?;
+    let t = start.elapsed().as_secs_f64();
+    Ok(Rate {
+        total: (epochs * seeds) as f64 / t,
+        per_model: epochs as f64 / t,
+    })
+}
+
+/// `jobs` trainings of `op` at once, each of `seeds` batched seeds with one
+/// libtorch thread: the sweep runner's schedule.
+///
+/// # Errors
+/// Training errors.
+pub fn measure_parallel(
+    op: &str,
+    seeds: usize,
+    jobs: usize,
+    epochs: usize,
+) -> Result<Rate, TrainError> {
+    train(&[config(op, 99, 2)], 1, &mut Quiet)?;
+    let start = Instant::now();
+    let results: Vec<Result<(), TrainError>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..jobs)
+            .map(|j| {
+                scope.spawn(move || {
+                    let configs: Vec<RunConfig> = (0..seeds)
+                        .map(|s| config(op, (j * seeds + s) as u64, epochs))
+                        .collect();
+                    train(&configs, 1, &mut Quiet).map(|_| ())
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("bench thread"))
+            .collect()
+    });
+    for r in results {
+        r?;
+    }
+    let t = start.elapsed().as_secs_f64();
+    Ok(Rate {
+        total: (epochs * jobs * seeds) as f64 / t,
+        per_model: (epochs * jobs) as f64 / t / jobs as f64,
+    })
+}
+
+/// Epochs that make one measurement of a table with `train_pairs` pairs
+/// take a few seconds here (small tables are overhead-bound).
+pub fn epochs_for(train_pairs: usize, scale: f64) -> usize {
+    (((400_000 / train_pairs.max(1)).clamp(40, 1500)) as f64 * scale)
+        .round()
+        .max(10.0) as usize
+}
+
+/// Runs scripts/bench_pytorch.py on the training split of `add:n`, seed 0.
+///
+/// # Errors
+/// A missing venv or a failing script.
+pub fn measure_pytorch(
+    root: &Path,
+    n: usize,
+    threads: usize,
+    epochs: usize,
+) -> Result<f64, TrainError> {
+    let io = |reason: String| TrainError::Io {
+        path: "scripts/bench_pytorch.py".into(),
+        reason,
+    };
+    let op = Operation::parse(&format!("add:{n}")).map_err(crate::config::ConfigError::from)?;
+    let ds = Dataset::new(&op, 0.7, 0).map_err(crate::config::ConfigError::from)?;
+    let split = std::env::temp_dir().join(format!("grokscope-bench-{}.txt", std::process::id()));
+    let text: String = ds.train.iter().map(|p| format!("{p}\n")).collect();
+    std::fs::write(&split, text).map_err(|e| io(e.to_string()))?;
+    let out = std::process::Command::new(root.join(".venv/bin/python"))
+        .arg(root.join("scripts/bench_pytorch.py"))
+        .args([
+            "--n",
+            &n.to_string(),
+            "--epochs",
+            &epochs.to_string(),
+            "--threads",
+            &threads.to_string(),
+            "--train",
+        ])
+        .arg(&split)
+        .output()
+        .map_err(|e| io(format!("{e}; run `make setup` to create the venv")))?;
+    let _ = std::fs::remove_file(&split);
+    if !out.status.success() {
+        return Err(io(String::from_utf8_lossy(&out.stderr)
+            .lines()
+            .last()
+            .unwrap_or("failed")
+            .to_string()));
+    }
+    let v: serde_json::Value =
+        serde_json::from_slice(&out.stdout).map_err(|e| io(e.to_string()))?;
+    v["epochs_per_s"]
+        .as_f64()
+        .ok_or_else(|| io("no epochs_per_s in its output".into()))
+}
+
+/// Milliseconds per part of one training epoch of `add` (one model).
+#[derive(Debug, Clone, Copy)]
+pub struct Breakdown {
+    /// Forward passes over the training chunks.
+    pub forward: f64,
+    /// Backward passes.
+    pub backward: f64,
+    /// The AdamW update.
+    pub optimizer: f64,
+    /// The full-table evaluation, divided by the evaluation cadence (10).
+    pub eval_share: f64,
+}
+
+/// Times the parts of one epoch on `add:n` with `threads` threads.
+///
+/// # Errors
+/// libtorch errors.
+pub fn breakdown(n: usize, threads: usize, reps: usize) -> Result<Breakdown, TrainError> {
+    tch::set_num_threads(threads as i32);
+    let op = Operation::parse(&format!("add:{n}")).map_err(crate::config::ConfigError::from)?;
+    let ds = Dataset::new(&op, 0.7, 0).map_err(crate::config::ConfigError::from)?;
+    let vs = nn::VarStore::new(tch::Device::Cpu);
+    let model = TransformerConfig::for_order(n).init(&vs.root(), &[0])?;
+    let mut opt = nn::AdamW {
+        beta1: 0.9,
+        beta2: 0.98,
+        wd: 1.0,
+        eps: 1e-8,
+        amsgrad: false,
+    }
+    .build(&vs, 1e-3)?;
+    let col = |f: &dyn Fn(usize) -> usize, set: &[usize]| {
+        Tensor::from_slice(&set.iter().map(|&p| f(p) as i64).collect::<Vec<_>>()).view([1, -1])
+    };
+    let (a, b, y) = (
+        col(&|p| p / n, &ds.train),
+        col(&|p| p % n, &ds.train),
+        col(&|p| ds.labels[p], &ds.train),
+    );
+    let all: Vec<usize> = (0..n * n).collect();
+    let (fa, fb) = (col(&|p| p / n, &all), col(&|p| p % n, &all));
+    let batch = a.size()[1];
+    let chunks: Vec<(i64, i64)> = (0..batch)
+        .step_by(CHUNK_ROWS as usize)
+        .map(|s| (s, CHUNK_ROWS.min(batch - s)))
+        .collect();
+    let (mut fwd, mut bwd, mut step, mut eval) = (0.0, 0.0, 0.0, 0.0);
+    for rep in 0..=reps {
+        let timed = rep > 0; // the first repetition warms up
+        opt.zero_grad();
+        for &(s, len) in &chunks {
+            let t = Instant::now();
+            let logits = model.forward_last(&a.narrow(1, s, len), &b.narrow(1, s, len))?;
+            let loss = logits
+                .log_softmax(-1, Kind::Float)
+                .gather(-1, &y.narrow(1, s, len).unsqueeze(-1), false)
+                .sum(Kind::Float)
+                .neg()
+                / batch as f64;
+            let t1 = Instant::now();
+            loss.backward();
+            if timed {
+                fwd += (t1 - t).as_secs_f64();
+                bwd += t1.elapsed().as_secs_f64();
+            }
+        }
+        let t = Instant::now();
+        opt.step();
+        let t1 = Instant::now();
+        let _ = tch::no_grad(|| model.forward_last(&fa, &fb))?;
+        if timed {
+            step += (t1 - t).as_secs_f64();
+            eval += t1.elapsed().as_secs_f64();
+        }
+    }
+    let ms = |x: f64| 1000.0 * x / reps as f64;
+    Ok(Breakdown {
+        forward: ms(fwd),
+        backward: ms(bwd),
+        optimizer: ms(step),
+        eval_share: ms(eval) / 10.0,
+    })
+}
+
+/// Projected wall time (s) of `seeds` seeds × `epochs` epochs of each
+/// operation under the sweep runner's policy: seeds batched by
+/// [`batch_size`], `jobs` one-thread jobs at a time taken in order.
+/// `rate(op, s)` is the measured per-model epochs/s of an S-seed batch.
+pub fn project_sweep(
+    ops: &[(&str, usize)],
+    seeds: usize,
+    epochs: usize,
+    jobs: usize,
+    rate: &dyn Fn(&str, usize) -> f64,
+) -> f64 {
+    let mut queue = Vec::new();
+    for &(op, train_pairs) in ops {
+        let per_batch = batch_size(train_pairs).min(seeds);
+        let mut left = seeds;
+        while left > 0 {
+            let s = per_batch.min(left);
+            queue.push(epochs as f64 / rate(op, s));
+            left -= s;
+        }
+    }
+    // The runner hands the next job to the first free worker.
+    let mut free_at = vec![0.0f64; jobs.max(1)];
+    for t in queue {
+        let w = (0..free_at.len())
+            .min_by(|&i, &j| free_at[i].total_cmp(&free_at[j]))
+            .expect("a worker");
+        free_at[w] += t;
+    }
+    free_at.into_iter().fold(0.0, f64::max)
+}
