@@ -22,7 +22,8 @@ use crate::convert::{to_dmatrix, to_vec};
 use crate::data::Dataset;
 use crate::groups::{AnalysisView, GroupKind, Operation};
 use crate::model::{ModelError, Transformer, TransformerConfig};
-use crate::train::run::{read_config, read_manifest, write_atomic, write_parquet, Status};
+use crate::store::{read_parquet, vstack_all, write_atomic, write_csv, write_parquet};
+use crate::train::run::{read_config, read_manifest, Status};
 use crate::train::TrainError;
 use nalgebra::DMatrix;
 use polars::prelude::*;
@@ -36,6 +37,9 @@ pub enum AnalyzeError {
     /// Reading the run failed.
     #[error(transparent)]
     Run(#[from] TrainError),
+    /// A results file failed.
+    #[error(transparent)]
+    Store(#[from] crate::store::StoreError),
     /// Loading weights failed.
     #[error(transparent)]
     Model(#[from] ModelError),
@@ -502,15 +506,9 @@ fn int_col(df: &DataFrame, name: &str) -> Result<Vec<Option<i64>>, AnalyzeError>
 /// A missing or unreadable file.
 pub fn read_results(results_dir: &Path) -> Result<DataFrame, AnalyzeError> {
     let path = results_dir.join("results.parquet");
-    let file = std::fs::File::open(&path).map_err(|e| {
-        AnalyzeError::NotARun(format!(
-            "{}: {e}; run `grokscope sweep` on its .toml first",
-            path.display()
-        ))
-    })?;
-    ParquetReader::new(file)
-        .finish()
-        .map_err(|e| AnalyzeError::NotARun(format!("{}: {e}", path.display())))
+    read_parquet(&path).map_err(|e| {
+        AnalyzeError::NotARun(format!("{e}; run `grokscope sweep` on its .toml first"))
+    })
 }
 
 /// Mean of the values, NaN when empty.
@@ -573,6 +571,37 @@ pub fn analyze_sweep(
         });
     }
     let mut written = Vec::new();
+    // Per-run spectra and progress measures, concatenated with run ids, so
+    // figures can be drawn from experiments/ without runs/.
+    for name in ["spectra", "progress"] {
+        let mut frames = Vec::new();
+        for (id, r) in ids.iter().zip(&runs) {
+            let mut df = read_parquet(
+                &runs_dir
+                    .join(id)
+                    .join("analysis")
+                    .join(format!("{name}.parquet")),
+            )?;
+            let h = df.height();
+            let add = |df: &mut DataFrame, i: usize, c: Column| {
+                df.insert_column(i, c)
+                    .map(|_| ())
+                    .map_err(|e| AnalyzeError::NotARun(e.to_string()))
+            };
+            add(
+                &mut df,
+                0,
+                Column::new("run_id".into(), vec![id.as_str(); h]),
+            )?;
+            add(&mut df, 1, Column::new("op".into(), vec![r.op.as_str(); h]))?;
+            add(&mut df, 2, Column::new("seed".into(), vec![r.seed; h]))?;
+            frames.push(df);
+        }
+        let mut all = vstack_all(&frames)?;
+        let path = results_dir.join(format!("{name}.parquet"));
+        write_parquet(&mut all, &path)?;
+        written.push(path);
+    }
     let mut per_run = per_run_frame(&summaries, &runs)?;
     written.extend(write_table(&mut per_run, results_dir, "analysis")?);
     progress("CKA across seeds and operations, with nulls");
@@ -586,15 +615,8 @@ pub fn analyze_sweep(
 fn write_table(df: &mut DataFrame, dir: &Path, name: &str) -> Result<Vec<PathBuf>, AnalyzeError> {
     let parquet = dir.join(format!("{name}.parquet"));
     write_parquet(df, &parquet)?;
-    let mut csv = Vec::new();
-    CsvWriter::new(&mut csv)
-        .finish(df)
-        .map_err(|e| TrainError::Io {
-            path: dir.display().to_string(),
-            reason: e.to_string(),
-        })?;
     let csv_path = dir.join(format!("{name}.csv"));
-    write_atomic(&csv_path, &csv)?;
+    write_csv(df, &csv_path)?;
     Ok(vec![parquet, csv_path])
 }
 

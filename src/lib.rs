@@ -19,6 +19,7 @@ pub mod config;
 pub mod data;
 pub mod groups;
 pub mod rng;
+pub mod store;
 
 #[cfg(feature = "torch")]
 pub mod analyze;

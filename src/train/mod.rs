@@ -43,6 +43,9 @@ pub enum TrainError {
     /// Batched configs that differ in more than the seed.
     #[error("batched training needs configs that differ only in seed; {0}")]
     Batch(String),
+    /// A results file failed.
+    #[error(transparent)]
+    Store(#[from] crate::store::StoreError),
     /// Stopped by the caller.
     #[error("interrupted")]
     Interrupted,

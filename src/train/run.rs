@@ -11,6 +11,7 @@
 use super::{train, MetricRow, Observer, Progress, Summary, TrainError};
 use crate::config::RunConfig;
 use crate::model::Transformer;
+use crate::store::{read_parquet, write_atomic, write_parquet};
 use polars::prelude::*;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
@@ -65,23 +66,6 @@ pub struct Manifest {
     pub end_time: Option<String>,
     /// The outcome, when complete.
     pub summary: Option<Summary>,
-}
-
-/// Writes `bytes` to `path` through a temporary file and a rename.
-///
-/// # Errors
-/// I/O failures, naming the path.
-pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), TrainError> {
-    let io = |e: std::io::Error| TrainError::Io {
-        path: path.display().to_string(),
-        reason: e.to_string(),
-    };
-    let tmp = path.with_extension(format!(
-        "{}.tmp",
-        path.extension().and_then(|e| e.to_str()).unwrap_or("")
-    ));
-    std::fs::write(&tmp, bytes).map_err(io)?;
-    std::fs::rename(&tmp, path).map_err(io)
 }
 
 fn now() -> String {
@@ -155,37 +139,12 @@ pub fn metrics_frame(rows: &[MetricRow]) -> PolarsResult<DataFrame> {
     )
 }
 
-/// Writes a DataFrame as Parquet (zstd at its default level: deterministic, so the bytes
-/// depend only on the values and the polars version) through a temporary file.
-///
-/// # Errors
-/// Polars or I/O errors, naming the path.
-pub fn write_parquet(df: &mut DataFrame, path: &Path) -> Result<(), TrainError> {
-    let mut buf = Vec::new();
-    ParquetWriter::new(&mut buf)
-        .with_compression(ParquetCompression::Zstd(None))
-        .finish(df)
-        .map_err(|e| TrainError::Io {
-            path: path.display().to_string(),
-            reason: e.to_string(),
-        })?;
-    write_atomic(path, &buf)
-}
-
 /// Reads a run's `metrics.parquet`.
 ///
 /// # Errors
 /// A missing or unreadable file.
 pub fn read_metrics(dir: &Path) -> Result<DataFrame, TrainError> {
-    let path = dir.join("metrics.parquet");
-    let err = |e: String| TrainError::Io {
-        path: path.display().to_string(),
-        reason: e,
-    };
-    let file = std::fs::File::open(&path).map_err(|e| err(e.to_string()))?;
-    ParquetReader::new(file)
-        .finish()
-        .map_err(|e| err(e.to_string()))
+    Ok(read_parquet(&dir.join("metrics.parquet"))?)
 }
 
 /// Saves checkpoints into each model's partial run directory.

@@ -15,11 +15,10 @@
 //! A sweep is resumable: a run whose manifest says complete is skipped, and
 //! a killed run leaves only a `.partial` directory that is started again.
 
-use super::run::{
-    is_complete, read_config, read_manifest, train_runs, write_atomic, write_parquet,
-};
+use super::run::{is_complete, read_config, read_manifest, train_runs};
 use super::{resolve_threads, Observer, Progress, TrainError};
 use crate::config::{ConfigError, RunConfig};
+use crate::store::{vstack_all, write_csv, write_parquet};
 use polars::prelude::*;
 use serde::Deserialize;
 use std::path::{Path, PathBuf};
@@ -291,14 +290,7 @@ pub fn aggregate(run_dirs: &[PathBuf], results_dir: &Path) -> Result<PathBuf, Tr
     })?;
     let parquet = results_dir.join("results.parquet");
     write_parquet(&mut df, &parquet)?;
-    let mut csv = Vec::new();
-    CsvWriter::new(&mut csv)
-        .finish(&mut df)
-        .map_err(|e| TrainError::Io {
-            path: results_dir.display().to_string(),
-            reason: e.to_string(),
-        })?;
-    write_atomic(&results_dir.join("results.csv"), &csv)?;
+    write_csv(&mut df, &results_dir.join("results.csv"))?;
     let mut curves = curves_frame(run_dirs)?;
     write_parquet(&mut curves, &results_dir.join("curves.parquet"))?;
     Ok(parquet)
@@ -321,15 +313,7 @@ pub fn curves_frame(run_dirs: &[PathBuf]) -> Result<DataFrame, TrainError> {
         })?;
         frames.push(m);
     }
-    let mut out = frames.first().cloned().unwrap_or_default();
-    for f in frames.iter().skip(1) {
-        out.vstack_mut(f).map_err(|e| TrainError::Io {
-            path: "curves".into(),
-            reason: e.to_string(),
-        })?;
-    }
-    out.rechunk_mut();
-    Ok(out)
+    Ok(vstack_all(&frames)?)
 }
 
 /// The results table of a set of complete runs (see [`aggregate`]).
