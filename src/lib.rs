@@ -18,6 +18,7 @@ pub mod analysis;
 pub mod config;
 pub mod data;
 pub mod groups;
+pub mod report;
 pub mod rng;
 pub mod store;
 

@@ -61,6 +61,28 @@ enum Command {
         #[arg(long, default_value = "runs")]
         runs: PathBuf,
     },
+    /// The main job: train the quick suite (or --full: every experiment), analyse it, draw the figures.
+    #[cfg(feature = "torch")]
+    Run {
+        /// Run every experiment of the paper at full size (hours) instead of the quick suite.
+        #[arg(long)]
+        full: bool,
+        /// Where the quick suite's runs, tables and figures go.
+        #[arg(long, default_value = "scratch")]
+        out: PathBuf,
+    },
+    /// Redraw every figure and regenerate the paper's tables from experiments/ (no training).
+    Figures {
+        /// The stored results.
+        #[arg(long, default_value = "experiments")]
+        experiments: PathBuf,
+        /// Where the figures go.
+        #[arg(long, default_value = "figures")]
+        out: PathBuf,
+        /// Where the LaTeX tables and number macros go.
+        #[arg(long, default_value = "paper/generated")]
+        generated: PathBuf,
+    },
     /// Measure training throughput against PyTorch eager and project the suite's wall time.
     #[cfg(feature = "torch")]
     Bench {
@@ -97,6 +119,11 @@ fn run(cli: Cli) -> Result<()> {
     match cli.command {
         Command::Ops => ops(),
         Command::Group { op, json } => group(&op, json),
+        Command::Figures {
+            experiments,
+            out,
+            generated,
+        } => figures(&experiments, &out, &generated),
         #[cfg(feature = "torch")]
         Command::Train {
             op,
@@ -106,6 +133,8 @@ fn run(cli: Cli) -> Result<()> {
         } => torch_cmds::train(op, config, sets, out),
         #[cfg(feature = "torch")]
         Command::Sweep { spec, jobs, runs } => torch_cmds::sweep(spec, jobs, runs),
+        #[cfg(feature = "torch")]
+        Command::Run { full, out } => torch_cmds::run_main(full, &out),
         #[cfg(feature = "torch")]
         Command::Bench { scale } => torch_cmds::bench(scale),
         #[cfg(feature = "torch")]
@@ -229,6 +258,30 @@ fn group(name: &str, as_json: bool) -> Result<()> {
     println!(
         "\nscores: C1 = {:.3} (rank = d(G) = {}), C2 = {:.3}, F1 = {}, F2 = {f2}",
         scores.c1, scores.rank, scores.c2, scores.f1
+    );
+    Ok(())
+}
+
+fn figures(
+    experiments: &std::path::Path,
+    out: &std::path::Path,
+    generated: &std::path::Path,
+) -> Result<()> {
+    let exp = grokscope::report::Experiments::load(experiments)?;
+    let (written, skipped) = grokscope::report::render_figures(&exp, out)?;
+    let tables = grokscope::report::tables::write_all(&exp, generated)?;
+    for s in &skipped {
+        eprintln!(
+            "skipped figure {s}: its sweep has no results in {}",
+            experiments.display()
+        );
+    }
+    eprintln!(
+        "{} figure files in {}, {} tables in {}",
+        written.len(),
+        out.display(),
+        tables.len(),
+        generated.display()
     );
     Ok(())
 }
@@ -417,6 +470,44 @@ mod torch_cmds {
         for w in written {
             println!("{}", w.display());
         }
+        Ok(())
+    }
+
+    /// `grokscope run`: the quick suite end to end, or every experiment.
+    pub fn run_main(full: bool, out: &std::path::Path) -> Result<()> {
+        if full {
+            let status = std::process::Command::new(
+                std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/run-experiments"),
+            )
+            .env("GROKSCOPE", std::env::current_exe()?)
+            .status()?;
+            anyhow::ensure!(status.success(), "scripts/run-experiments failed");
+            return super::figures(
+                std::path::Path::new("experiments"),
+                std::path::Path::new("figures"),
+                std::path::Path::new("paper/generated"),
+            );
+        }
+        // The quick suite stands in for the suite, so every suite figure is drawn.
+        let spec: SweepSpec = toml::from_str(include_str!("../../experiments/quick.toml"))?;
+        let experiments = out.join("experiments");
+        let results = experiments.join("suite");
+        let argv: Vec<String> = std::env::args().collect();
+        let start = std::time::Instant::now();
+        let swept = run_sweep(&spec, &out.join("runs"), &results, 0, &argv, &Lines)?;
+        eprintln!(
+            "trained {} runs ({} already complete) in {:.0} s",
+            swept.trained,
+            swept.skipped,
+            start.elapsed().as_secs_f64()
+        );
+        grokscope::analyze::analyze_sweep(&results, &out.join("runs"), &|m| eprintln!("{m}"))?;
+        super::figures(&experiments, &out.join("figures"), &out.join("generated"))?;
+        let table = grokscope::report::tables::grok_summary(
+            &grokscope::report::Experiments::load(&experiments)?,
+        )?;
+        println!("{table}");
+        println!("figures: {}", out.join("figures").display());
         Ok(())
     }
 

@@ -1,0 +1,1319 @@
+//! One function per figure of the paper, each drawing on any plotters
+//! backend from stored tables. [`ALL`] lists them with file names, sizes
+//! and captions; [`draw`] dispatches by name.
+
+use super::{draw_err, floats, strings, Experiments, FigureSpec, ReportError, Result, SweepData};
+use crate::analysis::complexity::ComplexityScores;
+use crate::groups::Operation;
+use plotters::coord::Shift;
+use plotters::prelude::*;
+use polars::prelude::DataFrame;
+use std::collections::BTreeMap;
+
+/// Every figure, in paper order.
+pub const ALL: &[FigureSpec] = &[
+    FigureSpec { name: "grokking-curves", size: (1500, 720), caption: "Train, test and informative-test accuracy of the reference suite" },
+    FigureSpec { name: "fourier-spectra", size: (1500, 430), caption: "Fourier spectra of the token embeddings of add, sub and ring" },
+    FigureSpec { name: "mul-discrete-log", size: (1200, 430), caption: "The multiplication embedding's spectrum in raw label order and in discrete-log order" },
+    FigureSpec { name: "peter-weyl", size: (1500, 460), caption: "Peter–Weyl power per irrep of the non-abelian groups' embeddings against the untrained null" },
+    FigureSpec { name: "cka-matrix", size: (1500, 1000), caption: "Cross-operation CKA of the suite's embeddings with its baselines" },
+    FigureSpec { name: "complexity-vs-grok", size: (1500, 420), caption: "Complexity scores against measured grok epochs" },
+    FigureSpec { name: "ablation-fraction", size: (900, 500), caption: "Grok epoch against training fraction" },
+    FigureSpec { name: "ablation-wd", size: (900, 500), caption: "Grok epoch against weight decay" },
+    FigureSpec { name: "ablation-size", size: (900, 500), caption: "Grok epoch against group order" },
+    FigureSpec { name: "controls", size: (1000, 600), caption: "Final test accuracy by group order, abelian and non-abelian" },
+    FigureSpec { name: "grok-cdf", size: (900, 520), caption: "Share of runs grokked by each epoch" },
+    FigureSpec { name: "progress-measures", size: (1500, 430), caption: "Progress measures over training" },
+];
+
+const FONT: &str = "sans-serif";
+const BLUE: RGBColor = RGBColor(0, 114, 178);
+const ORANGE: RGBColor = RGBColor(230, 159, 0);
+const GREEN: RGBColor = RGBColor(0, 158, 115);
+const VERMILLION: RGBColor = RGBColor(213, 94, 0);
+const SKY: RGBColor = RGBColor(86, 180, 233);
+const PURPLE: RGBColor = RGBColor(204, 121, 167);
+const GREY: RGBColor = RGBColor(120, 120, 120);
+const PALETTE: [RGBColor; 6] = [BLUE, VERMILLION, GREEN, ORANGE, PURPLE, SKY];
+
+/// Whether the tables a figure needs exist.
+pub fn available(name: &str, exp: &Experiments) -> bool {
+    let suite = exp.suite.as_ref();
+    match name {
+        "grokking-curves" => suite.is_some_and(|s| s.curves.is_some()),
+        "fourier-spectra" | "mul-discrete-log" | "peter-weyl" => {
+            suite.is_some_and(|s| s.spectra.is_some())
+        }
+        "cka-matrix" => suite.is_some_and(|s| s.cka.is_some()),
+        "progress-measures" => suite.is_some_and(|s| s.progress.is_some()),
+        "complexity-vs-grok" | "grok-cdf" => suite.is_some(),
+        "controls" => suite.is_some() && exp.controls.is_some(),
+        "ablation-fraction" => exp.fraction.is_some(),
+        "ablation-wd" => exp.weight_decay.is_some(),
+        "ablation-size" => exp.size.is_some(),
+        _ => false,
+    }
+}
+
+/// The first operation of each family, in the families' order.
+fn first_of_families(ops: &[String], families: &[&str]) -> Vec<String> {
+    families
+        .iter()
+        .filter_map(|f| ops.iter().find(|o| family(o) == *f).cloned())
+        .collect()
+}
+
+/// The operations whose analysis group is non-abelian, in order.
+fn non_abelian(ops: &[String]) -> Vec<String> {
+    ops.iter()
+        .filter(|o| Operation::parse(o).is_ok_and(|x| !x.is_abelian()))
+        .cloned()
+        .collect()
+}
+
+fn need<'a>(s: &'a Option<SweepData>, what: &str) -> Result<&'a SweepData> {
+    s.as_ref().ok_or_else(|| {
+        ReportError::Data(format!(
+            "experiments/{what} has no results; run `grokscope sweep experiments/{what}.toml`"
+        ))
+    })
+}
+
+/// Draws the figure called `name`.
+///
+/// # Errors
+/// An unknown name, missing data or a drawing error.
+pub fn draw<DB: DrawingBackend>(
+    name: &str,
+    area: &DrawingArea<DB, Shift>,
+    exp: &Experiments,
+) -> Result<()> {
+    let suite = || exp.suite();
+    match name {
+        "grokking-curves" => {
+            let s = suite()?;
+            grokking_curves(area, s.need(&s.curves, "curves")?, &s.results)
+        }
+        "fourier-spectra" => {
+            let s = suite()?;
+            let ops = first_of_families(&s.ops()?, &["add", "sub", "ring"]);
+            fourier_spectra(
+                area,
+                s.need(&s.spectra, "spectra")?,
+                &ops.iter().map(String::as_str).collect::<Vec<_>>(),
+            )
+        }
+        "mul-discrete-log" => {
+            let s = suite()?;
+            let op = first_of_families(&s.ops()?, &["mul"])
+                .pop()
+                .ok_or_else(|| ReportError::Data("the suite has no mul operation".into()))?;
+            mul_discrete_log(area, s.need(&s.spectra, "spectra")?, &op)
+        }
+        "peter-weyl" => {
+            let s = suite()?;
+            let ops = non_abelian(&s.ops()?);
+            peter_weyl(
+                area,
+                s.need(&s.spectra, "spectra")?,
+                &ops.iter().map(String::as_str).collect::<Vec<_>>(),
+            )
+        }
+        "cka-matrix" => {
+            let s = suite()?;
+            cka_matrix(area, s.need(&s.cka, "cka")?, &s.ops()?)
+        }
+        "complexity-vs-grok" => complexity_vs_grok(
+            area,
+            &suite()?.results,
+            exp.controls.as_ref().map(|c| &c.results),
+        ),
+        "ablation-fraction" => ablation(
+            area,
+            &need(&exp.fraction, "ablation-fraction")?.results,
+            "train_fraction",
+            "training fraction",
+        ),
+        "ablation-wd" => ablation(
+            area,
+            &need(&exp.weight_decay, "ablation-wd")?.results,
+            "weight_decay",
+            "weight decay",
+        ),
+        "ablation-size" => ablation(
+            area,
+            &need(&exp.size, "ablation-size")?.results,
+            "order",
+            "group order |G|",
+        ),
+        "controls" => controls(
+            area,
+            &suite()?.results,
+            &need(&exp.controls, "controls")?.results,
+        ),
+        "grok-cdf" => grok_cdf(area, exp),
+        "progress-measures" => {
+            let s = suite()?;
+            let all = s.ops()?;
+            let mut ops = first_of_families(&all, &["add", "mul"]);
+            ops.extend(non_abelian(&all).pop());
+            progress_measures(
+                area,
+                s.need(&s.progress, "progress")?,
+                &ops.iter().map(String::as_str).collect::<Vec<_>>(),
+            )
+        }
+        other => Err(ReportError::Data(format!(
+            "unknown figure {other}; known: {}",
+            ALL.iter().map(|f| f.name).collect::<Vec<_>>().join(", ")
+        ))),
+    }
+}
+
+/// Mean, min and max of values.
+fn summary(v: &[f64]) -> (f64, f64, f64) {
+    let mean = v.iter().sum::<f64>() / v.len().max(1) as f64;
+    let min = v.iter().copied().fold(f64::INFINITY, f64::min);
+    let max = v.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    (mean, min, max)
+}
+
+/// The run ids of each operation in a results table, in order.
+fn runs_by_op(results: &DataFrame) -> Result<Vec<(String, Vec<String>)>> {
+    let (ops, ids) = (strings(results, "op")?, strings(results, "run_id")?);
+    let mut out: Vec<(String, Vec<String>)> = Vec::new();
+    for (op, id) in ops.into_iter().zip(ids) {
+        match out.iter_mut().find(|(o, _)| *o == op) {
+            Some((_, v)) => v.push(id),
+            None => out.push((op, vec![id])),
+        }
+    }
+    Ok(out)
+}
+
+fn panel_caption(op: &str) -> String {
+    match Operation::parse(op) {
+        Ok(o) => format!(
+            "{op} ({}, |G| = {})",
+            o.analysis.group.name(),
+            o.analysis.group.order()
+        ),
+        Err(_) => op.to_string(),
+    }
+}
+
+/// Accuracy curves of every operation: mean over seeds with the min–max
+/// band, for train, test and informative test pairs.
+///
+/// # Errors
+/// Missing columns or a drawing error.
+pub fn grokking_curves<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    curves: &DataFrame,
+    results: &DataFrame,
+) -> Result<()> {
+    let e = draw_err("grokking-curves");
+    area.fill(&WHITE).map_err(&e)?;
+    let (ids, epochs, splits, metrics, values) = (
+        strings(curves, "run_id")?,
+        floats(curves, "epoch")?,
+        strings(curves, "split")?,
+        strings(curves, "metric")?,
+        floats(curves, "value")?,
+    );
+    // (run, split) -> epoch -> accuracy
+    let mut acc: BTreeMap<(&str, &str), Vec<(f64, f64)>> = BTreeMap::new();
+    for i in 0..ids.len() {
+        if metrics[i] == "accuracy" {
+            acc.entry((ids[i].as_str(), splits[i].as_str()))
+                .or_default()
+                .push((epochs[i].unwrap_or(0.0), values[i].unwrap_or(f64::NAN)));
+        }
+    }
+    let groups = runs_by_op(results)?;
+    let cols = groups.len().div_ceil(2).max(1);
+    let panels = area.split_evenly((2, cols));
+    let max_epoch = epochs.iter().flatten().copied().fold(1.0, f64::max);
+    for ((op, runs), panel) in groups.iter().zip(panels.iter()) {
+        let mut chart = ChartBuilder::on(panel)
+            .caption(panel_caption(op), (FONT, 17))
+            .margin(8)
+            .x_label_area_size(32)
+            .y_label_area_size(42)
+            .build_cartesian_2d(0.0..max_epoch, 0.0..1.02)
+            .map_err(&e)?;
+        chart
+            .configure_mesh()
+            .x_desc("epoch")
+            .y_desc("accuracy")
+            .label_style((FONT, 12))
+            .x_labels(4)
+            .x_label_formatter(&|x| format!("{x:.0}"))
+            .draw()
+            .map_err(&e)?;
+        for (split, color, label) in [
+            ("train", BLUE, "train"),
+            ("test", VERMILLION, "test"),
+            ("informative_test", GREEN, "informative test"),
+        ] {
+            let series: Vec<&Vec<(f64, f64)>> = runs
+                .iter()
+                .filter_map(|r| acc.get(&(r.as_str(), split)))
+                .collect();
+            let Some(first) = series.first() else {
+                continue;
+            };
+            let pts: Vec<(f64, (f64, f64, f64))> = first
+                .iter()
+                .enumerate()
+                .map(|(k, &(ep, _))| {
+                    (
+                        ep,
+                        summary(
+                            &series
+                                .iter()
+                                .filter_map(|s| s.get(k).map(|p| p.1))
+                                .collect::<Vec<_>>(),
+                        ),
+                    )
+                })
+                .collect();
+            let mut band: Vec<(f64, f64)> = pts.iter().map(|(x, s)| (*x, s.2)).collect();
+            band.extend(pts.iter().rev().map(|(x, s)| (*x, s.1)));
+            chart
+                .draw_series(std::iter::once(Polygon::new(
+                    band,
+                    color.mix(0.18).filled(),
+                )))
+                .map_err(&e)?;
+            chart
+                .draw_series(LineSeries::new(
+                    pts.iter().map(|(x, s)| (*x, s.0)),
+                    color.stroke_width(2),
+                ))
+                .map_err(&e)?
+                .label(label)
+                .legend(move |(x, y)| {
+                    PathElement::new(vec![(x, y), (x + 16, y)], color.stroke_width(2))
+                });
+        }
+        chart
+            .configure_series_labels()
+            .position(SeriesLabelPosition::LowerRight)
+            .label_font((FONT, 11))
+            .background_style(WHITE.mix(0.85))
+            .border_style(GREY)
+            .draw()
+            .map_err(&e)?;
+    }
+    area.present().map_err(&e)?;
+    Ok(())
+}
+
+/// Rows of a spectra table: (op, seed, source, checkpoint, order, component, share, expected).
+type SpectrumRow = (String, u64, String, String, String, String, f64, f64);
+
+fn spectrum_rows(spectra: &DataFrame) -> Result<Vec<SpectrumRow>> {
+    let (op, seed, source, ck, order, comp, share, exp) = (
+        strings(spectra, "op")?,
+        floats(spectra, "seed")?,
+        strings(spectra, "source")?,
+        strings(spectra, "checkpoint")?,
+        strings(spectra, "order")?,
+        strings(spectra, "component")?,
+        floats(spectra, "share")?,
+        floats(spectra, "expected")?,
+    );
+    Ok((0..op.len())
+        .map(|i| {
+            (
+                op[i].clone(),
+                seed[i].unwrap_or(0.0) as u64,
+                source[i].clone(),
+                ck[i].clone(),
+                order[i].clone(),
+                comp[i].clone(),
+                share[i].unwrap_or(0.0),
+                exp[i].unwrap_or(0.0),
+            )
+        })
+        .collect())
+}
+
+/// Mean share per component over seeds, keeping the components' order:
+/// (component, mean, min, max, expected).
+fn mean_spectrum(
+    rows: &[SpectrumRow],
+    op: &str,
+    source: &str,
+    checkpoint: &str,
+    order: Option<&str>,
+) -> Vec<(String, f64, f64, f64, f64)> {
+    let mut by: Vec<(String, Vec<f64>, f64)> = Vec::new();
+    for r in rows.iter().filter(|r| {
+        r.0 == op && r.2 == source && r.3 == checkpoint && order.is_none_or(|o| r.4 == o)
+    }) {
+        match by.iter_mut().find(|(c, _, _)| *c == r.5) {
+            Some((_, v, _)) => v.push(r.6),
+            None => by.push((r.5.clone(), vec![r.6], r.7)),
+        }
+    }
+    by.into_iter()
+        .map(|(c, v, ex)| {
+            let (m, lo, hi) = summary(&v);
+            (c, m, lo, hi, ex)
+        })
+        .collect()
+}
+
+/// The spectrum of each seed: seed -> (component, share, expected).
+fn seed_spectra(
+    rows: &[SpectrumRow],
+    op: &str,
+    source: &str,
+    checkpoint: &str,
+    order: &str,
+) -> BTreeMap<u64, Vec<(String, f64, f64, f64, f64)>> {
+    let mut out: BTreeMap<u64, Vec<(String, f64, f64, f64, f64)>> = BTreeMap::new();
+    for r in rows
+        .iter()
+        .filter(|r| r.0 == op && r.2 == source && r.3 == checkpoint && r.4 == order)
+    {
+        out.entry(r.1)
+            .or_default()
+            .push((r.5.clone(), r.6, r.6, r.6, r.7));
+    }
+    out
+}
+
+/// Mean over seeds of each seed's top-k concentration.
+fn mean_top_k(spectra: &BTreeMap<u64, Vec<(String, f64, f64, f64, f64)>>, k: usize) -> f64 {
+    spectra.values().map(|s| top_k(s, k)).sum::<f64>() / spectra.len().max(1) as f64
+}
+
+/// Share of the top-k components of a spectrum.
+fn top_k(spec: &[(String, f64, f64, f64, f64)], k: usize) -> f64 {
+    let mut v: Vec<f64> = spec.iter().map(|s| s.1).collect();
+    v.sort_by(|a, b| b.total_cmp(a));
+    v.iter().take(k).sum::<f64>() / v.iter().sum::<f64>().max(f64::MIN_POSITIVE)
+}
+
+/// Draws one frequency spectrum panel (final mean bars, init mean line).
+fn spectrum_panel<DB: DrawingBackend>(
+    panel: &DrawingArea<DB, Shift>,
+    caption: &str,
+    fin: &[(String, f64, f64, f64, f64)],
+    init: &[(String, f64, f64, f64, f64)],
+    e: &dyn Fn(String) -> ReportError,
+) -> Result<()> {
+    let n = fin.len().max(1) as f64;
+    let ymax = fin.iter().map(|s| s.3).fold(0.05, f64::max) * 1.1;
+    let mut chart = ChartBuilder::on(panel)
+        .caption(caption, (FONT, 16))
+        .margin(8)
+        .x_label_area_size(32)
+        .y_label_area_size(48)
+        .build_cartesian_2d(0.5..n + 0.5, 0.0..ymax)
+        .map_err(|x| e(x.to_string()))?;
+    chart
+        .configure_mesh()
+        .x_desc("frequency k")
+        .x_label_formatter(&|x| format!("{x:.0}"))
+        .y_desc("share of power")
+        .label_style((FONT, 12))
+        .disable_x_mesh()
+        .draw()
+        .map_err(|x| e(x.to_string()))?;
+    chart
+        .draw_series(fin.iter().enumerate().map(|(i, s)| {
+            let x = (i + 1) as f64;
+            Rectangle::new([(x - 0.4, 0.0), (x + 0.4, s.1)], BLUE.filled())
+        }))
+        .map_err(|x| e(x.to_string()))?
+        .label("trained")
+        .legend(|(x, y)| Rectangle::new([(x, y - 5), (x + 12, y + 5)], BLUE.filled()));
+    chart
+        .draw_series(LineSeries::new(
+            init.iter().enumerate().map(|(i, s)| ((i + 1) as f64, s.1)),
+            GREY.stroke_width(2),
+        ))
+        .map_err(|x| e(x.to_string()))?
+        .label("untrained, same seed")
+        .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 16, y)], GREY.stroke_width(2)));
+    chart
+        .configure_series_labels()
+        .position(SeriesLabelPosition::UpperRight)
+        .label_font((FONT, 12))
+        .background_style(WHITE.mix(0.85))
+        .border_style(GREY)
+        .draw()
+        .map_err(|x| e(x.to_string()))?;
+    Ok(())
+}
+
+/// Fourier spectra (embedding rows, frequencies 1..⌊n/2⌋) of the cyclic
+/// operations, trained against untrained.
+///
+/// # Errors
+/// Missing columns or a drawing error.
+pub fn fourier_spectra<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    spectra: &DataFrame,
+    ops: &[&str],
+) -> Result<()> {
+    let e = |x: String| ReportError::Draw {
+        figure: "fourier-spectra".into(),
+        reason: x,
+    };
+    area.fill(&WHITE).map_err(|x| e(x.to_string()))?;
+    let rows = spectrum_rows(spectra)?;
+    let panels = area.split_evenly((1, ops.len().max(1)));
+    for (op, panel) in ops.iter().zip(panels.iter()) {
+        let fin = seed_spectra(&rows, op, "embed", "final", "identity");
+        let init = seed_spectra(&rows, op, "embed", "init", "identity");
+        let Some((seed, first)) = fin.iter().next() else {
+            continue;
+        };
+        let caption = format!(
+            "{op}, seed {seed}: top-1 {:.2}, top-5 {:.2} (mean over seeds)",
+            mean_top_k(&fin, 1),
+            mean_top_k(&fin, 5)
+        );
+        spectrum_panel(
+            panel,
+            &caption,
+            first,
+            init.get(seed).map_or(&[][..], |v| v),
+            &e,
+        )?;
+    }
+    area.present().map_err(|x| e(x.to_string()))?;
+    Ok(())
+}
+
+/// A multiplication embedding's spectrum in raw label order and in discrete-log order.
+///
+/// # Errors
+/// Missing columns or a drawing error.
+pub fn mul_discrete_log<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    spectra: &DataFrame,
+    op: &str,
+) -> Result<()> {
+    let e = |x: String| ReportError::Draw {
+        figure: "mul-discrete-log".into(),
+        reason: x,
+    };
+    area.fill(&WHITE).map_err(|x| e(x.to_string()))?;
+    let rows = spectrum_rows(spectra)?;
+    let orders: Vec<String> = {
+        let mut o: Vec<String> = rows
+            .iter()
+            .filter(|r| r.0 == op && r.2 == "embed")
+            .map(|r| r.4.clone())
+            .collect();
+        o.sort();
+        o.dedup();
+        o.sort_by_key(|x| !x.starts_with("raw")); // raw first
+        o
+    };
+    let panels = area.split_evenly((1, orders.len().max(1)));
+    for (order, panel) in orders.iter().zip(panels.iter()) {
+        let fin = seed_spectra(&rows, op, "embed", "final", order);
+        let init = seed_spectra(&rows, op, "embed", "init", order);
+        let Some((seed, first)) = fin.iter().next() else {
+            continue;
+        };
+        let caption = format!(
+            "{op}, {order}, seed {seed}: top-1 {:.3}, top-5 {:.3} (mean over seeds)",
+            mean_top_k(&fin, 1),
+            mean_top_k(&fin, 5)
+        );
+        spectrum_panel(
+            panel,
+            &caption,
+            first,
+            init.get(seed).map_or(&[][..], |v| v),
+            &e,
+        )?;
+    }
+    area.present().map_err(|x| e(x.to_string()))?;
+    Ok(())
+}
+
+/// Peter–Weyl power per non-trivial irrep of each group's embedding:
+/// trained (mean bar, min–max whisker), untrained (grey bar) and the
+/// isotropic share (black tick).
+///
+/// # Errors
+/// Missing columns or a drawing error.
+pub fn peter_weyl<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    spectra: &DataFrame,
+    ops: &[&str],
+) -> Result<()> {
+    let e = draw_err("peter-weyl");
+    area.fill(&WHITE).map_err(&e)?;
+    let rows = spectrum_rows(spectra)?;
+    let panels = area.split_evenly((1, ops.len().max(1)));
+    for (op, panel) in ops.iter().zip(panels.iter()) {
+        let fin = mean_spectrum(&rows, op, "embed", "final", None);
+        let init = mean_spectrum(&rows, op, "embed", "init", None);
+        let k = fin.len();
+        let names: Vec<String> = fin.iter().map(|s| s.0.clone()).collect();
+        let mut chart = ChartBuilder::on(panel)
+            .caption(panel_caption(op), (FONT, 16))
+            .margin(8)
+            .x_label_area_size(40)
+            .y_label_area_size(48)
+            .build_cartesian_2d(-0.5..k as f64 - 0.5, 0.0..1.0)
+            .map_err(&e)?;
+        chart
+            .configure_mesh()
+            .disable_x_mesh()
+            .x_labels(k)
+            .x_label_formatter(&|x| {
+                names
+                    .get(x.round() as usize)
+                    .filter(|_| (x - x.round()).abs() < 0.01)
+                    .cloned()
+                    .unwrap_or_default()
+            })
+            .y_desc("share of power")
+            .label_style((FONT, 12))
+            .draw()
+            .map_err(&e)?;
+        chart
+            .draw_series(fin.iter().enumerate().map(|(i, s)| {
+                Rectangle::new(
+                    [(i as f64 - 0.38, 0.0), (i as f64 - 0.02, s.1)],
+                    BLUE.filled(),
+                )
+            }))
+            .map_err(&e)?
+            .label("trained")
+            .legend(|(x, y)| Rectangle::new([(x, y - 5), (x + 12, y + 5)], BLUE.filled()));
+        chart
+            .draw_series(fin.iter().enumerate().map(|(i, s)| {
+                PathElement::new(
+                    vec![(i as f64 - 0.2, s.2), (i as f64 - 0.2, s.3)],
+                    BLACK.stroke_width(2),
+                )
+            }))
+            .map_err(&e)?;
+        chart
+            .draw_series(init.iter().enumerate().map(|(i, s)| {
+                Rectangle::new(
+                    [(i as f64 + 0.02, 0.0), (i as f64 + 0.38, s.1)],
+                    GREY.mix(0.6).filled(),
+                )
+            }))
+            .map_err(&e)?
+            .label("untrained")
+            .legend(|(x, y)| Rectangle::new([(x, y - 5), (x + 12, y + 5)], GREY.mix(0.6).filled()));
+        chart
+            .draw_series(fin.iter().enumerate().map(|(i, s)| {
+                PathElement::new(
+                    vec![(i as f64 - 0.45, s.4), (i as f64 + 0.45, s.4)],
+                    BLACK.stroke_width(2),
+                )
+            }))
+            .map_err(&e)?
+            .label("isotropic share")
+            .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 14, y)], BLACK.stroke_width(2)));
+        chart
+            .configure_series_labels()
+            .position(SeriesLabelPosition::UpperLeft)
+            .label_font((FONT, 12))
+            .background_style(WHITE.mix(0.85))
+            .border_style(GREY)
+            .draw()
+            .map_err(&e)?;
+    }
+    area.present().map_err(&e)?;
+    Ok(())
+}
+
+/// A colour for a CKA value in [-0.25, 1] (white to dark blue; red below 0).
+fn heat(v: f64) -> RGBColor {
+    if v.is_nan() {
+        return RGBColor(230, 230, 230);
+    }
+    if v < 0.0 {
+        let t = (-v / 0.25).min(1.0);
+        return RGBColor(255, (255.0 - 120.0 * t) as u8, (255.0 - 120.0 * t) as u8);
+    }
+    let t = v.min(1.0);
+    RGBColor(
+        (255.0 - 247.0 * t) as u8,
+        (255.0 - 167.0 * t) as u8,
+        (255.0 - 97.0 * t) as u8,
+    )
+}
+
+/// CKA heatmaps over the suite's operations: linear CKA of trained,
+/// seed-matched models next to its baselines (untrained, seed-mismatched),
+/// the debiased and RBF estimators, and the reference study's statistic.
+/// Diagonal cells compare different seeds of one operation (rows = elements);
+/// off-diagonal cells compare operations (rows = hidden units).
+///
+/// # Errors
+/// Missing columns or a drawing error.
+pub fn cka_matrix<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    cka: &DataFrame,
+    ops: &[String],
+) -> Result<()> {
+    let e = draw_err("cka-matrix");
+    area.fill(&WHITE).map_err(&e)?;
+    let (a, b, comp, est, ck, pairing, val) = (
+        strings(cka, "op_a")?,
+        strings(cka, "op_b")?,
+        strings(cka, "comparison")?,
+        strings(cka, "estimator")?,
+        strings(cka, "checkpoint")?,
+        strings(cka, "pairing")?,
+        floats(cka, "value")?,
+    );
+    let panels_spec: [(&str, &str, &str, &str); 6] = [
+        (
+            "linear CKA, trained, same seed",
+            "linear",
+            "final",
+            "seed_matched",
+        ),
+        (
+            "linear CKA, untrained, same seed",
+            "linear",
+            "init",
+            "seed_matched",
+        ),
+        (
+            "linear CKA, trained, different seeds",
+            "linear",
+            "final",
+            "seed_mismatched",
+        ),
+        (
+            "debiased linear CKA, trained, same seed",
+            "debiased_linear",
+            "final",
+            "seed_matched",
+        ),
+        (
+            "RBF CKA, trained, same seed",
+            "rbf",
+            "final",
+            "seed_matched",
+        ),
+        (
+            "reference: first 6 rows, trained, same seed",
+            "reference",
+            "final",
+            "seed_matched",
+        ),
+    ];
+    let n = ops.len();
+    let idx = |op: &str| ops.iter().position(|o| o == op);
+    let panels = area.split_evenly((2, 3));
+    for ((title, estimator, checkpoint, pair), panel) in panels_spec.iter().zip(panels.iter()) {
+        let mut m = vec![vec![f64::NAN; n]; n];
+        for i in 0..a.len() {
+            let (Some(x), Some(y)) = (idx(&a[i]), idx(&b[i])) else {
+                continue;
+            };
+            let v = val[i].unwrap_or(f64::NAN);
+            let matches_est = if *estimator == "reference" {
+                comp[i] == "reference_first_6_rows"
+            } else {
+                est[i] == *estimator && comp[i] != "reference_first_6_rows"
+            };
+            if !matches_est || ck[i] != *checkpoint {
+                continue;
+            }
+            let ok = if x == y {
+                comp[i] == "same_op_elements" && *estimator != "reference"
+            } else {
+                pairing[i] == *pair
+            };
+            if ok {
+                m[x][y] = v;
+                m[y][x] = v;
+            }
+        }
+        let mut chart = ChartBuilder::on(panel)
+            .caption(*title, (FONT, 15))
+            .margin(6)
+            .x_label_area_size(30)
+            .y_label_area_size(40)
+            .build_cartesian_2d(0.0..n as f64, 0.0..n as f64)
+            .map_err(&e)?;
+        let label = |x: &f64| {
+            ops.get(x.floor() as usize)
+                .filter(|_| (x - x.floor() - 0.5).abs() < 0.01)
+                .cloned()
+                .unwrap_or_default()
+        };
+        chart
+            .configure_mesh()
+            .disable_mesh()
+            .x_labels(2 * n + 1)
+            .y_labels(2 * n + 1)
+            .x_label_formatter(&label)
+            .y_label_formatter(&|y| label(&(n as f64 - y)))
+            .label_style((FONT, 11))
+            .draw()
+            .map_err(&e)?;
+        for x in 0..n {
+            for y in 0..n {
+                let v = m[x][y];
+                let (x0, y0) = (x as f64, (n - 1 - y) as f64);
+                chart
+                    .draw_series(std::iter::once(Rectangle::new(
+                        [(x0, y0), (x0 + 1.0, y0 + 1.0)],
+                        heat(v).filled(),
+                    )))
+                    .map_err(&e)?;
+                let text = if v.is_nan() {
+                    "-".to_string()
+                } else {
+                    format!("{v:.2}")
+                };
+                let color = if v > 0.6 { WHITE } else { BLACK };
+                chart
+                    .draw_series(std::iter::once(Text::new(
+                        text,
+                        (x0 + 0.18, y0 + 0.62),
+                        (FONT, 11).into_font().color(&color),
+                    )))
+                    .map_err(&e)?;
+            }
+        }
+    }
+    area.present().map_err(&e)?;
+    Ok(())
+}
+
+/// (op, grok epoch) for every run of a results table.
+fn grok_epochs(results: &DataFrame) -> Result<Vec<(String, Option<f64>)>> {
+    Ok(strings(results, "op")?
+        .into_iter()
+        .zip(floats(results, "grokked_epoch")?)
+        .collect())
+}
+
+/// The scores of an operation's analysis group.
+fn scores(op: &str) -> Result<ComplexityScores> {
+    let o = Operation::parse(op).map_err(|e| ReportError::Data(e.to_string()))?;
+    Ok(ComplexityScores::of(&o.analysis.group))
+}
+
+/// Each complexity score against grok epoch, one point per run; runs that
+/// never grokked sit on the "not grokked" line at the top.
+///
+/// # Errors
+/// Missing columns or a drawing error.
+pub fn complexity_vs_grok<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    suite: &DataFrame,
+    controls: Option<&DataFrame>,
+) -> Result<()> {
+    let e = draw_err("complexity-vs-grok");
+    area.fill(&WHITE).map_err(&e)?;
+    let mut runs: Vec<(String, Option<f64>, bool)> = grok_epochs(suite)?
+        .into_iter()
+        .map(|(o, g)| (o, g, true))
+        .collect();
+    if let Some(c) = controls {
+        runs.extend(grok_epochs(c)?.into_iter().map(|(o, g)| (o, g, false)));
+    }
+    let max_epoch = floats(suite, "epochs")?
+        .into_iter()
+        .flatten()
+        .fold(1.0, f64::max);
+    let top = max_epoch * 1.08;
+    let fields: [(&str, fn(&ComplexityScores) -> f64); 4] = [
+        ("C1", |s| s.c1),
+        ("C2", |s| s.c2),
+        ("F1", |s| s.f1 as f64),
+        ("F2", |s| s.f2.unwrap_or(0.0)),
+    ];
+    let panels = area.split_evenly((1, 4));
+    for ((name, f), panel) in fields.iter().zip(panels.iter()) {
+        let pts: Vec<(f64, f64, bool, bool)> = runs
+            .iter()
+            .map(|(op, g, in_suite)| {
+                Ok((f(&scores(op)?), g.unwrap_or(top), g.is_none(), *in_suite))
+            })
+            .collect::<Result<_>>()?;
+        let (lo, hi) = pts
+            .iter()
+            .fold((f64::INFINITY, f64::NEG_INFINITY), |(l, h), p| {
+                (l.min(p.0), h.max(p.0))
+            });
+        let pad = ((hi - lo) * 0.1).max(0.1);
+        let mut chart = ChartBuilder::on(panel)
+            .caption(*name, (FONT, 17))
+            .margin(8)
+            .x_label_area_size(32)
+            .y_label_area_size(52)
+            .build_cartesian_2d(lo - pad..hi + pad, 0.0..top * 1.04)
+            .map_err(&e)?;
+        chart
+            .configure_mesh()
+            .x_desc(*name)
+            .y_desc("grok epoch")
+            .y_label_formatter(&|y| format!("{y:.0}"))
+            .label_style((FONT, 12))
+            .draw()
+            .map_err(&e)?;
+        chart
+            .draw_series(DashedLineSeries::new(
+                vec![(lo - pad, top), (hi + pad, top)],
+                6,
+                4,
+                GREY.stroke_width(1),
+            ))
+            .map_err(&e)?;
+        chart
+            .draw_series(std::iter::once(Text::new(
+                "not grokked",
+                (lo - pad * 0.8, top * 1.015),
+                (FONT, 11),
+            )))
+            .map_err(&e)?;
+        chart
+            .draw_series(pts.iter().filter(|p| p.3).map(|p| {
+                Circle::new(
+                    (p.0, p.1),
+                    4,
+                    if p.2 {
+                        VERMILLION.stroke_width(2)
+                    } else {
+                        BLUE.filled()
+                    },
+                )
+            }))
+            .map_err(&e)?
+            .label("suite")
+            .legend(|(x, y)| Circle::new((x + 6, y), 4, BLUE.filled()));
+        chart
+            .draw_series(pts.iter().filter(|p| !p.3).map(|p| {
+                TriangleMarker::new(
+                    (p.0, p.1),
+                    5,
+                    if p.2 {
+                        VERMILLION.stroke_width(2)
+                    } else {
+                        GREEN.filled()
+                    },
+                )
+            }))
+            .map_err(&e)?
+            .label("controls")
+            .legend(|(x, y)| TriangleMarker::new((x + 6, y), 5, GREEN.filled()));
+        chart
+            .configure_series_labels()
+            .position(SeriesLabelPosition::MiddleRight)
+            .label_font((FONT, 11))
+            .background_style(WHITE.mix(0.85))
+            .border_style(GREY)
+            .draw()
+            .map_err(&e)?;
+    }
+    area.present().map_err(&e)?;
+    Ok(())
+}
+
+/// The family of an operation name, for grouping series (`add:47` -> `add`).
+fn family(op: &str) -> String {
+    match crate::groups::OperationSpec::parse(op) {
+        Ok(s) => s.family,
+        Err(_) => op.to_string(),
+    }
+}
+
+/// Grok epoch against a swept setting, one series per operation family:
+/// mean over the runs that grokked (whisker: min–max); a hollow marker at
+/// the top says how many of the runs at that setting never grokked.
+///
+/// # Errors
+/// Missing columns or a drawing error.
+pub fn ablation<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    results: &DataFrame,
+    key: &str,
+    xlabel: &str,
+) -> Result<()> {
+    let e = draw_err("ablation");
+    area.fill(&WHITE).map_err(&e)?;
+    let ops = strings(results, "op")?;
+    let grok = floats(results, "grokked_epoch")?;
+    let xs: Vec<f64> = if key == "order" {
+        ops.iter()
+            .map(|o| Operation::parse(o).map(|x| x.order() as f64).unwrap_or(0.0))
+            .collect()
+    } else {
+        floats(results, key)?
+            .into_iter()
+            .map(|v| v.unwrap_or(0.0))
+            .collect()
+    };
+    let max_epoch = floats(results, "epochs")?
+        .into_iter()
+        .flatten()
+        .fold(1.0, f64::max);
+    let top = max_epoch * 1.08;
+    // family -> x -> grok epochs (None = not grokked)
+    let mut series: BTreeMap<String, BTreeMap<i64, (f64, Vec<Option<f64>>)>> = BTreeMap::new();
+    for i in 0..ops.len() {
+        series
+            .entry(family(&ops[i]))
+            .or_default()
+            .entry((xs[i] * 1e6).round() as i64)
+            .or_insert((xs[i], vec![]))
+            .1
+            .push(grok[i]);
+    }
+    let (xlo, xhi) = xs
+        .iter()
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(l, h), &x| {
+            (l.min(x), h.max(x))
+        });
+    let pad = ((xhi - xlo) * 0.06).max(0.05);
+    let mut chart = ChartBuilder::on(area)
+        .margin(12)
+        .x_label_area_size(38)
+        .y_label_area_size(56)
+        .build_cartesian_2d(xlo - pad..xhi + pad, 0.0..top * 1.05)
+        .map_err(&e)?;
+    chart
+        .configure_mesh()
+        .x_desc(xlabel)
+        .y_desc("grok epoch (runs that grokked)")
+        .y_label_formatter(&|y| format!("{y:.0}"))
+        .label_style((FONT, 13))
+        .draw()
+        .map_err(&e)?;
+    chart
+        .draw_series(DashedLineSeries::new(
+            vec![(xlo - pad, top), (xhi + pad, top)],
+            6,
+            4,
+            GREY.stroke_width(1),
+        ))
+        .map_err(&e)?;
+    chart
+        .draw_series(std::iter::once(Text::new(
+            "not grokked (count)",
+            (xlo - pad * 0.7, top * 1.012),
+            (FONT, 12),
+        )))
+        .map_err(&e)?;
+    for (k, (fam, points)) in series.iter().enumerate() {
+        let color = PALETTE[k % PALETTE.len()];
+        let mut line = Vec::new();
+        for (x, runs) in points.values() {
+            let grokked: Vec<f64> = runs.iter().flatten().copied().collect();
+            let missing = runs.len() - grokked.len();
+            if !grokked.is_empty() {
+                let (m, lo, hi) = summary(&grokked);
+                line.push((*x, m));
+                chart
+                    .draw_series(std::iter::once(PathElement::new(
+                        vec![(*x, lo), (*x, hi)],
+                        color.stroke_width(2),
+                    )))
+                    .map_err(&e)?;
+            }
+            if missing > 0 {
+                let dx = (k as f64 - 1.0) * pad * 0.25;
+                chart
+                    .draw_series(std::iter::once(Circle::new(
+                        (*x + dx, top),
+                        5,
+                        color.stroke_width(2),
+                    )))
+                    .map_err(&e)?;
+                chart
+                    .draw_series(std::iter::once(Text::new(
+                        format!("{missing}"),
+                        (*x + dx + pad * 0.1, top * 0.97),
+                        (FONT, 11).into_font().color(&color),
+                    )))
+                    .map_err(&e)?;
+            }
+        }
+        chart
+            .draw_series(LineSeries::new(line.clone(), color.stroke_width(2)))
+            .map_err(&e)?
+            .label(fam.as_str())
+            .legend(move |(x, y)| {
+                PathElement::new(vec![(x, y), (x + 16, y)], color.stroke_width(2))
+            });
+        chart
+            .draw_series(line.iter().map(|p| Circle::new(*p, 4, color.filled())))
+            .map_err(&e)?;
+    }
+    chart
+        .configure_series_labels()
+        .position(SeriesLabelPosition::UpperRight)
+        .label_font((FONT, 13))
+        .background_style(WHITE.mix(0.85))
+        .border_style(GREY)
+        .draw()
+        .map_err(&e)?;
+    area.present().map_err(&e)?;
+    Ok(())
+}
+
+/// Final test accuracy against group order for every operation of the
+/// suite and the controls; abelian and non-abelian groups in two colours.
+///
+/// # Errors
+/// Missing columns or a drawing error.
+pub fn controls<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    suite: &DataFrame,
+    controls: &DataFrame,
+) -> Result<()> {
+    let e = draw_err("controls");
+    area.fill(&WHITE).map_err(&e)?;
+    let mut per_op: Vec<(String, Vec<f64>)> = Vec::new();
+    for df in [suite, controls] {
+        for (op, acc) in strings(df, "op")?
+            .into_iter()
+            .zip(floats(df, "final_test_accuracy")?)
+        {
+            match per_op.iter_mut().find(|(o, _)| *o == op) {
+                Some((_, v)) => v.push(acc.unwrap_or(f64::NAN)),
+                None => per_op.push((op, vec![acc.unwrap_or(f64::NAN)])),
+            }
+        }
+    }
+    let mut chart = ChartBuilder::on(area)
+        .margin(14)
+        .x_label_area_size(40)
+        .y_label_area_size(56)
+        .build_cartesian_2d((4.0f64..200.0f64).log_scale(), -0.02..1.08)
+        .map_err(&e)?;
+    chart
+        .configure_mesh()
+        .x_desc("group order |G| (log scale)")
+        .y_desc("final test accuracy")
+        .label_style((FONT, 13))
+        .draw()
+        .map_err(&e)?;
+    let mut drawn = [false, false];
+    for (op, accs) in &per_op {
+        let o = Operation::parse(op).map_err(|x| ReportError::Data(x.to_string()))?;
+        let (x, abelian) = (o.order() as f64, o.is_abelian());
+        let (m, lo, hi) = summary(accs);
+        let color = if abelian { BLUE } else { VERMILLION };
+        chart
+            .draw_series(std::iter::once(PathElement::new(
+                vec![(x, lo), (x, hi)],
+                color.stroke_width(2),
+            )))
+            .map_err(&e)?;
+        let s = chart
+            .draw_series(std::iter::once(Circle::new((x, m), 6, color.filled())))
+            .map_err(&e)?;
+        let slot = usize::from(!abelian);
+        if !drawn[slot] {
+            drawn[slot] = true;
+            s.label(if abelian { "abelian" } else { "non-abelian" })
+                .legend(move |(x, y)| Circle::new((x + 6, y), 5, color.filled()));
+        }
+        let dy = if m > 0.5 { -0.045 } else { 0.035 };
+        chart
+            .draw_series(std::iter::once(Text::new(
+                op.clone(),
+                (x * 1.04, m + dy),
+                (FONT, 12),
+            )))
+            .map_err(&e)?;
+    }
+    chart
+        .configure_series_labels()
+        .position(SeriesLabelPosition::MiddleRight)
+        .label_font((FONT, 13))
+        .background_style(WHITE.mix(0.85))
+        .border_style(GREY)
+        .draw()
+        .map_err(&e)?;
+    area.present().map_err(&e)?;
+    Ok(())
+}
+
+/// The share of runs grokked by each epoch (suite and controls), for cyclic,
+/// abelian non-cyclic and non-abelian groups.
+///
+/// # Errors
+/// Missing columns or a drawing error.
+pub fn grok_cdf<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    exp: &Experiments,
+) -> Result<()> {
+    let e = draw_err("grok-cdf");
+    area.fill(&WHITE).map_err(&e)?;
+    let mut classes: BTreeMap<&str, Vec<Option<f64>>> = BTreeMap::new();
+    let mut max_epoch: f64 = 1.0;
+    for sweep in [exp.suite.as_ref(), exp.controls.as_ref()]
+        .into_iter()
+        .flatten()
+    {
+        max_epoch = floats(&sweep.results, "epochs")?
+            .into_iter()
+            .flatten()
+            .fold(max_epoch, f64::max);
+        for (op, g) in grok_epochs(&sweep.results)? {
+            let o = Operation::parse(&op).map_err(|x| ReportError::Data(x.to_string()))?;
+            let class = if !o.is_abelian() {
+                "non-abelian"
+            } else if o.analysis.group.min_generators() <= 1 {
+                "cyclic"
+            } else {
+                "abelian, not cyclic"
+            };
+            classes.entry(class).or_default().push(g);
+        }
+    }
+    let mut chart = ChartBuilder::on(area)
+        .margin(14)
+        .x_label_area_size(40)
+        .y_label_area_size(56)
+        .build_cartesian_2d(0.0..max_epoch, 0.0..1.05)
+        .map_err(&e)?;
+    chart
+        .configure_mesh()
+        .x_desc("epoch")
+        .y_desc("share of runs grokked")
+        .x_label_formatter(&|x| format!("{x:.0}"))
+        .label_style((FONT, 13))
+        .draw()
+        .map_err(&e)?;
+    for (k, (class, runs)) in classes.iter().enumerate() {
+        let color = PALETTE[k % PALETTE.len()];
+        let mut epochs: Vec<f64> = runs.iter().flatten().copied().collect();
+        epochs.sort_by(f64::total_cmp);
+        let total = runs.len() as f64;
+        let mut pts = vec![(0.0, 0.0)];
+        for (i, ep) in epochs.iter().enumerate() {
+            pts.push((*ep, i as f64 / total));
+            pts.push((*ep, (i + 1) as f64 / total));
+        }
+        pts.push((max_epoch, epochs.len() as f64 / total));
+        chart
+            .draw_series(LineSeries::new(pts, color.stroke_width(3)))
+            .map_err(&e)?
+            .label(format!("{class} ({} runs)", runs.len()))
+            .legend(move |(x, y)| {
+                PathElement::new(vec![(x, y), (x + 16, y)], color.stroke_width(3))
+            });
+    }
+    chart
+        .configure_series_labels()
+        .position(SeriesLabelPosition::LowerRight)
+        .label_font((FONT, 13))
+        .background_style(WHITE.mix(0.85))
+        .border_style(GREY)
+        .draw()
+        .map_err(&e)?;
+    area.present().map_err(&e)?;
+    Ok(())
+}
+
+/// Train, test, restricted and excluded loss over training (mean over
+/// seeds, log scale), per operation.
+///
+/// # Errors
+/// Missing columns or a drawing error.
+pub fn progress_measures<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    progress: &DataFrame,
+    ops: &[&str],
+) -> Result<()> {
+    let e = draw_err("progress-measures");
+    area.fill(&WHITE).map_err(&e)?;
+    let (op, epoch, metric, value) = (
+        strings(progress, "op")?,
+        floats(progress, "epoch")?,
+        strings(progress, "metric")?,
+        floats(progress, "value")?,
+    );
+    let present: Vec<&str> = ops
+        .iter()
+        .copied()
+        .filter(|o| op.iter().any(|x| x == o))
+        .collect();
+    let panels = area.split_evenly((1, present.len().max(1)));
+    for (name, panel) in present.iter().zip(panels.iter()) {
+        // metric -> epoch -> values over seeds
+        let mut m: BTreeMap<&str, BTreeMap<i64, Vec<f64>>> = BTreeMap::new();
+        let mut max_epoch: f64 = 1.0;
+        for i in 0..op.len() {
+            if op[i] == *name {
+                let ep = epoch[i].unwrap_or(0.0);
+                max_epoch = max_epoch.max(ep);
+                m.entry(metric[i].as_str())
+                    .or_default()
+                    .entry(ep as i64)
+                    .or_default()
+                    .push(value[i].unwrap_or(f64::NAN));
+            }
+        }
+        let mut chart = ChartBuilder::on(panel)
+            .caption(panel_caption(name), (FONT, 16))
+            .margin(8)
+            .x_label_area_size(32)
+            .y_label_area_size(56)
+            .build_cartesian_2d(0.0..max_epoch, (1e-7f64..20.0f64).log_scale())
+            .map_err(&e)?;
+        chart
+            .configure_mesh()
+            .x_desc("epoch")
+            .y_desc("cross-entropy loss")
+            .x_label_formatter(&|x| format!("{x:.0}"))
+            .label_style((FONT, 12))
+            .draw()
+            .map_err(&e)?;
+        for (metric_name, color, label) in [
+            ("train_loss", BLUE, "train"),
+            ("test_loss", VERMILLION, "test"),
+            ("restricted_loss", GREEN, "restricted (key irreps only)"),
+            ("excluded_loss", PURPLE, "excluded (key irreps removed)"),
+        ] {
+            let Some(series) = m.get(metric_name) else {
+                continue;
+            };
+            let pts: Vec<(f64, f64)> = series
+                .iter()
+                .map(|(ep, v)| {
+                    (
+                        *ep as f64,
+                        (v.iter().sum::<f64>() / v.len() as f64).clamp(1e-7, 20.0),
+                    )
+                })
+                .filter(|p| p.1.is_finite())
+                .collect();
+            chart
+                .draw_series(LineSeries::new(pts, color.stroke_width(2)))
+                .map_err(&e)?
+                .label(label)
+                .legend(move |(x, y)| {
+                    PathElement::new(vec![(x, y), (x + 16, y)], color.stroke_width(2))
+                });
+        }
+        chart
+            .configure_series_labels()
+            .position(SeriesLabelPosition::LowerLeft)
+            .label_font((FONT, 11))
+            .background_style(WHITE.mix(0.85))
+            .border_style(GREY)
+            .draw()
+            .map_err(&e)?;
+    }
+    area.present().map_err(&e)?;
+    Ok(())
+}

@@ -1,0 +1,307 @@
+//! Figures and tables from stored results: everything in `figures/` and
+//! `paper/generated/` is drawn from `experiments/` alone (no training, no
+//! `runs/`), byte-stable from run to run.
+//!
+//! One figure is one function in [`figures`], generic over the plotters
+//! backend: the CLI renders it to SVG and PNG, a notebook renders it inline
+//! with `evcxr_figure`. [`tables`] writes the LaTeX tables, the number
+//! macros and the verdict on each claim of the reference study.
+//!
+//! ```no_run
+//! use grokscope::report::{figures, Experiments};
+//! let exp = Experiments::load(std::path::Path::new("experiments")).unwrap();
+//! let suite = exp.suite.as_ref().unwrap();
+//! grokscope::report::register_fonts();
+//! let svg = grokscope::report::svg_string((900, 600), |area| figures::grok_cdf(&area, &exp)).unwrap();
+//! assert!(svg.starts_with("<svg"));
+//! # let _ = suite;
+//! ```
+
+pub mod figures;
+pub mod tables;
+
+use crate::store::{read_parquet, StoreError};
+use plotters::coord::Shift;
+use plotters::prelude::*;
+use polars::prelude::*;
+use std::path::{Path, PathBuf};
+
+/// What can go wrong drawing figures or writing tables.
+#[derive(Debug, thiserror::Error)]
+pub enum ReportError {
+    /// A table lacks what a figure needs.
+    #[error("{0}")]
+    Data(String),
+    /// plotters failed.
+    #[error("drawing {figure}: {reason}")]
+    Draw {
+        /// The figure.
+        figure: String,
+        /// plotters' message.
+        reason: String,
+    },
+    /// Reading or writing a file failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// The result of a figure or table function.
+pub type Result<T> = std::result::Result<T, ReportError>;
+
+/// Wraps a plotters error (any backend) with the figure's name.
+pub(crate) fn draw_err<E: std::fmt::Display>(figure: &'static str) -> impl Fn(E) -> ReportError {
+    move |e| ReportError::Draw {
+        figure: figure.into(),
+        reason: e.to_string(),
+    }
+}
+
+/// Registers the embedded DejaVu Sans as "sans-serif" for plotters, once.
+/// PNG text is rasterised from this font, so figures look the same (and have
+/// the same bytes) on every machine.
+pub fn register_fonts() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        let font: &'static [u8] = include_bytes!("../../assets/DejaVuSans.ttf");
+        for style in [FontStyle::Normal, FontStyle::Bold] {
+            plotters::style::register_font("sans-serif", style, font)
+                .unwrap_or_else(|_| panic!("the embedded font is valid"));
+        }
+    });
+}
+
+/// A column as strings (nulls as "").
+///
+/// # Errors
+/// A missing column or one that is not text.
+pub fn strings(df: &DataFrame, name: &str) -> Result<Vec<String>> {
+    let c = df
+        .column(name)
+        .and_then(|c| c.str().cloned())
+        .map_err(|e| ReportError::Data(format!("column {name}: {e}")))?;
+    Ok(c.iter()
+        .map(|v| v.unwrap_or_default().to_string())
+        .collect())
+}
+
+/// A numeric column as f64 (nulls as `None`).
+///
+/// # Errors
+/// A missing or non-numeric column.
+pub fn floats(df: &DataFrame, name: &str) -> Result<Vec<Option<f64>>> {
+    let c = df
+        .column(name)
+        .and_then(|c| c.cast(&DataType::Float64))
+        .map_err(|e| ReportError::Data(format!("column {name}: {e}")))?;
+    let c = c
+        .f64()
+        .map_err(|e| ReportError::Data(format!("column {name}: {e}")))?;
+    Ok(c.iter().collect())
+}
+
+/// A boolean column (nulls as false).
+///
+/// # Errors
+/// A missing or non-boolean column.
+pub fn bools(df: &DataFrame, name: &str) -> Result<Vec<bool>> {
+    let c = df
+        .column(name)
+        .and_then(|c| c.bool().cloned())
+        .map_err(|e| ReportError::Data(format!("column {name}: {e}")))?;
+    Ok(c.iter().map(|v| v.unwrap_or(false)).collect())
+}
+
+/// The stored tables of one sweep (`experiments/<name>/`).
+#[derive(Debug, Clone)]
+pub struct SweepData {
+    /// The sweep's name.
+    pub name: String,
+    /// `results.parquet`: one row per run (config, summary).
+    pub results: DataFrame,
+    /// `curves.parquet`: every run's metrics.
+    pub curves: Option<DataFrame>,
+    /// `analysis.parquet`: one row per run of analysis numbers.
+    pub analysis: Option<DataFrame>,
+    /// `spectra.parquet`: every run's irrep spectra.
+    pub spectra: Option<DataFrame>,
+    /// `progress.parquet`: every run's progress measures.
+    pub progress: Option<DataFrame>,
+    /// `cka.parquet`.
+    pub cka: Option<DataFrame>,
+    /// `complexity.parquet`.
+    pub complexity: Option<DataFrame>,
+}
+
+impl SweepData {
+    /// Loads `dir/<name>/`; `None` when the sweep has no results yet.
+    ///
+    /// # Errors
+    /// A file that exists but cannot be read.
+    pub fn load(dir: &Path, name: &str) -> Result<Option<Self>> {
+        let base = dir.join(name);
+        let opt = |file: &str| -> Result<Option<DataFrame>> {
+            let p = base.join(format!("{file}.parquet"));
+            if p.exists() {
+                Ok(Some(read_parquet(&p)?))
+            } else {
+                Ok(None)
+            }
+        };
+        let Some(results) = opt("results")? else {
+            return Ok(None);
+        };
+        Ok(Some(Self {
+            name: name.to_string(),
+            results,
+            curves: opt("curves")?,
+            analysis: opt("analysis")?,
+            spectra: opt("spectra")?,
+            progress: opt("progress")?,
+            cka: opt("cka")?,
+            complexity: opt("complexity")?,
+        }))
+    }
+
+    /// Operations in first-appearance order.
+    pub fn ops(&self) -> Result<Vec<String>> {
+        let mut out: Vec<String> = Vec::new();
+        for op in strings(&self.results, "op")? {
+            if !out.contains(&op) {
+                out.push(op);
+            }
+        }
+        Ok(out)
+    }
+
+    /// A table that must exist for a figure.
+    ///
+    /// # Errors
+    /// It was not written (run `grokscope analyze --sweep`).
+    pub fn need<'a>(&'a self, table: &'a Option<DataFrame>, what: &str) -> Result<&'a DataFrame> {
+        table.as_ref().ok_or_else(|| {
+            ReportError::Data(format!("experiments/{}/{what}.parquet is missing; run `grokscope analyze --sweep experiments/{}`", self.name, self.name))
+        })
+    }
+}
+
+/// Every sweep the paper uses, each present once its results exist.
+#[derive(Debug, Clone)]
+pub struct Experiments {
+    /// `suite`: the reference study's 8 operations.
+    pub suite: Option<SweepData>,
+    /// `controls`.
+    pub controls: Option<SweepData>,
+    /// `ablation-fraction`.
+    pub fraction: Option<SweepData>,
+    /// `ablation-wd`.
+    pub weight_decay: Option<SweepData>,
+    /// `ablation-size`.
+    pub size: Option<SweepData>,
+}
+
+impl Experiments {
+    /// Loads every sweep under `dir` (normally `experiments/`).
+    ///
+    /// # Errors
+    /// An unreadable table.
+    pub fn load(dir: &Path) -> Result<Self> {
+        Ok(Self {
+            suite: SweepData::load(dir, "suite")?,
+            controls: SweepData::load(dir, "controls")?,
+            fraction: SweepData::load(dir, "ablation-fraction")?,
+            weight_decay: SweepData::load(dir, "ablation-wd")?,
+            size: SweepData::load(dir, "ablation-size")?,
+        })
+    }
+
+    /// The suite, which most figures need.
+    ///
+    /// # Errors
+    /// No suite results.
+    pub fn suite(&self) -> Result<&SweepData> {
+        self.suite.as_ref().ok_or_else(|| {
+            ReportError::Data(
+                "experiments/suite has no results; run `grokscope sweep experiments/suite.toml`"
+                    .into(),
+            )
+        })
+    }
+}
+
+/// Draws into an SVG string.
+///
+/// # Errors
+/// The figure's error.
+pub fn svg_string(
+    size: (u32, u32),
+    draw: impl FnOnce(DrawingArea<SVGBackend, Shift>) -> Result<()>,
+) -> Result<String> {
+    register_fonts();
+    let mut s = String::new();
+    {
+        let area = SVGBackend::with_string(&mut s, size).into_drawing_area();
+        draw(area)?;
+    }
+    Ok(s)
+}
+
+/// Draws into PNG bytes.
+///
+/// # Errors
+/// The figure's error, or PNG encoding.
+pub fn png_bytes(
+    size: (u32, u32),
+    draw: impl FnOnce(DrawingArea<BitMapBackend, Shift>) -> Result<()>,
+) -> Result<Vec<u8>> {
+    register_fonts();
+    let mut rgb = vec![0u8; (size.0 * size.1 * 3) as usize];
+    {
+        let area = BitMapBackend::with_buffer(&mut rgb, size).into_drawing_area();
+        draw(area)?;
+    }
+    let mut png = Vec::new();
+    let encoder = image::codecs::png::PngEncoder::new(&mut png);
+    image::ImageEncoder::write_image(encoder, &rgb, size.0, size.1, image::ColorType::Rgb8)
+        .map_err(|e| ReportError::Draw {
+            figure: "png".into(),
+            reason: e.to_string(),
+        })?;
+    Ok(png)
+}
+
+/// One figure of the paper: its file name, size and drawing function.
+pub struct FigureSpec {
+    /// File stem in `figures/`.
+    pub name: &'static str,
+    /// Pixels.
+    pub size: (u32, u32),
+    /// What it shows (the LaTeX caption's first sentence).
+    pub caption: &'static str,
+}
+
+/// Renders every figure whose data exist into `out` as SVG and PNG
+/// (through temporary files), returning the files written. Figures whose
+/// sweep has not been run are skipped and listed in the second vector.
+///
+/// # Errors
+/// A drawing or write error.
+pub fn render_figures(exp: &Experiments, out: &Path) -> Result<(Vec<PathBuf>, Vec<String>)> {
+    std::fs::create_dir_all(out).map_err(|e| StoreError::new(out, e))?;
+    let mut written = Vec::new();
+    let mut skipped = Vec::new();
+    for spec in figures::ALL {
+        let available = figures::available(spec.name, exp);
+        if !available {
+            skipped.push(spec.name.to_string());
+            continue;
+        }
+        let svg = svg_string(spec.size, |a| figures::draw(spec.name, &a, exp))?;
+        let png = png_bytes(spec.size, |a| figures::draw(spec.name, &a, exp))?;
+        for (ext, bytes) in [("svg", svg.as_bytes()), ("png", png.as_slice())] {
+            let path = out.join(format!("{}.{ext}", spec.name));
+            crate::store::write_atomic(&path, bytes)?;
+            written.push(path);
+        }
+    }
+    Ok((written, skipped))
+}

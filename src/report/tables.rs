@@ -1,0 +1,943 @@
+//! The paper's tables, its number macros and the verdict on each claim,
+//! written to `paper/generated/` from stored results.
+//!
+//! Numbers reach the paper only through `\gs{key}` (defined in
+//! `numbers.tex`; an undefined key stops LaTeX with an error, so a missing
+//! number cannot print as nothing). Verdicts come from the rules in
+//! [`verdicts`], written before the full-size runs and stated in the paper.
+
+use super::{floats, strings, Experiments, ReportError, Result, SweepData};
+use crate::analysis::complexity::ComplexityScores;
+use crate::groups::{Operation, OperationSpec};
+use crate::store::write_atomic;
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+/// Per-operation outcome over seeds.
+#[derive(Debug, Clone)]
+pub struct OpStats {
+    /// Operation as configured.
+    pub op: String,
+    /// Group order (elements).
+    pub order: usize,
+    /// Whether the analysis group is abelian.
+    pub abelian: bool,
+    /// Memorised epoch per run.
+    pub memorised: Vec<Option<f64>>,
+    /// Grok epoch per run.
+    pub grokked: Vec<Option<f64>>,
+    /// Final test accuracy per run.
+    pub test_accuracy: Vec<f64>,
+    /// Final informative-test accuracy per run.
+    pub informative_accuracy: Vec<f64>,
+    /// Informative test pairs (first run).
+    pub informative_pairs: f64,
+    /// Epoch budget.
+    pub epochs: f64,
+}
+
+impl OpStats {
+    /// Runs that grokked.
+    pub fn n_grokked(&self) -> usize {
+        self.grokked.iter().flatten().count()
+    }
+    /// Runs.
+    pub fn n(&self) -> usize {
+        self.grokked.len()
+    }
+}
+
+/// Mean and sample standard deviation.
+pub fn mean_sd(v: &[f64]) -> (f64, f64) {
+    let n = v.len() as f64;
+    let m = v.iter().sum::<f64>() / n.max(1.0);
+    let sd = if v.len() > 1 {
+        (v.iter().map(|x| (x - m).powi(2)).sum::<f64>() / (n - 1.0)).sqrt()
+    } else {
+        0.0
+    };
+    (m, sd)
+}
+
+/// Per-operation statistics of a results table, operations in order.
+///
+/// # Errors
+/// Missing columns or an unknown operation.
+pub fn op_stats(results: &polars::prelude::DataFrame) -> Result<Vec<OpStats>> {
+    let ops = strings(results, "op")?;
+    let (mem, grok) = (
+        floats(results, "memorised_epoch")?,
+        floats(results, "grokked_epoch")?,
+    );
+    let (test, inf) = (
+        floats(results, "final_test_accuracy")?,
+        floats(results, "final_informative_accuracy")?,
+    );
+    let (pairs, epochs) = (
+        floats(results, "informative_pairs")?,
+        floats(results, "epochs")?,
+    );
+    let mut out: Vec<OpStats> = Vec::new();
+    for i in 0..ops.len() {
+        let idx = match out.iter().position(|s| s.op == ops[i]) {
+            Some(k) => k,
+            None => {
+                let o = Operation::parse(&ops[i]).map_err(|e| ReportError::Data(e.to_string()))?;
+                out.push(OpStats {
+                    op: ops[i].clone(),
+                    order: o.order(),
+                    abelian: o.is_abelian(),
+                    memorised: vec![],
+                    grokked: vec![],
+                    test_accuracy: vec![],
+                    informative_accuracy: vec![],
+                    informative_pairs: pairs[i].unwrap_or(0.0),
+                    epochs: epochs[i].unwrap_or(0.0),
+                });
+                out.len() - 1
+            }
+        };
+        let s = &mut out[idx];
+        s.memorised.push(mem[i]);
+        s.grokked.push(grok[i]);
+        s.test_accuracy.push(test[i].unwrap_or(f64::NAN));
+        s.informative_accuracy.push(inf[i].unwrap_or(f64::NAN));
+    }
+    Ok(out)
+}
+
+/// "mean ± sd" of the runs that reached an epoch, with "(k/n)" when not all
+/// did, or "not grokked" / "never" when none did.
+pub fn epoch_cell(v: &[Option<f64>], none: &str) -> String {
+    let got: Vec<f64> = v.iter().flatten().copied().collect();
+    if got.is_empty() {
+        return format!("{none} (0/{})", v.len());
+    }
+    let (m, sd) = mean_sd(&got);
+    let base = if got.len() > 1 {
+        format!("{m:.0} ± {sd:.0}")
+    } else {
+        format!("{m:.0}")
+    };
+    if got.len() < v.len() {
+        format!("{base} ({}/{})", got.len(), v.len())
+    } else {
+        base
+    }
+}
+
+/// LaTeX-escapes text (`_`, `%`, `&`, `#`, `±`, `⊗`).
+pub fn tex(s: &str) -> String {
+    s.replace('\\', "\\textbackslash{}")
+        .replace('_', "\\_")
+        .replace('%', "\\%")
+        .replace('&', "\\&")
+        .replace('#', "\\#")
+        .replace('±', "$\\pm$")
+        .replace('⊗', "$\\otimes$")
+        .replace('→', "$\\to$")
+}
+
+/// The number macros, collected then written as `\gsdef{key}{value}`.
+#[derive(Debug, Default)]
+pub struct Numbers {
+    map: BTreeMap<String, String>,
+}
+
+impl Numbers {
+    /// Sets a value (already formatted as LaTeX text).
+    pub fn set(&mut self, key: impl Into<String>, value: impl Into<String>) {
+        self.map.insert(key.into(), value.into());
+    }
+    /// Sets a number with `digits` decimals.
+    pub fn num(&mut self, key: impl Into<String>, value: f64, digits: usize) {
+        let v = if value.is_finite() {
+            format!("{value:.digits$}")
+        } else {
+            "n/a".into()
+        };
+        self.set(key, v);
+    }
+    /// The value of a key, if set.
+    pub fn get(&self, key: &str) -> Option<&str> {
+        self.map.get(key).map(String::as_str)
+    }
+    fn render(&self) -> String {
+        let mut s = String::from(
+            "% Generated by `grokscope figures` from experiments/; do not edit.\n\
+             \\makeatletter\n\\providecommand{\\gsdef}[2]{\\expandafter\\def\\csname gs@#1\\endcsname{#2}}\n\
+             \\providecommand{\\gs}[1]{\\ifcsname gs@#1\\endcsname\\csname gs@#1\\endcsname\\else\\PackageError{grokscope}{undefined number #1}{Regenerate paper/generated with grokscope figures}\\fi}\n\
+             \\makeatother\n",
+        );
+        for (k, v) in &self.map {
+            let _ = writeln!(s, "\\gsdef{{{k}}}{{{v}}}");
+        }
+        s
+    }
+}
+
+/// The grok table of a sweep as LaTeX (one row per operation).
+fn grok_table(stats: &[OpStats]) -> String {
+    let mut s = String::from(
+        "% Generated; do not edit.\n\\begin{tabular}{lrlllrrr}\n\\toprule\noperation & $|G|$ & group & memorised epoch & grokked epoch & test acc. & informative acc. & inf. pairs \\\\\n\\midrule\n",
+    );
+    for st in stats {
+        let group = Operation::parse(&st.op)
+            .map(|o| o.analysis.group.name().to_string())
+            .unwrap_or_default();
+        let kind = if st.abelian { "" } else { " (n.a.)" };
+        let _ = writeln!(
+            s,
+            "\\texttt{{{}}} & {} & {}{} & {} & {} & {:.3} & {:.3} & {:.0} \\\\",
+            tex(&st.op),
+            st.order,
+            tex(&group),
+            kind,
+            tex(&epoch_cell(&st.memorised, "never")),
+            tex(&epoch_cell(&st.grokked, "not grokked")),
+            mean_sd(&st.test_accuracy).0,
+            mean_sd(&st.informative_accuracy).0,
+            st.informative_pairs
+        );
+    }
+    s.push_str("\\bottomrule\n\\end{tabular}\n");
+    s
+}
+
+/// A plain-text grok table of the suite for the terminal.
+///
+/// # Errors
+/// No suite results.
+pub fn grok_summary(exp: &Experiments) -> Result<String> {
+    let stats = op_stats(&exp.suite()?.results)?;
+    let mut s = format!(
+        "{:<14} {:>5}  {:<22} {:<22} {:>9} {:>12}\n",
+        "operation", "|G|", "memorised epoch", "grokked epoch", "test acc", "informative"
+    );
+    for st in &stats {
+        let _ = writeln!(
+            s,
+            "{:<14} {:>5}  {:<22} {:<22} {:>9.3} {:>12.3}",
+            st.op,
+            st.order,
+            epoch_cell(&st.memorised, "never"),
+            epoch_cell(&st.grokked, "not grokked"),
+            mean_sd(&st.test_accuracy).0,
+            mean_sd(&st.informative_accuracy).0
+        );
+    }
+    Ok(s)
+}
+
+fn family(op: &str) -> String {
+    OperationSpec::parse(op)
+        .map(|s| s.family)
+        .unwrap_or_else(|_| op.to_string())
+}
+
+/// Rows of a per-run analysis table for one operation.
+fn analysis_col(sweep: &SweepData, op: &str, col: &str) -> Result<Vec<f64>> {
+    let a = sweep.need(&sweep.analysis, "analysis")?;
+    let ops = strings(a, "op")?;
+    Ok(ops
+        .iter()
+        .zip(floats(a, col)?)
+        .filter(|(o, _)| *o == op)
+        .filter_map(|(_, v)| v)
+        .collect())
+}
+
+fn analysis_str(sweep: &SweepData, op: &str, col: &str) -> Result<Vec<String>> {
+    let a = sweep.need(&sweep.analysis, "analysis")?;
+    Ok(strings(a, "op")?
+        .into_iter()
+        .zip(strings(a, col)?)
+        .filter(|(o, _)| o == op)
+        .map(|(_, v)| v)
+        .collect())
+}
+
+/// The verdict rules, one function per claim; each returns the verdict
+/// word and sets the numbers it rests on.
+pub mod verdicts {
+    use super::*;
+
+    /// Claims about operations use the suite's operations by family.
+    pub fn abelian_ops(stats: &[OpStats]) -> Vec<&OpStats> {
+        stats
+            .iter()
+            .filter(|s| ["add", "sub", "mul", "ring"].contains(&family(&s.op).as_str()))
+            .collect()
+    }
+    /// The suite's non-abelian operations.
+    pub fn non_abelian_ops(stats: &[OpStats]) -> Vec<&OpStats> {
+        stats.iter().filter(|s| !s.abelian).collect()
+    }
+
+    /// R2: confirmed if every abelian run groks by epoch 2000; partly if all
+    /// grok but some later; refuted if any never groks.
+    pub fn r2(stats: &[OpStats], n: &mut Numbers) -> &'static str {
+        let ab = abelian_ops(stats);
+        let runs: Vec<Option<f64>> = ab.iter().flat_map(|s| s.grokked.clone()).collect();
+        let grokked = runs.iter().flatten().count();
+        let latest = runs.iter().flatten().copied().fold(0.0, f64::max);
+        n.set("R2/runs", runs.len().to_string());
+        n.set("R2/grokked", grokked.to_string());
+        n.num("R2/latest", latest, 0);
+        if grokked < runs.len() || runs.is_empty() {
+            "refuted"
+        } else if latest <= 2000.0 {
+            "confirmed"
+        } else {
+            "partly confirmed"
+        }
+    }
+
+    /// R3: the suite's non-abelian groups must memorise and not grok; the
+    /// controls decide whether the boundary is commutativity: refuted as a
+    /// commutativity boundary if the small cyclic controls mostly fail too
+    /// (grok rate ≤ 1/3) or the large non-abelian controls mostly grok
+    /// (≥ 2/3); confirmed if small cyclic mostly grok and large non-abelian
+    /// mostly fail; otherwise inconclusive.
+    pub fn r3(stats: &[OpStats], controls: Option<&[OpStats]>, n: &mut Numbers) -> &'static str {
+        let na = non_abelian_ops(stats);
+        let runs = na.iter().map(|s| s.n()).sum::<usize>();
+        let memorised = na
+            .iter()
+            .map(|s| s.memorised.iter().flatten().count())
+            .sum::<usize>();
+        let grokked = na.iter().map(|s| s.n_grokked()).sum::<usize>();
+        n.set("R3/runs", runs.to_string());
+        n.set("R3/memorised", memorised.to_string());
+        n.set("R3/grokked", grokked.to_string());
+        if grokked > 0 {
+            return "refuted";
+        }
+        let Some(c) = controls else {
+            return "inconclusive (controls not run)";
+        };
+        let rate = |pick: &dyn Fn(&OpStats) -> bool| {
+            let sel: Vec<&OpStats> = c.iter().filter(|s| pick(s)).collect();
+            let total: usize = sel.iter().map(|s| s.n()).sum();
+            let g: usize = sel.iter().map(|s| s.n_grokked()).sum();
+            (g, total)
+        };
+        let small_cyclic = rate(&|s| s.abelian && s.order <= 24 && family(&s.op) == "ring");
+        let large_na = rate(&|s| !s.abelian && s.order >= 60);
+        n.set("R3/small_cyclic_grokked", small_cyclic.0.to_string());
+        n.set("R3/small_cyclic_runs", small_cyclic.1.to_string());
+        n.set("R3/large_nonabelian_grokked", large_na.0.to_string());
+        n.set("R3/large_nonabelian_runs", large_na.1.to_string());
+        let frac = |(g, t): (usize, usize)| {
+            if t == 0 {
+                f64::NAN
+            } else {
+                g as f64 / t as f64
+            }
+        };
+        let (sc, ln) = (frac(small_cyclic), frac(large_na));
+        if sc <= 1.0 / 3.0 || ln >= 2.0 / 3.0 {
+            "refuted as a commutativity boundary"
+        } else if sc >= 2.0 / 3.0 && ln <= 1.0 / 3.0 {
+            "confirmed"
+        } else {
+            "inconclusive"
+        }
+    }
+
+    /// R4: confirmed in direction if the discrete-log order concentrates the
+    /// multiplication embedding more than raw order at k = 1 and k = 5 in
+    /// every seed; refuted if it does in at most half; else inconclusive.
+    pub fn r4(suite: &SweepData, n: &mut Numbers) -> Result<&'static str> {
+        let Some(op) = suite.ops()?.into_iter().find(|o| family(o) == "mul") else {
+            return Ok("not measured");
+        };
+        let (d1, d5) = (
+            analysis_col(suite, &op, "concentration_k1")?,
+            analysis_col(suite, &op, "concentration_k5")?,
+        );
+        let (r1, r5) = (
+            analysis_col(suite, &op, "raw_concentration_k1")?,
+            analysis_col(suite, &op, "raw_concentration_k5")?,
+        );
+        let (p, pr) = (
+            analysis_col(suite, &op, "probe_accuracy")?,
+            analysis_col(suite, &op, "raw_probe_accuracy")?,
+        );
+        for (k, v) in [
+            ("dlog_k1", &d1),
+            ("dlog_k5", &d5),
+            ("raw_k1", &r1),
+            ("raw_k5", &r5),
+            ("probe_dlog", &p),
+            ("probe_raw", &pr),
+        ] {
+            let (m, sd) = mean_sd(v);
+            n.num(format!("R4/{k}"), 100.0 * m, 1);
+            n.num(format!("R4/{k}_sd"), 100.0 * sd, 1);
+        }
+        let ratio = |a: &[f64], b: &[f64]| mean_sd(a).0 / mean_sd(b).0;
+        n.num("R4/ratio_k1", ratio(&d1, &r1), 2);
+        n.num("R4/ratio_k5", ratio(&d5, &r5), 2);
+        let wins = d1
+            .iter()
+            .zip(&r1)
+            .zip(d5.iter().zip(&r5))
+            .filter(|((a, b), (c, d))| a > b && c > d)
+            .count();
+        n.set("R4/seeds_higher", wins.to_string());
+        n.set("R4/seeds", d1.len().to_string());
+        Ok(if wins == d1.len() && !d1.is_empty() {
+            "confirmed in direction"
+        } else if 2 * wins <= d1.len() {
+            "refuted"
+        } else {
+            "inconclusive"
+        })
+    }
+
+    /// The reference study's dominant irrep per group, as a predicate on our
+    /// names (D5's "rho_2a" does not say which 2-dimensional irrep).
+    pub fn claimed_irrep(op: &str) -> Option<(&'static str, fn(&str) -> bool)> {
+        match op {
+            "s3" => Some(("standard, d = 2", |x| x == "[2,1]")),
+            "d5" => Some(("rho\\_2a, d = 2", |x| x.starts_with("rho_"))),
+            "a4" => Some(("rho\\_3, d = 3", |x| x == "3")),
+            "s4" => Some(("standard, d = 3", |x| x == "[3,1]")),
+            _ => None,
+        }
+    }
+
+    /// R5: per group, the claimed irrep must be our dominant irrep in every
+    /// seed and hold more than its untrained share in every seed. Confirmed
+    /// if all four groups pass, refuted if none does, else partly confirmed.
+    pub fn r5(suite: &SweepData, n: &mut Numbers) -> Result<&'static str> {
+        let mut pass = 0;
+        let mut total = 0;
+        for op in suite.ops()? {
+            let Some((claim, is_claimed)) = claimed_irrep(&op) else {
+                continue;
+            };
+            total += 1;
+            let dom = analysis_str(suite, &op, "dominant_irrep")?;
+            let (share, init, exp) = (
+                analysis_col(suite, &op, "dominant_share")?,
+                analysis_col(suite, &op, "dominant_share_init")?,
+                analysis_col(suite, &op, "dominant_expected")?,
+            );
+            let matches = dom.iter().filter(|d| is_claimed(d)).count();
+            let above = share.iter().zip(&init).filter(|(s, i)| s > i).count();
+            let mut names: Vec<String> = dom.clone();
+            names.sort();
+            names.dedup();
+            n.set(format!("R5/{op}/claim"), claim);
+            n.set(format!("R5/{op}/dominant"), tex(&names.join(", ")));
+            n.num(format!("R5/{op}/share"), mean_sd(&share).0, 2);
+            n.num(format!("R5/{op}/share_init"), mean_sd(&init).0, 2);
+            n.num(format!("R5/{op}/expected"), mean_sd(&exp).0, 2);
+            n.set(
+                format!("R5/{op}/matches"),
+                format!("{matches}/{}", dom.len()),
+            );
+            if matches == dom.len() && above == dom.len() && !dom.is_empty() {
+                pass += 1;
+            }
+        }
+        n.set("R5/groups_passing", pass.to_string());
+        n.set("R5/groups", total.to_string());
+        Ok(if total > 0 && pass == total {
+            "confirmed"
+        } else if pass == 0 {
+            "refuted"
+        } else {
+            "partly confirmed"
+        })
+    }
+
+    /// Mean of a CKA column over rows matching a filter.
+    fn cka_mean(
+        cka: &polars::prelude::DataFrame,
+        comparison: &str,
+        estimator: &str,
+        checkpoint: &str,
+        pairing: &str,
+        col: &str,
+    ) -> Result<(f64, f64, f64)> {
+        let (c, e, k, p) = (
+            strings(cka, "comparison")?,
+            strings(cka, "estimator")?,
+            strings(cka, "checkpoint")?,
+            strings(cka, "pairing")?,
+        );
+        let v = floats(cka, col)?;
+        let sel: Vec<f64> = (0..c.len())
+            .filter(|&i| {
+                c[i] == comparison && e[i] == estimator && k[i] == checkpoint && p[i] == pairing
+            })
+            .filter_map(|i| v[i])
+            .collect();
+        let min = sel.iter().copied().fold(f64::INFINITY, f64::min);
+        let max = sel.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+        Ok((mean_sd(&sel).0, min, max))
+    }
+
+    /// R6: the biased linear CKA of trained seed-matched pairs is reproduced
+    /// if its mean is >= 0.80; it counts as evidence of a shared learned
+    /// substrate only if it exceeds the untrained seed-matched value and the
+    /// trained seed-mismatched value by more than 0.05 and the debiased CKA
+    /// exceeds its permutation null's 95th percentile. Verdict: "confirmed"
+    /// (both), "reproduced but not learned" (high but not above baselines),
+    /// "refuted" (not high and not above baselines), else "inconclusive".
+    pub fn r6(suite: &SweepData, n: &mut Numbers) -> Result<&'static str> {
+        let cka = suite.need(&suite.cka, "cka")?;
+        let x = "cross_op_hidden_units";
+        let (trained, tmin, tmax) = cka_mean(cka, x, "linear", "final", "seed_matched", "value")?;
+        let (init, _, _) = cka_mean(cka, x, "linear", "init", "seed_matched", "value")?;
+        let (mismatched, _, _) = cka_mean(cka, x, "linear", "final", "seed_mismatched", "value")?;
+        let (null95, _, _) = cka_mean(cka, x, "linear", "final", "seed_matched", "null_p95")?;
+        let (deb, _, _) = cka_mean(cka, x, "debiased_linear", "final", "seed_matched", "value")?;
+        let (deb_init, _, _) =
+            cka_mean(cka, x, "debiased_linear", "init", "seed_matched", "value")?;
+        let (deb_mis, _, _) = cka_mean(
+            cka,
+            x,
+            "debiased_linear",
+            "final",
+            "seed_mismatched",
+            "value",
+        )?;
+        let (deb_null, _, _) = cka_mean(
+            cka,
+            x,
+            "debiased_linear",
+            "final",
+            "seed_matched",
+            "null_p95",
+        )?;
+        let (rbf, _, _) = cka_mean(cka, x, "rbf", "final", "seed_matched", "value")?;
+        let (rbf_init, _, _) = cka_mean(cka, x, "rbf", "init", "seed_matched", "value")?;
+        let (reference, _, _) = cka_mean(
+            cka,
+            "reference_first_6_rows",
+            "linear",
+            "final",
+            "seed_matched",
+            "value",
+        )?;
+        let (reference_init, _, _) = cka_mean(
+            cka,
+            "reference_first_6_rows",
+            "linear",
+            "init",
+            "seed_matched",
+            "value",
+        )?;
+        let (reference_null, _, _) = cka_mean(
+            cka,
+            "reference_first_6_rows",
+            "linear",
+            "final",
+            "seed_matched",
+            "null_mean",
+        )?;
+        let (same_op, _, _) = cka_mean(
+            cka,
+            "same_op_elements",
+            "linear",
+            "final",
+            "different_seeds",
+            "value",
+        )?;
+        let (same_op_deb, _, _) = cka_mean(
+            cka,
+            "same_op_elements",
+            "debiased_linear",
+            "final",
+            "different_seeds",
+            "value",
+        )?;
+        for (k, v) in [
+            ("trained", trained),
+            ("trained_min", tmin),
+            ("trained_max", tmax),
+            ("init", init),
+            ("mismatched", mismatched),
+            ("null95", null95),
+            ("debiased", deb),
+            ("debiased_init", deb_init),
+            ("debiased_mismatched", deb_mis),
+            ("debiased_null95", deb_null),
+            ("rbf", rbf),
+            ("rbf_init", rbf_init),
+            ("reference", reference),
+            ("reference_init", reference_init),
+            ("reference_null", reference_null),
+            ("same_op", same_op),
+            ("same_op_debiased", same_op_deb),
+        ] {
+            n.num(format!("R6/{k}"), v, 2);
+        }
+        let high = trained >= 0.80;
+        let learned = trained > init + 0.05 && trained > mismatched + 0.05 && deb > deb_null;
+        Ok(match (high, learned) {
+            (true, true) => "confirmed",
+            (true, false) => "reproduced but not learned",
+            (false, false) => "refuted",
+            (false, true) => "inconclusive",
+        })
+    }
+
+    /// R7: C1 and C2 must distinguish the abelian operations to predict
+    /// their order; if both tie on all of them, "refuted". Otherwise the
+    /// verdict follows the Spearman interval over the suite: confirmed if
+    /// both intervals lie above 0, else inconclusive.
+    pub fn r7(suite: &SweepData, stats: &[OpStats], n: &mut Numbers) -> Result<&'static str> {
+        let ab = abelian_ops(stats);
+        let mut distinct = [false, false];
+        let mut first: Option<ComplexityScores> = None;
+        for s in &ab {
+            let o = Operation::parse(&s.op).map_err(|e| ReportError::Data(e.to_string()))?;
+            let sc = ComplexityScores::of(&o.analysis.group);
+            n.num(format!("R7/{}/C1", s.op), sc.c1, 2);
+            n.num(format!("R7/{}/C2", s.op), sc.c2, 3);
+            if let Some(f) = &first {
+                distinct[0] |= (f.c1 - sc.c1).abs() > 1e-9;
+                distinct[1] |= (f.c2 - sc.c2).abs() > 1e-9;
+            } else {
+                first = Some(sc);
+            }
+        }
+        let mut intervals_positive = true;
+        if let Some(c) = &suite.complexity {
+            let (score, rho, lo, hi) = (
+                strings(c, "score")?,
+                floats(c, "spearman_rho")?,
+                floats(c, "ci_low")?,
+                floats(c, "ci_high")?,
+            );
+            for i in 0..score.len() {
+                n.num(
+                    format!("R7/{}/rho", score[i]),
+                    rho[i].unwrap_or(f64::NAN),
+                    2,
+                );
+                n.num(format!("R7/{}/lo", score[i]), lo[i].unwrap_or(f64::NAN), 2);
+                n.num(format!("R7/{}/hi", score[i]), hi[i].unwrap_or(f64::NAN), 2);
+                if score[i] == "C1" || score[i] == "C2" {
+                    intervals_positive &= lo[i].is_some_and(|l| l > 0.0);
+                }
+            }
+        }
+        n.set(
+            "R7/abelian_c1_distinct",
+            if distinct[0] { "yes" } else { "no" },
+        );
+        n.set(
+            "R7/abelian_c2_distinct",
+            if distinct[1] { "yes" } else { "no" },
+        );
+        Ok(if !distinct[0] && !distinct[1] {
+            "refuted"
+        } else if intervals_positive {
+            "confirmed"
+        } else {
+            "inconclusive"
+        })
+    }
+
+    /// Mean grok epoch treating never-grokked runs as later than the budget.
+    fn order_key(s: &OpStats) -> f64 {
+        let g: Vec<f64> = s
+            .grokked
+            .iter()
+            .map(|g| g.unwrap_or(s.epochs * 10.0))
+            .collect();
+        mean_sd(&g).0
+    }
+
+    /// R8: in every ablation setting where both groked or either failed,
+    /// compare ring with add (never-grokked counts as later). Confirmed if
+    /// ring is later in every compared setting, refuted if it is later in at
+    /// most half, else partly confirmed.
+    pub fn r8(exp: &Experiments, n: &mut Numbers) -> Result<&'static str> {
+        let mut later = 0;
+        let mut compared = 0;
+        let mut settings = Vec::new();
+        for (name, sweep, key) in [
+            ("fraction", &exp.fraction, "train_fraction"),
+            ("wd", &exp.weight_decay, "weight_decay"),
+        ] {
+            let Some(sw) = sweep else { continue };
+            let (ops, vals, grok, epochs) = (
+                strings(&sw.results, "op")?,
+                floats(&sw.results, key)?,
+                floats(&sw.results, "grokked_epoch")?,
+                floats(&sw.results, "epochs")?,
+            );
+            let mut by: BTreeMap<i64, (Vec<f64>, Vec<f64>)> = BTreeMap::new();
+            for i in 0..ops.len() {
+                let g = grok[i].unwrap_or(epochs[i].unwrap_or(0.0) * 10.0);
+                let e = by
+                    .entry((vals[i].unwrap_or(0.0) * 1e6).round() as i64)
+                    .or_default();
+                match family(&ops[i]).as_str() {
+                    "add" => e.0.push(g),
+                    "ring" => e.1.push(g),
+                    _ => {}
+                }
+            }
+            for (v, (add, ring)) in by {
+                if add.is_empty() || ring.is_empty() {
+                    continue;
+                }
+                let (a, r) = (mean_sd(&add).0, mean_sd(&ring).0);
+                if (a - r).abs() < 1e-9 {
+                    continue; // both censored: no order
+                }
+                compared += 1;
+                if r > a {
+                    later += 1;
+                }
+                settings.push(format!("{name}={}", v as f64 / 1e6));
+            }
+        }
+        if let Some(sw) = &exp.size {
+            // Matched sizes: add:p against the ring:n of nearest order.
+            let st = op_stats(&sw.results)?;
+            let adds: Vec<&OpStats> = st.iter().filter(|s| family(&s.op) == "add").collect();
+            let rings: Vec<&OpStats> = st.iter().filter(|s| family(&s.op) == "ring").collect();
+            for a in &adds {
+                if let Some(r) = rings
+                    .iter()
+                    .min_by_key(|r| (r.order as i64 - a.order as i64).abs())
+                {
+                    if (order_key(a) - order_key(r)).abs() > 1e-9 {
+                        compared += 1;
+                        if order_key(r) > order_key(a) {
+                            later += 1;
+                        }
+                    }
+                }
+            }
+        }
+        n.set("R8/ring_later", later.to_string());
+        n.set("R8/compared", compared.to_string());
+        Ok(if compared == 0 {
+            "not measured"
+        } else if later == compared {
+            "confirmed"
+        } else if 2 * later <= compared {
+            "refuted"
+        } else {
+            "partly confirmed"
+        })
+    }
+}
+
+/// An ablation table: one row per setting, one column per operation.
+fn ablation_table(sweep: &SweepData, key: &str, label: &str) -> Result<String> {
+    let (ops, grok) = (
+        strings(&sweep.results, "op")?,
+        floats(&sweep.results, "grokked_epoch")?,
+    );
+    let xs: Vec<String> = if key == "order" {
+        ops.iter()
+            .map(|o| {
+                Operation::parse(o)
+                    .map(|x| x.order().to_string())
+                    .unwrap_or_default()
+            })
+            .collect()
+    } else {
+        floats(&sweep.results, key)?
+            .iter()
+            .map(|v| format!("{}", v.unwrap_or(0.0)))
+            .collect()
+    };
+    let mut cols: Vec<String> = Vec::new();
+    let mut cells: BTreeMap<(String, String), Vec<Option<f64>>> = BTreeMap::new();
+    let mut rows: Vec<String> = Vec::new();
+    for i in 0..ops.len() {
+        let col = if key == "order" {
+            family(&ops[i])
+        } else {
+            ops[i].clone()
+        };
+        if !cols.contains(&col) {
+            cols.push(col.clone());
+        }
+        if !rows.contains(&xs[i]) {
+            rows.push(xs[i].clone());
+        }
+        cells.entry((xs[i].clone(), col)).or_default().push(grok[i]);
+    }
+    if key == "order" {
+        rows.sort_by_key(|r| r.parse::<usize>().unwrap_or(0));
+    }
+    let mut s = format!(
+        "% Generated; do not edit.\n\\begin{{tabular}}{{l{}}}\n\\toprule\n{label}",
+        "l".repeat(cols.len())
+    );
+    for c in &cols {
+        let _ = write!(s, " & \\texttt{{{}}}", tex(c));
+    }
+    s.push_str(" \\\\\n\\midrule\n");
+    for r in &rows {
+        s.push_str(r);
+        for c in &cols {
+            let cell = cells
+                .get(&(r.clone(), c.clone()))
+                .map(|v| epoch_cell(v, "not grokked"))
+                .unwrap_or_else(|| "--".into());
+            let _ = write!(s, " & {}", tex(&cell));
+        }
+        s.push_str(" \\\\\n");
+    }
+    s.push_str("\\bottomrule\n\\end{tabular}\n");
+    Ok(s)
+}
+
+/// The Peter–Weyl table of the non-abelian groups (claim vs measurement).
+fn pw_table(suite: &SweepData, n: &Numbers) -> Result<String> {
+    let mut s = String::from(
+        "% Generated; do not edit.\n\\begin{tabular}{lllrrrl}\n\\toprule\ngroup & claimed dominant irrep & our dominant irrep & share & untrained & isotropic & seeds matching \\\\\n\\midrule\n",
+    );
+    for op in suite.ops()? {
+        if verdicts::claimed_irrep(&op).is_none() {
+            continue;
+        }
+        let g = |k: &str| n.get(&format!("R5/{op}/{k}")).unwrap_or("--").to_string();
+        let _ = writeln!(
+            s,
+            "\\texttt{{{}}} & {} & {} & {} & {} & {} & {} \\\\",
+            tex(&op),
+            g("claim"),
+            g("dominant"),
+            g("share"),
+            g("share_init"),
+            g("expected"),
+            g("matches")
+        );
+    }
+    s.push_str("\\bottomrule\n\\end{tabular}\n");
+    Ok(s)
+}
+
+/// Complexity scores of the suite's and the controls' groups.
+fn complexity_table(exp: &Experiments) -> Result<String> {
+    let mut s = String::from(
+        "% Generated; do not edit.\n\\begin{tabular}{llrrrrrr}\n\\toprule\noperation & group & $d(G)$ & max $d_k$ & C1 & C2 & F1 & F2 \\\\\n\\midrule\n",
+    );
+    let mut seen = Vec::new();
+    for sweep in [exp.suite.as_ref(), exp.controls.as_ref()]
+        .into_iter()
+        .flatten()
+    {
+        for op in sweep.ops()? {
+            let o = Operation::parse(&op).map_err(|e| ReportError::Data(e.to_string()))?;
+            if seen.contains(&o.analysis.group.name().to_string()) && !op.starts_with("sub") {
+                continue;
+            }
+            seen.push(o.analysis.group.name().to_string());
+            let sc = ComplexityScores::of(&o.analysis.group);
+            let _ = writeln!(
+                s,
+                "\\texttt{{{}}} & {} & {} & {} & {:.2} & {:.3} & {} & {} \\\\",
+                tex(&op),
+                tex(o.analysis.group.name()),
+                sc.rank,
+                sc.max_irrep_dim,
+                sc.c1,
+                sc.c2,
+                sc.f1,
+                sc.f2.map_or("--".to_string(), |f| format!("{f:.3}"))
+            );
+        }
+    }
+    s.push_str("\\bottomrule\n\\end{tabular}\n");
+    Ok(s)
+}
+
+/// Writes every table and `numbers.tex` into `dir`; returns the files.
+///
+/// # Errors
+/// Missing data a table needs, or a write error.
+pub fn write_all(exp: &Experiments, dir: &Path) -> Result<Vec<PathBuf>> {
+    std::fs::create_dir_all(dir).map_err(|e| crate::store::StoreError::new(dir, e))?;
+    let mut files: Vec<(String, String)> = Vec::new();
+    let mut n = Numbers::default();
+    if let Some(suite) = &exp.suite {
+        let stats = op_stats(&suite.results)?;
+        files.push(("grok-table.tex".into(), grok_table(&stats)));
+        for st in &stats {
+            let k = |x: &str| format!("suite/{}/{x}", st.op);
+            n.set(k("grokked_runs"), format!("{}/{}", st.n_grokked(), st.n()));
+            n.set(k("grok"), tex(&epoch_cell(&st.grokked, "not grokked")));
+            n.set(k("memorised"), tex(&epoch_cell(&st.memorised, "never")));
+            n.num(k("test"), mean_sd(&st.test_accuracy).0, 3);
+            n.num(k("informative"), mean_sd(&st.informative_accuracy).0, 3);
+        }
+        n.set(
+            "suite/runs",
+            stats.iter().map(|s| s.n()).sum::<usize>().to_string(),
+        );
+        n.set("suite/ops", stats.len().to_string());
+        n.num("suite/epochs", stats.first().map_or(0.0, |s| s.epochs), 0);
+        let controls = exp
+            .controls
+            .as_ref()
+            .map(|c| op_stats(&c.results))
+            .transpose()?;
+        if let Some(c) = &controls {
+            files.push(("controls-table.tex".into(), grok_table(c)));
+        }
+        let v = verdicts::r2(&stats, &mut n);
+        n.set("R2/verdict", v);
+        let v = verdicts::r3(&stats, controls.as_deref(), &mut n);
+        n.set("R3/verdict", v);
+        if suite.analysis.is_some() {
+            let v = verdicts::r4(suite, &mut n)?;
+            n.set("R4/verdict", v);
+            let v = verdicts::r5(suite, &mut n)?;
+            n.set("R5/verdict", v);
+            files.push(("pw-table.tex".into(), pw_table(suite, &n)?));
+        }
+        if suite.cka.is_some() {
+            let v = verdicts::r6(suite, &mut n)?;
+            n.set("R6/verdict", v);
+        }
+        let v = verdicts::r7(suite, &stats, &mut n)?;
+        n.set("R7/verdict", v);
+        files.push(("complexity-table.tex".into(), complexity_table(exp)?));
+    }
+    let v = verdicts::r8(exp, &mut n)?;
+    n.set("R8/verdict", v);
+    for (name, sweep, key, label) in [
+        (
+            "ablation-fraction-table.tex",
+            &exp.fraction,
+            "train_fraction",
+            "fraction",
+        ),
+        (
+            "ablation-wd-table.tex",
+            &exp.weight_decay,
+            "weight_decay",
+            "weight decay",
+        ),
+        ("ablation-size-table.tex", &exp.size, "order", "$|G|$"),
+    ] {
+        if let Some(sw) = sweep {
+            files.push((name.into(), ablation_table(sw, key, label)?));
+        }
+    }
+    files.push(("numbers.tex".into(), n.render()));
+    let mut written = Vec::new();
+    for (name, text) in files {
+        let path = dir.join(name);
+        write_atomic(&path, text.as_bytes())?;
+        written.push(path);
+    }
+    Ok(written)
+}
