@@ -4,7 +4,7 @@ SHELL := /bin/bash
 CARGO ?= cargo
 BIN := target/release/grokscope
 
-.PHONY: setup build run test test-rust lab bench clean-runs
+.PHONY: setup build run test test-rust test-notebooks test-paper paper figures experiments lab bench clean-runs
 
 setup:
 	@scripts/setup
@@ -12,24 +12,45 @@ setup:
 build: setup
 	$(CARGO) build --release
 
-# The main job on an embedded default that finishes in minutes;
-# `make run FULL=1` runs the full reference suite instead.
+# The main job: a quick suite (small moduli, 1500 epochs) trained, analysed
+# and drawn into scratch/ in a few minutes. FULL=1 runs every experiment of
+# the paper at full size (hours) and redraws figures/ and paper/generated/.
 run: build
 	$(BIN) run $(if $(FULL),--full,)
 
-# Every test: the Rust unit and integration tests (release profile, so the
-# build is shared with `make run`).
-test: setup test-rust
+# Every test. The Rust tests include the numpy and PyTorch cross-checks, the
+# byte-stable regeneration of figures/ and paper/generated/ from experiments/,
+# and an exact retrain of one stored configuration.
+test: setup test-rust test-notebooks test-paper
 
 test-rust:
 	$(CARGO) test --release
 
+test-notebooks:
+	scripts/run-notebooks
+
+test-paper:
+	scripts/build-paper ../scratch/paper
+
+# paper/main.pdf from paper/main.tex and paper/generated/.
+paper: setup
+	scripts/build-paper
+
+# Redraw figures/ and paper/generated/ from experiments/ (no training).
+figures: build
+	$(BIN) figures
+
+# Every experiment at full size, then figures (same as `make run FULL=1`).
+experiments: build
+	scripts/run-experiments
+	$(BIN) figures
+
 # Jupyter Lab on notebooks/ with the project's registered Rust kernel.
 lab: setup
-	JUPYTER_PATH=$(CURDIR)/.jupyter .venv/bin/jupyter lab notebooks/
+	JUPYTER_PATH=$(CURDIR)/.jupyter JUPYTER_DATA_DIR=$(CURDIR)/.jupyter .venv/bin/jupyter lab notebooks/
 
 bench: build
-	$(CARGO) bench
+	$(BIN) bench
 
 clean-runs:
 	rm -rf runs scratch

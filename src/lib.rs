@@ -14,6 +14,9 @@
 //! ```
 #![deny(missing_docs)]
 
+/// The matrix library of the analyses, re-exported for notebooks and callers.
+pub use nalgebra;
+
 pub mod analysis;
 pub mod config;
 pub mod data;

@@ -489,7 +489,10 @@ mod torch_cmds {
             );
         }
         // The quick suite stands in for the suite, so every suite figure is drawn.
-        let spec: SweepSpec = toml::from_str(include_str!("../../experiments/quick.toml"))?;
+        let spec = SweepSpec::parse(
+            include_str!("../../experiments/quick.toml"),
+            "experiments/quick.toml",
+        )?;
         let experiments = out.join("experiments");
         let results = experiments.join("suite");
         let argv: Vec<String> = std::env::args().collect();

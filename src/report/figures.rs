@@ -212,6 +212,7 @@ pub fn grokking_curves<DB: DrawingBackend>(
     curves: &DataFrame,
     results: &DataFrame,
 ) -> Result<()> {
+    super::register_fonts();
     let e = draw_err("grokking-curves");
     area.fill(&WHITE).map_err(&e)?;
     let (ids, epochs, splits, metrics, values) = (
@@ -461,6 +462,7 @@ pub fn fourier_spectra<DB: DrawingBackend>(
     spectra: &DataFrame,
     ops: &[&str],
 ) -> Result<()> {
+    super::register_fonts();
     let e = |x: String| ReportError::Draw {
         figure: "fourier-spectra".into(),
         reason: x,
@@ -500,6 +502,7 @@ pub fn mul_discrete_log<DB: DrawingBackend>(
     spectra: &DataFrame,
     op: &str,
 ) -> Result<()> {
+    super::register_fonts();
     let e = |x: String| ReportError::Draw {
         figure: "mul-discrete-log".into(),
         reason: x,
@@ -552,6 +555,7 @@ pub fn peter_weyl<DB: DrawingBackend>(
     spectra: &DataFrame,
     ops: &[&str],
 ) -> Result<()> {
+    super::register_fonts();
     let e = draw_err("peter-weyl");
     area.fill(&WHITE).map_err(&e)?;
     let rows = spectrum_rows(spectra)?;
@@ -664,6 +668,7 @@ pub fn cka_matrix<DB: DrawingBackend>(
     cka: &DataFrame,
     ops: &[String],
 ) -> Result<()> {
+    super::register_fonts();
     let e = draw_err("cka-matrix");
     area.fill(&WHITE).map_err(&e)?;
     let (a, b, comp, est, ck, pairing, val) = (
@@ -818,6 +823,7 @@ pub fn complexity_vs_grok<DB: DrawingBackend>(
     suite: &DataFrame,
     controls: Option<&DataFrame>,
 ) -> Result<()> {
+    super::register_fonts();
     let e = draw_err("complexity-vs-grok");
     area.fill(&WHITE).map_err(&e)?;
     let mut runs: Vec<(String, Option<f64>, bool)> = grok_epochs(suite)?
@@ -945,6 +951,7 @@ pub fn ablation<DB: DrawingBackend>(
     key: &str,
     xlabel: &str,
 ) -> Result<()> {
+    super::register_fonts();
     let e = draw_err("ablation");
     area.fill(&WHITE).map_err(&e)?;
     let ops = strings(results, "op")?;
@@ -1077,6 +1084,7 @@ pub fn controls<DB: DrawingBackend>(
     suite: &DataFrame,
     controls: &DataFrame,
 ) -> Result<()> {
+    super::register_fonts();
     let e = draw_err("controls");
     area.fill(&WHITE).map_err(&e)?;
     let mut per_op: Vec<(String, Vec<f64>)> = Vec::new();
@@ -1155,6 +1163,7 @@ pub fn grok_cdf<DB: DrawingBackend>(
     area: &DrawingArea<DB, Shift>,
     exp: &Experiments,
 ) -> Result<()> {
+    super::register_fonts();
     let e = draw_err("grok-cdf");
     area.fill(&WHITE).map_err(&e)?;
     let mut classes: BTreeMap<&str, Vec<Option<f64>>> = BTreeMap::new();
@@ -1234,6 +1243,7 @@ pub fn progress_measures<DB: DrawingBackend>(
     progress: &DataFrame,
     ops: &[&str],
 ) -> Result<()> {
+    super::register_fonts();
     let e = draw_err("progress-measures");
     area.fill(&WHITE).map_err(&e)?;
     let (op, epoch, metric, value) = (

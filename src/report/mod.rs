@@ -20,6 +20,12 @@
 pub mod figures;
 pub mod tables;
 
+/// The plotting and table crates grokscope was built with, re-exported so a
+/// notebook's `use grokscope::report::plotters::prelude::*` gets the same
+/// versions and features (evcxr, SVG, bitmap) as the library's figures.
+pub use plotters;
+pub use polars;
+
 use crate::store::{read_parquet, StoreError};
 use plotters::coord::Shift;
 use plotters::prelude::*;

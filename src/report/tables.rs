@@ -134,6 +134,7 @@ pub fn tex(s: &str) -> String {
         .replace('%', "\\%")
         .replace('&', "\\&")
         .replace('#', "\\#")
+        .replace('^', "\\^{}")
         .replace('±', "$\\pm$")
         .replace('⊗', "$\\otimes$")
         .replace('→', "$\\to$")
@@ -588,59 +589,55 @@ pub mod verdicts {
         })
     }
 
-    /// R7: C1 and C2 must distinguish the abelian operations to predict
-    /// their order; if both tie on all of them, "refuted". Otherwise the
-    /// verdict follows the Spearman interval over the suite: confirmed if
-    /// both intervals lie above 0, else inconclusive.
+    /// R7: the claim is that C1/C2 predict the abelian grokking order, so
+    /// the test is Spearman's ρ between each score and grok epoch over the
+    /// abelian operations' runs (never-grokked runs censored last). A score
+    /// that ties on every abelian operation cannot order them. Confirmed if
+    /// C1's or C2's interval lies above 0; refuted if both tie or both
+    /// intervals lie at or below 0; otherwise inconclusive. (The first
+    /// version of this rule used all runs, where ρ mostly measures the
+    /// abelian/non-abelian split; the claim is about the abelian order.)
     pub fn r7(suite: &SweepData, stats: &[OpStats], n: &mut Numbers) -> Result<&'static str> {
-        let ab = abelian_ops(stats);
-        let mut distinct = [false, false];
-        let mut first: Option<ComplexityScores> = None;
-        for s in &ab {
+        for s in abelian_ops(stats) {
             let o = Operation::parse(&s.op).map_err(|e| ReportError::Data(e.to_string()))?;
             let sc = ComplexityScores::of(&o.analysis.group);
             n.num(format!("R7/{}/C1", s.op), sc.c1, 2);
-            n.num(format!("R7/{}/C2", s.op), sc.c2, 3);
-            if let Some(f) = &first {
-                distinct[0] |= (f.c1 - sc.c1).abs() > 1e-9;
-                distinct[1] |= (f.c2 - sc.c2).abs() > 1e-9;
-            } else {
-                first = Some(sc);
-            }
+            n.num(format!("R7/{}/C2", s.op), sc.c2, 4);
         }
-        let mut intervals_positive = true;
-        if let Some(c) = &suite.complexity {
-            let (score, rho, lo, hi) = (
-                strings(c, "score")?,
-                floats(c, "spearman_rho")?,
-                floats(c, "ci_low")?,
-                floats(c, "ci_high")?,
+        let Some(c) = &suite.complexity else {
+            return Ok("not measured");
+        };
+        let (subset, score, rho, lo, hi) = (
+            strings(c, "subset")?,
+            strings(c, "score")?,
+            floats(c, "spearman_rho")?,
+            floats(c, "ci_low")?,
+            floats(c, "ci_high")?,
+        );
+        let mut above = false;
+        let mut all_below_or_tied = true;
+        for i in 0..score.len() {
+            let key = format!("R7/{}/{}", subset[i], score[i]);
+            n.set(
+                format!("{key}/rho"),
+                rho[i].map_or("undefined (tied)".to_string(), |r| format!("{r:.2}")),
             );
-            for i in 0..score.len() {
-                n.num(
-                    format!("R7/{}/rho", score[i]),
-                    rho[i].unwrap_or(f64::NAN),
-                    2,
-                );
-                n.num(format!("R7/{}/lo", score[i]), lo[i].unwrap_or(f64::NAN), 2);
-                n.num(format!("R7/{}/hi", score[i]), hi[i].unwrap_or(f64::NAN), 2);
-                if score[i] == "C1" || score[i] == "C2" {
-                    intervals_positive &= lo[i].is_some_and(|l| l > 0.0);
-                }
+            n.set(
+                format!("{key}/ci"),
+                match (lo[i], hi[i]) {
+                    (Some(l), Some(h)) => format!("[{l:.2}, {h:.2}]"),
+                    _ => "--".into(),
+                },
+            );
+            if subset[i] == "abelian" && (score[i] == "C1" || score[i] == "C2") {
+                above |= lo[i].is_some_and(|l| l > 0.0);
+                all_below_or_tied &= rho[i].is_none() || hi[i].is_some_and(|h| h <= 0.0);
             }
         }
-        n.set(
-            "R7/abelian_c1_distinct",
-            if distinct[0] { "yes" } else { "no" },
-        );
-        n.set(
-            "R7/abelian_c2_distinct",
-            if distinct[1] { "yes" } else { "no" },
-        );
-        Ok(if !distinct[0] && !distinct[1] {
-            "refuted"
-        } else if intervals_positive {
+        Ok(if above {
             "confirmed"
+        } else if all_below_or_tied {
+            "refuted"
         } else {
             "inconclusive"
         })

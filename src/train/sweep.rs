@@ -67,14 +67,21 @@ impl SweepSpec {
             path: path.display().to_string(),
             reason: e.to_string(),
         })?;
-        let spec: SweepSpec = toml::from_str(&text).map_err(|e| ConfigError::Parse {
-            origin: path.display().to_string(),
+        Self::parse(&text, &path.display().to_string())
+    }
+
+    /// Reads a sweep from TOML text; `origin` names it in errors.
+    ///
+    /// # Errors
+    /// Invalid TOML, unknown keys, or an empty list.
+    pub fn parse(text: &str, origin: &str) -> Result<Self, TrainError> {
+        let spec: SweepSpec = toml::from_str(text).map_err(|e| ConfigError::Parse {
+            origin: origin.to_string(),
             reason: e.message().replace('\n', " "),
         })?;
         if spec.ops.is_empty() || spec.seeds.is_empty() {
             return Err(ConfigError::Invalid(format!(
-                "{}: `ops` and `seeds` must be non-empty",
-                path.display()
+                "{origin}: `ops` and `seeds` must be non-empty"
             ))
             .into());
         }
@@ -148,6 +155,13 @@ pub struct SweepOutcome {
 pub trait SweepObserver: Sync {
     /// A message line.
     fn line(&self, message: &str);
+}
+
+/// A sweep observer that reports nothing (notebooks, tests).
+pub struct Silent;
+
+impl SweepObserver for Silent {
+    fn line(&self, _message: &str) {}
 }
 
 struct JobObserver<'a> {
@@ -351,6 +365,15 @@ pub fn results_frame(run_dirs: &[PathBuf]) -> Result<DataFrame, TrainError> {
             ("libtorch_version", m.libtorch_version.clone().into()),
             ("git_commit", m.git_commit.clone().into()),
             ("run_threads", serde_json::Value::from(m.threads)),
+            (
+                "batch_seeds",
+                m.batch_seeds
+                    .iter()
+                    .map(|s| s.to_string())
+                    .collect::<Vec<_>>()
+                    .join(",")
+                    .into(),
+            ),
         ] {
             row.push((k.to_string(), v));
         }
