@@ -76,14 +76,49 @@ pub fn register_fonts() {
     });
 }
 
+/// The column called `name`, found by a linear scan of the names.
+///
+/// polars' own lookup goes through a cached, hash-seeded schema once one
+/// exists; under evcxr every cell carries its own copy of polars' statics,
+/// so a schema cached in one cell misses in the next ("column not found").
+/// A scan by name has no cache and works on frames from any cell.
+///
+/// # Errors
+/// No such column.
+pub fn column<'a>(df: &'a DataFrame, name: &str) -> Result<&'a Column> {
+    df.columns()
+        .iter()
+        .find(|c| c.name().as_str() == name)
+        .ok_or_else(|| {
+            let names: Vec<&str> = df.columns().iter().map(|c| c.name().as_str()).collect();
+            ReportError::Data(format!(
+                "column {name} not found; the table has {}",
+                names.join(", ")
+            ))
+        })
+}
+
+/// The named columns as a new table (for display), found like [`column`],
+/// so it works on frames created in another notebook cell.
+///
+/// # Errors
+/// A missing column.
+pub fn select(df: &DataFrame, names: &[&str]) -> Result<DataFrame> {
+    let cols = names
+        .iter()
+        .map(|n| column(df, n).cloned())
+        .collect::<Result<Vec<_>>>()?;
+    DataFrame::new(df.height(), cols).map_err(|e| ReportError::Data(e.to_string()))
+}
+
 /// A column as strings (nulls as "").
 ///
 /// # Errors
 /// A missing column or one that is not text.
 pub fn strings(df: &DataFrame, name: &str) -> Result<Vec<String>> {
-    let c = df
-        .column(name)
-        .and_then(|c| c.str().cloned())
+    let c = column(df, name)?
+        .str()
+        .cloned()
         .map_err(|e| ReportError::Data(format!("column {name}: {e}")))?;
     Ok(c.iter()
         .map(|v| v.unwrap_or_default().to_string())
@@ -95,9 +130,8 @@ pub fn strings(df: &DataFrame, name: &str) -> Result<Vec<String>> {
 /// # Errors
 /// A missing or non-numeric column.
 pub fn floats(df: &DataFrame, name: &str) -> Result<Vec<Option<f64>>> {
-    let c = df
-        .column(name)
-        .and_then(|c| c.cast(&DataType::Float64))
+    let c = column(df, name)?
+        .cast(&DataType::Float64)
         .map_err(|e| ReportError::Data(format!("column {name}: {e}")))?;
     let c = c
         .f64()
@@ -110,9 +144,9 @@ pub fn floats(df: &DataFrame, name: &str) -> Result<Vec<Option<f64>>> {
 /// # Errors
 /// A missing or non-boolean column.
 pub fn bools(df: &DataFrame, name: &str) -> Result<Vec<bool>> {
-    let c = df
-        .column(name)
-        .and_then(|c| c.bool().cloned())
+    let c = column(df, name)?
+        .bool()
+        .cloned()
         .map_err(|e| ReportError::Data(format!("column {name}: {e}")))?;
     Ok(c.iter().map(|v| v.unwrap_or(false)).collect())
 }
