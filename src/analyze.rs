@@ -22,7 +22,7 @@ use crate::convert::{to_dmatrix, to_vec};
 use crate::data::Dataset;
 use crate::groups::{AnalysisView, GroupKind, Operation};
 use crate::model::{ModelError, Transformer, TransformerConfig};
-use crate::store::{read_parquet, vstack_all, write_atomic, write_csv, write_parquet};
+use crate::store::{read_parquet, vstack_all, write_csv, write_json, write_parquet};
 use crate::train::run::{read_config, read_manifest, Status};
 use crate::train::TrainError;
 use nalgebra::DMatrix;
@@ -379,12 +379,7 @@ pub fn analyze_run(dir: &Path) -> Result<RunAnalysis, AnalyzeError> {
         fourier,
         gini: (gini(&e_final.share), gini(&e_init.share)),
     };
-    write_atomic(
-        &out.join("summary.json"),
-        serde_json::to_string_pretty(&analysis)
-            .expect("serialises")
-            .as_bytes(),
-    )?;
+    write_json(&out.join("summary.json"), &analysis)?;
     Ok(analysis)
 }
 

@@ -243,11 +243,7 @@ fn offending_key(table: &toml::Table) -> Option<(String, toml::Value, String)> {
 
 fn hash_json<T: Serialize>(value: &T) -> String {
     let json = serde_json::to_string(value).expect("configs serialise");
-    Sha256::digest(json.as_bytes())
-        .iter()
-        .take(8)
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    crate::store::short_hex(&Sha256::digest(json.as_bytes()))
 }
 
 #[cfg(test)]

@@ -135,11 +135,7 @@ impl Dataset {
         for &p in &self.train {
             h.update((p as u32).to_le_bytes());
         }
-        h.finalize()
-            .iter()
-            .take(8)
-            .map(|b| format!("{b:02x}"))
-            .collect()
+        crate::store::short_hex(&h.finalize())
     }
 }
 

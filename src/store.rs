@@ -46,6 +46,21 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), StoreError> {
     std::fs::rename(&tmp, path).map_err(io)
 }
 
+/// Writes a value as pretty JSON through a temporary file (see [`write_atomic`]).
+///
+/// # Errors
+/// I/O failures, naming the path.
+pub fn write_json<T: serde::Serialize>(path: &Path, value: &T) -> Result<(), StoreError> {
+    let json = serde_json::to_string_pretty(value).expect("grokscope's records serialise");
+    write_atomic(path, json.as_bytes())
+}
+
+/// The first 8 bytes of a digest as 16 hex digits: the short hashes in run
+/// ids, config and dataset hashes.
+pub fn short_hex(digest: &[u8]) -> String {
+    digest.iter().take(8).map(|b| format!("{b:02x}")).collect()
+}
+
 /// Writes a DataFrame as Parquet (zstd at its default level: deterministic, so the bytes
 /// depend only on the values and the polars version) through a temporary file.
 ///

@@ -273,10 +273,7 @@ pub fn cyclic_probe(
 mod tests {
     use super::*;
 
-    fn random(n: usize, d: usize, seed: u64) -> DMatrix<f64> {
-        let mut rng = SplitMix64::new(seed);
-        DMatrix::from_fn(n, d, |_, _| rng.normal())
-    }
+    use crate::analysis::gaussian as random;
 
     #[test]
     fn inversion_and_parseval() {

@@ -18,6 +18,13 @@ pub mod fourier;
 pub mod peter_weyl;
 pub mod progress;
 
+/// An n × d matrix of independent standard normals from a seed, for tests.
+#[cfg(test)]
+pub(crate) fn gaussian(n: usize, d: usize, seed: u64) -> nalgebra::DMatrix<f64> {
+    let mut rng = crate::rng::SplitMix64::new(seed);
+    nalgebra::DMatrix::from_fn(n, d, |_, _| rng.normal())
+}
+
 /// Bad input to an analysis.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum AnalysisError {

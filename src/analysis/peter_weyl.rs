@@ -232,12 +232,8 @@ impl PairSpectrum {
 mod tests {
     use super::*;
     use crate::analysis::fourier::FourierSpectrum;
-    use crate::rng::SplitMix64;
 
-    fn random(n: usize, d: usize, seed: u64) -> DMatrix<f64> {
-        let mut rng = SplitMix64::new(seed);
-        DMatrix::from_fn(n, d, |_, _| rng.normal())
-    }
+    use crate::analysis::gaussian as random;
 
     #[test]
     fn shares_sum_to_one() {

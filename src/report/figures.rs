@@ -21,7 +21,7 @@ pub const ALL: &[FigureSpec] = &[
     FigureSpec { name: "ablation-fraction", size: (900, 500), caption: "Grok epoch against training fraction" },
     FigureSpec { name: "ablation-wd", size: (900, 500), caption: "Grok epoch against weight decay" },
     FigureSpec { name: "ablation-size", size: (900, 500), caption: "Grok epoch against group order" },
-    FigureSpec { name: "controls", size: (1000, 600), caption: "Final test accuracy by group order, abelian and non-abelian" },
+    FigureSpec { name: "controls", size: (1500, 600), caption: "Final test and informative-test accuracy by group order, abelian and non-abelian" },
     FigureSpec { name: "grok-cdf", size: (900, 520), caption: "Share of runs grokked by each epoch" },
     FigureSpec { name: "progress-measures", size: (1500, 430), caption: "Progress measures over training" },
 ];
@@ -462,35 +462,12 @@ pub fn fourier_spectra<DB: DrawingBackend>(
     spectra: &DataFrame,
     ops: &[&str],
 ) -> Result<()> {
-    super::register_fonts();
-    let e = |x: String| ReportError::Draw {
-        figure: "fourier-spectra".into(),
-        reason: x,
-    };
-    area.fill(&WHITE).map_err(|x| e(x.to_string()))?;
     let rows = spectrum_rows(spectra)?;
-    let panels = area.split_evenly((1, ops.len().max(1)));
-    for (op, panel) in ops.iter().zip(panels.iter()) {
-        let fin = seed_spectra(&rows, op, "embed", "final", "identity");
-        let init = seed_spectra(&rows, op, "embed", "init", "identity");
-        let Some((seed, first)) = fin.iter().next() else {
-            continue;
-        };
-        let caption = format!(
-            "{op}, seed {seed}: top-1 {:.2}, top-5 {:.2} (mean over seeds)",
-            mean_top_k(&fin, 1),
-            mean_top_k(&fin, 5)
-        );
-        spectrum_panel(
-            panel,
-            &caption,
-            first,
-            init.get(seed).map_or(&[][..], |v| v),
-            &e,
-        )?;
-    }
-    area.present().map_err(|x| e(x.to_string()))?;
-    Ok(())
+    let panels: Vec<(String, String)> = ops
+        .iter()
+        .map(|op| (op.to_string(), "identity".to_string()))
+        .collect();
+    spectrum_panels(area, "fourier-spectra", &rows, &panels)
 }
 
 /// A multiplication embedding's spectrum in raw label order and in discrete-log order.
@@ -502,33 +479,48 @@ pub fn mul_discrete_log<DB: DrawingBackend>(
     spectra: &DataFrame,
     op: &str,
 ) -> Result<()> {
+    let rows = spectrum_rows(spectra)?;
+    let mut orders: Vec<String> = rows
+        .iter()
+        .filter(|r| r.0 == op && r.2 == "embed")
+        .map(|r| r.4.clone())
+        .collect();
+    orders.sort();
+    orders.dedup();
+    orders.sort_by_key(|x| !x.starts_with("raw")); // raw first
+    let panels: Vec<(String, String)> = orders.into_iter().map(|o| (op.to_string(), o)).collect();
+    spectrum_panels(area, "mul-discrete-log", &rows, &panels)
+}
+
+/// One spectrum panel per (operation, element order), side by side: the
+/// first seed's trained spectrum against its untrained one, captioned with
+/// the mean top-1 and top-5 concentration over seeds.
+fn spectrum_panels<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    figure: &str,
+    rows: &[SpectrumRow],
+    panels: &[(String, String)],
+) -> Result<()> {
     super::register_fonts();
     let e = |x: String| ReportError::Draw {
-        figure: "mul-discrete-log".into(),
+        figure: figure.into(),
         reason: x,
     };
     area.fill(&WHITE).map_err(|x| e(x.to_string()))?;
-    let rows = spectrum_rows(spectra)?;
-    let orders: Vec<String> = {
-        let mut o: Vec<String> = rows
-            .iter()
-            .filter(|r| r.0 == op && r.2 == "embed")
-            .map(|r| r.4.clone())
-            .collect();
-        o.sort();
-        o.dedup();
-        o.sort_by_key(|x| !x.starts_with("raw")); // raw first
-        o
-    };
-    let panels = area.split_evenly((1, orders.len().max(1)));
-    for (order, panel) in orders.iter().zip(panels.iter()) {
-        let fin = seed_spectra(&rows, op, "embed", "final", order);
-        let init = seed_spectra(&rows, op, "embed", "init", order);
+    let areas = area.split_evenly((1, panels.len().max(1)));
+    for ((op, order), panel) in panels.iter().zip(areas.iter()) {
+        let fin = seed_spectra(rows, op, "embed", "final", order);
+        let init = seed_spectra(rows, op, "embed", "init", order);
         let Some((seed, first)) = fin.iter().next() else {
             continue;
         };
+        let shown = if order == "identity" {
+            String::new()
+        } else {
+            format!(", {order}")
+        };
         let caption = format!(
-            "{op}, {order}, seed {seed}: top-1 {:.3}, top-5 {:.3} (mean over seeds)",
+            "{op}{shown}, seed {seed}: top-1 {:.3}, top-5 {:.3} (mean over seeds)",
             mean_top_k(&fin, 1),
             mean_top_k(&fin, 5)
         );
@@ -1074,8 +1066,11 @@ pub fn ablation<DB: DrawingBackend>(
     Ok(())
 }
 
-/// Final test accuracy against group order for every operation of the
-/// suite and the controls; abelian and non-abelian groups in two colours.
+/// Final test accuracy (left) and informative-test accuracy (right) against
+/// group order for every operation of the suite and the controls; abelian
+/// and non-abelian groups in two colours. Informative pairs are those a model
+/// cannot answer by commutativity or the identity, so the right panel is the
+/// one that says whether the group structure was learned.
 ///
 /// # Errors
 /// Missing columns or a drawing error.
@@ -1087,60 +1082,105 @@ pub fn controls<DB: DrawingBackend>(
     super::register_fonts();
     let e = draw_err("controls");
     area.fill(&WHITE).map_err(&e)?;
-    let mut per_op: Vec<(String, Vec<f64>)> = Vec::new();
-    for df in [suite, controls] {
-        for (op, acc) in strings(df, "op")?
-            .into_iter()
-            .zip(floats(df, "final_test_accuracy")?)
-        {
-            match per_op.iter_mut().find(|(o, _)| *o == op) {
-                Some((_, v)) => v.push(acc.unwrap_or(f64::NAN)),
-                None => per_op.push((op, vec![acc.unwrap_or(f64::NAN)])),
+    let panels = area.split_evenly((1, 2));
+    for (panel, (column, desc)) in panels.iter().zip([
+        ("final_test_accuracy", "final test accuracy"),
+        (
+            "final_informative_accuracy",
+            "final informative-test accuracy",
+        ),
+    ]) {
+        let mut per_op: Vec<(String, Vec<f64>)> = Vec::new();
+        for df in [suite, controls] {
+            for (op, acc) in strings(df, "op")?.into_iter().zip(floats(df, column)?) {
+                match per_op.iter_mut().find(|(o, _)| *o == op) {
+                    Some((_, v)) => v.push(acc.unwrap_or(f64::NAN)),
+                    None => per_op.push((op, vec![acc.unwrap_or(f64::NAN)])),
+                }
             }
         }
+        let mut points = Vec::new();
+        for (op, accs) in &per_op {
+            let o = Operation::parse(op).map_err(|x| ReportError::Data(x.to_string()))?;
+            let (m, lo, hi) = summary(accs);
+            points.push((o.order() as f64, o.is_abelian(), op.as_str(), m, lo, hi));
+        }
+        points.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.2.cmp(b.2)));
+        accuracy_by_order(panel, desc, &points).map_err(|reason| ReportError::Draw {
+            figure: "controls".into(),
+            reason,
+        })?;
     }
-    let mut chart = ChartBuilder::on(area)
+    area.present().map_err(&e)?;
+    Ok(())
+}
+
+/// One panel of [`controls`]: (order, abelian, op, mean, min, max) points,
+/// sorted by order. Labels of neighbouring points are stacked so they do not
+/// overlap.
+fn accuracy_by_order<DB: DrawingBackend>(
+    panel: &DrawingArea<DB, Shift>,
+    desc: &str,
+    points: &[(f64, bool, &str, f64, f64, f64)],
+) -> std::result::Result<(), String> {
+    let err = |x: DrawingAreaErrorKind<DB::ErrorType>| x.to_string();
+    let mut chart = ChartBuilder::on(panel)
         .margin(14)
         .x_label_area_size(40)
         .y_label_area_size(56)
-        .build_cartesian_2d((4.0f64..200.0f64).log_scale(), -0.02..1.08)
-        .map_err(&e)?;
+        .build_cartesian_2d((4.0f64..220.0f64).log_scale(), -0.02..1.08)
+        .map_err(err)?;
     chart
         .configure_mesh()
         .x_desc("group order |G| (log scale)")
-        .y_desc("final test accuracy")
+        .y_desc(desc)
+        .x_label_formatter(&|x| {
+            let r = x.round();
+            if [5.0, 10.0, 20.0, 50.0, 100.0, 200.0].contains(&r) && (x - r).abs() < 1e-6 {
+                format!("{r:.0}")
+            } else {
+                String::new()
+            }
+        })
         .label_style((FONT, 13))
         .draw()
-        .map_err(&e)?;
+        .map_err(err)?;
     let mut drawn = [false, false];
-    for (op, accs) in &per_op {
-        let o = Operation::parse(op).map_err(|x| ReportError::Data(x.to_string()))?;
-        let (x, abelian) = (o.order() as f64, o.is_abelian());
-        let (m, lo, hi) = summary(accs);
+    // Labels placed so far, to stack close neighbours instead of overlapping.
+    let mut placed: Vec<(f64, f64)> = Vec::new();
+    for &(x, abelian, op, m, lo, hi) in points {
         let color = if abelian { BLUE } else { VERMILLION };
         chart
             .draw_series(std::iter::once(PathElement::new(
                 vec![(x, lo), (x, hi)],
                 color.stroke_width(2),
             )))
-            .map_err(&e)?;
+            .map_err(err)?;
         let s = chart
             .draw_series(std::iter::once(Circle::new((x, m), 6, color.filled())))
-            .map_err(&e)?;
+            .map_err(err)?;
         let slot = usize::from(!abelian);
         if !drawn[slot] {
             drawn[slot] = true;
             s.label(if abelian { "abelian" } else { "non-abelian" })
                 .legend(move |(x, y)| Circle::new((x + 6, y), 5, color.filled()));
         }
-        let dy = if m > 0.5 { -0.045 } else { 0.035 };
+        let step = if m > 0.5 { -0.04 } else { 0.04 };
+        let mut y = if m > 0.5 { m - 0.045 } else { m + 0.035 };
+        while placed
+            .iter()
+            .any(|&(px, py)| x < px * 1.5 && px < x * 1.5 && (y - py).abs() < 0.035)
+        {
+            y += step;
+        }
+        placed.push((x, y));
         chart
             .draw_series(std::iter::once(Text::new(
-                op.clone(),
-                (x * 1.04, m + dy),
+                op.to_string(),
+                (x * 1.04, y),
                 (FONT, 12),
             )))
-            .map_err(&e)?;
+            .map_err(err)?;
     }
     chart
         .configure_series_labels()
@@ -1149,8 +1189,7 @@ pub fn controls<DB: DrawingBackend>(
         .background_style(WHITE.mix(0.85))
         .border_style(GREY)
         .draw()
-        .map_err(&e)?;
-    area.present().map_err(&e)?;
+        .map_err(err)?;
     Ok(())
 }
 
@@ -1285,6 +1324,7 @@ pub fn progress_measures<DB: DrawingBackend>(
             .x_desc("epoch")
             .y_desc("cross-entropy loss")
             .x_label_formatter(&|x| format!("{x:.0}"))
+            .y_label_formatter(&|y| format!("{y:.0e}"))
             .label_style((FONT, 12))
             .draw()
             .map_err(&e)?;

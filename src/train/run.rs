@@ -11,7 +11,7 @@
 use super::{train, MetricRow, Observer, Progress, Summary, TrainError};
 use crate::config::RunConfig;
 use crate::model::Transformer;
-use crate::store::{read_parquet, write_atomic, write_parquet};
+use crate::store::{read_parquet, write_json, write_parquet};
 use polars::prelude::*;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
@@ -227,18 +227,8 @@ pub fn train_runs(
             end_time: None,
             summary: None,
         };
-        write_atomic(
-            &dir.join("config.json"),
-            serde_json::to_string_pretty(c)
-                .expect("serialises")
-                .as_bytes(),
-        )?;
-        write_atomic(
-            &dir.join("manifest.json"),
-            serde_json::to_string_pretty(&m)
-                .expect("serialises")
-                .as_bytes(),
-        )?;
+        write_json(&dir.join("config.json"), c)?;
+        write_json(&dir.join("manifest.json"), &m)?;
         manifests.push(m);
     }
     let result = train(
@@ -276,12 +266,7 @@ pub fn train_runs(
         m.status = Status::Complete;
         m.end_time = Some(now());
         m.summary = Some(trained.summaries[s].clone());
-        write_atomic(
-            &dir.join("manifest.json"),
-            serde_json::to_string_pretty(&m)
-                .expect("serialises")
-                .as_bytes(),
-        )?;
+        write_json(&dir.join("manifest.json"), &m)?;
         let target = out.join(&m.run_id);
         if target.exists() {
             std::fs::remove_dir_all(&target).map_err(io(&target))?;
