@@ -312,9 +312,9 @@ pub fn grokking_curves<DB: DrawingBackend>(
 }
 
 /// Rows of a spectra table: (op, seed, source, checkpoint, order, component, share, expected).
-type SpectrumRow = (String, u64, String, String, String, String, f64, f64);
+pub(super) type SpectrumRow = (String, u64, String, String, String, String, f64, f64);
 
-fn spectrum_rows(spectra: &DataFrame) -> Result<Vec<SpectrumRow>> {
+pub(super) fn spectrum_rows(spectra: &DataFrame) -> Result<Vec<SpectrumRow>> {
     let (op, seed, source, ck, order, comp, share, exp) = (
         strings(spectra, "op")?,
         floats(spectra, "seed")?,
@@ -368,7 +368,7 @@ fn mean_spectrum(
 }
 
 /// The spectrum of each seed: seed -> (component, share, expected).
-fn seed_spectra(
+pub(super) fn seed_spectra(
     rows: &[SpectrumRow],
     op: &str,
     source: &str,

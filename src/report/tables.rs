@@ -6,6 +6,7 @@
 //! number cannot print as nothing). Verdicts come from the rules in
 //! [`verdicts`], written before the full-size runs and stated in the paper.
 
+use super::figures::{seed_spectra, spectrum_rows, SpectrumRow};
 use super::{floats, strings, Experiments, ReportError, Result, SweepData};
 use crate::analysis::complexity::ComplexityScores;
 use crate::groups::{Operation, OperationSpec};
@@ -261,9 +262,9 @@ fn analysis_str(sweep: &SweepData, op: &str, col: &str) -> Result<Vec<String>> {
 
 /// Per seed, the share of the embedding's non-trivial power in the irreps of
 /// complex dimension 1 (those that factor through the abelianisation
-/// G/[G,G]), at one checkpoint ("final" or "init").
-fn abelianisation_share(sweep: &SweepData, op: &str, checkpoint: &str) -> Result<Vec<f64>> {
-    let sp = sweep.need(&sweep.spectra, "spectra")?;
+/// G/[G,G]), trained ("final") and untrained ("init"), from the parsed
+/// spectra table.
+fn abelianisation_shares(rows: &[SpectrumRow], op: &str) -> Result<(Vec<f64>, Vec<f64>)> {
     let group = Operation::parse(op)
         .map_err(|e| ReportError::Data(e.to_string()))?
         .analysis
@@ -275,25 +276,18 @@ fn abelianisation_share(sweep: &SweepData, op: &str, checkpoint: &str) -> Result
         .filter(|r| !r.is_trivial() && r.complex_dim() == 1)
         .map(|r| r.name.clone())
         .collect();
-    let (ops, seeds, source, ck, order, comp, share) = (
-        strings(sp, "op")?,
-        floats(sp, "seed")?,
-        strings(sp, "source")?,
-        strings(sp, "checkpoint")?,
-        strings(sp, "order")?,
-        strings(sp, "component")?,
-        floats(sp, "share")?,
-    );
-    let mut per_seed: BTreeMap<i64, f64> = BTreeMap::new();
-    for i in 0..ops.len() {
-        if ops[i] == op && source[i] == "embed" && ck[i] == checkpoint && order[i] == "identity" {
-            let total = per_seed.entry(seeds[i].unwrap_or(0.0) as i64).or_default();
-            if one_dim.contains(&comp[i]) {
-                *total += share[i].unwrap_or(0.0);
-            }
-        }
-    }
-    Ok(per_seed.into_values().collect())
+    let at = |checkpoint: &str| -> Vec<f64> {
+        seed_spectra(rows, op, "embed", checkpoint, "identity")
+            .values()
+            .map(|spec| {
+                spec.iter()
+                    .filter(|c| one_dim.contains(&c.0))
+                    .map(|c| c.1)
+                    .sum()
+            })
+            .collect()
+    };
+    Ok((at("final"), at("init")))
 }
 
 /// The verdict rules, one function per claim; each returns the verdict
@@ -460,6 +454,8 @@ pub mod verdicts {
     pub fn r5(suite: &SweepData, n: &mut Numbers) -> Result<&'static str> {
         let mut pass = 0;
         let mut total = 0;
+        // Parsed once, at the first group the claim names.
+        let mut spectra: Option<Vec<SpectrumRow>> = None;
         for op in suite.ops()? {
             let Some((claim, is_claimed)) = claimed_irrep(&op) else {
                 continue;
@@ -481,8 +477,12 @@ pub mod verdicts {
             n.num(format!("R5/{op}/share"), mean_sd(&share).0, 2);
             n.num(format!("R5/{op}/share_init"), mean_sd(&init).0, 2);
             n.num(format!("R5/{op}/expected"), mean_sd(&exp).0, 2);
-            let ab = mean_sd(&abelianisation_share(suite, &op, "final")?).0;
-            let ab_init = mean_sd(&abelianisation_share(suite, &op, "init")?).0;
+            if spectra.is_none() {
+                spectra = Some(spectrum_rows(suite.need(&suite.spectra, "spectra")?)?);
+            }
+            let rows = spectra.as_deref().unwrap_or_default();
+            let (ab, ab_init) = abelianisation_shares(rows, &op)?;
+            let (ab, ab_init) = (mean_sd(&ab).0, mean_sd(&ab_init).0);
             n.num(format!("R5/{op}/abelian_share"), ab, 2);
             n.num(format!("R5/{op}/abelian_share_init"), ab_init, 2);
             n.num(format!("R5/{op}/abelian_ratio"), ab / ab_init, 1);
