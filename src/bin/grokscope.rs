@@ -43,9 +43,13 @@ enum Command {
         /// Override one config key, e.g. --set epochs=500 (repeatable).
         #[arg(long = "set", value_name = "KEY=VALUE")]
         sets: Vec<String>,
-        /// Directory for run directories.
-        #[arg(long, default_value = "runs")]
+        /// Directory for run directories (default: $GROKSCOPE_RUNS, else runs).
+        #[arg(long, env = "GROKSCOPE_RUNS", default_value = "runs")]
         out: PathBuf,
+        /// Continue this finished run (a run directory) to a longer budget:
+        /// give the new budget with --set epochs=N.
+        #[arg(long, value_name = "RUN_DIR", conflicts_with_all = ["op", "config"])]
+        extend: Option<PathBuf>,
     },
     /// Run a sweep file: train what is missing, aggregate results.
     #[cfg(feature = "torch")]
@@ -57,8 +61,9 @@ enum Command {
         /// than one 2-thread job).
         #[arg(long, default_value_t = 0)]
         jobs: usize,
-        /// Directory for run directories.
-        #[arg(long, default_value = "runs")]
+        /// Directory for run directories (default: $GROKSCOPE_RUNS, else runs);
+        /// keep long campaigns outside the work tree.
+        #[arg(long, env = "GROKSCOPE_RUNS", default_value = "runs")]
         runs: PathBuf,
     },
     /// The main job: train the quick suite (or --full: every experiment), analyse it, draw the figures.
@@ -106,13 +111,31 @@ enum Command {
 }
 
 fn main() {
+    // Before libtorch's first operation: one kernel path on every x86-64 CPU.
+    grokscope::kernels::pin();
     let cli = Cli::parse();
     if let Err(e) = run(cli) {
-        // One line: the chain of causes joined, no backtrace.
-        let msg: Vec<String> = e.chain().map(|c| c.to_string()).collect();
-        eprintln!("error: {}", msg.join(": "));
+        eprintln!("error: {}", one_line(&e));
         std::process::exit(2);
     }
+}
+
+/// The chain of causes on one line, each said once: a cause whose text the
+/// message so far already contains (thiserror's `{0}` with `#[from]`
+/// repeats its source) is not repeated.
+fn one_line(e: &anyhow::Error) -> String {
+    let mut msg = String::new();
+    for cause in e.chain() {
+        let text = cause.to_string();
+        if msg.contains(&text) {
+            continue;
+        }
+        if !msg.is_empty() {
+            msg.push_str(": ");
+        }
+        msg.push_str(&text);
+    }
+    msg.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 fn run(cli: Cli) -> Result<()> {
@@ -130,7 +153,8 @@ fn run(cli: Cli) -> Result<()> {
             config,
             sets,
             out,
-        } => torch_cmds::train(op, config, sets, out),
+            extend,
+        } => torch_cmds::train(op, config, sets, out, extend),
         #[cfg(feature = "torch")]
         Command::Sweep { spec, jobs, runs } => torch_cmds::sweep(spec, jobs, runs),
         #[cfg(feature = "torch")]
@@ -362,10 +386,12 @@ mod torch_cmds {
         config: Option<PathBuf>,
         sets: Vec<String>,
         out: PathBuf,
+        extend: Option<PathBuf>,
     ) -> Result<()> {
-        let mut cfg = match &config {
-            Some(path) => RunConfig::from_toml_file(path)?,
-            None => RunConfig::default(),
+        let mut cfg = match (&config, &extend) {
+            (_, Some(run)) => grokscope::train::run::read_config(run)?,
+            (Some(path), None) => RunConfig::from_toml_file(path)?,
+            (None, None) => RunConfig::default(),
         };
         if let Some(op) = op {
             cfg.op = op;
@@ -389,7 +415,17 @@ mod torch_cmds {
         });
         let mut obs = Cli { bar, last_line: 0 };
         let argv: Vec<String> = std::env::args().collect();
-        let dirs = train_runs(std::slice::from_ref(&cfg), &out, threads, &argv, &mut obs)?;
+        let dirs = match &extend {
+            Some(run) => grokscope::train::run::extend_runs(
+                std::slice::from_ref(run),
+                &sets,
+                &out,
+                threads,
+                &argv,
+                &mut obs,
+            )?,
+            None => train_runs(std::slice::from_ref(&cfg), &out, threads, &argv, &mut obs)?,
+        };
         if let Some(bar) = &obs.bar {
             bar.finish();
         }
@@ -398,10 +434,23 @@ mod torch_cmds {
         let ep = |e: Option<u32>, what: &str| {
             e.map_or(format!("not {what}"), |e| format!("{what} at epoch {e}"))
         };
+        let grok = match (s.sustained_grok_epoch, s.grokked_epoch) {
+            (Some(e), _) => format!("grokked at epoch {e} (held {} epochs)", cfg.grok_window),
+            (None, Some(c)) => format!(
+                "crossed 0.99 at epoch {c}, not grokked (never held {} epochs)",
+                cfg.grok_window
+            ),
+            (None, None) => "not grokked".into(),
+        };
+        let stop = match s.stop_reason {
+            grokscope::grok::StopReason::SustainedGrok => {
+                format!("stopped after grokking at epoch {}", s.last_epoch)
+            }
+            grokscope::grok::StopReason::Budget => format!("trained to epoch {}", s.last_epoch),
+        };
         eprintln!(
-            "{}; {}; final train/test/informative accuracy {:.4}/{:.4}/{:.4} ({} informative pairs); {:.1} s",
+            "{}; {grok}; {stop}; final train/test/informative accuracy {:.4}/{:.4}/{:.4} ({} informative pairs); {:.1} s",
             ep(s.memorised_epoch, "memorised"),
-            ep(s.grokked_epoch, "grokked"),
             s.final_train_accuracy,
             s.final_test_accuracy,
             s.final_informative_accuracy,

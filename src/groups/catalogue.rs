@@ -107,6 +107,24 @@ impl OperationSpec {
     pub fn canonical(&self) -> String {
         format!("{}:{}", self.family, self.n)
     }
+
+    /// The number of tokens the operation will have, computed without
+    /// building its table (`None` when it overflows). Parameters the
+    /// constructors refuse still get a number here; [`Operation::parse`]
+    /// reports them.
+    pub fn order(&self) -> Option<usize> {
+        let n = self.n;
+        match self.family.as_str() {
+            "mul" => Some(n.saturating_sub(1)),
+            "dihedral" => n.checked_mul(2),
+            "symmetric" => (1..=n).try_fold(1usize, |acc, k| acc.checked_mul(k)),
+            "alternating" => (1..=n)
+                .try_fold(1usize, |acc, k| acc.checked_mul(k))
+                .map(|f| (f / 2).max(1)),
+            "xor" => u32::try_from(n).ok().and_then(|k| 1usize.checked_shl(k)),
+            _ => Some(n),
+        }
+    }
 }
 
 /// A group with the token of each of its elements: `tokens[g]` is the token
@@ -151,6 +169,10 @@ impl Operation {
     /// (`dihedral:0`, `mul:100`).
     pub fn parse(name: &str) -> Result<Self, OperationError> {
         let spec = OperationSpec::parse(name)?;
+        crate::budget::check_table(&spec).map_err(|source| OperationError::Parameter {
+            name: name.to_string(),
+            source,
+        })?;
         Self::from_spec(name, &spec).map_err(|source| OperationError::Parameter {
             name: name.to_string(),
             source,

@@ -10,11 +10,13 @@
 //! (epoch 0 is the initialisation), every `eval_every` epochs and at the
 //! last epoch, from one forward pass over the whole table.
 
+pub mod fused;
 pub mod run;
 pub mod sweep;
 
-use crate::config::{ConfigError, RunConfig};
+use crate::config::{ConfigError, RunConfig, Step};
 use crate::data::Dataset;
+use crate::grok::{GrokReport, StopReason};
 use crate::groups::Operation;
 use crate::model::{ModelError, Transformer, TransformerConfig};
 use serde::{Deserialize, Serialize};
@@ -69,10 +71,25 @@ pub struct MetricRow {
 pub struct Summary {
     /// First evaluated epoch with train accuracy >= 0.99 (`null` if never).
     pub memorised_epoch: Option<u32>,
-    /// First evaluated epoch with test accuracy >= 0.99 (`null` = not grokked).
+    /// First evaluated epoch with test accuracy >= 0.99: the first crossing
+    /// (`null` = never crossed).
     pub grokked_epoch: Option<u32>,
     /// grokked − memorised, when both happened.
     pub grok_delay: Option<u32>,
+    /// The sustained criterion on test accuracy ([`crate::grok`]); what
+    /// every count and verdict uses.
+    pub sustained_grok_epoch: Option<u32>,
+    /// The sustained criterion on informative test accuracy, for runs with
+    /// at least 30 informative pairs.
+    pub sustained_informative_grok_epoch: Option<u32>,
+    /// Test evaluations below 0.99 after the sustained epoch.
+    pub relapses: Option<u32>,
+    /// The first of them.
+    pub first_relapse_epoch: Option<u32>,
+    /// The last epoch trained.
+    pub last_epoch: u32,
+    /// Why the run ended.
+    pub stop_reason: StopReason,
     /// Train accuracy at the last epoch.
     pub final_train_accuracy: f64,
     /// Test accuracy at the last epoch.
@@ -87,7 +104,8 @@ pub struct Summary {
     pub informative_pairs: usize,
     /// Number of test pairs.
     pub test_pairs: usize,
-    /// Wall time of the (possibly batched) training, seconds.
+    /// Wall time of the (possibly batched) training, seconds, summed over
+    /// the processes that trained it when it was resumed or extended.
     pub wall_seconds: f64,
 }
 
@@ -97,18 +115,23 @@ pub struct Summary {
 pub const CHUNK_ROWS: i64 = 2048;
 
 /// Accuracy threshold for "memorised" and "grokked" (DESIGN.md).
-pub const THRESHOLD: f64 = 0.99;
+pub const THRESHOLD: f64 = crate::grok::THRESHOLD;
 
-/// Memorised and grokked epochs from a metrics series.
+/// (epoch, value) of one split's metric, in epoch order.
+pub fn series(metrics: &[MetricRow], split: &str, metric: &str) -> Vec<(u32, f64)> {
+    metrics
+        .iter()
+        .filter(|r| r.split == split && r.metric == metric)
+        .map(|r| (r.epoch, r.value))
+        .collect()
+}
+
+/// Memorised and first-crossing epochs from a metrics series.
 pub fn detect(metrics: &[MetricRow]) -> (Option<u32>, Option<u32>) {
-    let first = |split: &str| {
-        metrics
-            .iter()
-            .filter(|r| r.split == split && r.metric == "accuracy" && r.value >= THRESHOLD)
-            .map(|r| r.epoch)
-            .min()
-    };
-    (first("train"), first("test"))
+    (
+        crate::grok::first_crossing(&series(metrics, "train", "accuracy")),
+        crate::grok::first_crossing(&series(metrics, "test", "accuracy")),
+    )
 }
 
 /// Progress of a training job, reported after every evaluation.
@@ -124,16 +147,61 @@ pub struct Progress {
     pub test_accuracy: Vec<f64>,
 }
 
-/// Hooks a caller gives the loop: progress after each evaluation, and
-/// checkpoints (epoch, model) at chosen epochs. Returning `false` from
-/// `progress` stops training with [`TrainError::Interrupted`].
+/// One model's state at an epoch: its weights and, for the fused step,
+/// its AdamW moments and step count. What `final.safetensors` and
+/// `optimizer.safetensors` store, and what extension and resume start from.
+#[derive(Debug)]
+pub struct ModelState {
+    /// Epochs trained (optimiser steps taken).
+    pub epoch: u32,
+    /// Weights with TransformerLens names, without the model dimension.
+    pub weights: Vec<(String, Tensor)>,
+    /// AdamW first and second moments per weight (fused step only).
+    pub moments: Option<(Vec<Vec<f32>>, Vec<Vec<f32>>)>,
+}
+
+/// Where a batch starts when it does not start from initialisation: a
+/// resumed checkpoint or the end of finished runs being extended. Every
+/// model of the batch is at `epoch`.
+#[derive(Debug)]
+pub struct Start {
+    /// The epoch every model is at.
+    pub epoch: u32,
+    /// Each model's state at `epoch`.
+    pub states: Vec<ModelState>,
+    /// Each model's metrics up to and including `epoch`.
+    pub metrics: Vec<Vec<MetricRow>>,
+    /// Models that had already stopped (stop_after_grok), with their last epoch.
+    pub stopped: Vec<Option<u32>>,
+    /// Wall time already spent, seconds.
+    pub wall_seconds: f64,
+}
+
+/// Hooks a caller gives the loop: progress after each evaluation, weight
+/// checkpoints, resume points and models that stop early. Returning `false`
+/// from `progress` stops training with [`TrainError::Interrupted`].
 pub trait Observer {
     /// After each evaluation.
     fn progress(&mut self, _p: &Progress) -> bool {
         true
     }
-    /// At epoch 0, every `checkpoint_every` epochs and the last epoch.
-    fn checkpoint(&mut self, _epoch: usize, _model: &Transformer) -> Result<(), TrainError> {
+    /// At epoch 0, every `checkpoint_every` epochs and the last epoch;
+    /// `active[s]` is false for models that already stopped.
+    fn checkpoint(
+        &mut self,
+        _epoch: usize,
+        _model: &Transformer,
+        _active: &[bool],
+    ) -> Result<(), TrainError> {
+        Ok(())
+    }
+    /// At every weight checkpoint strictly inside the budget (fused step):
+    /// everything a killed run needs to continue from `epoch`.
+    fn resume_point(&mut self, _point: &Start) -> Result<(), TrainError> {
+        Ok(())
+    }
+    /// Model `s` stopped (stop_after_grok) with this final state.
+    fn stopped(&mut self, _s: usize, _state: &ModelState) -> Result<(), TrainError> {
         Ok(())
     }
 }
@@ -144,12 +212,17 @@ impl Observer for Quiet {}
 
 /// Trained models and their metrics.
 pub struct Trained {
-    /// The S models (with the VarStore that owns them).
+    /// The S models (with the VarStore that owns them), as at the end of
+    /// the loop (a model that stopped early trained on as a passenger;
+    /// its own final state is in `finals`).
     pub model: Transformer,
-    /// Metrics per model.
+    /// Metrics per model, up to its last epoch.
     pub metrics: Vec<Vec<MetricRow>>,
     /// Summary per model.
     pub summaries: Vec<Summary>,
+    /// Final state per model (`None` for a model that had stopped before
+    /// the start this training resumed from: its run directory holds it).
+    pub finals: Vec<Option<ModelState>>,
     /// The datasets (one per seed).
     pub datasets: Vec<Dataset>,
     /// Keeps the variables alive.
@@ -202,8 +275,171 @@ fn cross_entropy(logits: &Tensor, labels: &Tensor) -> Result<Tensor, tch::TchErr
         .f_neg()
 }
 
+/// Loss and accuracy of one split per model.
+#[derive(Debug, Clone, Default)]
+struct SplitMetrics {
+    loss: Vec<f64>,
+    accuracy: Vec<f64>,
+}
+
+/// How one step is computed: the reference (autograd and libtorch's
+/// AdamW, evaluation over the whole table) or the fused step.
+enum Stepper {
+    Autograd {
+        opt: nn::Optimizer,
+        train: (Tensor, Tensor, Tensor),
+        all: (Tensor, Tensor, Tensor),
+        masks: [(&'static str, Tensor); 3],
+    },
+    Fused {
+        adam: fused::AdamW,
+        train: Vec<fused::Chunk>,
+        train_rows: i64,
+        test: Vec<fused::Chunk>,
+        test_rows: i64,
+        informative: Tensor, // [S, test_rows] mask in test order
+        autograd: bool,      // LayerNorm: gradients by autograd
+    },
+}
+
+impl Stepper {
+    /// Metrics of train, test and informative test at the current weights,
+    /// and (fused) the training gradients when `grads` is set.
+    fn evaluate(
+        &mut self,
+        model: &Transformer,
+        eval: bool,
+        grads: bool,
+    ) -> Result<(Option<[SplitMetrics; 3]>, Option<fused::Grads>), TrainError> {
+        match self {
+            Stepper::Autograd { all, masks, .. } => {
+                if !eval {
+                    return Ok((None, None));
+                }
+                let out = tch::no_grad(|| -> Result<[SplitMetrics; 3], TrainError> {
+                    let logits = model.forward_last(&all.0, &all.1)?; // [S, n², n]
+                    let loss = cross_entropy(&logits, &all.2)?;
+                    let correct = logits
+                        .f_argmax(-1, false)?
+                        .f_eq_tensor(&all.2)?
+                        .f_to_kind(Kind::Float)?;
+                    let mut out: [SplitMetrics; 3] = Default::default();
+                    for (i, (_, m)) in masks.iter().enumerate() {
+                        out[i].loss =
+                            Vec::<f64>::try_from(masked_mean(&loss, m)?.f_to_kind(Kind::Double)?)?;
+                        out[i].accuracy = Vec::<f64>::try_from(
+                            masked_mean(&correct, m)?.f_to_kind(Kind::Double)?,
+                        )?;
+                    }
+                    Ok(out)
+                })?;
+                Ok((Some(out), None))
+            }
+            Stepper::Fused {
+                train,
+                train_rows,
+                test,
+                test_rows,
+                informative,
+                autograd,
+                ..
+            } => {
+                if !eval && !grads {
+                    return Ok((None, None));
+                }
+                let (stats, g) = if grads && *autograd {
+                    let (st, g) = fused::autograd_pass(model, train, *train_rows)?;
+                    (st, Some(g))
+                } else if *autograd {
+                    let st = tch::no_grad(|| fused::autograd_pass(model, train, *train_rows))?.0;
+                    (st, None)
+                } else {
+                    fused::pass(model, train, *train_rows, grads)?
+                };
+                if !eval {
+                    return Ok((None, g));
+                }
+                let n = *train_rows as f64;
+                let train_m = SplitMetrics {
+                    loss: stats.loss_sum.iter().map(|l| l / n).collect(),
+                    accuracy: stats.correct.iter().map(|c| c / n).collect(),
+                };
+                let (test_m, inf_m) = tch::no_grad(|| -> Result<_, TrainError> {
+                    let (ce, correct) = fused::per_pair(model, test)?; // [S, test_rows]
+                    let ones = Tensor::f_ones_like(informative)?;
+                    let split = |mask: &Tensor| -> Result<SplitMetrics, TrainError> {
+                        Ok(SplitMetrics {
+                            loss: Vec::<f64>::try_from(
+                                masked_mean(&ce, mask)?.f_to_kind(Kind::Double)?,
+                            )?,
+                            accuracy: Vec::<f64>::try_from(
+                                masked_mean(&correct, mask)?.f_to_kind(Kind::Double)?,
+                            )?,
+                        })
+                    };
+                    Ok((split(&ones)?, split(informative)?))
+                })?;
+                let _ = test_rows;
+                Ok((Some([train_m, test_m, inf_m]), g))
+            }
+        }
+    }
+
+    fn step(&mut self, model: &Transformer, grads: Option<fused::Grads>) -> Result<(), TrainError> {
+        match self {
+            Stepper::Autograd { opt, train, .. } => {
+                // Full-batch gradient, accumulated over fixed chunks of the
+                // training set: Σ_chunks Σ_pairs CE / B is the per-seed mean loss.
+                opt.zero_grad();
+                let b = train.0.size()[1];
+                let mut start = 0;
+                while start < b {
+                    let len = CHUNK_ROWS.min(b - start);
+                    let logits = model.forward_last(
+                        &train.0.f_narrow(1, start, len)?,
+                        &train.1.f_narrow(1, start, len)?,
+                    )?; // [S, len, n]
+                    let loss = cross_entropy(&logits, &train.2.f_narrow(1, start, len)?)?
+                        .f_sum(Kind::Float)?
+                        .f_div_scalar(b as f64)?;
+                    loss.backward();
+                    start += len;
+                }
+                opt.step();
+                Ok(())
+            }
+            Stepper::Fused { adam, .. } => {
+                let grads = grads.ok_or_else(|| {
+                    TrainError::Batch("internal: the fused step needs gradients".into())
+                })?;
+                let weights: Vec<&Tensor> =
+                    model.named_weights().into_iter().map(|(_, t)| t).collect();
+                adam.update(&weights, &grads)?;
+                Ok(())
+            }
+        }
+    }
+
+    fn snapshot(
+        &self,
+        model: &Transformer,
+        s: usize,
+        epoch: u32,
+    ) -> Result<ModelState, TrainError> {
+        Ok(ModelState {
+            epoch,
+            weights: model.model_weights(s)?,
+            moments: match self {
+                Stepper::Fused { adam, .. } => Some(adam.model_slice(s, model.n_models)),
+                Stepper::Autograd { .. } => None,
+            },
+        })
+    }
+}
+
 /// Trains the configurations (which must differ only in seed) as one
-/// batched model. Sets libtorch's thread count to `threads`.
+/// batched model from initialisation. Sets libtorch's thread count to
+/// `threads`.
 ///
 /// # Errors
 /// Invalid or mismatched configs, libtorch errors, or an observer error.
@@ -211,6 +447,22 @@ pub fn train(
     configs: &[RunConfig],
     threads: usize,
     observer: &mut dyn Observer,
+) -> Result<Trained, TrainError> {
+    train_from(configs, threads, observer, None)
+}
+
+/// As [`train`], from `start` when given (a resumed checkpoint or finished
+/// runs being extended): the result is the same, byte for byte, as training
+/// from initialisation with the same threads and batch.
+///
+/// # Errors
+/// As [`train`]; a start whose shape does not fit the configs; a start for
+/// the autograd step (its optimiser state is not stored).
+pub fn train_from(
+    configs: &[RunConfig],
+    threads: usize,
+    observer: &mut dyn Observer,
+    start: Option<Start>,
 ) -> Result<Trained, TrainError> {
     let first = configs
         .first()
@@ -226,8 +478,9 @@ pub fn train(
         }
     }
     let op: Operation = first.validate()?;
+    crate::kernels::pin();
     tch::set_num_threads(threads as i32);
-    let start = std::time::Instant::now();
+    let clock = std::time::Instant::now();
     let seeds: Vec<u64> = configs.iter().map(|c| c.seed).collect();
     let datasets = seeds
         .iter()
@@ -240,140 +493,291 @@ pub fn train(
     mcfg.n_heads = first.n_heads;
     mcfg.d_mlp = first.d_mlp;
     mcfg.layer_norm = first.layer_norm;
+    let s_count = configs.len();
 
     let vs = nn::VarStore::new(tch::Device::Cpu);
-    let model = mcfg.init(&vs.root(), &seeds)?;
-    let mut opt = nn::AdamW {
-        beta1: first.beta1,
-        beta2: first.beta2,
-        wd: first.weight_decay,
-        eps: 1e-8,
-        amsgrad: false,
-    }
-    .build(&vs, first.lr)?;
+    let model = match &start {
+        None => mcfg.init(&vs.root(), &seeds)?,
+        Some(st) => {
+            if st.states.len() != s_count || st.metrics.len() != s_count {
+                return Err(TrainError::Batch(format!(
+                    "the start holds {} models for a batch of {s_count}",
+                    st.states.len()
+                )));
+            }
+            let mut stacked = std::collections::BTreeMap::new();
+            for (name, _) in &st.states[0].weights {
+                let parts: Vec<&Tensor> = st
+                    .states
+                    .iter()
+                    .map(|m| {
+                        m.weights
+                            .iter()
+                            .find(|(k, _)| k == name)
+                            .map(|(_, t)| t)
+                            .ok_or_else(|| TrainError::Batch(format!("a start lacks {name}")))
+                    })
+                    .collect::<Result<_, _>>()?;
+                stacked.insert(name.clone(), Tensor::f_stack(&parts, 0)?);
+            }
+            Transformer::from_tensors(mcfg.clone(), &vs.root(), stacked)?
+        }
+    };
 
     let trains: Vec<&[usize]> = datasets.iter().map(|d| d.train.as_slice()).collect();
-    let (ta, tb, ty) = pair_tensors(&trains, &datasets)?;
-    let all: Vec<usize> = (0..n * n).collect();
-    let alls: Vec<&[usize]> = datasets.iter().map(|_| all.as_slice()).collect();
-    let (fa, fb, fy) = pair_tensors(&alls, &datasets)?;
-    let mask = |pick: &dyn Fn(&Dataset) -> &Vec<usize>| -> Result<Tensor, tch::TchError> {
-        let mut m = vec![0f32; configs.len() * n * n];
-        for (s, d) in datasets.iter().enumerate() {
-            for &p in pick(d) {
-                m[s * n * n + p] = 1.0;
+    let mut stepper = match first.step {
+        Step::Autograd => {
+            if start.is_some() {
+                return Err(TrainError::Batch(
+                    "runs trained with step = autograd store no optimiser state and cannot be extended or resumed; train with the default step".into(),
+                ));
             }
-        }
-        Tensor::f_from_slice(&m)?.f_view([configs.len() as i64, -1])
-    };
-    let masks = [
-        ("train", mask(&|d| &d.train)?),
-        ("test", mask(&|d| &d.test)?),
-        ("informative_test", mask(&|d| &d.informative_test)?),
-    ];
-
-    let s_count = configs.len();
-    let mut metrics: Vec<Vec<MetricRow>> = vec![Vec::new(); s_count];
-    let epochs = first.epochs;
-    for epoch in 0..=epochs {
-        if epoch % first.eval_every == 0 || epoch == epochs {
-            let (mut train_acc, mut test_acc) = (vec![0.0; s_count], vec![0.0; s_count]);
-            tch::no_grad(|| -> Result<(), TrainError> {
-                let logits = model.forward_last(&fa, &fb)?; // [S, n², n]
-                let loss = cross_entropy(&logits, &fy)?;
-                let correct = logits
-                    .f_argmax(-1, false)?
-                    .f_eq_tensor(&fy)?
-                    .f_to_kind(Kind::Float)?;
-                for (split, m) in &masks {
-                    let l = Vec::<f64>::try_from(masked_mean(&loss, m)?.f_to_kind(Kind::Double)?)?;
-                    let a =
-                        Vec::<f64>::try_from(masked_mean(&correct, m)?.f_to_kind(Kind::Double)?)?;
-                    for s in 0..s_count {
-                        metrics[s].push(MetricRow {
-                            epoch: epoch as u32,
-                            split,
-                            metric: "loss",
-                            value: l[s],
-                        });
-                        metrics[s].push(MetricRow {
-                            epoch: epoch as u32,
-                            split,
-                            metric: "accuracy",
-                            value: a[s],
-                        });
-                        match *split {
-                            "train" => train_acc[s] = a[s],
-                            "test" => test_acc[s] = a[s],
-                            _ => {}
-                        }
+            let opt = nn::AdamW {
+                beta1: first.beta1,
+                beta2: first.beta2,
+                wd: first.weight_decay,
+                eps: 1e-8,
+                amsgrad: false,
+            }
+            .build(&vs, first.lr)?;
+            let all: Vec<usize> = (0..n * n).collect();
+            let alls: Vec<&[usize]> = datasets.iter().map(|_| all.as_slice()).collect();
+            let mask = |pick: &dyn Fn(&Dataset) -> &Vec<usize>| -> Result<Tensor, tch::TchError> {
+                let mut m = vec![0f32; s_count * n * n];
+                for (s, d) in datasets.iter().enumerate() {
+                    for &p in pick(d) {
+                        m[s * n * n + p] = 1.0;
                     }
                 }
-                let norms = Vec::<f64>::try_from(model.weight_norms()?.f_to_kind(Kind::Double)?)?;
-                for s in 0..s_count {
-                    metrics[s].push(MetricRow {
-                        epoch: epoch as u32,
-                        split: "model",
-                        metric: "weight_norm",
-                        value: norms[s],
-                    });
+                Tensor::f_from_slice(&m)?.f_view([s_count as i64, -1])
+            };
+            Stepper::Autograd {
+                opt,
+                train: pair_tensors(&trains, &datasets)?,
+                all: pair_tensors(&alls, &datasets)?,
+                masks: [
+                    ("train", mask(&|d| &d.train)?),
+                    ("test", mask(&|d| &d.test)?),
+                    ("informative_test", mask(&|d| &d.informative_test)?),
+                ],
+            }
+        }
+        Step::Fused => {
+            let sizes: Vec<usize> = model
+                .named_weights()
+                .iter()
+                .map(|(_, t)| t.numel())
+                .collect();
+            let mut adam = fused::AdamW::new(
+                fused::AdamWConfig {
+                    lr: first.lr,
+                    beta1: first.beta1,
+                    beta2: first.beta2,
+                    weight_decay: first.weight_decay,
+                    eps: 1e-8,
+                },
+                &sizes,
+            );
+            if let Some(st) = &start {
+                adam.step = u64::from(st.epoch);
+                let names: Vec<&str> = model.named_weights().iter().map(|(n, _)| *n).collect();
+                for (k, size) in sizes.iter().enumerate() {
+                    let per = size / s_count;
+                    for (s, state) in st.states.iter().enumerate() {
+                        let (m, v) = state.moments.as_ref().ok_or_else(|| {
+                            TrainError::Batch(
+                                "the start has no optimiser state; it cannot be continued exactly"
+                                    .into(),
+                            )
+                        })?;
+                        // A state's moments follow its own weight order.
+                        let j = state
+                            .weights
+                            .iter()
+                            .position(|(n, _)| n == names[k])
+                            .ok_or_else(|| {
+                                TrainError::Batch(format!("the start lacks {}", names[k]))
+                            })?;
+                        if m[j].len() != per || v[j].len() != per {
+                            return Err(TrainError::Batch(format!(
+                                "stored optimiser state has {} entries for a weight of {per}",
+                                m[j].len()
+                            )));
+                        }
+                        adam.m[k][s * per..(s + 1) * per].copy_from_slice(&m[j]);
+                        adam.v[k][s * per..(s + 1) * per].copy_from_slice(&v[j]);
+                    }
                 }
-                Ok(())
-            })?;
+            }
+            let (ta, tb, ty) = pair_tensors(&trains, &datasets)?;
+            let tests: Vec<&[usize]> = datasets.iter().map(|d| d.test.as_slice()).collect();
+            let (xa, xb, xy) = pair_tensors(&tests, &datasets)?;
+            let test_rows = xa.size()[1];
+            let mut inf = vec![0f32; s_count * test_rows as usize];
+            for (s, d) in datasets.iter().enumerate() {
+                let informative: std::collections::HashSet<usize> =
+                    d.informative_test.iter().copied().collect();
+                for (i, p) in d.test.iter().enumerate() {
+                    if informative.contains(p) {
+                        inf[s * test_rows as usize + i] = 1.0;
+                    }
+                }
+            }
+            Stepper::Fused {
+                adam,
+                train_rows: ta.size()[1],
+                train: fused::Chunk::split(&ta, &tb, &ty, n as i64, CHUNK_ROWS)?,
+                test: fused::Chunk::split(&xa, &xb, &xy, n as i64, CHUNK_ROWS)?,
+                test_rows,
+                informative: Tensor::f_from_slice(&inf)?.f_view([s_count as i64, test_rows])?,
+                autograd: first.layer_norm,
+            }
+        }
+    };
+
+    let epochs = first.epochs;
+    let window = first.grok_window as u32;
+    let (first_epoch, mut metrics, mut stopped, wall_before) = match start {
+        Some(st) => (st.epoch as usize, st.metrics, st.stopped, st.wall_seconds),
+        None => (0, vec![Vec::new(); s_count], vec![None; s_count], 0.0),
+    };
+    let resumed = first_epoch > 0;
+    // Models stopped before this start keep the final state their run
+    // directory already holds: `None` here.
+    let mut finals: Vec<Option<ModelState>> = (0..s_count).map(|_| None).collect();
+    let before: Vec<bool> = stopped.iter().map(|s| s.is_some()).collect();
+    if first.stop_after_grok && resumed {
+        // A start that already held its window (an extended run that had
+        // stopped) ends where it is.
+        for s in 0..s_count {
+            let test = series(&metrics[s], "test", "accuracy");
+            if stopped[s].is_none() && crate::grok::sustained(&test, window).is_some() {
+                stopped[s] = Some(first_epoch as u32);
+                finals[s] = Some(stepper.snapshot(&model, s, first_epoch as u32)?);
+            }
+        }
+    }
+    let mut epoch = first_epoch;
+    loop {
+        let last = epoch == epochs || stopped.iter().all(|s| s.is_some());
+        let eval = (epoch % first.eval_every == 0 || epoch == epochs)
+            && !(resumed && epoch == first_epoch);
+        let (evaluated, grads) = stepper.evaluate(&model, eval, !last)?;
+        if let Some([train_m, test_m, inf_m]) = evaluated {
+            let norms = Vec::<f64>::try_from(model.weight_norms()?.f_to_kind(Kind::Double)?)?;
+            for s in (0..s_count).filter(|&s| stopped[s].is_none()) {
+                let rows = &mut metrics[s];
+                for (split, m) in [
+                    ("train", &train_m),
+                    ("test", &test_m),
+                    ("informative_test", &inf_m),
+                ] {
+                    for (metric, v) in [("loss", m.loss[s]), ("accuracy", m.accuracy[s])] {
+                        rows.push(MetricRow {
+                            epoch: epoch as u32,
+                            split,
+                            metric,
+                            value: v,
+                        });
+                    }
+                }
+                rows.push(MetricRow {
+                    epoch: epoch as u32,
+                    split: "model",
+                    metric: "weight_norm",
+                    value: norms[s],
+                });
+            }
             let p = Progress {
                 epoch,
                 epochs,
-                train_accuracy: train_acc,
-                test_accuracy: test_acc,
+                train_accuracy: train_m.accuracy.clone(),
+                test_accuracy: test_m.accuracy.clone(),
             };
             if !observer.progress(&p) {
                 return Err(TrainError::Interrupted);
             }
+            if first.stop_after_grok {
+                for s in 0..s_count {
+                    if stopped[s].is_some() {
+                        continue;
+                    }
+                    let test = series(&metrics[s], "test", "accuracy");
+                    if let Some(e) = crate::grok::sustained(&test, window) {
+                        if epoch as u32 >= e + window {
+                            stopped[s] = Some(epoch as u32);
+                            let state = stepper.snapshot(&model, s, epoch as u32)?;
+                            observer.stopped(s, &state)?;
+                            finals[s] = Some(state);
+                        }
+                    }
+                }
+            }
         }
+        let all_stopped = stopped.iter().all(|s| s.is_some());
+        let active: Vec<bool> = stopped.iter().map(|s| s.is_none()).collect();
         let at_checkpoint = epoch == 0
             || epoch == epochs
             || (first.checkpoint_every > 0 && epoch % first.checkpoint_every == 0);
-        if at_checkpoint {
-            observer.checkpoint(epoch, &model)?;
+        if at_checkpoint && !(resumed && epoch == first_epoch) {
+            observer.checkpoint(epoch, &model, &active)?;
+            let inside = epoch > 0 && epoch < epochs && !all_stopped;
+            if inside && matches!(stepper, Stepper::Fused { .. }) {
+                let point = Start {
+                    epoch: epoch as u32,
+                    states: (0..s_count)
+                        .map(|s| stepper.snapshot(&model, s, epoch as u32))
+                        .collect::<Result<_, _>>()?,
+                    metrics: metrics.clone(),
+                    stopped: stopped.clone(),
+                    wall_seconds: wall_before + clock.elapsed().as_secs_f64(),
+                };
+                observer.resume_point(&point)?;
+            }
         }
-        if epoch == epochs {
+        if epoch == epochs || all_stopped {
             break;
         }
-        // Full-batch gradient, accumulated over fixed chunks of the training
-        // set: Σ_chunks Σ_pairs CE / B is the per-seed mean loss, and chunks
-        // whose activations fit in cache run faster than one pass.
-        opt.zero_grad();
-        let b = ta.size()[1];
-        let mut start = 0;
-        while start < b {
-            let len = CHUNK_ROWS.min(b - start);
-            let logits =
-                model.forward_last(&ta.f_narrow(1, start, len)?, &tb.f_narrow(1, start, len)?)?; // [S, len, n]
-            let loss = cross_entropy(&logits, &ty.f_narrow(1, start, len)?)?
-                .f_sum(Kind::Float)?
-                .f_div_scalar(b as f64)?;
-            loss.backward();
-            start += len;
-        }
-        opt.step();
+        stepper.step(&model, grads)?;
+        epoch += 1;
     }
-    let wall_seconds = start.elapsed().as_secs_f64();
+    for (s, f) in finals.iter_mut().enumerate() {
+        if f.is_none() && !before[s] {
+            *f = Some(stepper.snapshot(&model, s, epoch as u32)?);
+        }
+    }
+    let wall_seconds = wall_before + clock.elapsed().as_secs_f64();
     let summaries = metrics
         .iter()
         .zip(&datasets)
-        .map(|(rows, d)| summarise(rows, d, wall_seconds))
+        .zip(&stopped)
+        .map(|((rows, d), stop)| summarise(rows, d, window, *stop, epoch as u32, wall_seconds))
         .collect();
     Ok(Trained {
         model,
         metrics,
         summaries,
+        finals,
         datasets,
         vs,
     })
 }
 
-fn summarise(rows: &[MetricRow], d: &Dataset, wall_seconds: f64) -> Summary {
-    let (memorised, grokked) = detect(rows);
+fn summarise(
+    rows: &[MetricRow],
+    d: &Dataset,
+    window: u32,
+    stopped: Option<u32>,
+    end: u32,
+    wall_seconds: f64,
+) -> Summary {
+    let g = GrokReport::of(
+        &series(rows, "train", "accuracy"),
+        &series(rows, "test", "accuracy"),
+        &series(rows, "informative_test", "accuracy"),
+        d.informative_test.len(),
+        window,
+    );
     let last = |split: &str, metric: &str| {
         rows.iter()
             .rev()
@@ -381,11 +785,21 @@ fn summarise(rows: &[MetricRow], d: &Dataset, wall_seconds: f64) -> Summary {
             .map_or(f64::NAN, |r| r.value)
     };
     Summary {
-        memorised_epoch: memorised,
-        grokked_epoch: grokked,
-        grok_delay: match (memorised, grokked) {
-            (Some(m), Some(g)) => Some(g.saturating_sub(m)),
+        memorised_epoch: g.memorised_epoch,
+        grokked_epoch: g.grokked_epoch,
+        grok_delay: match (g.memorised_epoch, g.grokked_epoch) {
+            (Some(m), Some(e)) => Some(e.saturating_sub(m)),
             _ => None,
+        },
+        sustained_grok_epoch: g.sustained_grok_epoch,
+        sustained_informative_grok_epoch: g.sustained_informative_grok_epoch,
+        relapses: g.relapses,
+        first_relapse_epoch: g.first_relapse_epoch,
+        last_epoch: stopped.unwrap_or(end),
+        stop_reason: if stopped.is_some() {
+            StopReason::SustainedGrok
+        } else {
+            StopReason::Budget
         },
         final_train_accuracy: last("train", "accuracy"),
         final_test_accuracy: last("test", "accuracy"),

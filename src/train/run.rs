@@ -1,5 +1,12 @@
 //! Run directories: `runs/<run-id>/` with `config.json`, `manifest.json`,
-//! `metrics.parquet`, `final.safetensors` and `checkpoints/`.
+//! `metrics.parquet`, `final.safetensors`, `optimizer.safetensors` (the
+//! fused step's AdamW state at the last epoch, for `train --extend`) and
+//! `checkpoints/`.
+//!
+//! While a run trains, `<run-id>.partial/resume/` holds its latest resume
+//! point (weights, optimiser state, metrics so far); re-running the same
+//! command continues from there, and the result is byte-identical to an
+//! uninterrupted run on the same machine, threads and batch.
 //!
 //! A run is built in `runs/<run-id>.partial/` and renamed into place only
 //! when every file is written, and every file is written to a temporary name
@@ -8,7 +15,7 @@
 //! dataset hashes, crate and libtorch versions, threads, the command line,
 //! start and end times, status, and the [`Summary`].
 
-use super::{train, MetricRow, Observer, Progress, Summary, TrainError};
+use super::{train_from, MetricRow, ModelState, Observer, Progress, Start, Summary, TrainError};
 use crate::config::RunConfig;
 use crate::model::Transformer;
 use crate::store::{read_parquet, write_json, write_parquet};
@@ -17,7 +24,9 @@ use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 
 /// Version of the run-directory layout; readers refuse other versions.
-pub const FORMAT_VERSION: u32 = 1;
+/// Version 2 (grokscope 0.2): the fused step, optimiser state, resume
+/// points, the sustained criterion and the kernel path in the manifest.
+pub const FORMAT_VERSION: u32 = 2;
 
 /// The libtorch version grokscope was built against.
 pub const LIBTORCH_VERSION: &str = env!("GROKSCOPE_LIBTORCH_VERSION");
@@ -56,6 +65,9 @@ pub struct Manifest {
     pub libtorch_version: String,
     /// libtorch intra-op threads.
     pub threads: usize,
+    /// The CPU kernel path the run computed with (bit-identity holds
+    /// within one path; see the README).
+    pub kernels: crate::kernels::KernelPath,
     /// Seeds trained together in one batched model (this one included).
     pub batch_seeds: Vec<u64>,
     /// The command that produced it.
@@ -147,7 +159,147 @@ pub fn read_metrics(dir: &Path) -> Result<DataFrame, TrainError> {
     Ok(read_parquet(&dir.join("metrics.parquet"))?)
 }
 
-/// Saves checkpoints into each model's partial run directory.
+/// Writes a model state: weights under their TransformerLens names to
+/// `weights` (when given) and, when it has them, AdamW moments and step to
+/// `optimizer` (`adam.m.<name>`, `adam.v.<name>`, `adam.step`), each
+/// through a temporary file.
+///
+/// # Errors
+/// I/O or libtorch errors.
+pub fn write_state(
+    state: &ModelState,
+    weights: Option<&Path>,
+    optimizer: &Path,
+) -> Result<(), TrainError> {
+    let tmp_write = |tensors: &[(String, tch::Tensor)], path: &Path| -> Result<(), TrainError> {
+        let tmp = path.with_extension("safetensors.tmp");
+        tch::Tensor::write_safetensors(tensors, &tmp)?;
+        std::fs::rename(&tmp, path).map_err(|e| TrainError::Io {
+            path: path.display().to_string(),
+            reason: e.to_string(),
+        })
+    };
+    if let Some(w) = weights {
+        tmp_write(&state.weights, w)?;
+    }
+    if let Some((m, v)) = &state.moments {
+        let mut t = Vec::new();
+        for (k, (name, w)) in state.weights.iter().enumerate() {
+            let shape = w.size();
+            t.push((
+                format!("adam.m.{name}"),
+                tch::Tensor::f_from_slice(&m[k])?.f_view(shape.as_slice())?,
+            ));
+            t.push((
+                format!("adam.v.{name}"),
+                tch::Tensor::f_from_slice(&v[k])?.f_view(shape.as_slice())?,
+            ));
+        }
+        t.push((
+            "adam.step".into(),
+            tch::Tensor::f_from_slice(&[i64::from(state.epoch)])?,
+        ));
+        tmp_write(&t, optimizer)?;
+    }
+    Ok(())
+}
+
+/// Reads a model state written by [`write_state`]: weights from `weights`,
+/// AdamW state from `optimizer`.
+///
+/// # Errors
+/// Missing or unreadable files, or files that do not belong together.
+pub fn read_state(weights: &Path, optimizer: &Path) -> Result<ModelState, TrainError> {
+    let err = |p: &Path, reason: String| TrainError::Io {
+        path: p.display().to_string(),
+        reason,
+    };
+    let read = |p: &Path| {
+        tch::Tensor::read_safetensors(p).map_err(|e| {
+            err(
+                p,
+                format!(
+                    "cannot read ({}); the run has no stored state to continue from",
+                    e.to_string().lines().next().unwrap_or("")
+                ),
+            )
+        })
+    };
+    let mut w = read(weights)?;
+    w.sort_by(|a, b| a.0.cmp(&b.0));
+    let opt: std::collections::HashMap<String, tch::Tensor> =
+        read(optimizer)?.into_iter().collect();
+    let step = opt
+        .get("adam.step")
+        .and_then(|t| i64::try_from(t).ok())
+        .ok_or_else(|| err(optimizer, "has no adam.step".into()))?;
+    let (mut m, mut v) = (Vec::new(), Vec::new());
+    for (name, _) in &w {
+        for (prefix, out) in [("adam.m.", &mut m), ("adam.v.", &mut v)] {
+            let t = opt
+                .get(&format!("{prefix}{name}"))
+                .ok_or_else(|| err(optimizer, format!("has no {prefix}{name}")))?;
+            out.push(Vec::<f32>::try_from(t.f_flatten(0, -1)?)?);
+        }
+    }
+    Ok(ModelState {
+        epoch: u32::try_from(step).map_err(|_| err(optimizer, "bad adam.step".into()))?,
+        weights: w,
+        moments: Some((m, v)),
+    })
+}
+
+/// Metrics read back from a `metrics.parquet`.
+///
+/// # Errors
+/// An unreadable file or unknown split or metric names.
+pub fn read_metric_rows(path: &Path) -> Result<Vec<MetricRow>, TrainError> {
+    let df = read_parquet(path)?;
+    let bad = |reason: String| TrainError::Io {
+        path: path.display().to_string(),
+        reason,
+    };
+    let col = |name: &str| df.column(name).map_err(|e| bad(e.to_string()));
+    let epochs = col("epoch")?.u32().map_err(|e| bad(e.to_string()))?.clone();
+    let splits = col("split")?.str().map_err(|e| bad(e.to_string()))?.clone();
+    let metrics = col("metric")?
+        .str()
+        .map_err(|e| bad(e.to_string()))?
+        .clone();
+    let values = col("value")?.f64().map_err(|e| bad(e.to_string()))?.clone();
+    let intern = |x: Option<&str>, known: &[&'static str]| {
+        known
+            .iter()
+            .find(|k| Some(**k) == x)
+            .copied()
+            .ok_or_else(|| bad(format!("unknown name {x:?} in metrics")))
+    };
+    (0..df.height())
+        .map(|i| {
+            Ok(MetricRow {
+                epoch: epochs.get(i).ok_or_else(|| bad("null epoch".into()))?,
+                split: intern(
+                    splits.get(i),
+                    &["train", "test", "informative_test", "model"],
+                )?,
+                metric: intern(metrics.get(i), &["loss", "accuracy", "weight_norm"])?,
+                value: values.get(i).ok_or_else(|| bad("null value".into()))?,
+            })
+        })
+        .collect()
+}
+
+/// `resume/point.json`: where a resume point stands.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ResumePoint {
+    epoch: u32,
+    stopped: Option<u32>,
+    wall_seconds: f64,
+}
+
+/// Saves checkpoints, resume points and early stops into each model's
+/// partial run directory.
 struct RunObserver<'a> {
     dirs: &'a [PathBuf],
     inner: &'a mut dyn Observer,
@@ -157,30 +309,233 @@ impl Observer for RunObserver<'_> {
     fn progress(&mut self, p: &Progress) -> bool {
         self.inner.progress(p)
     }
-    fn checkpoint(&mut self, epoch: usize, model: &Transformer) -> Result<(), TrainError> {
-        for (s, dir) in self.dirs.iter().enumerate() {
+    fn checkpoint(
+        &mut self,
+        epoch: usize,
+        model: &Transformer,
+        active: &[bool],
+    ) -> Result<(), TrainError> {
+        for (s, dir) in self.dirs.iter().enumerate().filter(|(s, _)| active[*s]) {
             let path = dir
                 .join("checkpoints")
                 .join(format!("epoch_{epoch:06}.safetensors"));
             model.save_model(s, &path)?;
         }
-        self.inner.checkpoint(epoch, model)
+        self.inner.checkpoint(epoch, model, active)
     }
+    fn resume_point(&mut self, point: &Start) -> Result<(), TrainError> {
+        for (s, dir) in self.dirs.iter().enumerate() {
+            let r = dir.join("resume");
+            std::fs::create_dir_all(&r).map_err(|e| TrainError::Io {
+                path: r.display().to_string(),
+                reason: e.to_string(),
+            })?;
+            // The point file goes last: a point is valid once it names its epoch.
+            let _ = std::fs::remove_file(r.join("point.json"));
+            write_state(
+                &point.states[s],
+                Some(&r.join("weights.safetensors")),
+                &r.join("optimizer.safetensors"),
+            )?;
+            let mut df = metrics_frame(&point.metrics[s]).map_err(|e| TrainError::Io {
+                path: r.display().to_string(),
+                reason: e.to_string(),
+            })?;
+            write_parquet(&mut df, &r.join("metrics.parquet"))?;
+            write_json(
+                &r.join("point.json"),
+                &ResumePoint {
+                    epoch: point.epoch,
+                    stopped: point.stopped[s],
+                    wall_seconds: point.wall_seconds,
+                },
+            )?;
+        }
+        self.inner.resume_point(point)
+    }
+    fn stopped(&mut self, s: usize, state: &ModelState) -> Result<(), TrainError> {
+        let dir = &self.dirs[s];
+        write_state(
+            state,
+            Some(&dir.join("final.safetensors")),
+            &dir.join("optimizer.safetensors"),
+        )?;
+        self.inner.stopped(s, state)
+    }
+}
+
+/// The resume point shared by every partial directory of a batch, if each
+/// holds one at the same epoch for the same config and batch.
+fn find_resume(configs: &[RunConfig], partial: &[PathBuf]) -> Option<Start> {
+    let mut points = Vec::new();
+    for (c, dir) in configs.iter().zip(partial) {
+        let r = dir.join("resume");
+        let text = std::fs::read_to_string(r.join("point.json")).ok()?;
+        let p: ResumePoint = serde_json::from_str(&text).ok()?;
+        if read_config(dir).ok()? != *c {
+            return None;
+        }
+        let m = read_partial_manifest(dir)?;
+        if m.batch_seeds != configs.iter().map(|c| c.seed).collect::<Vec<_>>() {
+            return None;
+        }
+        let state = read_state(
+            &r.join("weights.safetensors"),
+            &r.join("optimizer.safetensors"),
+        )
+        .ok()?;
+        let metrics = read_metric_rows(&r.join("metrics.parquet")).ok()?;
+        points.push((p, state, metrics));
+    }
+    let epoch = points.first()?.0.epoch;
+    if points
+        .iter()
+        .any(|(p, s, _)| p.epoch != epoch || s.epoch != epoch)
+    {
+        return None;
+    }
+    let wall_seconds = points[0].0.wall_seconds;
+    let mut start = Start {
+        epoch,
+        states: Vec::new(),
+        metrics: Vec::new(),
+        stopped: Vec::new(),
+        wall_seconds,
+    };
+    for (p, s, m) in points {
+        start.stopped.push(p.stopped);
+        start.states.push(s);
+        start.metrics.push(m);
+    }
+    Some(start)
+}
+
+fn read_partial_manifest(dir: &Path) -> Option<Manifest> {
+    let text = std::fs::read_to_string(dir.join("manifest.json")).ok()?;
+    serde_json::from_str(&text).ok()
 }
 
 /// Trains `configs` (differing only in seed) as one batch and writes one
 /// complete run directory per config under `out`; returns them in order.
-/// An existing run directory with the same id is replaced.
+/// An existing run directory with the same id is replaced. When the
+/// batch's partial directories hold a resume point (a killed run), training
+/// continues from it.
 ///
 /// # Errors
 /// Invalid configs, training or I/O errors. Partial directories of a
-/// failed run are removed.
+/// failed run are removed unless they hold a resume point.
 pub fn train_runs(
     configs: &[RunConfig],
     out: &Path,
     threads: usize,
     command_line: &[String],
     observer: &mut dyn Observer,
+) -> Result<Vec<PathBuf>, TrainError> {
+    train_runs_from(configs, out, threads, command_line, observer, None)
+}
+
+/// Keys `train --extend` may change: they do not alter the trajectory.
+pub const EXTEND_KEYS: &[&str] = &[
+    "epochs",
+    "stop_after_grok",
+    "grok_window",
+    "checkpoint_every",
+    "allow_long",
+    "threads",
+];
+
+/// Continues finished runs (one batch: the runs a sweep trained together)
+/// to a longer budget, from their stored final weights and optimiser
+/// state. `sets` are `key=value` overrides of [`EXTEND_KEYS`] (at least a
+/// larger `epochs`). The new runs' metrics equal, byte for byte, those of
+/// the same configuration trained to the new budget from the start, on the
+/// same kernel path, threads and batch.
+///
+/// # Errors
+/// Incomplete runs, runs without optimiser state (step = autograd), runs
+/// of different configurations, a key outside [`EXTEND_KEYS`], or a budget
+/// that does not reach past the runs' last epoch.
+pub fn extend_runs(
+    dirs: &[PathBuf],
+    sets: &[String],
+    out: &Path,
+    threads: usize,
+    command_line: &[String],
+    observer: &mut dyn Observer,
+) -> Result<Vec<PathBuf>, TrainError> {
+    let bad = |m: String| TrainError::Config(crate::config::ConfigError::Invalid(m));
+    let mut configs = Vec::new();
+    let mut start = Start {
+        epoch: 0,
+        states: Vec::new(),
+        metrics: Vec::new(),
+        stopped: Vec::new(),
+        wall_seconds: 0.0,
+    };
+    for (i, dir) in dirs.iter().enumerate() {
+        let m = read_manifest(dir)?;
+        let summary = m.summary.ok_or_else(|| {
+            bad(format!(
+                "{} is not complete; re-run the command that trained it to resume it",
+                dir.display()
+            ))
+        })?;
+        let old = read_config(dir)?;
+        let mut cfg = old.clone();
+        for set in sets {
+            let key = set.split('=').next().unwrap_or("").trim();
+            if !EXTEND_KEYS.contains(&key) {
+                return Err(bad(format!(
+                    "--extend can change only {}; `{key}` changes the run itself: train a new run",
+                    EXTEND_KEYS.join(", ")
+                )));
+            }
+            cfg.set(set)?;
+        }
+        let last = summary.last_epoch;
+        if cfg.epochs as u32 <= last {
+            return Err(bad(format!(
+                "{} already ends at epoch {last}; extend with --set epochs=N for some N > {last}",
+                dir.display()
+            )));
+        }
+        if i == 0 {
+            start.epoch = last;
+        } else if last != start.epoch {
+            return Err(bad(format!(
+                "the runs end at different epochs ({} and {last}); extend them separately",
+                start.epoch
+            )));
+        }
+        let state = read_state(&dir.join("final.safetensors"), &dir.join("optimizer.safetensors"))
+            .map_err(|e| {
+                bad(format!(
+                    "{}: {e}; runs trained with step = autograd or before grokscope 0.2 cannot be extended",
+                    dir.display()
+                ))
+            })?;
+        let mut rows = read_metric_rows(&dir.join("metrics.parquet"))?;
+        // A last epoch off the evaluation grid was evaluated only because it
+        // was last; the longer run does not evaluate it.
+        if last as usize % cfg.eval_every != 0 {
+            rows.retain(|r| r.epoch != last);
+        }
+        start.states.push(state);
+        start.metrics.push(rows);
+        start.stopped.push(None);
+        start.wall_seconds = start.wall_seconds.max(summary.wall_seconds);
+        configs.push(cfg);
+    }
+    train_runs_from(&configs, out, threads, command_line, observer, Some(start))
+}
+
+fn train_runs_from(
+    configs: &[RunConfig],
+    out: &Path,
+    threads: usize,
+    command_line: &[String],
+    observer: &mut dyn Observer,
+    start: Option<Start>,
 ) -> Result<Vec<PathBuf>, TrainError> {
     let io = |p: &Path| {
         let p = p.display().to_string();
@@ -198,10 +553,21 @@ pub fn train_runs(
         .iter()
         .map(|id| out.join(format!("{id}.partial")))
         .collect();
+    // A resume point left by a killed run of these configs wins over the
+    // start given (an extension killed mid-way resumes too).
+    let resume = find_resume(configs, &partial);
+    let resuming = resume.is_some();
+    let start = resume.or(start);
     let (git_commit, git_dirty) = git_state();
     let batch_seeds: Vec<u64> = configs.iter().map(|c| c.seed).collect();
     let mut manifests = Vec::new();
     for ((c, id), dir) in configs.iter().zip(&ids).zip(&partial) {
+        if resuming {
+            if let Some(m) = read_partial_manifest(dir) {
+                manifests.push(m);
+                continue;
+            }
+        }
         if dir.exists() {
             std::fs::remove_dir_all(dir).map_err(io(dir))?;
         }
@@ -221,6 +587,7 @@ pub fn train_runs(
             crate_version: env!("CARGO_PKG_VERSION").into(),
             libtorch_version: LIBTORCH_VERSION.into(),
             threads,
+            kernels: crate::kernels::pin().clone(),
             batch_seeds: batch_seeds.clone(),
             command_line: command_line.to_vec(),
             start_time: now(),
@@ -231,19 +598,23 @@ pub fn train_runs(
         write_json(&dir.join("manifest.json"), &m)?;
         manifests.push(m);
     }
-    let result = train(
+    let result = train_from(
         configs,
         threads,
         &mut RunObserver {
             dirs: &partial,
             inner: observer,
         },
+        start,
     );
     let trained = match result {
         Ok(t) => t,
         Err(e) => {
+            // A partial directory with a resume point is kept for the next try.
             for dir in &partial {
-                let _ = std::fs::remove_dir_all(dir);
+                if !dir.join("resume/point.json").exists() {
+                    let _ = std::fs::remove_dir_all(dir);
+                }
             }
             return Err(e);
         }
@@ -260,9 +631,17 @@ pub fn train_runs(
             reason: e.to_string(),
         })?;
         write_parquet(&mut df, &dir.join("metrics.parquet"))?;
-        trained
-            .model
-            .save_model(s, &dir.join("final.safetensors"))?;
+        if let Some(state) = &trained.finals[s] {
+            write_state(
+                state,
+                Some(&dir.join("final.safetensors")),
+                &dir.join("optimizer.safetensors"),
+            )?;
+        }
+        let resume = dir.join("resume");
+        if resume.exists() {
+            std::fs::remove_dir_all(&resume).map_err(io(&resume))?;
+        }
         m.status = Status::Complete;
         m.end_time = Some(now());
         m.summary = Some(trained.summaries[s].clone());

@@ -365,6 +365,7 @@ pub fn results_frame(run_dirs: &[PathBuf]) -> Result<DataFrame, TrainError> {
             ("libtorch_version", m.libtorch_version.clone().into()),
             ("git_commit", m.git_commit.clone().into()),
             ("run_threads", serde_json::Value::from(m.threads)),
+            ("kernel_path", m.kernels.aten.clone().into()),
             (
                 "batch_seeds",
                 m.batch_seeds

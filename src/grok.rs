@@ -1,0 +1,222 @@
+//! Grokking criteria read off an evaluation series (no tch): memorised,
+//! first crossing, and the sustained criterion every count and verdict uses.
+//!
+//! - **memorised**: first evaluated epoch with train accuracy ≥ 0.99;
+//! - **first crossing** (`grokked_epoch`): first evaluated epoch with test
+//!   accuracy ≥ 0.99;
+//! - **sustained grok**: the first evaluated epoch e at which accuracy is
+//!   ≥ 0.99 at every evaluation in [e, e + window], confirmed only once the
+//!   run has reached e + window. It depends on the evaluations up to
+//!   e + window alone, so a run stopped there and the same run trained to a
+//!   longer budget record the same epoch;
+//! - **relapses**: evaluations after the sustained epoch that fall below
+//!   0.99 again.
+//!
+//! ```
+//! use grokscope::grok::sustained;
+//! // Crosses at 20, dips at 40, then holds from 50 on.
+//! let series = [(0, 0.1), (10, 0.5), (20, 0.995), (30, 1.0), (40, 0.9), (50, 1.0), (60, 1.0), (70, 1.0)];
+//! assert_eq!(sustained(&series, 20), Some(50));
+//! assert_eq!(sustained(&series[..7], 20), None); // 50 + 20 not reached yet
+//! ```
+
+use serde::{Deserialize, Serialize};
+
+/// Accuracy threshold for "memorised" and "grokked".
+pub const THRESHOLD: f64 = 0.99;
+
+/// Default length of the window a sustained grok must hold, in epochs.
+pub const DEFAULT_WINDOW: usize = 500;
+
+/// Fewest informative test pairs for an informative-accuracy criterion.
+pub const MIN_INFORMATIVE_PAIRS: usize = 30;
+
+/// The first evaluated epoch whose accuracy is ≥ [`THRESHOLD`].
+///
+/// `series` is (epoch, accuracy) in increasing epoch order.
+pub fn first_crossing(series: &[(u32, f64)]) -> Option<u32> {
+    series
+        .iter()
+        .find(|(_, a)| *a >= THRESHOLD)
+        .map(|(e, _)| *e)
+}
+
+/// The sustained-grok epoch of a series (see the module docs), or `None`
+/// when no window of `window` epochs has been held and confirmed.
+///
+/// `series` is (epoch, accuracy) in increasing epoch order.
+pub fn sustained(series: &[(u32, f64)], window: u32) -> Option<u32> {
+    let mut start: Option<u32> = None;
+    for &(epoch, acc) in series {
+        if let Some(s) = start {
+            // Every evaluation in [s, s + window] held and the run went past it.
+            if u64::from(epoch) > u64::from(s) + u64::from(window) {
+                return Some(s);
+            }
+        }
+        if acc >= THRESHOLD {
+            let s = *start.get_or_insert(epoch);
+            if u64::from(epoch) >= u64::from(s) + u64::from(window) {
+                return Some(s);
+            }
+        } else {
+            start = None;
+        }
+    }
+    None
+}
+
+/// Evaluations after `from` that fall below [`THRESHOLD`]: how many, and
+/// the first one's epoch.
+pub fn relapses(series: &[(u32, f64)], from: u32) -> (u32, Option<u32>) {
+    let dips: Vec<u32> = series
+        .iter()
+        .filter(|(e, a)| *e > from && *a < THRESHOLD)
+        .map(|(e, _)| *e)
+        .collect();
+    (dips.len() as u32, dips.first().copied())
+}
+
+/// Why a run ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StopReason {
+    /// It trained its whole budget.
+    Budget,
+    /// `stop_after_grok`: it ended at sustained grok + window.
+    SustainedGrok,
+}
+
+/// Every grokking criterion of one run's evaluation series.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct GrokReport {
+    /// First evaluated epoch with train accuracy ≥ 0.99.
+    pub memorised_epoch: Option<u32>,
+    /// First evaluated epoch with test accuracy ≥ 0.99 (the first crossing).
+    pub grokked_epoch: Option<u32>,
+    /// The sustained criterion on test accuracy.
+    pub sustained_grok_epoch: Option<u32>,
+    /// The sustained criterion on informative test accuracy, where the run
+    /// has at least [`MIN_INFORMATIVE_PAIRS`] informative pairs.
+    pub sustained_informative_grok_epoch: Option<u32>,
+    /// Test evaluations below 0.99 after the sustained epoch (`None` if
+    /// never sustained).
+    pub relapses: Option<u32>,
+    /// The first of them.
+    pub first_relapse_epoch: Option<u32>,
+}
+
+impl GrokReport {
+    /// Reads the criteria off the train, test and informative-test accuracy
+    /// series (each (epoch, accuracy), increasing epochs).
+    pub fn of(
+        train: &[(u32, f64)],
+        test: &[(u32, f64)],
+        informative: &[(u32, f64)],
+        informative_pairs: usize,
+        window: u32,
+    ) -> Self {
+        let sustained_grok_epoch = sustained(test, window);
+        let (relapses, first_relapse_epoch) = match sustained_grok_epoch {
+            Some(e) => {
+                let (n, first) = self::relapses(test, e);
+                (Some(n), first)
+            }
+            None => (None, None),
+        };
+        Self {
+            memorised_epoch: first_crossing(train),
+            grokked_epoch: first_crossing(test),
+            sustained_grok_epoch,
+            sustained_informative_grok_epoch: (informative_pairs >= MIN_INFORMATIVE_PAIRS)
+                .then(|| sustained(informative, window))
+                .flatten(),
+            relapses,
+            first_relapse_epoch,
+        }
+    }
+
+    /// One word for tables and the CLI: `grokked`, `crossed` (crossed 0.99
+    /// but never held a window) or `not grokked`.
+    pub fn verdict(&self) -> &'static str {
+        match (self.sustained_grok_epoch, self.grokked_epoch) {
+            (Some(_), _) => "grokked",
+            (None, Some(_)) => "crossed, not grokked",
+            (None, None) => "not grokked",
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn series(values: &[f64], every: u32) -> Vec<(u32, f64)> {
+        values
+            .iter()
+            .enumerate()
+            .map(|(i, &v)| (i as u32 * every, v))
+            .collect()
+    }
+
+    #[test]
+    fn a_window_must_hold_at_every_evaluation_and_be_reached() {
+        let s = series(&[0.0, 1.0, 1.0, 0.98, 1.0, 1.0, 1.0, 1.0], 10);
+        // 10..30 breaks at 30; 40 holds through 60.
+        assert_eq!(sustained(&s, 20), Some(40));
+        // Window of 30 from 40 needs epoch 70: reached, all >= 0.99.
+        assert_eq!(sustained(&s, 30), Some(40));
+        // Window of 40 from 40 needs epoch 80: the run ends at 70.
+        assert_eq!(sustained(&s, 40), None);
+        // A zero window is the first crossing.
+        assert_eq!(sustained(&s, 0), first_crossing(&s));
+    }
+
+    #[test]
+    fn the_threshold_is_inclusive_and_a_dip_at_the_window_end_breaks_it() {
+        let s = series(&[0.99, 0.99, 0.989_999], 10);
+        assert_eq!(sustained(&s, 10), Some(0));
+        assert_eq!(sustained(&s, 20), None);
+    }
+
+    #[test]
+    fn the_epoch_does_not_depend_on_where_the_run_ends() {
+        let full = series(&[0.2, 0.995, 0.5, 1.0, 1.0, 1.0, 0.7, 1.0, 1.0], 10);
+        let e = sustained(&full, 20).unwrap();
+        assert_eq!(e, 30);
+        // Stopped at e + window: the same epoch.
+        let stopped: Vec<_> = full.iter().copied().filter(|(x, _)| *x <= e + 20).collect();
+        assert_eq!(sustained(&stopped, 20), Some(e));
+        // The later dip is a relapse of the full run.
+        assert_eq!(relapses(&full, e), (1, Some(60)));
+    }
+
+    #[test]
+    fn evaluations_off_the_window_grid_confirm_once_passed() {
+        // Evaluations every 30, window 20: the window [30, 50] holds 30 only,
+        // confirmed when the run reaches 60.
+        let s = vec![(0, 0.1), (30, 1.0), (60, 0.2)];
+        assert_eq!(sustained(&s, 20), Some(30));
+        assert_eq!(sustained(&s[..2], 20), None);
+    }
+
+    #[test]
+    fn report_separates_crossed_from_grokked_and_needs_30_informative_pairs() {
+        let train = series(&[0.5, 1.0, 1.0, 1.0, 1.0], 10);
+        let test = series(&[0.1, 0.995, 0.7, 0.8, 0.9], 10);
+        let r = GrokReport::of(&train, &test, &test, 29, 20);
+        assert_eq!(r.memorised_epoch, Some(10));
+        assert_eq!(r.grokked_epoch, Some(10));
+        assert_eq!(r.sustained_grok_epoch, None);
+        assert_eq!(r.relapses, None);
+        assert_eq!(r.verdict(), "crossed, not grokked");
+        let held = series(&[0.1, 1.0, 1.0, 1.0, 0.5], 10);
+        let r = GrokReport::of(&train, &held, &held, 30, 20);
+        assert_eq!(r.sustained_grok_epoch, Some(10));
+        assert_eq!(r.sustained_informative_grok_epoch, Some(10));
+        assert_eq!((r.relapses, r.first_relapse_epoch), (Some(1), Some(40)));
+        assert_eq!(r.verdict(), "grokked");
+        let r = GrokReport::of(&train, &held, &held, 29, 20);
+        assert_eq!(r.sustained_informative_grok_epoch, None);
+    }
+}

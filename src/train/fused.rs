@@ -1,0 +1,642 @@
+//! The fused training step: the exact fast path's forward pass with its
+//! backward pass derived by hand (no autograd graph), and grokscope's own
+//! AdamW, whose moments are plain vectors that can be stored, so a run can
+//! be extended or resumed exactly.
+//!
+//! The forward pass is [`Transformer::forward_last`]'s algebra: per-token
+//! score and value tables are built once per step from the embeddings and
+//! shared by every chunk of pairs; the backward pass accumulates the
+//! gradients of those tables over the chunks (scatter-adds by token) and
+//! pushes them back to the weights once per step. Every gradient is checked
+//! against autograd's in `tests/fused_step.rs` (relative error ≤ 1e-5).
+//! With LayerNorm on, gradients fall back to autograd (the optimiser is
+//! still this one).
+//!
+//! AdamW follows PyTorch's definition (decoupled weight decay applied
+//! first, bias-corrected moments, ε added after the square root) in plain
+//! f32 Rust, element by element, so the update itself is the same on every
+//! CPU.
+
+use crate::model::{ModelError, Transformer};
+use tch::{Kind, Tensor};
+
+/// Per-pair results of one pass over a set of pairs.
+pub struct PassStats {
+    /// Σ cross-entropy per model, f64.
+    pub loss_sum: Vec<f64>,
+    /// Correct predictions per model.
+    pub correct: Vec<f64>,
+}
+
+/// Gradients of every weight, in [`Transformer::named_weights`] order.
+pub type Grads = Vec<Tensor>;
+
+/// Index tensors of one chunk of pairs: `a`, `b` and labels `[S, len]`,
+/// and `a`, `b` flattened with each model's token offset (`s·n + t`).
+pub struct Chunk {
+    /// Left tokens `[S, len]`.
+    pub a: Tensor,
+    /// Right tokens `[S, len]`.
+    pub b: Tensor,
+    /// Labels `[S, len]`.
+    pub y: Tensor,
+    /// `a` offset per model and flattened `[S·len]`.
+    pub ga: Tensor,
+    /// `b` offset per model and flattened `[S·len]`.
+    pub gb: Tensor,
+}
+
+impl Chunk {
+    /// Splits `[S, B]` index tensors into chunks of at most `rows` columns.
+    ///
+    /// # Errors
+    /// libtorch errors.
+    pub fn split(
+        a: &Tensor,
+        b: &Tensor,
+        y: &Tensor,
+        n: i64,
+        rows: i64,
+    ) -> Result<Vec<Chunk>, tch::TchError> {
+        let (s, total) = (a.size()[0], a.size()[1]);
+        let offset = Tensor::f_arange(s, (Kind::Int64, a.device()))?
+            .f_mul_scalar(n)?
+            .f_view([s, 1])?;
+        let mut out = Vec::new();
+        let mut start = 0;
+        while start < total {
+            let len = rows.min(total - start);
+            let (ca, cb) = (a.f_narrow(1, start, len)?, b.f_narrow(1, start, len)?);
+            out.push(Chunk {
+                ga: ca.f_add(&offset)?.f_flatten(0, 1)?,
+                gb: cb.f_add(&offset)?.f_flatten(0, 1)?,
+                a: ca,
+                b: cb,
+                y: y.f_narrow(1, start, len)?,
+            });
+            start += len;
+        }
+        Ok(out)
+    }
+}
+
+/// The per-step tables of the fast path (see [`Transformer::forward_last`]).
+struct Tables {
+    x0: Tensor, // [S, n, D] residual at position 0 per token
+    x1: Tensor, // [S, n, D]
+    x2: Tensor, // [S, D] "=" at position 2
+    q: Tensor,  // [S, H, Dh]
+    ut: Tensor, // [S, D, H] keys folded with the query, / sqrt(d_head)
+    wv: Tensor, // [S, D, H·Dh]
+    wo: Tensor, // [S, H·Dh, D]
+    s0: Tensor, // [S·n, H] score tables
+    s1: Tensor,
+    s2: Tensor, // [S, 1, H]
+    v0: Tensor, // [S·n, H·Dh] value tables
+    v1: Tensor,
+    v2: Tensor, // [S, 1, H·Dh]
+}
+
+fn tables(m: &Transformer) -> Result<Tables, tch::TchError> {
+    let (s, n) = (m.n_models as i64, m.cfg.d_vocab_out as i64);
+    let (d, h, dh) = (
+        m.cfg.d_model as i64,
+        m.cfg.n_heads as i64,
+        m.cfg.d_head() as i64,
+    );
+    let e = m.w_e.f_narrow(1, 0, n)?;
+    let pos = |i: i64| m.w_pos.f_select(1, i);
+    let x0 = e.f_add(&pos(0)?.f_unsqueeze(1)?)?;
+    let x1 = e.f_add(&pos(1)?.f_unsqueeze(1)?)?;
+    let x2 = m.w_e.f_select(1, n)?.f_add(&pos(2)?)?;
+    // [S,1,1,D] @ [S,H,D,Dh] -> [S,H,1,Dh]
+    let q = x2
+        .f_view([s, 1, 1, d])?
+        .f_matmul(&m.w_q)?
+        .f_squeeze_dim(2)?;
+    let u = m
+        .w_k
+        .f_matmul(&q.f_unsqueeze(-1)?)?
+        .f_squeeze_dim(-1)?
+        .f_div_scalar((dh as f64).sqrt())?; // [S, H, D]
+    let ut = u.f_transpose(1, 2)?.f_contiguous()?; // [S, D, H]
+    let hv = h * dh;
+    let wv = m.w_v.f_permute([0, 2, 1, 3])?.f_reshape([s, d, hv])?;
+    let wo = m.w_o.f_reshape([s, hv, d])?;
+    let x2r = x2.f_unsqueeze(1)?; // [S, 1, D]
+    Ok(Tables {
+        s0: x0.f_bmm(&ut)?.f_reshape([s * n, h])?,
+        s1: x1.f_bmm(&ut)?.f_reshape([s * n, h])?,
+        s2: x2r.f_bmm(&ut)?,
+        v0: x0.f_bmm(&wv)?.f_reshape([s * n, hv])?,
+        v1: x1.f_bmm(&wv)?.f_reshape([s * n, hv])?,
+        v2: x2r.f_bmm(&wv)?,
+        x0,
+        x1,
+        x2,
+        q,
+        ut,
+        wv,
+        wo,
+    })
+}
+
+/// Activations of one chunk that the backward pass reuses.
+struct Fwd {
+    w: Tensor,      // [S, B, H, 3] attention weights on a, b, "="
+    za: Tensor,     // [S, B, H, Dh] values of a
+    zb: Tensor,     // [S, B, H, Dh] values of b
+    z: Tensor,      // [S, B, H·Dh]
+    resid: Tensor,  // [S, B, D] after attention
+    pre: Tensor,    // [S, B, M]
+    post: Tensor,   // [S, B, M]
+    r2: Tensor,     // [S, B, D] after the MLP
+    logits: Tensor, // [S, B, n]
+}
+
+fn chunk_forward(m: &Transformer, t: &Tables, c: &Chunk) -> Result<Fwd, tch::TchError> {
+    let s = m.n_models as i64;
+    let (h, dh) = (m.cfg.n_heads as i64, m.cfg.d_head() as i64);
+    let batch = c.a.size()[1];
+    let scores = Tensor::f_stack(
+        &[
+            t.s0.f_index_select(0, &c.ga)?.f_view([s, batch, h])?,
+            t.s1.f_index_select(0, &c.gb)?.f_view([s, batch, h])?,
+            t.s2.f_expand([s, batch, h], false)?,
+        ],
+        -1,
+    )?; // [S, B, H, 3]
+    let w = scores.f_softmax(-1, Kind::Float)?;
+    let za = t.v0.f_index_select(0, &c.ga)?.f_view([s, batch, h, dh])?;
+    let zb = t.v1.f_index_select(0, &c.gb)?.f_view([s, batch, h, dh])?;
+    let v2v = t.v2.f_view([s, 1, h, dh])?;
+    let z = w
+        .f_narrow(-1, 0, 1)?
+        .f_mul(&za)?
+        .f_add(&w.f_narrow(-1, 1, 1)?.f_mul(&zb)?)?
+        .f_add(&w.f_narrow(-1, 2, 1)?.f_mul(&v2v)?)?
+        .f_view([s, batch, h * dh])?;
+    let resid = z.f_bmm(&t.wo)?.f_add(&t.x2.f_unsqueeze(1)?)?;
+    let pre = resid.f_bmm(&m.w_in)?.f_add(&m.b_in.f_unsqueeze(1)?)?;
+    let post = pre.f_relu()?;
+    let r2 = resid
+        .f_add(&post.f_bmm(&m.w_out)?)?
+        .f_add(&m.b_out.f_unsqueeze(1)?)?;
+    let logits = r2.f_bmm(&m.w_u)?;
+    Ok(Fwd {
+        w,
+        za,
+        zb,
+        z,
+        resid,
+        pre,
+        post,
+        r2,
+        logits,
+    })
+}
+
+/// Cross-entropy and correctness (1.0 or 0.0) of every pair of `chunks`,
+/// concatenated in chunk order: `[S, total]` each. Forward only; with
+/// LayerNorm it uses [`Transformer::forward_last`].
+///
+/// # Errors
+/// libtorch errors.
+pub fn per_pair(m: &Transformer, chunks: &[Chunk]) -> Result<(Tensor, Tensor), ModelError> {
+    tch::no_grad(|| -> Result<(Tensor, Tensor), ModelError> {
+        let t = if m.ln.is_none() {
+            Some(tables(m)?)
+        } else {
+            None
+        };
+        let (mut ces, mut oks) = (Vec::new(), Vec::new());
+        for c in chunks {
+            let logits = match &t {
+                Some(t) => chunk_forward(m, t, c)?.logits,
+                None => m.forward_last(&c.a, &c.b)?,
+            };
+            ces.push(
+                logits
+                    .f_log_softmax(-1, Kind::Float)?
+                    .f_gather(-1, &c.y.f_unsqueeze(-1)?, false)?
+                    .f_squeeze_dim(-1)?
+                    .f_neg()?,
+            );
+            oks.push(
+                logits
+                    .f_argmax(-1, false)?
+                    .f_eq_tensor(&c.y)?
+                    .f_to_kind(Kind::Float)?,
+            );
+        }
+        Ok((Tensor::f_cat(&ces, 1)?, Tensor::f_cat(&oks, 1)?))
+    })
+}
+
+/// Gradients of the tables, accumulated over chunks.
+struct TableGrads {
+    ds0: Tensor, // [S·n, H]
+    ds1: Tensor,
+    ds2: Tensor, // [S, H]
+    dv0: Tensor, // [S·n, H·Dh]
+    dv1: Tensor,
+    dv2: Tensor, // [S, H·Dh]
+    dx2: Tensor, // [S, D] through the residual
+    dwo: Tensor, // [S, H·Dh, D]
+    dw_in: Tensor,
+    db_in: Tensor,
+    dw_out: Tensor,
+    db_out: Tensor,
+    dw_u: Tensor,
+}
+
+/// One forward pass over `chunks` with the weights of `m`, and, when
+/// `backward`, the gradient of Σ_s (mean cross-entropy of model s over
+/// `total_rows` pairs) with respect to every weight. LayerNorm is not
+/// supported here (the caller falls back to autograd).
+///
+/// # Errors
+/// libtorch errors, or a model with LayerNorm.
+pub fn pass(
+    m: &Transformer,
+    chunks: &[Chunk],
+    total_rows: i64,
+    backward: bool,
+) -> Result<(PassStats, Option<Grads>), ModelError> {
+    if m.ln.is_some() {
+        return Err(ModelError::Config(
+            "the fused step has no LayerNorm backward; use autograd gradients".into(),
+        ));
+    }
+    tch::no_grad(|| pass_inner(m, chunks, total_rows, backward))
+}
+
+fn pass_inner(
+    m: &Transformer,
+    chunks: &[Chunk],
+    total_rows: i64,
+    backward: bool,
+) -> Result<(PassStats, Option<Grads>), ModelError> {
+    let (s, n) = (m.n_models as i64, m.cfg.d_vocab_out as i64);
+    let (d, h, dh) = (
+        m.cfg.d_model as i64,
+        m.cfg.n_heads as i64,
+        m.cfg.d_head() as i64,
+    );
+    let hv = h * dh;
+    let t = tables(m)?;
+    let opts = (Kind::Float, m.w_e.device());
+    let zeros = |shape: &[i64]| Tensor::f_zeros(shape, opts);
+    let mut g = if backward {
+        Some(TableGrads {
+            ds0: zeros(&[s * n, h])?,
+            ds1: zeros(&[s * n, h])?,
+            ds2: zeros(&[s, h])?,
+            dv0: zeros(&[s * n, hv])?,
+            dv1: zeros(&[s * n, hv])?,
+            dv2: zeros(&[s, hv])?,
+            dx2: zeros(&[s, d])?,
+            dwo: zeros(&[s, hv, d])?,
+            dw_in: zeros(&m.w_in.size())?,
+            db_in: zeros(&m.b_in.size())?,
+            dw_out: zeros(&m.w_out.size())?,
+            db_out: zeros(&m.b_out.size())?,
+            dw_u: zeros(&m.w_u.size())?,
+        })
+    } else {
+        None
+    };
+    let mut stats = PassStats {
+        loss_sum: vec![0.0; s as usize],
+        correct: vec![0.0; s as usize],
+    };
+    let v2v = t.v2.f_view([s, 1, h, dh])?;
+    let _ = d;
+    for c in chunks {
+        let batch = c.a.size()[1];
+        let Fwd {
+            w,
+            za,
+            zb,
+            z,
+            resid,
+            pre,
+            post,
+            r2,
+            logits,
+        } = chunk_forward(m, &t, c)?;
+        let (w0, w1, w2) = (
+            w.f_narrow(-1, 0, 1)?,
+            w.f_narrow(-1, 1, 1)?,
+            w.f_narrow(-1, 2, 1)?,
+        ); // [S, B, H, 1]
+        let logp = logits.f_log_softmax(-1, Kind::Float)?;
+        let yy = c.y.f_unsqueeze(-1)?;
+        let ce = logp.f_gather(-1, &yy, false)?.f_squeeze_dim(-1)?.f_neg()?; // [S, B]
+        let right = logits
+            .f_argmax(-1, false)?
+            .f_eq_tensor(&c.y)?
+            .f_to_kind(Kind::Double)?
+            .f_sum_dim_intlist(1, false, Kind::Double)?;
+        let lsum = ce
+            .f_to_kind(Kind::Double)?
+            .f_sum_dim_intlist(1, false, Kind::Double)?;
+        for (acc, v) in stats.loss_sum.iter_mut().zip(Vec::<f64>::try_from(lsum)?) {
+            *acc += v;
+        }
+        for (acc, v) in stats.correct.iter_mut().zip(Vec::<f64>::try_from(right)?) {
+            *acc += v;
+        }
+        let Some(g) = g.as_mut() else { continue };
+        // d(Σ_s mean_s CE)/d logits = (softmax − onehot) / total_rows
+        let dlogits = logp
+            .f_exp()?
+            .f_scatter_add(-1, &yy, &Tensor::f_full([s, batch, 1], -1.0, opts)?)?
+            .f_div_scalar(total_rows as f64)?;
+        g.dw_u += r2.f_transpose(1, 2)?.f_bmm(&dlogits)?;
+        let dr2 = dlogits.f_bmm(&m.w_u.f_transpose(1, 2)?)?; // [S, B, D]
+        g.dw_out += post.f_transpose(1, 2)?.f_bmm(&dr2)?;
+        g.db_out += dr2.f_sum_dim_intlist(1, false, Kind::Float)?;
+        let dpre = dr2
+            .f_bmm(&m.w_out.f_transpose(1, 2)?)?
+            .f_mul(&pre.f_gt(0.0)?)?; // [S, B, M]
+        g.dw_in += resid.f_transpose(1, 2)?.f_bmm(&dpre)?;
+        g.db_in += dpre.f_sum_dim_intlist(1, false, Kind::Float)?;
+        let dresid = dr2.f_add(&dpre.f_bmm(&m.w_in.f_transpose(1, 2)?)?)?; // [S, B, D]
+        g.dx2 += dresid.f_sum_dim_intlist(1, false, Kind::Float)?;
+        g.dwo += z.f_transpose(1, 2)?.f_bmm(&dresid)?;
+        let dz = dresid
+            .f_bmm(&t.wo.f_transpose(1, 2)?)?
+            .f_view([s, batch, h, dh])?;
+        // z = Σ_i w_i v_i: gradients of the weights and of the value tables.
+        let dw = Tensor::f_stack(
+            &[
+                dz.f_mul(&za)?.f_sum_dim_intlist(-1, false, Kind::Float)?,
+                dz.f_mul(&zb)?.f_sum_dim_intlist(-1, false, Kind::Float)?,
+                dz.f_mul(&v2v)?.f_sum_dim_intlist(-1, false, Kind::Float)?,
+            ],
+            -1,
+        )?; // [S, B, H, 3]
+        g.dv0 = g
+            .dv0
+            .f_index_add(0, &c.ga, &w0.f_mul(&dz)?.f_view([s * batch, hv])?)?;
+        g.dv1 = g
+            .dv1
+            .f_index_add(0, &c.gb, &w1.f_mul(&dz)?.f_view([s * batch, hv])?)?;
+        g.dv2 += w2
+            .f_mul(&dz)?
+            .f_sum_dim_intlist(1, false, Kind::Float)?
+            .f_view([s, hv])?;
+        // softmax backward over the 3 positions
+        let dsc =
+            w.f_mul(&dw.f_sub(&w.f_mul(&dw)?.f_sum_dim_intlist(-1, true, Kind::Float)?)?)?;
+        g.ds0 = g
+            .ds0
+            .f_index_add(0, &c.ga, &dsc.f_select(-1, 0)?.f_reshape([s * batch, h])?)?;
+        g.ds1 = g
+            .ds1
+            .f_index_add(0, &c.gb, &dsc.f_select(-1, 1)?.f_reshape([s * batch, h])?)?;
+        g.ds2 += dsc
+            .f_select(-1, 2)?
+            .f_sum_dim_intlist(1, false, Kind::Float)?;
+    }
+    let Some(g) = g else {
+        return Ok((stats, None));
+    };
+    // The tables' gradients, back to the weights.
+    let ds0 = g.ds0.f_view([s, n, h])?;
+    let ds1 = g.ds1.f_view([s, n, h])?;
+    let dv0 = g.dv0.f_view([s, n, hv])?;
+    let dv1 = g.dv1.f_view([s, n, hv])?;
+    let x2c = t.x2.f_unsqueeze(-1)?; // [S, D, 1]
+    let utt = t.ut.f_transpose(1, 2)?; // [S, H, D]
+    let wvt = t.wv.f_transpose(1, 2)?; // [S, H·Dh, D]
+    let dut =
+        t.x0.f_transpose(1, 2)?
+            .f_bmm(&ds0)?
+            .f_add(&t.x1.f_transpose(1, 2)?.f_bmm(&ds1)?)?
+            .f_add(&x2c.f_bmm(&g.ds2.f_unsqueeze(1)?)?)?; // [S, D, H]
+    let dwv =
+        t.x0.f_transpose(1, 2)?
+            .f_bmm(&dv0)?
+            .f_add(&t.x1.f_transpose(1, 2)?.f_bmm(&dv1)?)?
+            .f_add(&x2c.f_bmm(&g.dv2.f_unsqueeze(1)?)?)?; // [S, D, H·Dh]
+    let dx0 = ds0.f_bmm(&utt)?.f_add(&dv0.f_bmm(&wvt)?)?; // [S, n, D]
+    let dx1 = ds1.f_bmm(&utt)?.f_add(&dv1.f_bmm(&wvt)?)?;
+    let mut dx2 = g
+        .dx2
+        .f_add(&g.ds2.f_unsqueeze(1)?.f_bmm(&utt)?.f_squeeze_dim(1)?)?
+        .f_add(&g.dv2.f_unsqueeze(1)?.f_bmm(&wvt)?.f_squeeze_dim(1)?)?; // [S, D]
+    let scale = (dh as f64).sqrt();
+    let du = dut.f_transpose(1, 2)?; // [S, H, D]
+                                     // u_h = W_K[h] q_h / sqrt(d_head)
+    let dw_k = du
+        .f_unsqueeze(-1)?
+        .f_matmul(&t.q.f_unsqueeze(2)?)?
+        .f_div_scalar(scale)?; // [S, H, D, Dh]
+    let dq = m
+        .w_k
+        .f_transpose(-1, -2)?
+        .f_matmul(&du.f_unsqueeze(-1)?)?
+        .f_div_scalar(scale)?; // [S, H, Dh, 1]
+                               // q_h = x2 W_Q[h]
+    let dw_q =
+        t.x2.f_view([s, 1, d, 1])?
+            .f_matmul(&dq.f_transpose(-1, -2)?)?; // [S, H, D, Dh]
+    dx2 = dx2.f_add(&m.w_q.f_matmul(&dq)?.f_squeeze_dim(-1)?.f_sum_dim_intlist(
+        1,
+        false,
+        Kind::Float,
+    )?)?;
+    let dw_v = dwv.f_view([s, d, h, dh])?.f_permute([0, 2, 1, 3])?;
+    let dw_o = g.dwo.f_view([s, h, dh, d])?;
+    let de = Tensor::f_cat(&[dx0.f_add(&dx1)?, dx2.f_unsqueeze(1)?], 1)?; // [S, n+1, D]
+    let dpos = Tensor::f_stack(
+        &[
+            dx0.f_sum_dim_intlist(1, false, Kind::Float)?,
+            dx1.f_sum_dim_intlist(1, false, Kind::Float)?,
+            dx2,
+        ],
+        1,
+    )?; // [S, 3, D]
+    let grads = vec![
+        de, dpos, dw_q, dw_k, dw_v, dw_o, g.dw_in, g.db_in, g.dw_out, g.db_out, g.dw_u,
+    ];
+    Ok((
+        stats,
+        Some(
+            grads
+                .into_iter()
+                .map(|t| t.f_contiguous())
+                .collect::<Result<_, _>>()?,
+        ),
+    ))
+}
+
+/// Hyperparameters of [`AdamW`].
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct AdamWConfig {
+    /// Learning rate.
+    pub lr: f64,
+    /// β1.
+    pub beta1: f64,
+    /// β2.
+    pub beta2: f64,
+    /// Decoupled weight decay.
+    pub weight_decay: f64,
+    /// ε, added after the square root.
+    pub eps: f64,
+}
+
+/// AdamW over S stacked models, with its moments as plain vectors: one
+/// `Vec<f32>` per weight (in [`Transformer::named_weights`] order) covering
+/// all S models, model s's entries contiguous (the leading dimension).
+#[derive(Debug, Clone, PartialEq)]
+pub struct AdamW {
+    /// Hyperparameters.
+    pub cfg: AdamWConfig,
+    /// Steps taken.
+    pub step: u64,
+    /// First moments.
+    pub m: Vec<Vec<f32>>,
+    /// Second moments.
+    pub v: Vec<Vec<f32>>,
+}
+
+impl AdamW {
+    /// Zero moments for weights of these element counts.
+    pub fn new(cfg: AdamWConfig, sizes: &[usize]) -> Self {
+        Self {
+            cfg,
+            step: 0,
+            m: sizes.iter().map(|&n| vec![0.0; n]).collect(),
+            v: sizes.iter().map(|&n| vec![0.0; n]).collect(),
+        }
+    }
+
+    /// One update of every weight in place, from its gradient.
+    ///
+    /// # Errors
+    /// A weight or gradient that is not a contiguous f32 tensor of the
+    /// size the moments were made for.
+    pub fn update(&mut self, weights: &[&Tensor], grads: &[Tensor]) -> Result<(), ModelError> {
+        self.step += 1;
+        let c = self.cfg;
+        let t = self.step as i32;
+        let decay = (1.0 - c.lr * c.weight_decay) as f32;
+        let (b1, b2) = (c.beta1 as f32, c.beta2 as f32);
+        let (ob1, ob2) = ((1.0 - c.beta1) as f32, (1.0 - c.beta2) as f32);
+        let sqrt_bc2 = (1.0 - c.beta2.powi(t)).sqrt() as f32;
+        let step_size = (c.lr / (1.0 - c.beta1.powi(t))) as f32;
+        let eps = c.eps as f32;
+        for (k, (w, g)) in weights.iter().zip(grads).enumerate() {
+            let n = self.m[k].len();
+            let check = |x: &Tensor, what: &str| -> Result<(), ModelError> {
+                if x.kind() != Kind::Float || !x.is_contiguous() || x.numel() != n {
+                    return Err(ModelError::Config(format!(
+                        "AdamW: {what} {k} is not a contiguous f32 tensor of {n} elements"
+                    )));
+                }
+                Ok(())
+            };
+            check(w, "weight")?;
+            check(g, "gradient")?;
+            // SAFETY: both are contiguous f32 tensors of n elements (checked
+            // above) that live for this call; the weight is a leaf updated
+            // outside autograd, as optimisers do, and `g` is a separate tensor.
+            let (p, gr) = unsafe {
+                (
+                    std::slice::from_raw_parts_mut(w.data_ptr() as *mut f32, n),
+                    std::slice::from_raw_parts(g.data_ptr() as *const f32, n),
+                )
+            };
+            for (((p, &g), m), v) in p
+                .iter_mut()
+                .zip(gr)
+                .zip(self.m[k].iter_mut())
+                .zip(self.v[k].iter_mut())
+            {
+                *p *= decay;
+                *m = b1 * *m + ob1 * g;
+                *v = b2 * *v + ob2 * (g * g);
+                let denom = v.sqrt() / sqrt_bc2 + eps;
+                *p -= step_size * *m / denom;
+            }
+        }
+        Ok(())
+    }
+
+    /// Model s's moments (`m` then `v` per weight), for storing with its run.
+    pub fn model_slice(&self, s: usize, n_models: usize) -> (Vec<Vec<f32>>, Vec<Vec<f32>>) {
+        let cut = |all: &Vec<Vec<f32>>| {
+            all.iter()
+                .map(|x| {
+                    let per = x.len() / n_models;
+                    x[s * per..(s + 1) * per].to_vec()
+                })
+                .collect()
+        };
+        (cut(&self.m), cut(&self.v))
+    }
+}
+
+/// Gradients by autograd over the fast path (the reference, and the
+/// LayerNorm fallback): the gradient of Σ_s mean CE_s over `total_rows`,
+/// with the same per-chunk statistics as [`pass`].
+///
+/// # Errors
+/// libtorch errors.
+pub fn autograd_pass(
+    m: &Transformer,
+    chunks: &[Chunk],
+    total_rows: i64,
+) -> Result<(PassStats, Grads), ModelError> {
+    let weights: Vec<&Tensor> = m.named_weights().into_iter().map(|(_, t)| t).collect();
+    for w in &weights {
+        let mut g = w.grad();
+        if g.defined() {
+            let _ = g.f_zero_()?;
+        }
+    }
+    let s = m.n_models;
+    let mut stats = PassStats {
+        loss_sum: vec![0.0; s],
+        correct: vec![0.0; s],
+    };
+    for c in chunks {
+        let logits = m.forward_last(&c.a, &c.b)?;
+        let ce = logits
+            .f_log_softmax(-1, Kind::Float)?
+            .f_gather(-1, &c.y.f_unsqueeze(-1)?, false)?
+            .f_squeeze_dim(-1)?
+            .f_neg()?;
+        tch::no_grad(|| -> Result<(), tch::TchError> {
+            let l =
+                Vec::<f64>::try_from(ce.f_detach()?.f_to_kind(Kind::Double)?.f_sum_dim_intlist(
+                    1,
+                    false,
+                    Kind::Double,
+                )?)?;
+            let r = Vec::<f64>::try_from(
+                logits
+                    .f_argmax(-1, false)?
+                    .f_eq_tensor(&c.y)?
+                    .f_to_kind(Kind::Double)?
+                    .f_sum_dim_intlist(1, false, Kind::Double)?,
+            )?;
+            for i in 0..s {
+                stats.loss_sum[i] += l[i];
+                stats.correct[i] += r[i];
+            }
+            Ok(())
+        })?;
+        ce.f_sum(Kind::Float)?
+            .f_div_scalar(total_rows as f64)?
+            .f_backward()?;
+    }
+    let grads = weights
+        .iter()
+        .map(|w| Ok(w.grad().f_detach()?.f_contiguous()?.copy()))
+        .collect::<Result<Vec<_>, tch::TchError>>()?;
+    Ok((stats, grads))
+}

@@ -1,0 +1,213 @@
+//! Long budgets: a run stopped after a sustained grok equals the full run
+//! up to its stop; an extended run equals a longer run byte for byte; a
+//! killed run resumes to the same bytes. All on the machine's own kernel
+//! path (the comparisons are within one process or one machine).
+#![cfg(feature = "torch")]
+
+use grokscope::config::RunConfig;
+use grokscope::grok::StopReason;
+use grokscope::train::run::{extend_runs, read_manifest, read_metric_rows, train_runs};
+use grokscope::train::Quiet;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn tempdir(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("grokscope-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+fn bytes(run: &Path) -> Vec<u8> {
+    std::fs::read(run.join("metrics.parquet")).unwrap()
+}
+
+fn s3(epochs: usize) -> RunConfig {
+    let mut c = RunConfig::default();
+    c.op = "s3".into();
+    c.epochs = epochs;
+    c.checkpoint_every = 50;
+    c.d_model = 32;
+    c.d_mlp = 64;
+    c
+}
+
+#[test]
+fn an_extended_run_equals_a_longer_run_byte_for_byte() {
+    let dir = tempdir("extend");
+    let short = train_runs(&[s3(200)], &dir.join("a"), 2, &[], &mut Quiet).unwrap();
+    let long = train_runs(&[s3(400)], &dir.join("b"), 2, &[], &mut Quiet).unwrap();
+    let ext = extend_runs(
+        &short,
+        &["epochs=400".into()],
+        &dir.join("c"),
+        2,
+        &[],
+        &mut Quiet,
+    )
+    .unwrap();
+    assert_eq!(bytes(&ext[0]), bytes(&long[0]), "extension 200 -> 400");
+    assert_eq!(
+        std::fs::read(ext[0].join("final.safetensors")).unwrap(),
+        std::fs::read(long[0].join("final.safetensors")).unwrap()
+    );
+    // A budget off the evaluation grid extends too (its last evaluation is dropped).
+    let odd = train_runs(&[s3(205)], &dir.join("d"), 2, &[], &mut Quiet).unwrap();
+    let ext = extend_runs(
+        &odd,
+        &["epochs=400".into()],
+        &dir.join("e"),
+        2,
+        &[],
+        &mut Quiet,
+    )
+    .unwrap();
+    assert_eq!(bytes(&ext[0]), bytes(&long[0]), "extension 205 -> 400");
+    // Keys that change the run are refused, and so is a shorter budget.
+    let e = extend_runs(
+        &short,
+        &["lr=0.1".into()],
+        &dir.join("f"),
+        2,
+        &[],
+        &mut Quiet,
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(e.contains("`lr` changes the run"), "{e}");
+    let e = extend_runs(
+        &long,
+        &["epochs=300".into()],
+        &dir.join("f"),
+        2,
+        &[],
+        &mut Quiet,
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(e.contains("already ends at epoch 400"), "{e}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn a_stopped_run_equals_the_full_run_up_to_its_stop() {
+    let dir = tempdir("stop");
+    // add:23 at lr 0.003, weight decay 2 holds test accuracy from about
+    // epoch 550 on every kernel path measured; a window of 200 keeps the test short.
+    let cfg = |stop: bool| {
+        let mut c = RunConfig::default();
+        c.op = "add:23".into();
+        c.epochs = 2500;
+        c.lr = 3e-3;
+        c.weight_decay = 2.0;
+        c.checkpoint_every = 0;
+        c.grok_window = 200;
+        c.stop_after_grok = stop;
+        c
+    };
+    // Two seeds batched: each stops on its own.
+    let batch = |stop| {
+        vec![
+            cfg(stop),
+            RunConfig {
+                seed: 1,
+                ..cfg(stop)
+            },
+        ]
+    };
+    let stopped = train_runs(&batch(true), &dir.join("a"), 2, &[], &mut Quiet).unwrap();
+    let full = train_runs(&batch(false), &dir.join("b"), 2, &[], &mut Quiet).unwrap();
+    for (st, fu) in stopped.iter().zip(&full) {
+        let s = read_manifest(st).unwrap().summary.unwrap();
+        let f = read_manifest(fu).unwrap().summary.unwrap();
+        let e = s
+            .sustained_grok_epoch
+            .expect("sustained grok within 2500 epochs");
+        assert_eq!(s.stop_reason, StopReason::SustainedGrok);
+        assert_eq!(s.last_epoch, e + 200);
+        assert!(s.last_epoch < 2500, "stopped at {}", s.last_epoch);
+        assert_eq!(
+            f.sustained_grok_epoch,
+            Some(e),
+            "same epoch in the full run"
+        );
+        assert_eq!(f.stop_reason, StopReason::Budget);
+        let a = read_metric_rows(&st.join("metrics.parquet")).unwrap();
+        let b: Vec<_> = read_metric_rows(&fu.join("metrics.parquet"))
+            .unwrap()
+            .into_iter()
+            .filter(|r| r.epoch <= s.last_epoch)
+            .collect();
+        assert_eq!(a, b, "metrics up to the stop");
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn a_killed_run_resumes_to_the_same_bytes() {
+    let dir = tempdir("resume");
+    let args = |out: &Path| {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_grokscope"));
+        c.args([
+            "train",
+            "--op",
+            "s3",
+            "--set",
+            "epochs=3000",
+            "--set",
+            "checkpoint_every=100",
+            "--set",
+            "d_model=32",
+            "--set",
+            "d_mlp=64",
+            "--set",
+            "threads=1",
+            "--out",
+        ])
+        .arg(out)
+        .stderr(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null());
+        c
+    };
+    let whole = dir.join("whole");
+    assert!(args(&whole).status().unwrap().success());
+    let killed = dir.join("killed");
+    let mut child = args(&killed).spawn().unwrap();
+    // Kill once a resume point past epoch 0 exists.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(300);
+    let point = || -> Option<PathBuf> {
+        let entry = std::fs::read_dir(&killed)
+            .ok()?
+            .flatten()
+            .find(|e| e.file_name().to_string_lossy().ends_with(".partial"))?;
+        let p = entry.path().join("resume/point.json");
+        p.exists().then_some(p)
+    };
+    while point().is_none() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no resume point written"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    std::thread::sleep(std::time::Duration::from_millis(50));
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let text = std::fs::read_to_string(point().expect("resume point kept")).unwrap();
+    assert!(!text.contains("\"epoch\": 3000"), "killed too late: {text}");
+    assert!(args(&killed).status().unwrap().success());
+    let run = |d: &Path| {
+        std::fs::read_dir(d)
+            .unwrap()
+            .flatten()
+            .map(|e| e.path())
+            .find(|p| p.join("manifest.json").exists())
+            .unwrap()
+    };
+    assert_eq!(bytes(&run(&killed)), bytes(&run(&whole)), "resumed run");
+    assert!(
+        !run(&killed).join("resume").exists(),
+        "resume point removed"
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
