@@ -39,12 +39,33 @@ fn config(op: &str, seed: u64, epochs: usize) -> RunConfig {
     c
 }
 
-/// Trains S seeds of `op` batched for `epochs` (eval every 10) and times it.
+/// Trains S seeds of `op` batched for `epochs` (eval every 10) with the
+/// default (fused) step and times it.
 ///
 /// # Errors
 /// Training errors.
 pub fn measure(op: &str, seeds: usize, threads: usize, epochs: usize) -> Result<Rate, TrainError> {
-    let configs: Vec<RunConfig> = (0..seeds as u64).map(|s| config(op, s, epochs)).collect();
+    measure_step(op, seeds, threads, epochs, crate::config::Step::Fused)
+}
+
+/// As [`measure`], with the given training step: the real training loop
+/// (`train`), so what is timed is what runs.
+///
+/// # Errors
+/// Training errors.
+pub fn measure_step(
+    op: &str,
+    seeds: usize,
+    threads: usize,
+    epochs: usize,
+    step: crate::config::Step,
+) -> Result<Rate, TrainError> {
+    let configs: Vec<RunConfig> = (0..seeds as u64)
+        .map(|s| RunConfig {
+            step,
+            ..config(op, s, epochs)
+        })
+        .collect();
     // Warm-up (allocator, MKL initialisation) outside the timing.
     train(&[config(op, 99, 2)], threads, &mut Quiet)?;
     let start = Instant::now();
@@ -265,4 +286,55 @@ pub fn project_sweep(
         free_at[w] += t;
     }
     free_at.into_iter().fold(0.0, f64::max)
+}
+
+/// Epochs per second of a whole `grokscope train --op add` process
+/// (start-up and files included, `epochs` epochs, evaluation every 10,
+/// training fraction 0.7, `threads` threads) with `ATEN_CPU_CAPABILITY`
+/// set to `aten` in the child (ATen reads it once per process).
+///
+/// # Errors
+/// A child that fails.
+pub fn measure_process(
+    exe: &Path,
+    aten: &str,
+    threads: usize,
+    epochs: usize,
+) -> Result<f64, TrainError> {
+    let out = std::env::temp_dir().join(format!("grokscope-bench-runs-{}", std::process::id()));
+    let start = Instant::now();
+    let o = std::process::Command::new(exe)
+        .args(["train", "--op", "add", "--set"])
+        .arg(format!("epochs={epochs}"))
+        .args([
+            "--set",
+            "eval_every=10",
+            "--set",
+            "train_fraction=0.7",
+            "--set",
+            "checkpoint_every=0",
+            "--set",
+        ])
+        .arg(format!("threads={threads}"))
+        .arg("--out")
+        .arg(&out)
+        .env(crate::kernels::ATEN_VAR, aten)
+        .output()
+        .map_err(|e| TrainError::Io {
+            path: exe.display().to_string(),
+            reason: e.to_string(),
+        })?;
+    let t = start.elapsed().as_secs_f64();
+    let _ = std::fs::remove_dir_all(&out);
+    if !o.status.success() {
+        return Err(TrainError::Io {
+            path: exe.display().to_string(),
+            reason: String::from_utf8_lossy(&o.stderr)
+                .lines()
+                .last()
+                .unwrap_or("failed")
+                .to_string(),
+        });
+    }
+    Ok(epochs as f64 / t)
 }

@@ -226,8 +226,14 @@ impl RunConfig {
                 self.grok_window, self.eval_every
             ));
         }
-        let op = Operation::parse(&self.op)?;
-        crate::data::Dataset::new(&op, self.train_fraction, self.seed)?;
+        // The estimate needs only the operation's name: refuse before the
+        // table is built.
+        crate::budget::check_table(&crate::groups::OperationSpec::parse(&self.op)?).map_err(
+            |e| OperationError::Parameter {
+                name: self.op.clone(),
+                source: e,
+            },
+        )?;
         let threads = if self.threads > 0 {
             self.threads
         } else {
@@ -238,6 +244,8 @@ impl RunConfig {
             &format!("a run of {}", self.op),
             crate::budget::available_memory(),
         )?;
+        let op = Operation::parse(&self.op)?;
+        crate::data::Dataset::new(&op, self.train_fraction, self.seed)?;
         Ok(op)
     }
 

@@ -58,7 +58,8 @@ fn check_gradients(op: &str, seeds: &[u64]) {
     let vs = nn::VarStore::new(tch::Device::Cpu);
     let m = model(&vs, n, seeds);
     let (fused_stats, fused) = pass(&m, &ch, total, true).unwrap();
-    let (auto_stats, auto) = autograd_pass(&m, &ch, total).unwrap();
+    let (auto_stats, auto) = autograd_pass(&m, &ch, total, true).unwrap();
+    let auto = auto.unwrap();
     for ((name, _), (g, r)) in m
         .named_weights()
         .iter()
@@ -92,8 +93,15 @@ fn grokscope_adamw_equals_libtorch_adamw() {
     let vs = nn::VarStore::new(tch::Device::Cpu);
     let m = model(&vs, 6, &[0]);
     let (ch, total, _) = chunks("s3", &[0], 64);
+    // The same starting weights, copied (tests run in parallel and share
+    // libtorch's global RNG, so drawing them twice could differ).
     let ours_vs = nn::VarStore::new(tch::Device::Cpu);
-    let ours = model(&ours_vs, 6, &[0]);
+    let copies = m
+        .named_weights()
+        .iter()
+        .map(|(n, t)| (n.to_string(), t.detach().copy()))
+        .collect();
+    let ours = Transformer::from_tensors(m.cfg.clone(), &ours_vs.root(), copies).unwrap();
     let weights: Vec<&Tensor> = ours.named_weights().into_iter().map(|(_, t)| t).collect();
     let sizes: Vec<usize> = weights.iter().map(|t| t.numel()).collect();
     let cfg = AdamWConfig {
@@ -115,10 +123,10 @@ fn grokscope_adamw_equals_libtorch_adamw() {
     .unwrap();
     for _ in 0..20 {
         opt.zero_grad();
-        let (_, g) = autograd_pass(&m, &ch, total).unwrap();
+        let (_, g) = autograd_pass(&m, &ch, total, true).unwrap();
         opt.step();
-        let (_, g2) = autograd_pass(&ours, &ch, total).unwrap();
-        adam.update(&weights, &g2).unwrap();
+        let (_, g2) = autograd_pass(&ours, &ch, total, true).unwrap();
+        adam.update(&weights, &g2.unwrap()).unwrap();
         drop(g);
     }
     // Same definition; the arithmetic differs only in rounding (libtorch

@@ -211,3 +211,52 @@ fn a_killed_run_resumes_to_the_same_bytes() {
     );
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn a_sweep_whose_budget_was_raised_extends_its_complete_runs() {
+    let dir = tempdir("sweep-extend");
+    let spec = |epochs: usize| {
+        let p = dir.join(format!("s{epochs}.toml"));
+        std::fs::write(
+            &p,
+            format!("ops = [\"s3\"]\nseeds = [0, 1]\n[set]\nepochs = {epochs}\ncheckpoint_every = 0\nd_model = 32\nd_mlp = 64\nthreads = 1\n"),
+        )
+        .unwrap();
+        p
+    };
+    let sweep = |spec: &Path, runs: &Path| {
+        let o = Command::new(env!("CARGO_BIN_EXE_grokscope"))
+            .arg("sweep")
+            .arg(spec)
+            .arg("--runs")
+            .arg(runs)
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        String::from_utf8_lossy(&o.stderr).into_owned()
+    };
+    let raised = dir.join("raised");
+    sweep(&spec(150), &raised);
+    let log = sweep(&spec(300), &raised);
+    assert!(
+        log.contains("2 to train (2 by extending a shorter budget)"),
+        "{log}"
+    );
+    let fresh = dir.join("fresh");
+    sweep(&spec(300), &fresh);
+    let mut checked = 0;
+    for e in std::fs::read_dir(&fresh).unwrap().flatten() {
+        let m = read_manifest(&e.path()).unwrap();
+        if m.summary.as_ref().unwrap().last_epoch == 300 {
+            assert_eq!(
+                bytes(&e.path()),
+                bytes(&raised.join(&m.run_id)),
+                "{}",
+                m.run_id
+            );
+            checked += 1;
+        }
+    }
+    assert_eq!(checked, 2);
+    std::fs::remove_dir_all(&dir).unwrap();
+}

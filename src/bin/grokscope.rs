@@ -586,12 +586,49 @@ mod torch_cmds {
         println!();
         let a = measure_pytorch(root, 113, cores, e)?;
         println!("(a) PyTorch eager, 1 model, {cores} threads          {a:8.2} epochs/s");
+        let b0 = measure_step("add", 1, cores, e, grokscope::config::Step::Autograd)?;
+        println!(
+            "(b0) grokscope autograd step (0.1), 1 model        {:8.2} epochs/s   b0/a = {:.2}",
+            b0.per_model,
+            b0.per_model / a
+        );
         let b = measure("add", 1, cores, e)?;
         println!(
-            "(b) grokscope, 1 model, {cores} threads              {:8.2} epochs/s   b/a = {:.2}",
+            "(b) grokscope fused step, 1 model, {cores} threads   {:8.2} epochs/s   b/a = {:.2}   b/b0 = {:.2}",
             b.per_model,
-            b.per_model / a
+            b.per_model / a,
+            b.per_model / b0.per_model
         );
+        let exe = std::env::current_exe()?;
+        let pe = (300.0 * scale).round().max(20.0) as usize;
+        println!("\nwhole `grokscope train --op add` processes ({pe} epochs, start-up and files included), per ATen kernel path:");
+        let mut paths = vec![];
+        for path in ["avx512", "avx2", "default"] {
+            if grokscope::kernels::cpu_supports(path) {
+                let r = measure_process(&exe, path, cores, pe)?;
+                paths.push((path, r));
+                println!(
+                    "    ATEN_CPU_CAPABILITY={path:<8} {r:8.2} epochs/s   /a = {:.2}{}",
+                    r / a,
+                    if path == grokscope::kernels::PINNED {
+                        "   (grokscope's pinned default)"
+                    } else {
+                        ""
+                    }
+                );
+            }
+        }
+        if let (Some(best), Some(pinned)) = (
+            paths.first(),
+            paths.iter().find(|(p, _)| *p == grokscope::kernels::PINNED),
+        ) {
+            println!(
+                "    pinning to {} costs {:.1}% against {} here",
+                grokscope::kernels::PINNED,
+                100.0 * (1.0 - pinned.1 / best.1),
+                best.0
+            );
+        }
         for s in [3, 8] {
             let c = measure("add", s, cores, e)?;
             println!(

@@ -582,7 +582,8 @@ impl AdamW {
 
 /// Gradients by autograd over the fast path (the reference, and the
 /// LayerNorm fallback): the gradient of Σ_s mean CE_s over `total_rows`,
-/// with the same per-chunk statistics as [`pass`].
+/// with the same per-chunk statistics as [`pass`]. Without `backward`,
+/// only the statistics (and no graph is built).
 ///
 /// # Errors
 /// libtorch errors.
@@ -590,9 +591,23 @@ pub fn autograd_pass(
     m: &Transformer,
     chunks: &[Chunk],
     total_rows: i64,
-) -> Result<(PassStats, Grads), ModelError> {
+    backward: bool,
+) -> Result<(PassStats, Option<Grads>), ModelError> {
+    if !backward {
+        // The same per-chunk statistics, without a graph.
+        return tch::no_grad(|| autograd_stats(m, chunks, total_rows, false));
+    }
+    autograd_stats(m, chunks, total_rows, true)
+}
+
+fn autograd_stats(
+    m: &Transformer,
+    chunks: &[Chunk],
+    total_rows: i64,
+    backward: bool,
+) -> Result<(PassStats, Option<Grads>), ModelError> {
     let weights: Vec<&Tensor> = m.named_weights().into_iter().map(|(_, t)| t).collect();
-    for w in &weights {
+    for w in weights.iter().filter(|_| backward) {
         let mut g = w.grad();
         if g.defined() {
             let _ = g.f_zero_()?;
@@ -630,13 +645,18 @@ pub fn autograd_pass(
             }
             Ok(())
         })?;
-        ce.f_sum(Kind::Float)?
-            .f_div_scalar(total_rows as f64)?
-            .f_backward()?;
+        if backward {
+            ce.f_sum(Kind::Float)?
+                .f_div_scalar(total_rows as f64)?
+                .f_backward()?;
+        }
+    }
+    if !backward {
+        return Ok((stats, None));
     }
     let grads = weights
         .iter()
         .map(|w| Ok(w.grad().f_detach()?.f_contiguous()?.copy()))
         .collect::<Result<Vec<_>, tch::TchError>>()?;
-    Ok((stats, grads))
+    Ok((stats, Some(grads)))
 }

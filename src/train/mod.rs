@@ -347,12 +347,8 @@ impl Stepper {
                 if !eval && !grads {
                     return Ok((None, None));
                 }
-                let (stats, g) = if grads && *autograd {
-                    let (st, g) = fused::autograd_pass(model, train, *train_rows)?;
-                    (st, Some(g))
-                } else if *autograd {
-                    let st = tch::no_grad(|| fused::autograd_pass(model, train, *train_rows))?.0;
-                    (st, None)
+                let (stats, g) = if *autograd {
+                    fused::autograd_pass(model, train, *train_rows, grads)?
                 } else {
                     fused::pass(model, train, *train_rows, grads)?
                 };

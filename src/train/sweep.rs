@@ -214,8 +214,10 @@ pub fn run_sweep(
         jobs
     };
     let total: usize = groups.iter().map(|g| g.len()).sum();
-    // Batches of incomplete runs: each is one batched training job.
-    let mut batches: Vec<Vec<RunConfig>> = Vec::new();
+    // Batches of incomplete runs: each is one batched training job, which
+    // extends the same batch's complete runs of a shorter budget if there are.
+    let shorter = ShorterRuns::scan(runs_dir);
+    let mut batches: Vec<(Vec<RunConfig>, Option<Vec<PathBuf>>)> = Vec::new();
     for group in &groups {
         let todo: Vec<RunConfig> = group
             .iter()
@@ -227,14 +229,29 @@ pub fn run_sweep(
         let train_pairs =
             (first.train_fraction * (op.order() * op.order()) as f64).round() as usize;
         for chunk in todo.chunks(batch_size(train_pairs)) {
-            batches.push(chunk.to_vec());
+            let from = shorter.extendable(chunk);
+            batches.push((chunk.to_vec(), from));
         }
     }
-    let trained: usize = batches.iter().map(|b| b.len()).sum();
+    let trained: usize = batches.iter().map(|b| b.0.len()).sum();
+    let extended: usize = batches
+        .iter()
+        .filter(|b| b.1.is_some())
+        .map(|b| b.0.len())
+        .sum();
+    let estimate: f64 = batches
+        .iter()
+        .map(|(b, _)| {
+            crate::budget::Estimate::of(&b[0], b.len(), resolve_threads(b[0].threads, jobs))
+                .map_or(0.0, |e| e.run_seconds)
+        })
+        .sum::<f64>()
+        / jobs.min(batches.len()).max(1) as f64;
     observer.line(&format!(
-        "sweep: {total} runs, {} complete, {trained} to train in {} batched jobs, {jobs} at a time",
+        "sweep: {total} runs, {} complete, {trained} to train ({extended} by extending a shorter budget) in {} batched jobs, {jobs} at a time; estimated at most {}",
         total - trained,
-        batches.len()
+        batches.len(),
+        crate::budget::human_seconds(estimate)
     ));
     let queue = Mutex::new(
         batches
@@ -249,7 +266,7 @@ pub fn run_sweep(
                 if failure.lock().expect("lock").is_some() {
                     return;
                 }
-                let Some((i, batch)) = queue.lock().expect("lock").pop_front() else {
+                let Some((i, (batch, from))) = queue.lock().expect("lock").pop_front() else {
                     return;
                 };
                 let threads = resolve_threads(batch[0].threads, jobs);
@@ -261,7 +278,18 @@ pub fn run_sweep(
                     sweep: observer,
                     every,
                 };
-                match train_runs(&batch, runs_dir, threads, command_line, &mut obs) {
+                let result = match &from {
+                    Some(dirs) => super::run::extend_runs(
+                        dirs,
+                        &extension_sets(&batch[0]),
+                        runs_dir,
+                        threads,
+                        command_line,
+                        &mut obs,
+                    ),
+                    None => train_runs(&batch, runs_dir, threads, command_line, &mut obs),
+                };
+                match result {
                     Ok(dirs) => {
                         for d in dirs {
                             observer.line(&format!("{label}: complete {}", d.display()));
@@ -289,6 +317,81 @@ pub fn run_sweep(
         skipped: total - trained,
         results,
     })
+}
+
+/// The `--set` assignments that turn a shorter run's config into `cfg`
+/// (the keys `train --extend` may change).
+fn extension_sets(cfg: &RunConfig) -> Vec<String> {
+    let table = toml::Table::try_from(cfg).expect("configs serialise");
+    super::run::EXTEND_KEYS
+        .iter()
+        .filter_map(|k| table.get(*k).map(|v| format!("{k}={v}")))
+        .collect()
+}
+
+/// Complete runs of a runs directory indexed by everything but their
+/// budget, so a sweep whose budget was raised can extend them.
+struct ShorterRuns {
+    by_key: std::collections::HashMap<String, Vec<(PathBuf, RunConfig, Vec<u64>)>>,
+}
+
+impl ShorterRuns {
+    /// The configuration without the keys an extension may change.
+    fn key(cfg: &RunConfig) -> String {
+        let mut c = cfg.clone();
+        c.epochs = 0;
+        c.stop_after_grok = false;
+        c.grok_window = 0;
+        c.checkpoint_every = 0;
+        c.threads = 0;
+        c.allow_long = false;
+        c.seed = 0;
+        serde_json::to_string(&c).expect("configs serialise")
+    }
+
+    fn scan(runs_dir: &Path) -> Self {
+        let mut by_key: std::collections::HashMap<_, Vec<_>> = Default::default();
+        for entry in std::fs::read_dir(runs_dir).into_iter().flatten().flatten() {
+            let dir = entry.path();
+            let (Ok(m), Ok(cfg)) = (read_manifest(&dir), read_config(&dir)) else {
+                continue;
+            };
+            if m.status == super::run::Status::Complete
+                && dir.join("optimizer.safetensors").exists()
+            {
+                by_key
+                    .entry(Self::key(&cfg))
+                    .or_default()
+                    .push((dir, cfg, m.batch_seeds));
+            }
+        }
+        Self { by_key }
+    }
+
+    /// The complete runs of a shorter budget that this batch can extend:
+    /// one per config, trained as the same batch, at the same budget.
+    fn extendable(&self, batch: &[RunConfig]) -> Option<Vec<PathBuf>> {
+        let seeds: Vec<u64> = batch.iter().map(|c| c.seed).collect();
+        let candidates = self.by_key.get(&Self::key(&batch[0]))?;
+        let mut budgets: Vec<usize> = candidates
+            .iter()
+            .filter(|(_, c, b)| *b == seeds && c.epochs < batch[0].epochs)
+            .map(|(_, c, _)| c.epochs)
+            .collect();
+        budgets.sort_unstable();
+        // The longest shorter budget that every seed of the batch has.
+        budgets.into_iter().rev().find_map(|epochs| {
+            batch
+                .iter()
+                .map(|cfg| {
+                    candidates
+                        .iter()
+                        .find(|(_, c, b)| c.seed == cfg.seed && c.epochs == epochs && *b == seeds)
+                        .map(|(d, _, _)| d.clone())
+                })
+                .collect()
+        })
+    }
 }
 
 /// One row per run: every config key, the summary, the run id and
