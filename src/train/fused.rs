@@ -17,6 +17,7 @@
 //! f32 Rust, element by element, so the update itself is the same on every
 //! CPU.
 
+use super::attention;
 use crate::model::{ModelError, Transformer};
 use tch::{Kind, Tensor};
 
@@ -44,6 +45,10 @@ pub struct Chunk {
     pub ga: Tensor,
     /// `b` offset per model and flattened `[S·len]`.
     pub gb: Tensor,
+    /// `ga` as a vector, for the attention loops.
+    pub ga_idx: Vec<i64>,
+    /// `gb` as a vector.
+    pub gb_idx: Vec<i64>,
 }
 
 impl Chunk {
@@ -67,9 +72,13 @@ impl Chunk {
         while start < total {
             let len = rows.min(total - start);
             let (ca, cb) = (a.f_narrow(1, start, len)?, b.f_narrow(1, start, len)?);
+            let ga = ca.f_add(&offset)?.f_flatten(0, 1)?;
+            let gb = cb.f_add(&offset)?.f_flatten(0, 1)?;
             out.push(Chunk {
-                ga: ca.f_add(&offset)?.f_flatten(0, 1)?,
-                gb: cb.f_add(&offset)?.f_flatten(0, 1)?,
+                ga_idx: Vec::<i64>::try_from(&ga)?,
+                gb_idx: Vec::<i64>::try_from(&gb)?,
+                ga,
+                gb,
                 a: ca,
                 b: cb,
                 y: y.f_narrow(1, start, len)?,
@@ -143,9 +152,7 @@ fn tables(m: &Transformer) -> Result<Tables, tch::TchError> {
 
 /// Activations of one chunk that the backward pass reuses.
 struct Fwd {
-    w: Tensor,      // [S, B, H, 3] attention weights on a, b, "="
-    za: Tensor,     // [S, B, H, Dh] values of a
-    zb: Tensor,     // [S, B, H, Dh] values of b
+    w: Vec<f32>,    // [S·B, H, 3] attention weights on a, b, "="
     z: Tensor,      // [S, B, H·Dh]
     resid: Tensor,  // [S, B, D] after attention
     pre: Tensor,    // [S, B, M]
@@ -154,28 +161,67 @@ struct Fwd {
     logits: Tensor, // [S, B, n]
 }
 
+/// A contiguous f32 tensor's elements.
+///
+/// # Safety
+/// The slice aliases the tensor's storage: nothing may write the tensor
+/// while it lives.
+unsafe fn view(t: &Tensor) -> Result<&[f32], tch::TchError> {
+    if t.kind() != Kind::Float || !t.is_contiguous() {
+        return Err(tch::TchError::Kind(
+            "expected a contiguous f32 tensor".into(),
+        ));
+    }
+    Ok(std::slice::from_raw_parts(
+        t.data_ptr() as *const f32,
+        t.numel(),
+    ))
+}
+
+/// A tensor of `shape` holding `data`.
+fn tensor(data: &[f32], shape: &[i64]) -> Result<Tensor, tch::TchError> {
+    Tensor::f_from_slice(data)?.f_view(shape)
+}
+
+impl Tables {
+    fn dims(&self, m: &Transformer, batch: i64) -> attention::Dims {
+        let _ = self;
+        attention::Dims {
+            batch: batch as usize,
+            heads: m.cfg.n_heads,
+            d_head: m.cfg.d_head(),
+        }
+    }
+}
+
 fn chunk_forward(m: &Transformer, t: &Tables, c: &Chunk) -> Result<Fwd, tch::TchError> {
     let s = m.n_models as i64;
     let (h, dh) = (m.cfg.n_heads as i64, m.cfg.d_head() as i64);
     let batch = c.a.size()[1];
-    let scores = Tensor::f_stack(
-        &[
-            t.s0.f_index_select(0, &c.ga)?.f_view([s, batch, h])?,
-            t.s1.f_index_select(0, &c.gb)?.f_view([s, batch, h])?,
-            t.s2.f_expand([s, batch, h], false)?,
-        ],
-        -1,
-    )?; // [S, B, H, 3]
-    let w = scores.f_softmax(-1, Kind::Float)?;
-    let za = t.v0.f_index_select(0, &c.ga)?.f_view([s, batch, h, dh])?;
-    let zb = t.v1.f_index_select(0, &c.gb)?.f_view([s, batch, h, dh])?;
-    let v2v = t.v2.f_view([s, 1, h, dh])?;
-    let z = w
-        .f_narrow(-1, 0, 1)?
-        .f_mul(&za)?
-        .f_add(&w.f_narrow(-1, 1, 1)?.f_mul(&zb)?)?
-        .f_add(&w.f_narrow(-1, 2, 1)?.f_mul(&v2v)?)?
-        .f_view([s, batch, h * dh])?;
+    let rows = (s * batch) as usize;
+    let mut z = vec![0f32; rows * (h * dh) as usize];
+    let mut w = vec![0f32; rows * h as usize * 3];
+    // SAFETY: the tables are contiguous f32 tensors owned by `t`, not
+    // written while these views live.
+    let views = unsafe {
+        attention::Tables {
+            s0: view(&t.s0)?,
+            s1: view(&t.s1)?,
+            s2: view(&t.s2)?,
+            v0: view(&t.v0)?,
+            v1: view(&t.v1)?,
+            v2: view(&t.v2)?,
+        }
+    };
+    attention::forward(
+        &views,
+        &c.ga_idx,
+        &c.gb_idx,
+        t.dims(m, batch),
+        &mut z,
+        &mut w,
+    );
+    let z = tensor(&z, &[s, batch, h * dh])?;
     let resid = z.f_bmm(&t.wo)?.f_add(&t.x2.f_unsqueeze(1)?)?;
     let pre = resid.f_bmm(&m.w_in)?.f_add(&m.b_in.f_unsqueeze(1)?)?;
     let post = pre.f_relu()?;
@@ -185,8 +231,6 @@ fn chunk_forward(m: &Transformer, t: &Tables, c: &Chunk) -> Result<Fwd, tch::Tch
     let logits = r2.f_bmm(&m.w_u)?;
     Ok(Fwd {
         w,
-        za,
-        zb,
         z,
         resid,
         pre,
@@ -235,12 +279,6 @@ pub fn per_pair(m: &Transformer, chunks: &[Chunk]) -> Result<(Tensor, Tensor), M
 
 /// Gradients of the tables, accumulated over chunks.
 struct TableGrads {
-    ds0: Tensor, // [S·n, H]
-    ds1: Tensor,
-    ds2: Tensor, // [S, H]
-    dv0: Tensor, // [S·n, H·Dh]
-    dv1: Tensor,
-    dv2: Tensor, // [S, H·Dh]
     dx2: Tensor, // [S, D] through the residual
     dwo: Tensor, // [S, H·Dh, D]
     dw_in: Tensor,
@@ -287,14 +325,23 @@ fn pass_inner(
     let t = tables(m)?;
     let opts = (Kind::Float, m.w_e.device());
     let zeros = |shape: &[i64]| Tensor::f_zeros(shape, opts);
+    let (sn, su) = ((s * n) as usize, s as usize);
+    let (hu, hvu) = (h as usize, hv as usize);
+    // Attention table gradients live in Rust vectors until the chunks are done.
+    let mut att = if backward {
+        Some((
+            vec![0f32; sn * hu],
+            vec![0f32; sn * hu],
+            vec![0f32; su * hu],
+            vec![0f32; sn * hvu],
+            vec![0f32; sn * hvu],
+            vec![0f32; su * hvu],
+        ))
+    } else {
+        None
+    };
     let mut g = if backward {
         Some(TableGrads {
-            ds0: zeros(&[s * n, h])?,
-            ds1: zeros(&[s * n, h])?,
-            ds2: zeros(&[s, h])?,
-            dv0: zeros(&[s * n, hv])?,
-            dv1: zeros(&[s * n, hv])?,
-            dv2: zeros(&[s, hv])?,
             dx2: zeros(&[s, d])?,
             dwo: zeros(&[s, hv, d])?,
             dw_in: zeros(&m.w_in.size())?,
@@ -310,14 +357,14 @@ fn pass_inner(
         loss_sum: vec![0.0; s as usize],
         correct: vec![0.0; s as usize],
     };
-    let v2v = t.v2.f_view([s, 1, h, dh])?;
-    let _ = d;
+    let wot = t.wo.f_transpose(1, 2)?;
+    let w_ut = m.w_u.f_transpose(1, 2)?;
+    let w_outt = m.w_out.f_transpose(1, 2)?;
+    let w_int = m.w_in.f_transpose(1, 2)?;
     for c in chunks {
         let batch = c.a.size()[1];
         let Fwd {
             w,
-            za,
-            zb,
             z,
             resid,
             pre,
@@ -325,11 +372,6 @@ fn pass_inner(
             r2,
             logits,
         } = chunk_forward(m, &t, c)?;
-        let (w0, w1, w2) = (
-            w.f_narrow(-1, 0, 1)?,
-            w.f_narrow(-1, 1, 1)?,
-            w.f_narrow(-1, 2, 1)?,
-        ); // [S, B, H, 1]
         let logp = logits.f_log_softmax(-1, Kind::Float)?;
         let yy = c.y.f_unsqueeze(-1)?;
         let ce = logp.f_gather(-1, &yy, false)?.f_squeeze_dim(-1)?.f_neg()?; // [S, B]
@@ -347,67 +389,68 @@ fn pass_inner(
         for (acc, v) in stats.correct.iter_mut().zip(Vec::<f64>::try_from(right)?) {
             *acc += v;
         }
-        let Some(g) = g.as_mut() else { continue };
+        let (Some(g), Some(att)) = (g.as_mut(), att.as_mut()) else {
+            continue;
+        };
         // d(Σ_s mean_s CE)/d logits = (softmax − onehot) / total_rows
         let dlogits = logp
             .f_exp()?
             .f_scatter_add(-1, &yy, &Tensor::f_full([s, batch, 1], -1.0, opts)?)?
             .f_div_scalar(total_rows as f64)?;
         g.dw_u += r2.f_transpose(1, 2)?.f_bmm(&dlogits)?;
-        let dr2 = dlogits.f_bmm(&m.w_u.f_transpose(1, 2)?)?; // [S, B, D]
+        let dr2 = dlogits.f_bmm(&w_ut)?; // [S, B, D]
         g.dw_out += post.f_transpose(1, 2)?.f_bmm(&dr2)?;
         g.db_out += dr2.f_sum_dim_intlist(1, false, Kind::Float)?;
-        let dpre = dr2
-            .f_bmm(&m.w_out.f_transpose(1, 2)?)?
-            .f_mul(&pre.f_gt(0.0)?)?; // [S, B, M]
+        let dpre = pre.f_threshold_backward(&dr2.f_bmm(&w_outt)?, 0.0)?; // [S, B, M]
         g.dw_in += resid.f_transpose(1, 2)?.f_bmm(&dpre)?;
         g.db_in += dpre.f_sum_dim_intlist(1, false, Kind::Float)?;
-        let dresid = dr2.f_add(&dpre.f_bmm(&m.w_in.f_transpose(1, 2)?)?)?; // [S, B, D]
+        let dresid = dr2.f_add(&dpre.f_bmm(&w_int)?)?; // [S, B, D]
         g.dx2 += dresid.f_sum_dim_intlist(1, false, Kind::Float)?;
         g.dwo += z.f_transpose(1, 2)?.f_bmm(&dresid)?;
-        let dz = dresid
-            .f_bmm(&t.wo.f_transpose(1, 2)?)?
-            .f_view([s, batch, h, dh])?;
-        // z = Σ_i w_i v_i: gradients of the weights and of the value tables.
-        let dw = Tensor::f_stack(
-            &[
-                dz.f_mul(&za)?.f_sum_dim_intlist(-1, false, Kind::Float)?,
-                dz.f_mul(&zb)?.f_sum_dim_intlist(-1, false, Kind::Float)?,
-                dz.f_mul(&v2v)?.f_sum_dim_intlist(-1, false, Kind::Float)?,
-            ],
-            -1,
-        )?; // [S, B, H, 3]
-        g.dv0 = g
-            .dv0
-            .f_index_add(0, &c.ga, &w0.f_mul(&dz)?.f_view([s * batch, hv])?)?;
-        g.dv1 = g
-            .dv1
-            .f_index_add(0, &c.gb, &w1.f_mul(&dz)?.f_view([s * batch, hv])?)?;
-        g.dv2 += w2
-            .f_mul(&dz)?
-            .f_sum_dim_intlist(1, false, Kind::Float)?
-            .f_view([s, hv])?;
-        // softmax backward over the 3 positions
-        let dsc =
-            w.f_mul(&dw.f_sub(&w.f_mul(&dw)?.f_sum_dim_intlist(-1, true, Kind::Float)?)?)?;
-        g.ds0 = g
-            .ds0
-            .f_index_add(0, &c.ga, &dsc.f_select(-1, 0)?.f_reshape([s * batch, h])?)?;
-        g.ds1 = g
-            .ds1
-            .f_index_add(0, &c.gb, &dsc.f_select(-1, 1)?.f_reshape([s * batch, h])?)?;
-        g.ds2 += dsc
-            .f_select(-1, 2)?
-            .f_sum_dim_intlist(1, false, Kind::Float)?;
+        let dz = dresid.f_bmm(&wot)?.f_contiguous()?; // [S, B, H·Dh]
+                                                      // SAFETY: contiguous f32 tensors alive for this block, not written.
+        let (views, dzv) = unsafe {
+            (
+                attention::Tables {
+                    s0: view(&t.s0)?,
+                    s1: view(&t.s1)?,
+                    s2: view(&t.s2)?,
+                    v0: view(&t.v0)?,
+                    v1: view(&t.v1)?,
+                    v2: view(&t.v2)?,
+                },
+                view(&dz)?,
+            )
+        };
+        let mut grads = attention::TableGrads {
+            s0: &mut att.0,
+            s1: &mut att.1,
+            s2: &mut att.2,
+            v0: &mut att.3,
+            v1: &mut att.4,
+            v2: &mut att.5,
+        };
+        attention::backward(
+            &views,
+            &mut grads,
+            &c.ga_idx,
+            &c.gb_idx,
+            t.dims(m, batch),
+            &w,
+            dzv,
+        );
     }
     let Some(g) = g else {
         return Ok((stats, None));
     };
+    let att = att.expect("allocated with g");
     // The tables' gradients, back to the weights.
-    let ds0 = g.ds0.f_view([s, n, h])?;
-    let ds1 = g.ds1.f_view([s, n, h])?;
-    let dv0 = g.dv0.f_view([s, n, hv])?;
-    let dv1 = g.dv1.f_view([s, n, hv])?;
+    let ds0 = tensor(&att.0, &[s, n, h])?;
+    let ds1 = tensor(&att.1, &[s, n, h])?;
+    let ds2 = tensor(&att.2, &[s, h])?;
+    let dv0 = tensor(&att.3, &[s, n, hv])?;
+    let dv1 = tensor(&att.4, &[s, n, hv])?;
+    let dv2 = tensor(&att.5, &[s, hv])?;
     let x2c = t.x2.f_unsqueeze(-1)?; // [S, D, 1]
     let utt = t.ut.f_transpose(1, 2)?; // [S, H, D]
     let wvt = t.wv.f_transpose(1, 2)?; // [S, H·Dh, D]
@@ -415,18 +458,18 @@ fn pass_inner(
         t.x0.f_transpose(1, 2)?
             .f_bmm(&ds0)?
             .f_add(&t.x1.f_transpose(1, 2)?.f_bmm(&ds1)?)?
-            .f_add(&x2c.f_bmm(&g.ds2.f_unsqueeze(1)?)?)?; // [S, D, H]
+            .f_add(&x2c.f_bmm(&ds2.f_unsqueeze(1)?)?)?; // [S, D, H]
     let dwv =
         t.x0.f_transpose(1, 2)?
             .f_bmm(&dv0)?
             .f_add(&t.x1.f_transpose(1, 2)?.f_bmm(&dv1)?)?
-            .f_add(&x2c.f_bmm(&g.dv2.f_unsqueeze(1)?)?)?; // [S, D, H·Dh]
+            .f_add(&x2c.f_bmm(&dv2.f_unsqueeze(1)?)?)?; // [S, D, H·Dh]
     let dx0 = ds0.f_bmm(&utt)?.f_add(&dv0.f_bmm(&wvt)?)?; // [S, n, D]
     let dx1 = ds1.f_bmm(&utt)?.f_add(&dv1.f_bmm(&wvt)?)?;
     let mut dx2 = g
         .dx2
-        .f_add(&g.ds2.f_unsqueeze(1)?.f_bmm(&utt)?.f_squeeze_dim(1)?)?
-        .f_add(&g.dv2.f_unsqueeze(1)?.f_bmm(&wvt)?.f_squeeze_dim(1)?)?; // [S, D]
+        .f_add(&ds2.f_unsqueeze(1)?.f_bmm(&utt)?.f_squeeze_dim(1)?)?
+        .f_add(&dv2.f_unsqueeze(1)?.f_bmm(&wvt)?.f_squeeze_dim(1)?)?; // [S, D]
     let scale = (dh as f64).sqrt();
     let du = dut.f_transpose(1, 2)?; // [S, H, D]
                                      // u_h = W_K[h] q_h / sqrt(d_head)

@@ -10,6 +10,7 @@
 //! (epoch 0 is the initialisation), every `eval_every` epochs and at the
 //! last epoch, from one forward pass over the whole table.
 
+pub mod attention;
 pub mod fused;
 pub mod run;
 pub mod sweep;
@@ -109,10 +110,17 @@ pub struct Summary {
     pub wall_seconds: f64,
 }
 
-/// Training pairs per model in one forward/backward chunk. Fixed (not
+/// Training pairs per model in one forward/backward chunk of the autograd
+/// step (grokscope 0.1's; its stored results depend on it). Fixed (not
 /// tuned to the machine) so that results depend only on the config, seed
 /// and thread count.
 pub const CHUNK_ROWS: i64 = 2048;
+
+/// Pairs per model in one chunk of the fused step: small enough that a
+/// chunk's activations stay in cache (measured fastest of 512-9000 on
+/// `add` with 2 threads). Fixed, so results depend only on the config,
+/// seed, threads and batch.
+pub const FUSED_CHUNK_ROWS: i64 = 512;
 
 /// Accuracy threshold for "memorised" and "grokked" (DESIGN.md).
 pub const THRESHOLD: f64 = crate::grok::THRESHOLD;
@@ -622,8 +630,8 @@ pub fn train_from(
             Stepper::Fused {
                 adam,
                 train_rows: ta.size()[1],
-                train: fused::Chunk::split(&ta, &tb, &ty, n as i64, CHUNK_ROWS)?,
-                test: fused::Chunk::split(&xa, &xb, &xy, n as i64, CHUNK_ROWS)?,
+                train: fused::Chunk::split(&ta, &tb, &ty, n as i64, FUSED_CHUNK_ROWS)?,
+                test: fused::Chunk::split(&xa, &xb, &xy, n as i64, FUSED_CHUNK_ROWS)?,
                 test_rows,
                 informative: Tensor::f_from_slice(&inf)?.f_view([s_count as i64, test_rows])?,
                 autograd: first.layer_norm,
