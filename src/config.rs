@@ -94,6 +94,26 @@ pub struct RunConfig {
     /// Train even when the estimate says the run takes more than a day
     /// (see [`crate::budget`]). Scheduling only: not part of the run id.
     pub allow_long: bool,
+    /// Weight initialisation: `fan_in` (default) or `transformer_lens`
+    /// (Chughtai et al.'s setting).
+    pub init: Init,
+    /// Keep the MLP biases at zero (no gradient, no decay), as Chughtai et
+    /// al. froze every bias.
+    pub freeze_biases: bool,
+}
+
+/// Initialisation of the weights (biases start at zero, LayerNorm gains at one).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Init {
+    /// Normal with standard deviation 1/sqrt(fan_in) (fan-in d_model for
+    /// the embeddings, as Nanda et al.): grokscope's default.
+    #[default]
+    FanIn,
+    /// TransformerLens' default (`init_weights=True`, GPT-2 mode): every
+    /// weight matrix normal with standard deviation 0.8/sqrt(d_model), as
+    /// Chughtai et al. (2023) trained with.
+    TransformerLens,
 }
 
 /// How a training step computes gradients and updates the weights.
@@ -132,6 +152,8 @@ impl Default for RunConfig {
             stop_after_grok: false,
             step: Step::Fused,
             allow_long: false,
+            init: Init::FanIn,
+            freeze_biases: false,
         }
     }
 }
@@ -281,6 +303,8 @@ impl RunConfig {
             stop_after_grok: (self.stop_after_grok != d.stop_after_grok)
                 .then_some(self.stop_after_grok),
             step: (self.step != d.step).then_some(self.step),
+            init: (self.init != d.init).then_some(self.init),
+            freeze_biases: (self.freeze_biases != d.freeze_biases).then_some(self.freeze_biases),
         }
     }
 
@@ -328,6 +352,10 @@ struct Identity<'a> {
     stop_after_grok: Option<bool>,
     #[serde(skip_serializing_if = "Option::is_none")]
     step: Option<Step>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    init: Option<Init>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    freeze_biases: Option<bool>,
 }
 
 /// A TOML error on one line, naming the file and, where the text parses
@@ -430,6 +458,14 @@ mod tests {
         c.stop_after_grok = false;
         c.step = Step::Autograd;
         assert_ne!(c.run_id(), before);
+        c.step = Step::Fused;
+        c.freeze_biases = true;
+        assert_ne!(c.run_id(), before);
+        c.freeze_biases = false;
+        c.init = Init::TransformerLens;
+        assert_ne!(c.run_id(), before);
+        c.init = Init::FanIn;
+        assert_eq!(c.run_id(), before);
     }
 
     #[test]

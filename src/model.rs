@@ -24,6 +24,7 @@
 //! assert!(cache.get("blocks.0.mlp.hook_post").is_ok());
 //! ```
 
+pub use crate::config::Init;
 use crate::rng::SplitMix64;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -75,7 +76,12 @@ pub struct TransformerConfig {
     pub d_mlp: usize,
     /// LayerNorm before attention, MLP and unembedding (off by default).
     pub layer_norm: bool,
+    /// How weights are drawn at initialisation.
+    #[serde(default)]
+    pub init: Init,
 }
+
+
 
 impl TransformerConfig {
     /// The DESIGN.md defaults for a group of order n: d_model 64, 4 heads,
@@ -89,6 +95,7 @@ impl TransformerConfig {
             n_heads: 4,
             d_mlp: 256,
             layer_norm: false,
+            init: Init::FanIn,
         }
     }
 
@@ -135,7 +142,10 @@ impl TransformerConfig {
             self.d_head() as i64,
             self.d_mlp as i64,
         );
-        let sd = |fan_in: i64| Some(1.0 / (fan_in as f64).sqrt());
+        let sd = |fan_in: i64| match self.init {
+            Init::FanIn => Some(1.0 / (fan_in as f64).sqrt()),
+            Init::TransformerLens => Some(0.8 / (d as f64).sqrt()),
+        };
         let mut specs = vec![
             ("embed.W_E", vec![v, d], sd(d)),
             ("pos_embed.W_pos", vec![c, d], sd(d)),

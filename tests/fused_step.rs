@@ -138,3 +138,47 @@ fn grokscope_adamw_equals_libtorch_adamw() {
     }
     assert_eq!(adam.step, 20);
 }
+
+#[test]
+fn transformer_lens_initialisation_draws_with_std_0_8_over_sqrt_d_model() {
+    let mut cfg = TransformerConfig::for_order(60);
+    cfg.d_model = 128;
+    cfg.d_mlp = 512;
+    cfg.init = grokscope::model::Init::TransformerLens;
+    let vs = nn::VarStore::new(tch::Device::Cpu);
+    let m = cfg.init(&vs.root(), &[3]).unwrap();
+    let want = 0.8 / (128f64).sqrt();
+    for (name, t) in m.named_weights() {
+        let sd = f64::try_from(t.std(true)).unwrap();
+        if name.contains(".b_") {
+            assert_eq!(f64::try_from(t.abs().max()).unwrap(), 0.0, "{name}");
+        } else {
+            // Thousands of draws each: the sample std is within 10%.
+            assert!((sd / want - 1.0).abs() < 0.1, "{name}: std {sd} vs {want}");
+        }
+    }
+}
+
+#[test]
+fn frozen_biases_stay_exactly_zero_while_the_rest_trains() {
+    use grokscope::config::{RunConfig, Step};
+    for step in [Step::Fused, Step::Autograd] {
+        for freeze in [true, false] {
+            let mut c = RunConfig::default();
+            c.op = "s3".into();
+            c.epochs = 30;
+            c.checkpoint_every = 0;
+            c.freeze_biases = freeze;
+            c.step = step;
+            let t = grokscope::train::train(&[c], 1, &mut grokscope::train::Quiet).unwrap();
+            for (name, w) in t.model.named_weights() {
+                let max = f64::try_from(w.abs().max()).unwrap();
+                if name.contains(".b_") {
+                    assert_eq!(max == 0.0, freeze, "{step:?} freeze {freeze}: {name} max {max}");
+                } else {
+                    assert!(max > 0.0, "{name}");
+                }
+            }
+        }
+    }
+}

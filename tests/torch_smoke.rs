@@ -16,6 +16,7 @@ fn a_tiny_model_fits_a_fixed_batch() {
         n_heads: 2,
         d_mlp: 32,
         layer_norm: false,
+        init: Default::default(),
     };
     let vs = nn::VarStore::new(tch::Device::Cpu);
     let model = cfg.init(&vs.root(), &[0]).unwrap();

@@ -389,7 +389,12 @@ impl Stepper {
         }
     }
 
-    fn step(&mut self, model: &Transformer, grads: Option<fused::Grads>) -> Result<(), TrainError> {
+    fn step(
+        &mut self,
+        model: &Transformer,
+        grads: Option<fused::Grads>,
+        frozen: &[usize],
+    ) -> Result<(), TrainError> {
         match self {
             Stepper::Autograd { opt, train, .. } => {
                 // Full-batch gradient, accumulated over fixed chunks of the
@@ -409,13 +414,22 @@ impl Stepper {
                     loss.backward();
                     start += len;
                 }
+                for &k in frozen {
+                    let mut g = model.named_weights()[k].1.grad();
+                    if g.defined() {
+                        let _ = g.f_zero_()?;
+                    }
+                }
                 opt.step();
                 Ok(())
             }
             Stepper::Fused { adam, .. } => {
-                let grads = grads.ok_or_else(|| {
+                let mut grads = grads.ok_or_else(|| {
                     TrainError::Batch("internal: the fused step needs gradients".into())
                 })?;
+                for &k in frozen {
+                    let _ = grads[k].f_zero_()?;
+                }
                 let weights: Vec<&Tensor> =
                     model.named_weights().into_iter().map(|(_, t)| t).collect();
                 adam.update(&weights, &grads)?;
@@ -497,6 +511,7 @@ pub fn train_from(
     mcfg.n_heads = first.n_heads;
     mcfg.d_mlp = first.d_mlp;
     mcfg.layer_norm = first.layer_norm;
+    mcfg.init = first.init;
     let s_count = configs.len();
 
     let vs = nn::VarStore::new(tch::Device::Cpu);
@@ -639,6 +654,14 @@ pub fn train_from(
         }
     };
 
+    // Frozen biases get no gradient: AdamW then leaves them at zero.
+    let frozen: Vec<usize> = model
+        .named_weights()
+        .iter()
+        .enumerate()
+        .filter(|(_, (name, _))| first.freeze_biases && name.contains(".b_"))
+        .map(|(k, _)| k)
+        .collect();
     let epochs = first.epochs;
     let window = first.grok_window as u32;
     let (first_epoch, mut metrics, mut stopped, wall_before) = match start {
@@ -742,7 +765,7 @@ pub fn train_from(
         if epoch == epochs || all_stopped {
             break;
         }
-        stepper.step(&model, grads)?;
+        stepper.step(&model, grads, &frozen)?;
         epoch += 1;
     }
     for (s, f) in finals.iter_mut().enumerate() {
