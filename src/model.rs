@@ -81,8 +81,6 @@ pub struct TransformerConfig {
     pub init: Init,
 }
 
-
-
 impl TransformerConfig {
     /// The DESIGN.md defaults for a group of order n: d_model 64, 4 heads,
     /// d_mlp 256, no LayerNorm.

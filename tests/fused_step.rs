@@ -174,7 +174,11 @@ fn frozen_biases_stay_exactly_zero_while_the_rest_trains() {
             for (name, w) in t.model.named_weights() {
                 let max = f64::try_from(w.abs().max()).unwrap();
                 if name.contains(".b_") {
-                    assert_eq!(max == 0.0, freeze, "{step:?} freeze {freeze}: {name} max {max}");
+                    assert_eq!(
+                        max == 0.0,
+                        freeze,
+                        "{step:?} freeze {freeze}: {name} max {max}"
+                    );
                 } else {
                     assert!(max > 0.0, "{name}");
                 }

@@ -194,7 +194,10 @@ fn a_killed_run_resumes_to_the_same_bytes() {
     child.kill().unwrap();
     child.wait().unwrap();
     let text = std::fs::read_to_string(point().expect("resume point kept")).unwrap();
-    assert!(!text.contains("\"epoch\": 20000"), "killed too late: {text}");
+    assert!(
+        !text.contains("\"epoch\": 20000"),
+        "killed too late: {text}"
+    );
     assert!(args(&killed).status().unwrap().success());
     let run = |d: &Path| {
         std::fs::read_dir(d)

@@ -65,6 +65,8 @@ enum Command {
         /// keep long campaigns outside the work tree.
         #[arg(long, env = "GROKSCOPE_RUNS", default_value = "runs")]
         runs: PathBuf,
+        #[command(flatten)]
+        campaign: Campaign,
     },
     /// The main job: train the quick suite (or --full: every experiment), analyse it, draw the figures.
     #[cfg(feature = "torch")]
@@ -108,6 +110,45 @@ enum Command {
         #[arg(long, default_value = "runs")]
         runs: PathBuf,
     },
+}
+
+/// Sharding, Slurm and status options of `grokscope sweep`.
+#[cfg(feature = "torch")]
+#[derive(clap::Args, Default)]
+struct Campaign {
+    /// Train only shard i of N (i from 0), balanced by expected cost; do not aggregate.
+    #[arg(long, value_name = "i/N", conflicts_with_all = ["slurm", "status", "aggregate"])]
+    shard: Option<grokscope::train::sweep::Shard>,
+    /// Aggregate the complete runs into the results directory and list the missing ones.
+    #[arg(long, conflicts_with_all = ["slurm", "status"])]
+    aggregate: bool,
+    /// Show every run's state (pending, running, complete, failed, stale) and any Slurm jobs.
+    #[arg(long, conflicts_with = "slurm")]
+    status: bool,
+    /// Submit the sweep to Slurm as a job array of shards plus an aggregating job.
+    #[arg(long)]
+    slurm: bool,
+    /// Slurm partition.
+    #[arg(long, requires = "slurm")]
+    partition: Option<String>,
+    /// Slurm time limit per task, e.g. 2:00:00.
+    #[arg(long, requires = "slurm")]
+    time: Option<String>,
+    /// CPUs per array task (each runs that many 1-thread training jobs).
+    #[arg(long, default_value_t = 1, requires = "slurm")]
+    cpus_per_task: usize,
+    /// At most this many array tasks at once.
+    #[arg(long, requires = "slurm")]
+    max_parallel: Option<usize>,
+    /// Number of shards (array tasks); default one per batch, at most 64.
+    #[arg(long, requires = "slurm")]
+    shards: Option<usize>,
+    /// Do not analyse the sweep after aggregating.
+    #[arg(long, requires = "slurm")]
+    no_analyze: bool,
+    /// Print the batch scripts instead of submitting them.
+    #[arg(long, requires = "slurm")]
+    dry_run: bool,
 }
 
 fn main() {
@@ -156,7 +197,12 @@ fn run(cli: Cli) -> Result<()> {
             extend,
         } => torch_cmds::train(op, config, sets, out, extend),
         #[cfg(feature = "torch")]
-        Command::Sweep { spec, jobs, runs } => torch_cmds::sweep(spec, jobs, runs),
+        Command::Sweep {
+            spec,
+            jobs,
+            runs,
+            campaign,
+        } => torch_cmds::sweep(spec, jobs, runs, campaign),
         #[cfg(feature = "torch")]
         Command::Run { full, out } => torch_cmds::run_main(full, &out),
         #[cfg(feature = "torch")]
@@ -547,6 +593,11 @@ mod torch_cmds {
         let argv: Vec<String> = std::env::args().collect();
         let start = std::time::Instant::now();
         let swept = run_sweep(&spec, &out.join("runs"), &results, 0, &argv, &Lines)?;
+        anyhow::ensure!(
+            swept.missing.is_empty(),
+            "runs missing: {:?}",
+            swept.missing
+        );
         eprintln!(
             "trained {} runs ({} already complete) in {:.0} s",
             swept.trained,
@@ -698,22 +749,116 @@ mod torch_cmds {
         }
     }
 
-    pub fn sweep(spec_path: PathBuf, jobs: usize, runs: PathBuf) -> Result<()> {
+    pub fn sweep(spec_path: PathBuf, jobs: usize, runs: PathBuf, c: super::Campaign) -> Result<()> {
+        use grokscope::train::{slurm, sweep};
         let spec = SweepSpec::from_file(&spec_path)?;
+        let results = results_dir_for(&spec_path);
         let argv: Vec<String> = std::env::args().collect();
-        let out = run_sweep(
-            &spec,
-            &runs,
-            &results_dir_for(&spec_path),
-            jobs,
-            &argv,
-            &Lines,
-        )?;
-        eprintln!(
-            "sweep done: trained {} runs, skipped {} complete",
-            out.trained, out.skipped
+        let resubmit = format!(
+            "grokscope sweep {} --runs {}",
+            spec_path.display(),
+            runs.display()
         );
-        println!("{}", out.results.display());
+        if c.status {
+            let states = sweep::status(&spec, &runs)?;
+            let mut counts = std::collections::BTreeMap::new();
+            for (id, state, detail) in &states {
+                *counts.entry(state.word()).or_insert(0) += 1;
+                println!(
+                    "{:<9} {id}{}",
+                    state.word(),
+                    detail
+                        .as_ref()
+                        .filter(|_| state.word() != "complete")
+                        .map_or(String::new(), |d| format!("  ({d})"))
+                );
+            }
+            let summary: Vec<String> = counts.iter().map(|(k, v)| format!("{v} {k}")).collect();
+            println!("{} runs: {}", states.len(), summary.join(", "));
+            if let Some(sub) = slurm::submitted(&results) {
+                match slurm::queue(&sub) {
+                    Ok(lines) if lines.is_empty() => println!(
+                        "slurm: array {} and aggregate {} have left the queue",
+                        sub.array, sub.aggregate
+                    ),
+                    Ok(lines) => {
+                        println!("slurm (squeue): job name state time reason");
+                        for l in lines {
+                            println!("  {l}");
+                        }
+                    }
+                    Err(e) => println!("slurm: {e}"),
+                }
+            }
+            return Ok(());
+        }
+        if c.slurm {
+            let opts = slurm::SlurmOptions {
+                partition: c.partition,
+                time: c.time,
+                cpus_per_task: c.cpus_per_task,
+                max_parallel: c.max_parallel,
+                shards: c.shards,
+                analyze: !c.no_analyze,
+            };
+            let exe = std::env::current_exe()?;
+            let scripts = slurm::scripts(&spec_path, &spec, &runs, &results, &exe, &opts)?;
+            if c.dry_run {
+                println!(
+                    "# array.sh\n{}\n# aggregate.sh\n{}",
+                    scripts.array, scripts.aggregate
+                );
+                return Ok(());
+            }
+            std::fs::create_dir_all(&runs)?;
+            let sub = slurm::submit(&results, &scripts)?;
+            eprintln!(
+                "submitted array {} ({} shards) and aggregating job {} (after the array); follow with: grokscope sweep {} --status --runs {}",
+                sub.array,
+                sub.shards,
+                sub.aggregate,
+                spec_path.display(),
+                runs.display()
+            );
+            println!("{}", sub.array);
+            return Ok(());
+        }
+        if c.aggregate {
+            let (file, missing) = sweep::aggregate_sweep(&spec, &runs, &results)?;
+            report_missing(&missing, &resubmit);
+            println!("{}", file.display());
+            anyhow::ensure!(
+                missing.is_empty(),
+                "{} runs missing; resubmit with: {resubmit}",
+                missing.len()
+            );
+            return Ok(());
+        }
+        let opts = sweep::SweepOptions {
+            jobs,
+            shard: c.shard,
+        };
+        let out = sweep::run_sweep_with(&spec, &runs, &results, opts, &argv, &Lines)?;
+        eprintln!(
+            "{} done: trained {} runs, skipped {} complete",
+            if c.shard.is_some() { "shard" } else { "sweep" },
+            out.trained,
+            out.skipped
+        );
+        report_missing(&out.missing, &resubmit);
+        if let Some(r) = out.results {
+            println!("{}", r.display());
+        }
         Ok(())
+    }
+
+    fn report_missing(missing: &[String], resubmit: &str) {
+        if !missing.is_empty() {
+            eprintln!(
+                "missing {} runs: {}; resubmit with: {resubmit}",
+                missing.len(),
+                missing.join(", ")
+            );
+        }
     }
 }

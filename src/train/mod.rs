@@ -13,6 +13,7 @@
 pub mod attention;
 pub mod fused;
 pub mod run;
+pub mod slurm;
 pub mod sweep;
 
 use crate::config::{ConfigError, RunConfig, Step};

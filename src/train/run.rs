@@ -68,6 +68,8 @@ pub struct Manifest {
     /// The CPU kernel path the run computed with (bit-identity holds
     /// within one path; see the README).
     pub kernels: crate::kernels::KernelPath,
+    /// The machine that trained it (`/etc/hostname` or `$HOSTNAME`).
+    pub host: String,
     /// Seeds trained together in one batched model (this one included).
     pub batch_seeds: Vec<u64>,
     /// The command that produced it.
@@ -78,6 +80,16 @@ pub struct Manifest {
     pub end_time: Option<String>,
     /// The outcome, when complete.
     pub summary: Option<Summary>,
+}
+
+/// This machine's name, for the manifest.
+pub fn host_name() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .or_else(|_| std::fs::read_to_string("/etc/hostname"))
+        .map(|h| h.trim().to_string())
+        .ok()
+        .or_else(|| std::env::var("HOSTNAME").ok())
+        .unwrap_or_else(|| "unknown".into())
 }
 
 fn now() -> String {
@@ -303,10 +315,26 @@ struct ResumePoint {
 struct RunObserver<'a> {
     dirs: &'a [PathBuf],
     inner: &'a mut dyn Observer,
+    last_beat: Option<std::time::Instant>,
 }
+
+/// Seconds between heartbeats of a training run (`sweep --status` calls a
+/// run whose heartbeat is older than two minutes stale).
+const HEARTBEAT_EVERY: std::time::Duration = std::time::Duration::from_secs(10);
 
 impl Observer for RunObserver<'_> {
     fn progress(&mut self, p: &Progress) -> bool {
+        if self
+            .last_beat
+            .is_none_or(|t| t.elapsed() >= HEARTBEAT_EVERY)
+        {
+            self.last_beat = Some(std::time::Instant::now());
+            let text = format!("epoch {}/{} at {}\n", p.epoch, p.epochs, now());
+            for dir in self.dirs {
+                // A missed heartbeat only makes --status report late.
+                let _ = crate::store::write_atomic(&dir.join("heartbeat"), text.as_bytes());
+            }
+        }
         self.inner.progress(p)
     }
     fn checkpoint(
@@ -588,6 +616,7 @@ fn train_runs_from(
             libtorch_version: LIBTORCH_VERSION.into(),
             threads,
             kernels: crate::kernels::pin().clone(),
+            host: host_name(),
             batch_seeds: batch_seeds.clone(),
             command_line: command_line.to_vec(),
             start_time: now(),
@@ -604,21 +633,31 @@ fn train_runs_from(
         &mut RunObserver {
             dirs: &partial,
             inner: observer,
+            last_beat: None,
         },
         start,
     );
+    let failed = |id: &String| out.join(format!("{id}.failed"));
     let trained = match result {
         Ok(t) => t,
         Err(e) => {
-            // A partial directory with a resume point is kept for the next try.
-            for dir in &partial {
+            // A partial directory with a resume point is kept for the next
+            // try; `sweep --status` reads the failure from `<run-id>.failed`.
+            for (dir, id) in partial.iter().zip(&ids) {
+                let _ = std::fs::remove_file(dir.join("heartbeat"));
                 if !dir.join("resume/point.json").exists() {
                     let _ = std::fs::remove_dir_all(dir);
+                }
+                if !matches!(e, TrainError::Interrupted) {
+                    let _ = crate::store::write_atomic(&failed(id), format!("{e}\n").as_bytes());
                 }
             }
             return Err(e);
         }
     };
+    for id in &ids {
+        let _ = std::fs::remove_file(failed(id));
+    }
     let mut finals = Vec::new();
     for (s, ((dir, mut m), rows)) in partial
         .iter()
@@ -642,6 +681,7 @@ fn train_runs_from(
         if resume.exists() {
             std::fs::remove_dir_all(&resume).map_err(io(&resume))?;
         }
+        let _ = std::fs::remove_file(dir.join("heartbeat"));
         m.status = Status::Complete;
         m.end_time = Some(now());
         m.summary = Some(trained.summaries[s].clone());

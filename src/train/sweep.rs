@@ -147,8 +147,10 @@ pub struct SweepOutcome {
     pub trained: usize,
     /// Runs skipped because they were already complete.
     pub skipped: usize,
-    /// The aggregated results file.
-    pub results: PathBuf,
+    /// The aggregated results file (`None` for a shard, which does not aggregate).
+    pub results: Option<PathBuf>,
+    /// Run ids of the sweep that were not complete at aggregation.
+    pub missing: Vec<String>,
 }
 
 /// Reports sweep progress as plain lines (jobs run in parallel threads).
@@ -191,6 +193,98 @@ impl Observer for JobObserver<'_> {
     }
 }
 
+/// One training job of a sweep: the configs of one (operation, grid point)
+/// trained as one batched model, and its expected cost.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Batch {
+    /// Configs differing only in seed.
+    pub configs: Vec<RunConfig>,
+    /// Expected cost (training FLOPs over the budget, all seeds): what
+    /// shards balance.
+    pub cost: f64,
+}
+
+/// Every batch of a sweep, from the sweep file alone: each (operation, grid
+/// point)'s seeds in batches of [`batch_size`], in expansion order. Which
+/// runs are complete does not change it, so batches (and so results) and
+/// shards are the same however often a sweep is resumed.
+///
+/// # Errors
+/// An invalid spec.
+pub fn plan(spec: &SweepSpec) -> Result<Vec<Batch>, TrainError> {
+    let mut batches = Vec::new();
+    for group in spec.expand()? {
+        let first = &group[0];
+        let n = crate::groups::OperationSpec::parse(&first.op)
+            .map_err(ConfigError::from)?
+            .order()
+            .unwrap_or(0);
+        let train_pairs = (first.train_fraction * (n * n) as f64).round() as usize;
+        for chunk in group.chunks(batch_size(train_pairs)) {
+            let cost = crate::budget::Estimate::of(&chunk[0], chunk.len(), 1)?.run_seconds;
+            batches.push(Batch {
+                configs: chunk.to_vec(),
+                cost,
+            });
+        }
+    }
+    Ok(batches)
+}
+
+/// Shard `i` of `count`: `--shard i/count`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Shard {
+    /// 0-based index.
+    pub index: usize,
+    /// Number of shards.
+    pub count: usize,
+}
+
+impl std::str::FromStr for Shard {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        let bad = || format!("--shard {s}: expected i/N with 0 <= i < N, e.g. --shard 0/4");
+        let (i, n) = s.split_once('/').ok_or_else(bad)?;
+        let (index, count) = (
+            i.trim().parse::<usize>().map_err(|_| bad())?,
+            n.trim().parse::<usize>().map_err(|_| bad())?,
+        );
+        if count == 0 || index >= count {
+            return Err(bad());
+        }
+        Ok(Self { index, count })
+    }
+}
+
+/// The shard of every batch: longest expected cost first, each to the
+/// shard with the least cost so far (ties to the lowest shard). A function
+/// of the plan alone.
+pub fn assign_shards(batches: &[Batch], count: usize) -> Vec<usize> {
+    let mut order: Vec<usize> = (0..batches.len()).collect();
+    order.sort_by(|&a, &b| batches[b].cost.total_cmp(&batches[a].cost).then(a.cmp(&b)));
+    let mut load = vec![0.0f64; count.max(1)];
+    let mut shard = vec![0; batches.len()];
+    for i in order {
+        let (best, _) = load
+            .iter()
+            .enumerate()
+            .min_by(|a, b| a.1.total_cmp(b.1).then(a.0.cmp(&b.0)))
+            .expect("at least one shard");
+        shard[i] = best;
+        load[best] += batches[i].cost;
+    }
+    shard
+}
+
+/// How to run a sweep.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SweepOptions {
+    /// Training jobs at a time (0 = one per core).
+    pub jobs: usize,
+    /// Run only this shard's batches, and do not aggregate.
+    pub shard: Option<Shard>,
+}
+
 /// Runs a sweep: trains missing runs into `runs_dir`, `jobs` batched
 /// configurations at a time (0 = one per core, each with cores/jobs
 /// libtorch threads), then aggregates into `results_dir`.
@@ -205,33 +299,56 @@ pub fn run_sweep(
     command_line: &[String],
     observer: &dyn SweepObserver,
 ) -> Result<SweepOutcome, TrainError> {
-    let groups = spec.expand()?;
-    let jobs = if jobs == 0 {
+    let opts = SweepOptions { jobs, shard: None };
+    run_sweep_with(spec, runs_dir, results_dir, opts, command_line, observer)
+}
+
+/// [`run_sweep`] with every option: a shard trains only its batches (a
+/// Slurm array task) and leaves aggregation to [`aggregate_sweep`].
+///
+/// # Errors
+/// A bad spec, or the first training error.
+pub fn run_sweep_with(
+    spec: &SweepSpec,
+    runs_dir: &Path,
+    results_dir: &Path,
+    opts: SweepOptions,
+    command_line: &[String],
+    observer: &dyn SweepObserver,
+) -> Result<SweepOutcome, TrainError> {
+    let all = plan(spec)?;
+    let jobs = if opts.jobs == 0 {
         std::thread::available_parallelism()
             .map(|n| n.get())
             .unwrap_or(1)
     } else {
-        jobs
+        opts.jobs
     };
-    let total: usize = groups.iter().map(|g| g.len()).sum();
-    // Batches of incomplete runs: each is one batched training job, which
+    let mine: Vec<&Batch> = match opts.shard {
+        None => all.iter().collect(),
+        Some(sh) => {
+            let shards = assign_shards(&all, sh.count);
+            all.iter()
+                .zip(shards)
+                .filter(|(_, s)| *s == sh.index)
+                .map(|(b, _)| b)
+                .collect()
+        }
+    };
+    let total: usize = mine.iter().map(|b| b.configs.len()).sum();
+    // Batches with an incomplete run: each is one batched training job, which
     // extends the same batch's complete runs of a shorter budget if there are.
     let shorter = ShorterRuns::scan(runs_dir);
     let mut batches: Vec<(Vec<RunConfig>, Option<Vec<PathBuf>>)> = Vec::new();
-    for group in &groups {
-        let todo: Vec<RunConfig> = group
+    for b in &mine {
+        if b.configs
             .iter()
-            .filter(|c| !is_complete(&runs_dir.join(c.run_id())))
-            .cloned()
-            .collect();
-        let Some(first) = todo.first() else { continue };
-        let op = crate::groups::Operation::parse(&first.op).map_err(ConfigError::from)?;
-        let train_pairs =
-            (first.train_fraction * (op.order() * op.order()) as f64).round() as usize;
-        for chunk in todo.chunks(batch_size(train_pairs)) {
-            let from = shorter.extendable(chunk);
-            batches.push((chunk.to_vec(), from));
+            .all(|c| is_complete(&runs_dir.join(c.run_id())))
+        {
+            continue;
         }
+        let from = shorter.extendable(&b.configs);
+        batches.push((b.configs.clone(), from));
     }
     let trained: usize = batches.iter().map(|b| b.0.len()).sum();
     let extended: usize = batches
@@ -247,8 +364,12 @@ pub fn run_sweep(
         })
         .sum::<f64>()
         / jobs.min(batches.len()).max(1) as f64;
+    let scope_name = match opts.shard {
+        Some(sh) => format!("shard {}/{}", sh.index, sh.count),
+        None => "sweep".into(),
+    };
     observer.line(&format!(
-        "sweep: {total} runs, {} complete, {trained} to train ({extended} by extending a shorter budget) in {} batched jobs, {jobs} at a time; estimated at most {}",
+        "{scope_name}: {total} runs, {} complete, {trained} to train ({extended} by extending a shorter budget) in {} batched jobs, {jobs} at a time; estimated at most {}",
         total - trained,
         batches.len(),
         crate::budget::human_seconds(estimate)
@@ -306,19 +427,125 @@ pub fn run_sweep(
     if let Some(e) = failure.into_inner().expect("lock") {
         return Err(e);
     }
-    let run_dirs: Vec<PathBuf> = groups
-        .iter()
-        .flatten()
-        .map(|c| runs_dir.join(c.run_id()))
-        .collect();
-    let results = aggregate(&run_dirs, results_dir)?;
+    if opts.shard.is_some() {
+        return Ok(SweepOutcome {
+            trained,
+            skipped: total - trained,
+            results: None,
+            missing: Vec::new(),
+        });
+    }
+    let (results, missing) = aggregate_sweep(spec, runs_dir, results_dir)?;
     Ok(SweepOutcome {
         trained,
         skipped: total - trained,
-        results,
+        results: Some(results),
+        missing,
     })
 }
 
+/// Aggregates every complete run of the sweep into `results_dir` (see
+/// [`aggregate`]) and returns the results file and the run ids still
+/// missing. What a Slurm campaign's final job runs.
+///
+/// # Errors
+/// A bad spec, no complete run at all, or I/O errors.
+pub fn aggregate_sweep(
+    spec: &SweepSpec,
+    runs_dir: &Path,
+    results_dir: &Path,
+) -> Result<(PathBuf, Vec<String>), TrainError> {
+    let ids: Vec<String> = plan(spec)?
+        .iter()
+        .flat_map(|b| b.configs.iter().map(|c| c.run_id()))
+        .collect();
+    let (done, missing): (Vec<String>, Vec<String>) = ids
+        .into_iter()
+        .partition(|id| is_complete(&runs_dir.join(id)));
+    if done.is_empty() {
+        return Err(TrainError::Io {
+            path: runs_dir.display().to_string(),
+            reason: "no run of this sweep is complete yet; train it first".into(),
+        });
+    }
+    let dirs: Vec<PathBuf> = done.iter().map(|id| runs_dir.join(id)).collect();
+    Ok((aggregate(&dirs, results_dir)?, missing))
+}
+
+/// Where a run of a sweep stands, read from the runs directory alone.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RunState {
+    /// Not started (or cleaned up).
+    Pending,
+    /// Training: its heartbeat is fresh.
+    Running,
+    /// Complete.
+    Complete,
+    /// Its last attempt failed with an error (see `<run-id>.failed`).
+    Failed,
+    /// Started, but its heartbeat stopped: killed. Re-running resumes it.
+    Stale,
+}
+
+impl RunState {
+    /// The word `--status` prints.
+    pub fn word(self) -> &'static str {
+        match self {
+            RunState::Pending => "pending",
+            RunState::Running => "running",
+            RunState::Complete => "complete",
+            RunState::Failed => "failed",
+            RunState::Stale => "stale",
+        }
+    }
+}
+
+/// A heartbeat older than this marks a started run as stale.
+pub const STALE_AFTER: std::time::Duration = std::time::Duration::from_secs(120);
+
+/// Every run of the sweep with its state and the epoch its heartbeat last
+/// reported (for running and stale runs).
+///
+/// # Errors
+/// A bad spec.
+pub fn status(
+    spec: &SweepSpec,
+    runs_dir: &Path,
+) -> Result<Vec<(String, RunState, Option<String>)>, TrainError> {
+    let mut out = Vec::new();
+    for b in plan(spec)? {
+        for c in &b.configs {
+            let id = c.run_id();
+            let partial = runs_dir.join(format!("{id}.partial"));
+            let beat = partial.join("heartbeat");
+            let state = if is_complete(&runs_dir.join(&id)) {
+                RunState::Complete
+            } else if let Ok(meta) = std::fs::metadata(&beat) {
+                let age = meta
+                    .modified()
+                    .ok()
+                    .and_then(|t| t.elapsed().ok())
+                    .unwrap_or(std::time::Duration::MAX);
+                if age < STALE_AFTER {
+                    RunState::Running
+                } else {
+                    RunState::Stale
+                }
+            } else if runs_dir.join(format!("{id}.failed")).exists() {
+                RunState::Failed
+            } else if partial.exists() {
+                RunState::Stale
+            } else {
+                RunState::Pending
+            };
+            let detail = std::fs::read_to_string(&beat)
+                .ok()
+                .map(|t| t.trim().to_string());
+            out.push((id, state, detail));
+        }
+    }
+    Ok(out)
+}
 /// The `--set` assignments that turn a shorter run's config into `cfg`
 /// (the keys `train --extend` may change).
 fn extension_sets(cfg: &RunConfig) -> Vec<String> {
@@ -469,6 +696,7 @@ pub fn results_frame(run_dirs: &[PathBuf]) -> Result<DataFrame, TrainError> {
             ("git_commit", m.git_commit.clone().into()),
             ("run_threads", serde_json::Value::from(m.threads)),
             ("kernel_path", m.kernels.aten.clone().into()),
+            ("host", m.host.clone().into()),
             (
                 "batch_seeds",
                 m.batch_seeds
