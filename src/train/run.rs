@@ -68,7 +68,9 @@ pub struct Manifest {
     /// The CPU kernel path the run computed with (bit-identity holds
     /// within one path; see the README).
     pub kernels: crate::kernels::KernelPath,
-    /// The machine that trained it (`/etc/hostname` or `$HOSTNAME`).
+    /// The machine that trained it (`/etc/hostname` or `$HOSTNAME`);
+    /// `unknown` in manifests written before it was recorded.
+    #[serde(default = "unknown_host")]
     pub host: String,
     /// Seeds trained together in one batched model (this one included).
     pub batch_seeds: Vec<u64>,
@@ -80,6 +82,10 @@ pub struct Manifest {
     pub end_time: Option<String>,
     /// The outcome, when complete.
     pub summary: Option<Summary>,
+}
+
+fn unknown_host() -> String {
+    "unknown".into()
 }
 
 /// This machine's name, for the manifest.
