@@ -17,6 +17,7 @@ pub mod complexity;
 pub mod fourier;
 pub mod peter_weyl;
 pub mod progress;
+pub mod survival;
 
 /// An n × d matrix of independent standard normals from a seed, for tests.
 #[cfg(test)]

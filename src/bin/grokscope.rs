@@ -78,6 +78,13 @@ enum Command {
         #[arg(long, default_value = "scratch")]
         out: PathBuf,
     },
+    /// Time to grok per group (Kaplan–Meier, sustained criterion) and R3's pre-registered verdict,
+    /// from stored sweep results (experiments/<name>/).
+    Survival {
+        /// Sweep results directories, e.g. experiments/long-budget experiments/chughtai.
+        #[arg(required = true)]
+        sweeps: Vec<std::path::PathBuf>,
+    },
     /// Redraw every figure and regenerate the paper's tables from experiments/ (no training).
     Figures {
         /// The stored results.
@@ -188,6 +195,7 @@ fn run(cli: Cli) -> Result<()> {
             out,
             generated,
         } => figures(&experiments, &out, &generated),
+        Command::Survival { sweeps } => survival(&sweeps),
         #[cfg(feature = "torch")]
         Command::Train {
             op,
@@ -353,6 +361,138 @@ fn figures(
         tables.len(),
         generated.display()
     );
+    Ok(())
+}
+
+fn survival(sweeps: &[std::path::PathBuf]) -> Result<()> {
+    use grokscope::analysis::survival::{r3_long_budget, KaplanMeier, Tally};
+    use grokscope::report::{floats, strings};
+    use std::collections::BTreeMap;
+    let mut tallies: Vec<(String, String, Tally)> = Vec::new();
+    // Runs each (operation, fraction) should have, from the sweep file beside
+    // the results (experiments/<name>.toml), where there is one.
+    let mut expected: BTreeMap<(String, String, String), usize> = BTreeMap::new();
+    println!(
+        "{:<16} {:<16} {:>5} {:>6} {:>8}  {:<22} at risk (epoch: runs)",
+        "sweep", "group", "frac", "runs", "grokked", "median [95% CI]"
+    );
+    for dir in sweeps {
+        let name = dir
+            .file_name()
+            .map_or(String::new(), |n| n.to_string_lossy().to_string());
+        let df = grokscope::store::read_parquet(&dir.join("results.parquet"))?;
+        #[cfg(feature = "torch")]
+        if let Ok(spec) = grokscope::train::sweep::SweepSpec::from_file(&dir.with_extension("toml"))
+        {
+            for g in spec.expand()? {
+                let op = grokscope::groups::OperationSpec::parse(&g[0].op)?.canonical();
+                let frac = format!("{:.2}", g[0].train_fraction);
+                *expected.entry((name.clone(), op, frac)).or_default() += g.len();
+            }
+        }
+        let ops = strings(&df, "canonical_op")?;
+        let fractions = floats(&df, "train_fraction")?;
+        let sustained = floats(&df, "sustained_grok_epoch").map_err(|_| {
+            anyhow::anyhow!(
+                "{}: no sustained_grok_epoch column; these results predate the sustained criterion (retrain with grokscope 0.2)",
+                dir.display()
+            )
+        })?;
+        let last = floats(&df, "last_epoch")?;
+        let mut groups: BTreeMap<(String, String), Vec<(f64, bool)>> = BTreeMap::new();
+        for i in 0..df.height() {
+            let frac = format!("{:.2}", fractions[i].unwrap_or(f64::NAN));
+            let run = match sustained[i] {
+                Some(e) => (e, true),
+                None => (last[i].unwrap_or(f64::NAN), false),
+            };
+            groups.entry((ops[i].clone(), frac)).or_default().push(run);
+        }
+        for ((op, frac), runs) in groups {
+            let km = KaplanMeier::fit(&runs);
+            let fmt = |x: Option<f64>| x.map_or("-".to_string(), |v| format!("{v:.0}"));
+            let (lo, hi) = km.median_interval();
+            let median = match km.median() {
+                Some(m) => format!("{m:.0} [{}, {}]", fmt(lo), fmt(hi)),
+                None => "not reached".into(),
+            };
+            let risk: Vec<String> = km
+                .steps
+                .iter()
+                .filter(|s| s.events > 0)
+                .map(|s| format!("{:.0}: {}", s.time, s.at_risk))
+                .collect();
+            let of = expected
+                .get(&(name.clone(), op.clone(), frac.clone()))
+                .map_or(String::new(), |e| format!("/{e}"));
+            println!(
+                "{name:<16} {op:<16} {frac:>5} {:>6} {:>8}  {median:<22} {}",
+                format!("{}{of}", km.n),
+                km.events(),
+                if risk.is_empty() {
+                    "-".into()
+                } else {
+                    risk.join(", ")
+                }
+            );
+            tallies.push((
+                name.clone(),
+                op.clone(),
+                Tally {
+                    setting: format!("{op} ({name}, fraction {frac})"),
+                    runs: km.n,
+                    grokked: km.events(),
+                },
+            ));
+        }
+    }
+    // The rule fixed before the long-budget runs (README: R3).
+    let pick = |sweep: &str, op: &str| {
+        tallies
+            .iter()
+            .find(|(s, o, _)| s == sweep && o == op)
+            .map(|(_, _, t)| t.clone())
+            .unwrap_or(Tally {
+                setting: format!("{op} ({sweep}): no runs yet"),
+                runs: 0,
+                grokked: 0,
+            })
+    };
+    let decisive = [
+        pick("long-budget", "symmetric:4"),
+        pick("long-budget-a5", "alternating:5"),
+        pick("long-budget-s5", "symmetric:5"),
+        pick("chughtai", "alternating:5"),
+        pick("chughtai-s5", "symmetric:5"),
+    ];
+    let controls = [
+        pick("long-budget", "ring:24"),
+        pick("long-budget", "dihedral:12"),
+    ];
+    println!("\nR3 by the rule fixed before the long-budget runs:");
+    let mut incomplete = Vec::new();
+    for t in decisive.iter().chain(&controls) {
+        println!(
+            "  {}: {} of {} runs sustain-grokked",
+            t.setting, t.grokked, t.runs
+        );
+        let planned = expected
+            .iter()
+            .find(|((sweep, op, _), _)| t.setting.starts_with(&format!("{op} ({sweep}")))
+            .map(|(_, e)| *e);
+        if t.runs == 0 || planned.is_some_and(|e| t.runs < e) {
+            incomplete.push(t.setting.clone());
+        }
+    }
+    let verdict = r3_long_budget(&decisive, &controls);
+    if incomplete.is_empty() {
+        println!("  verdict: {verdict:?}");
+    } else {
+        println!(
+            "  verdict: not yet decided ({} settings incomplete); on the runs so far the rule gives {verdict:?}",
+            incomplete.len()
+        );
+    }
     Ok(())
 }
 

@@ -1,0 +1,250 @@
+//! Time to grok as survival: the Kaplan–Meier estimate of the share of
+//! runs not yet grokked (on the sustained criterion) at each epoch, with
+//! runs that never grokked censored at their last epoch, the numbers at
+//! risk, and the median time to grok with a 95% confidence interval
+//! (Brookmeyer–Crowley: the epochs whose pointwise Greenwood interval of
+//! S(t) contains 1/2).
+//!
+//! ```
+//! use grokscope::analysis::survival::KaplanMeier;
+//! // Three runs grokked at 100, 200, 300; one censored at 250.
+//! let km = KaplanMeier::fit(&[(100.0, true), (200.0, true), (250.0, false), (300.0, true)]);
+//! assert_eq!(km.steps[0].survival, 0.75);
+//! assert_eq!(km.median(), Some(200.0));
+//! ```
+
+/// One step of the estimate: at `time`, `events` runs grokked out of
+/// `at_risk` still ungrokked and uncensored just before it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Step {
+    /// Epoch.
+    pub time: f64,
+    /// Runs at risk just before `time`.
+    pub at_risk: usize,
+    /// Runs that grokked at `time`.
+    pub events: usize,
+    /// Runs censored at `time` (after the events there).
+    pub censored: usize,
+    /// S(time): the estimated share not yet grokked after `time`.
+    pub survival: f64,
+    /// Greenwood's variance of S(time).
+    pub variance: f64,
+}
+
+/// The Kaplan–Meier estimate of a set of runs.
+#[derive(Debug, Clone, PartialEq)]
+pub struct KaplanMeier {
+    /// Runs.
+    pub n: usize,
+    /// One step per distinct time with an event or a censoring.
+    pub steps: Vec<Step>,
+}
+
+impl KaplanMeier {
+    /// Fits (time, grokked) pairs: `grokked = false` is censored at `time`.
+    pub fn fit(runs: &[(f64, bool)]) -> Self {
+        let mut sorted = runs.to_vec();
+        sorted.sort_by(|a, b| a.0.total_cmp(&b.0));
+        let mut at_risk = sorted.len();
+        let (mut s, mut greenwood) = (1.0f64, 0.0f64);
+        let mut steps = Vec::new();
+        let mut i = 0;
+        while i < sorted.len() {
+            let t = sorted[i].0;
+            let same: Vec<&(f64, bool)> = sorted[i..].iter().take_while(|r| r.0 == t).collect();
+            let events = same.iter().filter(|r| r.1).count();
+            let censored = same.len() - events;
+            if events > 0 {
+                s *= 1.0 - events as f64 / at_risk as f64;
+                if at_risk > events {
+                    greenwood += events as f64 / (at_risk as f64 * (at_risk - events) as f64);
+                }
+            }
+            steps.push(Step {
+                time: t,
+                at_risk,
+                events,
+                censored,
+                survival: s,
+                variance: s * s * greenwood,
+            });
+            at_risk -= same.len();
+            i += same.len();
+        }
+        Self {
+            n: runs.len(),
+            steps,
+        }
+    }
+
+    /// Runs that grokked.
+    pub fn events(&self) -> usize {
+        self.steps.iter().map(|s| s.events).sum()
+    }
+
+    /// The first epoch at which S(t) ≤ 1/2, if the estimate gets there.
+    pub fn median(&self) -> Option<f64> {
+        self.steps
+            .iter()
+            .find(|s| s.events > 0 && s.survival <= 0.5)
+            .map(|s| s.time)
+    }
+
+    /// The 95% interval of the median (Brookmeyer–Crowley with Greenwood's
+    /// pointwise interval): the first and last event epochs whose interval
+    /// of S contains 1/2, the upper end `None` when the estimate never
+    /// falls clearly below 1/2 (not estimable from these runs).
+    pub fn median_interval(&self) -> (Option<f64>, Option<f64>) {
+        let z = 1.959_963_984_540_054;
+        let inside: Vec<&Step> = self
+            .steps
+            .iter()
+            .filter(|s| s.events > 0)
+            .filter(|s| {
+                let half = z * s.variance.sqrt();
+                s.survival - half <= 0.5 && 0.5 <= s.survival + half
+            })
+            .collect();
+        let lower = inside.first().map(|s| s.time);
+        // The upper end is where the whole interval first lies below 1/2.
+        let upper = self
+            .steps
+            .iter()
+            .filter(|s| s.events > 0)
+            .find(|s| s.survival + z * s.variance.sqrt() < 0.5)
+            .map(|s| s.time);
+        (lower.or(self.median()), upper)
+    }
+}
+
+/// The verdict of the rule fixed before the long-budget runs for R3
+/// ("non-abelian groups fail to grok").
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum R3Verdict {
+    /// At least two thirds of the runs of one of the decisive
+    /// non-abelian settings reached sustained grokking.
+    BudgetArtefact,
+    /// None of those runs did, while at least two thirds of ring:24's and
+    /// of dihedral:12's runs did.
+    RealBoundary,
+    /// Anything else (including decisive settings without runs yet).
+    Inconclusive,
+}
+
+/// Runs and sustained groks of one setting.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Tally {
+    /// The setting, e.g. `symmetric:4 (suite, 30 000 epochs)`.
+    pub setting: String,
+    /// Runs.
+    pub runs: usize,
+    /// Runs with a sustained grok.
+    pub grokked: usize,
+}
+
+impl Tally {
+    fn two_thirds(&self) -> bool {
+        self.runs > 0 && 3 * self.grokked >= 2 * self.runs
+    }
+}
+
+/// R3 by the rule written before the long-budget data: `decisive` are the
+/// tallies of s4, alternating:5 and symmetric:5 at the suite's settings and
+/// of alternating:5 and symmetric:5 at Chughtai et al.'s; `controls` those
+/// of ring:24 and dihedral:12.
+pub fn r3_long_budget(decisive: &[Tally], controls: &[Tally]) -> R3Verdict {
+    if decisive.iter().any(Tally::two_thirds) {
+        R3Verdict::BudgetArtefact
+    } else if !decisive.is_empty()
+        && decisive.iter().all(|t| t.runs > 0 && t.grokked == 0)
+        && !controls.is_empty()
+        && controls.iter().all(Tally::two_thirds)
+    {
+        R3Verdict::RealBoundary
+    } else {
+        R3Verdict::Inconclusive
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn without_censoring_it_is_the_empirical_survival() {
+        let km = KaplanMeier::fit(&[(10.0, true), (20.0, true), (30.0, true), (40.0, true)]);
+        let s: Vec<f64> = km.steps.iter().map(|s| s.survival).collect();
+        assert_eq!(s, vec![0.75, 0.5, 0.25, 0.0]);
+        assert_eq!(km.median(), Some(20.0));
+        assert_eq!(km.steps[2].at_risk, 2);
+    }
+
+    #[test]
+    fn censored_runs_leave_the_risk_set_without_an_event() {
+        // Hand-computed: S(1) = 4/5; censored at 2; S(3) = 4/5 · 2/3.
+        let km = KaplanMeier::fit(&[
+            (1.0, true),
+            (2.0, false),
+            (3.0, true),
+            (4.0, false),
+            (4.0, false),
+        ]);
+        assert!((km.steps[2].survival - 0.8 * 2.0 / 3.0).abs() < 1e-12);
+        assert_eq!(km.steps[2].at_risk, 3);
+        assert_eq!(km.events(), 2);
+        assert_eq!(km.median(), None, "S never reaches 1/2");
+        // Greenwood at t = 1: S² · 1/(5·4).
+        assert!((km.steps[0].variance - 0.64 / 20.0).abs() < 1e-12);
+    }
+
+    #[test]
+    fn no_run_grokked_means_no_median_and_no_interval() {
+        let km = KaplanMeier::fit(&[(30000.0, false), (30000.0, false)]);
+        assert_eq!(km.median(), None);
+        assert_eq!(km.median_interval(), (None, None));
+        assert_eq!(km.steps[0].survival, 1.0);
+    }
+
+    fn t(runs: usize, grokked: usize) -> Tally {
+        Tally {
+            setting: String::new(),
+            runs,
+            grokked,
+        }
+    }
+
+    #[test]
+    fn the_r3_rule_on_both_sides_of_two_thirds() {
+        let strong = [t(3, 3), t(3, 3)];
+        // 2 of 3 is two thirds: a budget artefact.
+        assert_eq!(
+            r3_long_budget(&[t(3, 2), t(5, 0)], &strong),
+            R3Verdict::BudgetArtefact
+        );
+        // 1 of 3 is not, and a single grok rules out a real boundary.
+        assert_eq!(
+            r3_long_budget(&[t(3, 1), t(5, 0)], &strong),
+            R3Verdict::Inconclusive
+        );
+        // None grok and the controls do: a real boundary.
+        assert_eq!(
+            r3_long_budget(&[t(3, 0), t(5, 0)], &strong),
+            R3Verdict::RealBoundary
+        );
+        // None grok but a control falls below two thirds (3 of 5).
+        assert_eq!(
+            r3_long_budget(&[t(3, 0)], &[t(5, 4), t(5, 3)]),
+            R3Verdict::Inconclusive
+        );
+        // 4 of 5 controls is enough.
+        assert_eq!(
+            r3_long_budget(&[t(3, 0)], &[t(5, 4), t(5, 4)]),
+            R3Verdict::RealBoundary
+        );
+        // A decisive setting without runs cannot support a real boundary.
+        assert_eq!(
+            r3_long_budget(&[t(3, 0), t(0, 0)], &strong),
+            R3Verdict::Inconclusive
+        );
+    }
+}
