@@ -184,6 +184,22 @@ fn tensor(data: &[f32], shape: &[i64]) -> Result<Tensor, tch::TchError> {
 }
 
 impl Tables {
+    /// The tables as slices for the attention loops.
+    fn views(&self) -> Result<attention::Tables<'_>, tch::TchError> {
+        // SAFETY: the tables are contiguous f32 tensors owned by `self` and
+        // never written after `tables` built them; the views borrow `self`.
+        unsafe {
+            Ok(attention::Tables {
+                s0: view(&self.s0)?,
+                s1: view(&self.s1)?,
+                s2: view(&self.s2)?,
+                v0: view(&self.v0)?,
+                v1: view(&self.v1)?,
+                v2: view(&self.v2)?,
+            })
+        }
+    }
+
     fn dims(&self, m: &Transformer, batch: i64) -> attention::Dims {
         let _ = self;
         attention::Dims {
@@ -201,18 +217,7 @@ fn chunk_forward(m: &Transformer, t: &Tables, c: &Chunk) -> Result<Fwd, tch::Tch
     let rows = (s * batch) as usize;
     let mut z = vec![0f32; rows * (h * dh) as usize];
     let mut w = vec![0f32; rows * h as usize * 3];
-    // SAFETY: the tables are contiguous f32 tensors owned by `t`, not
-    // written while these views live.
-    let views = unsafe {
-        attention::Tables {
-            s0: view(&t.s0)?,
-            s1: view(&t.s1)?,
-            s2: view(&t.s2)?,
-            v0: view(&t.v0)?,
-            v1: view(&t.v1)?,
-            v2: view(&t.v2)?,
-        }
-    };
+    let views = t.views()?;
     attention::forward(
         &views,
         &c.ga_idx,
@@ -408,20 +413,9 @@ fn pass_inner(
         g.dx2 += dresid.f_sum_dim_intlist(1, false, Kind::Float)?;
         g.dwo += z.f_transpose(1, 2)?.f_bmm(&dresid)?;
         let dz = dresid.f_bmm(&wot)?.f_contiguous()?; // [S, B, H·Dh]
-                                                      // SAFETY: contiguous f32 tensors alive for this block, not written.
-        let (views, dzv) = unsafe {
-            (
-                attention::Tables {
-                    s0: view(&t.s0)?,
-                    s1: view(&t.s1)?,
-                    s2: view(&t.s2)?,
-                    v0: view(&t.v0)?,
-                    v1: view(&t.v1)?,
-                    v2: view(&t.v2)?,
-                },
-                view(&dz)?,
-            )
-        };
+        let views = t.views()?;
+        // SAFETY: `dz` is a contiguous f32 tensor alive for this block, not written.
+        let dzv = unsafe { view(&dz)? };
         let mut grads = attention::TableGrads {
             s0: &mut att.0,
             s1: &mut att.1,
