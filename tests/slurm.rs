@@ -56,7 +56,7 @@ fn a_sweep_runs_as_a_slurm_array_like_a_local_sweep() {
         .arg(&daemons)
         .output()
         .unwrap();
-    let _guard = LocalSlurm(daemons.clone());
+    let guard = LocalSlurm(daemons.clone());
     if !up.status.success() {
         println!(
             "slurm test skipped: {}",
@@ -156,5 +156,6 @@ fn a_sweep_runs_as_a_slurm_array_like_a_local_sweep() {
         "[slurm] array of 4 shards, 8 runs, aggregated like a local sweep in {:.0} s",
         start.elapsed().as_secs_f64()
     );
+    drop(guard); // stop the daemons while their pid files exist
     std::fs::remove_dir_all(&dir).unwrap();
 }
