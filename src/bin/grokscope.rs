@@ -484,12 +484,53 @@ fn survival(sweeps: &[std::path::PathBuf]) -> Result<()> {
             incomplete.push(t.setting.clone());
         }
     }
-    let verdict = r3_long_budget(&decisive, &controls);
-    if incomplete.is_empty() {
-        println!("  verdict: {verdict:?}");
+    // A verdict is final when no run still missing can change it: the rule
+    // gives the same word with every missing run counted as not grokking and
+    // as grokking. Settings without a sweep file count as complete.
+    // A setting with neither results nor a sweep file could still go either
+    // way: in the best case it is one run that grokked.
+    let planned = |t: &Tally, grok_missing: bool| {
+        expected
+            .iter()
+            .find(|((sweep, op, _), _)| t.setting.starts_with(&format!("{op} ({sweep}")))
+            .map_or(
+                if t.runs == 0 && grok_missing {
+                    1
+                } else {
+                    t.runs
+                },
+                |(_, e)| (*e).max(t.runs),
+            )
+    };
+    let bound = |ts: &[Tally], grok_missing: bool| -> Vec<Tally> {
+        ts.iter()
+            .map(|t| {
+                let p = planned(t, grok_missing);
+                Tally {
+                    setting: t.setting.clone(),
+                    runs: p,
+                    grokked: t.grokked + if grok_missing { p - t.runs } else { 0 },
+                }
+            })
+            .collect()
+    };
+    let worst = r3_long_budget(&bound(&decisive, false), &bound(&controls, false));
+    let best = r3_long_budget(&bound(&decisive, true), &bound(&controls, true));
+    if incomplete.is_empty() || worst == best {
+        println!(
+            "  verdict: {worst:?}{}",
+            if incomplete.is_empty() {
+                String::new()
+            } else {
+                format!(
+                    " (final: no missing run of the {} incomplete settings can change it)",
+                    incomplete.len()
+                )
+            }
+        );
     } else {
         println!(
-            "  verdict: not yet decided ({} settings incomplete); on the runs so far the rule gives {verdict:?}",
+            "  verdict: not yet decided ({} settings incomplete; the missing runs could make it {worst:?} or {best:?})",
             incomplete.len()
         );
     }

@@ -1,0 +1,85 @@
+//! `grokscope survival` on hand-made results: counts, medians, and when
+//! R3's pre-registered rule is final.
+
+use polars::prelude::*;
+use std::path::Path;
+use std::process::Command;
+
+fn results(dir: &Path, rows: &[(&str, Option<f64>, f64)], spec_seeds: usize) {
+    std::fs::create_dir_all(dir).unwrap();
+    let mut df = df!(
+        "canonical_op" => rows.iter().map(|r| r.0).collect::<Vec<_>>(),
+        "train_fraction" => rows.iter().map(|_| 0.6).collect::<Vec<f64>>(),
+        "sustained_grok_epoch" => rows.iter().map(|r| r.1).collect::<Vec<Option<f64>>>(),
+        "last_epoch" => rows.iter().map(|r| r.2).collect::<Vec<f64>>(),
+    )
+    .unwrap();
+    grokscope::store::write_parquet(&mut df, &dir.join("results.parquet")).unwrap();
+    let seeds: Vec<String> = (0..spec_seeds).map(|s| s.to_string()).collect();
+    std::fs::write(
+        dir.with_extension("toml"),
+        format!(
+            "ops = [\"alternating:5\"]\nseeds = [{}]\n[set]\ntrain_fraction = 0.6\n",
+            seeds.join(", ")
+        ),
+    )
+    .unwrap();
+}
+
+fn survival(dir: &Path) -> String {
+    let o = Command::new(env!("CARGO_BIN_EXE_grokscope"))
+        .arg("survival")
+        .arg(dir)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+#[test]
+fn the_verdict_is_final_only_when_missing_runs_cannot_change_it() {
+    let root = std::env::temp_dir().join(format!("grokscope-survival-{}", std::process::id()));
+    let dir = root.join("chughtai");
+    // 2 of 4 planned runs done, both grokked: 2/4 or 4/4 -> not decided.
+    results(
+        &dir,
+        &[
+            ("alternating:5", Some(100.0), 600.0),
+            ("alternating:5", Some(300.0), 800.0),
+        ],
+        4,
+    );
+    let out = survival(&dir);
+    assert!(out.contains("2/4"), "{out}");
+    assert!(out.contains("not yet decided"), "{out}");
+    // 3 of 4 grokked: 3/4 >= 2/3 whatever the last run does.
+    results(
+        &dir,
+        &[
+            ("alternating:5", Some(100.0), 600.0),
+            ("alternating:5", Some(300.0), 800.0),
+            ("alternating:5", Some(500.0), 1000.0),
+        ],
+        4,
+    );
+    let out = survival(&dir);
+    assert!(out.contains("verdict: BudgetArtefact (final"), "{out}");
+    // Median of 100, 300, 500 with one run still out: S(300) = 1/2.
+    assert!(out.contains(" 300 ["), "{out}");
+    // 1 of 3, complete: not two thirds, and one grok rules out a real boundary.
+    results(
+        &dir,
+        &[
+            ("alternating:5", Some(100.0), 600.0),
+            ("alternating:5", None, 50000.0),
+            ("alternating:5", None, 50000.0),
+        ],
+        3,
+    );
+    let out = survival(&dir);
+    // The other decisive settings have no results here: they could still
+    // reach two thirds, so nothing is final.
+    assert!(out.contains("not yet decided"), "{out}");
+    assert!(out.contains("not reached"), "{out}");
+    std::fs::remove_dir_all(&root).unwrap();
+}
