@@ -29,6 +29,40 @@ pub struct PassStats {
     pub correct: Vec<f64>,
 }
 
+impl PassStats {
+    /// Zero sums for `models` models.
+    pub fn new(models: usize) -> Self {
+        Self {
+            loss_sum: vec![0.0; models],
+            correct: vec![0.0; models],
+        }
+    }
+
+    /// Adds one chunk: cross-entropy `ce` `[S, B]` summed in f64, and the
+    /// pairs whose `logits` `[S, B, n]` pick the label `y` `[S, B]`.
+    fn add(&mut self, ce: &Tensor, logits: &Tensor, y: &Tensor) -> Result<(), tch::TchError> {
+        let l = Vec::<f64>::try_from(ce.f_detach()?.f_to_kind(Kind::Double)?.f_sum_dim_intlist(
+            1,
+            false,
+            Kind::Double,
+        )?)?;
+        let r = Vec::<f64>::try_from(
+            logits
+                .f_argmax(-1, false)?
+                .f_eq_tensor(y)?
+                .f_to_kind(Kind::Double)?
+                .f_sum_dim_intlist(1, false, Kind::Double)?,
+        )?;
+        for (acc, v) in self.loss_sum.iter_mut().zip(l) {
+            *acc += v;
+        }
+        for (acc, v) in self.correct.iter_mut().zip(r) {
+            *acc += v;
+        }
+        Ok(())
+    }
+}
+
 /// Gradients of every weight, in [`Transformer::named_weights`] order.
 pub type Grads = Vec<Tensor>;
 
@@ -150,6 +184,15 @@ fn tables(m: &Transformer) -> Result<Tables, tch::TchError> {
     })
 }
 
+/// The attention loops' sizes for a chunk of `batch` pairs per model.
+fn dims(m: &Transformer, batch: i64) -> attention::Dims {
+    attention::Dims {
+        batch: batch as usize,
+        heads: m.cfg.n_heads,
+        d_head: m.cfg.d_head(),
+    }
+}
+
 /// Activations of one chunk that the backward pass reuses.
 struct Fwd {
     w: Vec<f32>,    // [S·B, H, 3] attention weights on a, b, "="
@@ -199,15 +242,6 @@ impl Tables {
             })
         }
     }
-
-    fn dims(&self, m: &Transformer, batch: i64) -> attention::Dims {
-        let _ = self;
-        attention::Dims {
-            batch: batch as usize,
-            heads: m.cfg.n_heads,
-            d_head: m.cfg.d_head(),
-        }
-    }
 }
 
 fn chunk_forward(m: &Transformer, t: &Tables, c: &Chunk) -> Result<Fwd, tch::TchError> {
@@ -218,14 +252,7 @@ fn chunk_forward(m: &Transformer, t: &Tables, c: &Chunk) -> Result<Fwd, tch::Tch
     let mut z = vec![0f32; rows * (h * dh) as usize];
     let mut w = vec![0f32; rows * h as usize * 3];
     let views = t.views()?;
-    attention::forward(
-        &views,
-        &c.ga_idx,
-        &c.gb_idx,
-        t.dims(m, batch),
-        &mut z,
-        &mut w,
-    );
+    attention::forward(&views, &c.ga_idx, &c.gb_idx, dims(m, batch), &mut z, &mut w);
     let z = tensor(&z, &[s, batch, h * dh])?;
     let resid = z.f_bmm(&t.wo)?.f_add(&t.x2.f_unsqueeze(1)?)?;
     let pre = resid.f_bmm(&m.w_in)?.f_add(&m.b_in.f_unsqueeze(1)?)?;
@@ -358,10 +385,7 @@ fn pass_inner(
     } else {
         None
     };
-    let mut stats = PassStats {
-        loss_sum: vec![0.0; s as usize],
-        correct: vec![0.0; s as usize],
-    };
+    let mut stats = PassStats::new(s as usize);
     let wot = t.wo.f_transpose(1, 2)?;
     let w_ut = m.w_u.f_transpose(1, 2)?;
     let w_outt = m.w_out.f_transpose(1, 2)?;
@@ -380,20 +404,7 @@ fn pass_inner(
         let logp = logits.f_log_softmax(-1, Kind::Float)?;
         let yy = c.y.f_unsqueeze(-1)?;
         let ce = logp.f_gather(-1, &yy, false)?.f_squeeze_dim(-1)?.f_neg()?; // [S, B]
-        let right = logits
-            .f_argmax(-1, false)?
-            .f_eq_tensor(&c.y)?
-            .f_to_kind(Kind::Double)?
-            .f_sum_dim_intlist(1, false, Kind::Double)?;
-        let lsum = ce
-            .f_to_kind(Kind::Double)?
-            .f_sum_dim_intlist(1, false, Kind::Double)?;
-        for (acc, v) in stats.loss_sum.iter_mut().zip(Vec::<f64>::try_from(lsum)?) {
-            *acc += v;
-        }
-        for (acc, v) in stats.correct.iter_mut().zip(Vec::<f64>::try_from(right)?) {
-            *acc += v;
-        }
+        stats.add(&ce, &logits, &c.y)?;
         let (Some(g), Some(att)) = (g.as_mut(), att.as_mut()) else {
             continue;
         };
@@ -429,7 +440,7 @@ fn pass_inner(
             &mut grads,
             &c.ga_idx,
             &c.gb_idx,
-            t.dims(m, batch),
+            dims(m, batch),
             &w,
             dzv,
         );
@@ -650,11 +661,7 @@ fn autograd_stats(
             let _ = g.f_zero_()?;
         }
     }
-    let s = m.n_models;
-    let mut stats = PassStats {
-        loss_sum: vec![0.0; s],
-        correct: vec![0.0; s],
-    };
+    let mut stats = PassStats::new(m.n_models);
     for c in chunks {
         let logits = m.forward_last(&c.a, &c.b)?;
         let ce = logits
@@ -662,26 +669,7 @@ fn autograd_stats(
             .f_gather(-1, &c.y.f_unsqueeze(-1)?, false)?
             .f_squeeze_dim(-1)?
             .f_neg()?;
-        tch::no_grad(|| -> Result<(), tch::TchError> {
-            let l =
-                Vec::<f64>::try_from(ce.f_detach()?.f_to_kind(Kind::Double)?.f_sum_dim_intlist(
-                    1,
-                    false,
-                    Kind::Double,
-                )?)?;
-            let r = Vec::<f64>::try_from(
-                logits
-                    .f_argmax(-1, false)?
-                    .f_eq_tensor(&c.y)?
-                    .f_to_kind(Kind::Double)?
-                    .f_sum_dim_intlist(1, false, Kind::Double)?,
-            )?;
-            for i in 0..s {
-                stats.loss_sum[i] += l[i];
-                stats.correct[i] += r[i];
-            }
-            Ok(())
-        })?;
+        tch::no_grad(|| stats.add(&ce, &logits, &c.y))?;
         if backward {
             ce.f_sum(Kind::Float)?
                 .f_div_scalar(total_rows as f64)?

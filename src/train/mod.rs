@@ -305,8 +305,7 @@ enum Stepper {
         train: Vec<fused::Chunk>,
         train_rows: i64,
         test: Vec<fused::Chunk>,
-        test_rows: i64,
-        informative: Tensor, // [S, test_rows] mask in test order
+        informative: Tensor, // [S, test pairs] mask in test order
         autograd: bool,      // LayerNorm: gradients by autograd
     },
 }
@@ -348,7 +347,6 @@ impl Stepper {
                 train,
                 train_rows,
                 test,
-                test_rows,
                 informative,
                 autograd,
                 ..
@@ -370,7 +368,7 @@ impl Stepper {
                     accuracy: stats.correct.iter().map(|c| c / n).collect(),
                 };
                 let (test_m, inf_m) = tch::no_grad(|| -> Result<_, TrainError> {
-                    let (ce, correct) = fused::per_pair(model, test)?; // [S, test_rows]
+                    let (ce, correct) = fused::per_pair(model, test)?; // [S, test pairs]
                     let ones = Tensor::f_ones_like(informative)?;
                     let split = |mask: &Tensor| -> Result<SplitMetrics, TrainError> {
                         Ok(SplitMetrics {
@@ -384,7 +382,6 @@ impl Stepper {
                     };
                     Ok((split(&ones)?, split(informative)?))
                 })?;
-                let _ = test_rows;
                 Ok((Some([train_m, test_m, inf_m]), g))
             }
         }
@@ -648,7 +645,6 @@ pub fn train_from(
                 train_rows: ta.size()[1],
                 train: fused::Chunk::split(&ta, &tb, &ty, n as i64, FUSED_CHUNK_ROWS)?,
                 test: fused::Chunk::split(&xa, &xb, &xy, n as i64, FUSED_CHUNK_ROWS)?,
-                test_rows,
                 informative: Tensor::f_from_slice(&inf)?.f_view([s_count as i64, test_rows])?,
                 autograd: first.layer_norm,
             }

@@ -409,7 +409,7 @@ fn find_resume(configs: &[RunConfig], partial: &[PathBuf]) -> Option<Start> {
         if read_config(dir).ok()? != *c {
             return None;
         }
-        let m = read_partial_manifest(dir)?;
+        let m = read_manifest(dir).ok()?;
         if m.batch_seeds != configs.iter().map(|c| c.seed).collect::<Vec<_>>() {
             return None;
         }
@@ -442,11 +442,6 @@ fn find_resume(configs: &[RunConfig], partial: &[PathBuf]) -> Option<Start> {
         start.metrics.push(m);
     }
     Some(start)
-}
-
-fn read_partial_manifest(dir: &Path) -> Option<Manifest> {
-    let text = std::fs::read_to_string(dir.join("manifest.json")).ok()?;
-    serde_json::from_str(&text).ok()
 }
 
 /// Trains `configs` (differing only in seed) as one batch and writes one
@@ -597,7 +592,7 @@ fn train_runs_from(
     let mut manifests = Vec::new();
     for ((c, id), dir) in configs.iter().zip(&ids).zip(&partial) {
         if resuming {
-            if let Some(m) = read_partial_manifest(dir) {
+            if let Ok(m) = read_manifest(dir) {
                 manifests.push(m);
                 continue;
             }
