@@ -4,7 +4,8 @@
 //! `checkpoints/`.
 //!
 //! While a run trains, `<run-id>.partial/resume/` holds its latest resume
-//! point (weights, optimiser state, metrics so far); re-running the same
+//! point (weights, optimiser state, metrics so far, each file named by its
+//! epoch and completed by `point-<epoch>.json`); re-running the same
 //! command continues from there, and the result is byte-identical to an
 //! uninterrupted run on the same machine, threads and batch.
 //!
@@ -307,7 +308,7 @@ pub fn read_metric_rows(path: &Path) -> Result<Vec<MetricRow>, TrainError> {
         .collect()
 }
 
-/// `resume/point.json`: where a resume point stands.
+/// `resume/point-<epoch>.json`: where a resume point stands.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct ResumePoint {
@@ -358,32 +359,38 @@ impl Observer for RunObserver<'_> {
         self.inner.checkpoint(epoch, model, active)
     }
     fn resume_point(&mut self, point: &Start) -> Result<(), TrainError> {
+        // Three passes, so a kill at any moment leaves one epoch that every
+        // directory of the batch holds complete: the new epoch's files, then
+        // its point files (each marks its epoch complete), then the removal
+        // of older epochs.
         for (s, dir) in self.dirs.iter().enumerate() {
             let r = dir.join("resume");
             std::fs::create_dir_all(&r).map_err(|e| TrainError::Io {
                 path: r.display().to_string(),
                 reason: e.to_string(),
             })?;
-            // The point file goes last: a point is valid once it names its epoch.
-            let _ = std::fs::remove_file(r.join("point.json"));
-            write_state(
-                &point.states[s],
-                Some(&r.join("weights.safetensors")),
-                &r.join("optimizer.safetensors"),
-            )?;
+            let f = ResumeFiles::new(dir, point.epoch);
+            write_state(&point.states[s], Some(&f.weights), &f.optimizer)?;
             let mut df = metrics_frame(&point.metrics[s]).map_err(|e| TrainError::Io {
                 path: r.display().to_string(),
                 reason: e.to_string(),
             })?;
-            write_parquet(&mut df, &r.join("metrics.parquet"))?;
+            write_parquet(&mut df, &f.metrics)?;
+        }
+        for (s, dir) in self.dirs.iter().enumerate() {
             write_json(
-                &r.join("point.json"),
+                &ResumeFiles::new(dir, point.epoch).point,
                 &ResumePoint {
                     epoch: point.epoch,
                     stopped: point.stopped[s],
                     wall_seconds: point.wall_seconds,
                 },
             )?;
+        }
+        for dir in self.dirs {
+            for epoch in resume_epochs(dir).into_iter().filter(|e| *e != point.epoch) {
+                ResumeFiles::new(dir, epoch).remove();
+            }
         }
         self.inner.resume_point(point)
     }
@@ -398,14 +405,55 @@ impl Observer for RunObserver<'_> {
     }
 }
 
-/// The resume point shared by every partial directory of a batch, if each
-/// holds one at the same epoch for the same config and batch.
-fn find_resume(configs: &[RunConfig], partial: &[PathBuf]) -> Option<Start> {
-    let mut points = Vec::new();
-    for (c, dir) in configs.iter().zip(partial) {
+/// The files of one resume point in `<run>.partial/resume/`, named by its
+/// epoch; `point-<epoch>.json`, written last, marks them complete.
+struct ResumeFiles {
+    weights: PathBuf,
+    optimizer: PathBuf,
+    metrics: PathBuf,
+    point: PathBuf,
+}
+
+impl ResumeFiles {
+    fn new(dir: &Path, epoch: u32) -> ResumeFiles {
         let r = dir.join("resume");
-        let text = std::fs::read_to_string(r.join("point.json")).ok()?;
-        let p: ResumePoint = serde_json::from_str(&text).ok()?;
+        ResumeFiles {
+            weights: r.join(format!("weights-{epoch:06}.safetensors")),
+            optimizer: r.join(format!("optimizer-{epoch:06}.safetensors")),
+            metrics: r.join(format!("metrics-{epoch:06}.parquet")),
+            point: r.join(format!("point-{epoch:06}.json")),
+        }
+    }
+    /// Removes the point file first, so a kill mid-way leaves no point
+    /// whose files are gone.
+    fn remove(&self) {
+        for f in [&self.point, &self.weights, &self.optimizer, &self.metrics] {
+            let _ = std::fs::remove_file(f);
+        }
+    }
+}
+
+/// The epochs of the complete resume points in a partial run directory.
+fn resume_epochs(dir: &Path) -> Vec<u32> {
+    let Ok(entries) = std::fs::read_dir(dir.join("resume")) else {
+        return Vec::new();
+    };
+    let mut epochs: Vec<u32> = entries
+        .flatten()
+        .filter_map(|e| {
+            let name = e.file_name().into_string().ok()?;
+            name.strip_prefix("point-")?.strip_suffix(".json")?.parse().ok()
+        })
+        .collect();
+    epochs.sort_unstable();
+    epochs
+}
+
+/// The latest resume point that every partial directory of a batch holds
+/// complete, for the same config and batch.
+fn find_resume(configs: &[RunConfig], partial: &[PathBuf]) -> Option<Start> {
+    let mut common: Option<Vec<u32>> = None;
+    for (c, dir) in configs.iter().zip(partial) {
         if read_config(dir).ok()? != *c {
             return None;
         }
@@ -413,33 +461,31 @@ fn find_resume(configs: &[RunConfig], partial: &[PathBuf]) -> Option<Start> {
         if m.batch_seeds != configs.iter().map(|c| c.seed).collect::<Vec<_>>() {
             return None;
         }
-        let state = read_state(
-            &r.join("weights.safetensors"),
-            &r.join("optimizer.safetensors"),
-        )
-        .ok()?;
-        let metrics = read_metric_rows(&r.join("metrics.parquet")).ok()?;
-        points.push((p, state, metrics));
+        let here = resume_epochs(dir);
+        common = Some(match common {
+            None => here,
+            Some(c) => c.into_iter().filter(|e| here.contains(e)).collect(),
+        });
     }
-    let epoch = points.first()?.0.epoch;
-    if points
-        .iter()
-        .any(|(p, s, _)| p.epoch != epoch || s.epoch != epoch)
-    {
-        return None;
-    }
-    let wall_seconds = points[0].0.wall_seconds;
+    let epoch = *common?.last()?;
     let mut start = Start {
         epoch,
         states: Vec::new(),
         metrics: Vec::new(),
         stopped: Vec::new(),
-        wall_seconds,
+        wall_seconds: 0.0,
     };
-    for (p, s, m) in points {
+    for dir in partial {
+        let f = ResumeFiles::new(dir, epoch);
+        let p: ResumePoint = serde_json::from_str(&std::fs::read_to_string(&f.point).ok()?).ok()?;
+        let state = read_state(&f.weights, &f.optimizer).ok()?;
+        if p.epoch != epoch || state.epoch != epoch {
+            return None;
+        }
+        start.wall_seconds = p.wall_seconds;
         start.stopped.push(p.stopped);
-        start.states.push(s);
-        start.metrics.push(m);
+        start.states.push(state);
+        start.metrics.push(read_metric_rows(&f.metrics).ok()?);
     }
     Some(start)
 }
@@ -646,7 +692,7 @@ fn train_runs_from(
             // try; `sweep --status` reads the failure from `<run-id>.failed`.
             for (dir, id) in partial.iter().zip(&ids) {
                 let _ = std::fs::remove_file(dir.join("heartbeat"));
-                if !dir.join("resume/point.json").exists() {
+                if resume_epochs(dir).is_empty() {
                     let _ = std::fs::remove_dir_all(dir);
                 }
                 if !matches!(e, TrainError::Interrupted) {
