@@ -206,10 +206,16 @@ fn a_killed_run_resumes_to_the_same_bytes() {
     child.kill().unwrap();
     child.wait().unwrap();
     let kept = points();
-    assert!(!kept.is_empty(), "a kill while writing lost the resume point");
+    assert!(
+        !kept.is_empty(),
+        "a kill while writing lost the resume point"
+    );
     for p in &kept {
         let text = std::fs::read_to_string(p).unwrap();
-        assert!(!text.contains("\"epoch\": 20000"), "killed too late: {text}");
+        assert!(
+            !text.contains("\"epoch\": 20000"),
+            "killed too late: {text}"
+        );
     }
     // A torn write of a later point (files without their point file), as a
     // kill mid-write leaves, is ignored.

@@ -12,6 +12,8 @@ fn results(dir: &Path, rows: &[(&str, Option<f64>, f64)], spec_seeds: usize) {
         "train_fraction" => rows.iter().map(|_| 0.6).collect::<Vec<f64>>(),
         "sustained_grok_epoch" => rows.iter().map(|r| r.1).collect::<Vec<Option<f64>>>(),
         "last_epoch" => rows.iter().map(|r| r.2).collect::<Vec<f64>>(),
+        "epochs" => rows.iter().map(|_| 50_000.0).collect::<Vec<f64>>(),
+        "final_test_accuracy" => rows.iter().map(|r| if r.1.is_some() { 1.0 } else { 0.1 }).collect::<Vec<f64>>(),
     )
     .unwrap();
     grokscope::store::write_parquet(&mut df, &dir.join("results.parquet")).unwrap();

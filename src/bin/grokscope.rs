@@ -365,174 +365,65 @@ fn figures(
 }
 
 fn survival(sweeps: &[std::path::PathBuf]) -> Result<()> {
-    use grokscope::analysis::survival::{r3_long_budget, KaplanMeier, Tally};
-    use grokscope::report::{floats, strings};
-    use std::collections::BTreeMap;
-    let mut tallies: Vec<(String, String, Tally)> = Vec::new();
-    // Runs each (operation, fraction) should have, from the sweep file beside
-    // the results (experiments/<name>.toml), where there is one.
-    let mut expected: BTreeMap<(String, String, String), usize> = BTreeMap::new();
+    use grokscope::report::survival::{decide_r3, load_dirs};
+    let settings = load_dirs(sweeps)?;
     println!(
         "{:<16} {:<16} {:>5} {:>6} {:>8}  {:<22} at risk (epoch: runs)",
         "sweep", "group", "frac", "runs", "grokked", "median [95% CI]"
     );
-    for dir in sweeps {
-        let name = dir
-            .file_name()
-            .map_or(String::new(), |n| n.to_string_lossy().to_string());
-        let df = grokscope::store::read_parquet(&dir.join("results.parquet"))?;
-        #[cfg(feature = "torch")]
-        if let Ok(spec) = grokscope::train::sweep::SweepSpec::from_file(&dir.with_extension("toml"))
-        {
-            for g in spec.expand()? {
-                let op = grokscope::groups::OperationSpec::parse(&g[0].op)?.canonical();
-                let frac = format!("{:.2}", g[0].train_fraction);
-                *expected.entry((name.clone(), op, frac)).or_default() += g.len();
-            }
-        }
-        let ops = strings(&df, "canonical_op")?;
-        let fractions = floats(&df, "train_fraction")?;
-        let sustained = floats(&df, "sustained_grok_epoch").map_err(|_| {
-            anyhow::anyhow!(
-                "{}: no sustained_grok_epoch column; these results predate the sustained criterion (retrain with grokscope 0.2)",
-                dir.display()
-            )
-        })?;
-        let last = floats(&df, "last_epoch")?;
-        let mut groups: BTreeMap<(String, String), Vec<(f64, bool)>> = BTreeMap::new();
-        for i in 0..df.height() {
-            let frac = format!("{:.2}", fractions[i].unwrap_or(f64::NAN));
-            let run = match sustained[i] {
-                Some(e) => (e, true),
-                None => (last[i].unwrap_or(f64::NAN), false),
-            };
-            groups.entry((ops[i].clone(), frac)).or_default().push(run);
-        }
-        for ((op, frac), runs) in groups {
-            let km = KaplanMeier::fit(&runs);
-            let fmt = |x: Option<f64>| x.map_or("-".to_string(), |v| format!("{v:.0}"));
-            let (lo, hi) = km.median_interval();
-            let median = match km.median() {
-                Some(m) => format!("{m:.0} [{}, {}]", fmt(lo), fmt(hi)),
-                None => "not reached".into(),
-            };
-            let risk: Vec<String> = km
-                .steps
+    for s in &settings {
+        let fmt = |x: Option<f64>| x.map_or("-".to_string(), |v| format!("{v:.0}"));
+        let (lo, hi) = s.km.median_interval();
+        let median = match s.km.median() {
+            Some(m) => format!("{m:.0} [{}, {}]", fmt(lo), fmt(hi)),
+            None => "not reached".into(),
+        };
+        let risk: Vec<String> =
+            s.km.steps
                 .iter()
-                .filter(|s| s.events > 0)
-                .map(|s| format!("{:.0}: {}", s.time, s.at_risk))
+                .filter(|x| x.events > 0)
+                .map(|x| format!("{:.0}: {}", x.time, x.at_risk))
                 .collect();
-            let of = expected
-                .get(&(name.clone(), op.clone(), frac.clone()))
-                .map_or(String::new(), |e| format!("/{e}"));
-            println!(
-                "{name:<16} {op:<16} {frac:>5} {:>6} {:>8}  {median:<22} {}",
-                format!("{}{of}", km.n),
-                km.events(),
-                if risk.is_empty() {
-                    "-".into()
-                } else {
-                    risk.join(", ")
-                }
-            );
-            tallies.push((
-                name.clone(),
-                op.clone(),
-                Tally {
-                    setting: format!("{op} ({name}, fraction {frac})"),
-                    runs: km.n,
-                    grokked: km.events(),
-                },
-            ));
-        }
+        let of = s.planned.map_or(String::new(), |p| format!("/{p}"));
+        println!(
+            "{:<16} {:<16} {:>5.2} {:>6} {:>8}  {median:<22} {}",
+            s.sweep,
+            s.op,
+            s.fraction,
+            format!("{}{of}", s.runs.len()),
+            s.km.events(),
+            if risk.is_empty() {
+                "-".into()
+            } else {
+                risk.join(", ")
+            }
+        );
     }
     // The rule fixed before the long-budget runs (README: R3).
-    let pick = |sweep: &str, op: &str| {
-        tallies
-            .iter()
-            .find(|(s, o, _)| s == sweep && o == op)
-            .map(|(_, _, t)| t.clone())
-            .unwrap_or(Tally {
-                setting: format!("{op} ({sweep}): no runs yet"),
-                runs: 0,
-                grokked: 0,
-            })
-    };
-    let decisive = [
-        pick("long-budget", "symmetric:4"),
-        pick("long-budget-a5", "alternating:5"),
-        pick("long-budget-s5", "symmetric:5"),
-        pick("chughtai", "alternating:5"),
-        pick("chughtai-s5", "symmetric:5"),
-    ];
-    let controls = [
-        pick("long-budget", "ring:24"),
-        pick("long-budget", "dihedral:12"),
-    ];
+    let d = decide_r3(&settings);
     println!("\nR3 by the rule fixed before the long-budget runs:");
-    let mut incomplete = Vec::new();
-    for t in decisive.iter().chain(&controls) {
-        println!(
-            "  {}: {} of {} runs sustain-grokked",
-            t.setting, t.grokked, t.runs
-        );
-        let planned = expected
-            .iter()
-            .find(|((sweep, op, _), _)| t.setting.starts_with(&format!("{op} ({sweep}")))
-            .map(|(_, e)| *e);
-        if t.runs == 0 || planned.is_some_and(|e| t.runs < e) {
-            incomplete.push(t.setting.clone());
+    for t in d.decisive.iter().chain(&d.controls) {
+        if t.runs == 0 {
+            println!("  {}: no runs yet", t.setting);
+        } else {
+            println!(
+                "  {}: {} of {} runs sustain-grokked",
+                t.setting, t.grokked, t.runs
+            );
         }
     }
-    // A verdict is final when no run still missing can change it: the rule
-    // gives the same word with every missing run counted as not grokking and
-    // as grokking. Settings without a sweep file count as complete.
-    // A setting with neither results nor a sweep file could still go either
-    // way: in the best case it is one run that grokked.
-    let planned = |t: &Tally, grok_missing: bool| {
-        expected
-            .iter()
-            .find(|((sweep, op, _), _)| t.setting.starts_with(&format!("{op} ({sweep}")))
-            .map_or(
-                if t.runs == 0 && grok_missing {
-                    1
-                } else {
-                    t.runs
-                },
-                |(_, e)| (*e).max(t.runs),
-            )
-    };
-    let bound = |ts: &[Tally], grok_missing: bool| -> Vec<Tally> {
-        ts.iter()
-            .map(|t| {
-                let p = planned(t, grok_missing);
-                Tally {
-                    setting: t.setting.clone(),
-                    runs: p,
-                    grokked: t.grokked + if grok_missing { p - t.runs } else { 0 },
-                }
-            })
-            .collect()
-    };
-    let worst = r3_long_budget(&bound(&decisive, false), &bound(&controls, false));
-    let best = r3_long_budget(&bound(&decisive, true), &bound(&controls, true));
-    if incomplete.is_empty() || worst == best {
-        println!(
-            "  verdict: {worst:?}{}",
-            if incomplete.is_empty() {
-                String::new()
-            } else {
-                format!(
-                    " (final: no missing run of the {} incomplete settings can change it)",
-                    incomplete.len()
-                )
-            }
-        );
-    } else {
-        println!(
-            "  verdict: not yet decided ({} settings incomplete; the missing runs could make it {worst:?} or {best:?})",
-            incomplete.len()
-        );
+    match d.verdict() {
+        Some(v) if d.incomplete.is_empty() => println!("  verdict: {v:?}"),
+        Some(v) => println!(
+            "  verdict: {v:?} (final: no missing run of the {} incomplete settings can change it)",
+            d.incomplete.len()
+        ),
+        None => println!(
+            "  verdict: not yet decided ({} settings incomplete; the missing runs could make it {:?} or {:?})",
+            d.incomplete.len(),
+            d.bounds.0,
+            d.bounds.1
+        ),
     }
     Ok(())
 }

@@ -18,6 +18,7 @@
 //! ```
 
 pub mod figures;
+pub mod survival;
 pub mod tables;
 
 /// The plotting and table crates grokscope was built with, re-exported so a
@@ -237,6 +238,8 @@ pub struct Experiments {
     pub weight_decay: Option<SweepData>,
     /// `ablation-size`.
     pub size: Option<SweepData>,
+    /// The long-budget study's settings ([`survival::LONG_BUDGET_SWEEPS`]).
+    pub long_budget: Vec<survival::Setting>,
 }
 
 impl Experiments {
@@ -251,6 +254,7 @@ impl Experiments {
             fraction: SweepData::load(dir, "ablation-fraction")?,
             weight_decay: SweepData::load(dir, "ablation-wd")?,
             size: SweepData::load(dir, "ablation-size")?,
+            long_budget: survival::load(dir)?,
         })
     }
 

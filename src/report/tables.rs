@@ -920,6 +920,133 @@ fn op_numbers(sweep: &str, stats: &[OpStats], n: &mut Numbers) {
     }
 }
 
+/// An epoch in thousands for tables (`6.1k`).
+fn kilo(e: f64) -> String {
+    format!("{:.1}k", e / 1000.0)
+}
+
+/// The long-budget study per setting: sustained groks of the runs (of the
+/// runs planned), Kaplan–Meier median with its 95% interval, the range of
+/// the sustained grok epochs, the runs at risk at five epochs of the budget
+/// and the mean final test accuracy.
+fn long_budget_table(settings: &[super::survival::Setting]) -> String {
+    let mut s = String::from(
+        "% Generated; do not edit.\n\\begin{tabular}{llrrrllll}\n\\toprule\nsweep & group & frac. & budget & grokked & median [95\\% CI] & range & at risk & test acc. \\\\\n\\midrule\n",
+    );
+    for st in settings {
+        let of = st
+            .planned
+            .filter(|p| *p > st.runs.len())
+            .map_or(String::new(), |p| format!(" (of {p})"));
+        let cell = |x: Option<f64>| x.map_or("--".to_string(), kilo);
+        let median = match st.km.median() {
+            Some(m) => {
+                let (lo, hi) = st.km.median_interval();
+                format!("{} [{}, {}]", kilo(m), cell(lo), cell(hi))
+            }
+            None => "not reached".into(),
+        };
+        let e = st.grok_epochs();
+        let range = match (e.first(), e.last()) {
+            (Some(a), Some(b)) => format!("{}--{}", kilo(*a), kilo(*b)),
+            _ => "--".into(),
+        };
+        // Runs neither grokked nor censored before 0, 1/4, ..., 4/4 of the budget.
+        let at_risk: Vec<String> = (0..5)
+            .map(|q| {
+                let t = st.epochs * q as f64 / 4.0;
+                st.runs.iter().filter(|r| r.0 >= t).count().to_string()
+            })
+            .collect();
+        let _ = writeln!(
+            s,
+            "{} & {} & {:.1} & {} & {}/{}{of} & {median} & {range} & {} & {:.3} \\\\",
+            tex(&st.sweep),
+            tex(&st.op),
+            st.fraction,
+            kilo(st.epochs),
+            st.km.events(),
+            st.runs.len(),
+            at_risk.join(", "),
+            mean_sd(&st.final_test).0
+        );
+    }
+    s.push_str("\\bottomrule\n\\end{tabular}\n");
+    s
+}
+
+/// R3 by the rule fixed before the long-budget runs: its inputs as a table,
+/// the verdict and its status as numbers (`R3long/...`).
+fn r3_long_budget(settings: &[super::survival::Setting], n: &mut Numbers) -> String {
+    use crate::analysis::survival::R3Verdict;
+    let d = super::survival::decide_r3(settings);
+    let word = |v: R3Verdict| match v {
+        R3Verdict::BudgetArtefact => "budget artefact",
+        R3Verdict::RealBoundary => "a real boundary within 30\\,000 epochs",
+        R3Verdict::Inconclusive => "inconclusive",
+    };
+    match d.verdict() {
+        Some(v) => {
+            n.set("R3long/verdict", word(v));
+            n.set(
+                "R3long/status",
+                if d.incomplete.is_empty() {
+                    "every input of the rule is complete".to_string()
+                } else {
+                    format!(
+                        "{} of the rule's {} inputs are incomplete, and no run still missing can change the verdict",
+                        d.incomplete.len(),
+                        d.decisive.len() + d.controls.len()
+                    )
+                },
+            );
+        }
+        None => {
+            n.set("R3long/verdict", "not yet decided");
+            n.set(
+                "R3long/status",
+                format!(
+                    "{} of the rule's {} inputs are incomplete; the missing runs could make it {} or {}",
+                    d.incomplete.len(),
+                    d.decisive.len() + d.controls.len(),
+                    word(d.bounds.0),
+                    word(d.bounds.1)
+                ),
+            );
+        }
+    }
+    let mut s = String::from(
+        "% Generated; do not edit.\n\\begin{tabular}{llr}\n\\toprule\nrole & setting & sustained groks \\\\\n\\midrule\n",
+    );
+    for (role, ts) in [("decisive", &d.decisive), ("control", &d.controls)] {
+        for t in ts {
+            let count = if t.runs == 0 {
+                "no runs yet".to_string()
+            } else {
+                format!("{}/{}", t.grokked, t.runs)
+            };
+            let _ = writeln!(s, "{role} & {} & {count} \\\\", tex(&t.setting));
+        }
+    }
+    s.push_str("\\bottomrule\n\\end{tabular}\n");
+    for st in settings {
+        let k = |x: &str| format!("{}/{}/{x}", st.sweep, st.op);
+        n.set(
+            k("sustained_runs"),
+            format!("{}/{}", st.km.events(), st.runs.len()),
+        );
+        let e = st.grok_epochs();
+        if let (Some(a), Some(b)) = (e.first(), e.last()) {
+            n.num(k("first_grok"), *a, 0);
+            n.num(k("last_grok"), *b, 0);
+        }
+        if let Some(m) = st.km.median() {
+            n.num(k("median"), m, 0);
+        }
+    }
+    s
+}
+
 /// Writes every table and `numbers.tex` into `dir`; returns the files.
 ///
 /// # Errors
@@ -986,6 +1113,16 @@ pub fn write_all(exp: &Experiments, dir: &Path) -> Result<Vec<PathBuf>> {
         if let Some(sw) = sweep {
             files.push((name.into(), ablation_table(sw, key, label)?));
         }
+    }
+    if !exp.long_budget.is_empty() {
+        files.push((
+            "long-budget-table.tex".into(),
+            long_budget_table(&exp.long_budget),
+        ));
+        files.push((
+            "r3-rule-table.tex".into(),
+            r3_long_budget(&exp.long_budget, &mut n),
+        ));
     }
     files.push(("numbers.tex".into(), n.render()));
     let mut written = Vec::new();

@@ -442,7 +442,10 @@ fn resume_epochs(dir: &Path) -> Vec<u32> {
         .flatten()
         .filter_map(|e| {
             let name = e.file_name().into_string().ok()?;
-            name.strip_prefix("point-")?.strip_suffix(".json")?.parse().ok()
+            name.strip_prefix("point-")?
+                .strip_suffix(".json")?
+                .parse()
+                .ok()
         })
         .collect();
     epochs.sort_unstable();
