@@ -84,7 +84,7 @@ pub struct RunAnalysis {
     pub op: String,
     /// The analysis group.
     pub group: String,
-    /// Whether the run grokked (test accuracy >= 0.99).
+    /// Whether the run sustain-grokked ([`crate::grok`]).
     pub grokked: bool,
     /// Dominant non-trivial irrep of the embedding.
     pub dominant_irrep: String,
@@ -236,10 +236,13 @@ pub fn analyze_run(dir: &Path) -> Result<RunAnalysis, AnalyzeError> {
     let Loaded { cfg, op, model, .. } = load(dir, &[final_w, init_w])?;
     let n = op.order();
     let view = &op.analysis;
-    let run_id = read_manifest(dir)?.run_id;
-    let grokked = read_manifest(dir)?
+    let manifest = read_manifest(dir)?;
+    let run_id = manifest.run_id;
+    // The sustained criterion, as every count and verdict (a run that
+    // crossed 0.99 and fell back is not grokked).
+    let grokked = manifest
         .summary
-        .is_some_and(|s| s.grokked_epoch.is_some());
+        .is_some_and(|s| s.sustained_grok_epoch.is_some());
 
     let mut spectra = Vec::new();
     let embeds = [

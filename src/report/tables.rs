@@ -1047,6 +1047,78 @@ fn r3_long_budget(settings: &[super::survival::Setting], n: &mut Numbers) -> Str
     s
 }
 
+/// The Peter–Weyl reading of the long-budget runs, one row per analysed
+/// non-abelian run: its dominant irrep (largest share of the embedding's
+/// non-trivial power), that share trained and at initialisation, what a
+/// random function puts there, and whether the run sustain-grokked. Numbers
+/// `longpw/<op>/...` give the range of the dominant share over grokked and
+/// ungrokked runs of each operation. `None` when no long-budget sweep has been analysed.
+fn long_budget_pw_table(sweeps: &[SweepData], n: &mut Numbers) -> Result<Option<String>> {
+    let mut s = String::from(
+        "% Generated; do not edit.\n\\begin{tabular}{llrlllrrr}\n\\toprule\nsweep & group & seed & grokked & dominant irrep & neurons & share & at init & random \\\\\n\\midrule\n",
+    );
+    let mut rows = 0;
+    // Per operation: dominant shares of the grokked and the other runs.
+    let mut shares: BTreeMap<(String, bool), Vec<f64>> = BTreeMap::new();
+    for sw in sweeps {
+        let Some(a) = &sw.analysis else { continue };
+        let (op, seed, grokked, irrep, neurons) = (
+            strings(a, "op")?,
+            floats(a, "seed")?,
+            super::bools(a, "grokked")?,
+            strings(a, "dominant_irrep")?,
+            strings(a, "neurons_dominant")?,
+        );
+        let (share, init, random) = (
+            floats(a, "dominant_share")?,
+            floats(a, "dominant_share_init")?,
+            floats(a, "dominant_expected")?,
+        );
+        for i in 0..a.height() {
+            if irrep[i].is_empty() {
+                continue;
+            }
+            let share_i = share[i].unwrap_or(f64::NAN);
+            shares
+                .entry((op[i].clone(), grokked[i]))
+                .or_default()
+                .push(share_i);
+            let _ = writeln!(
+                s,
+                "{} & {} & {:.0} & {} & {} & {} & {:.2} & {:.2} & {:.2} \\\\",
+                tex(&sw.name),
+                tex(&op[i]),
+                seed[i].unwrap_or(f64::NAN),
+                if grokked[i] { "yes" } else { "no" },
+                tex(&irrep[i]),
+                tex(&neurons[i]),
+                share_i,
+                init[i].unwrap_or(f64::NAN),
+                random[i].unwrap_or(f64::NAN),
+            );
+            rows += 1;
+        }
+    }
+    if rows == 0 {
+        return Ok(None);
+    }
+    for ((op, grokked), v) in &shares {
+        let k = |x: &str| {
+            let g = if *grokked { "grokked" } else { "ungrokked" };
+            format!("longpw/{op}/{g}_{x}")
+        };
+        n.set(k("runs"), v.len().to_string());
+        n.num(k("min"), v.iter().copied().fold(f64::INFINITY, f64::min), 2);
+        n.num(
+            k("max"),
+            v.iter().copied().fold(f64::NEG_INFINITY, f64::max),
+            2,
+        );
+    }
+    s.push_str("\\bottomrule\n\\end{tabular}\n");
+    Ok(Some(s))
+}
+
 /// Writes every table and `numbers.tex` into `dir`; returns the files.
 ///
 /// # Errors
@@ -1123,6 +1195,9 @@ pub fn write_all(exp: &Experiments, dir: &Path) -> Result<Vec<PathBuf>> {
             "r3-rule-table.tex".into(),
             r3_long_budget(&exp.long_budget, &mut n),
         ));
+    }
+    if let Some(t) = long_budget_pw_table(&exp.long_budget_sweeps, &mut n)? {
+        files.push(("long-budget-pw-table.tex".into(), t));
     }
     files.push(("numbers.tex".into(), n.render()));
     let mut written = Vec::new();
