@@ -1047,27 +1047,30 @@ fn r3_long_budget(settings: &[super::survival::Setting], n: &mut Numbers) -> Str
     s
 }
 
-/// The Peter–Weyl reading of the long-budget runs, one row per analysed
-/// non-abelian run: its dominant irrep (largest share of the embedding's
-/// non-trivial power), that share trained and at initialisation, what a
-/// random function puts there, and whether the run sustain-grokked. Numbers
-/// `longpw/<op>/...` give the range of the dominant share over grokked and
-/// ungrokked runs of each operation. `None` when no long-budget sweep has been analysed.
+/// The Peter–Weyl reading of the long-budget runs on non-abelian groups,
+/// one row per sweep, group and outcome (sustain-grokked or not): how often
+/// each irrep was the dominant one (largest share of the embedding's
+/// non-trivial power), the range of that share trained, its mean at
+/// initialisation, and what a random function puts on the dominant irreps.
+/// Numbers `longpw/<op>/...` give the range of the dominant share over the
+/// grokked and ungrokked runs of each operation. `None` when no long-budget
+/// sweep has been analysed.
 fn long_budget_pw_table(sweeps: &[SweepData], n: &mut Numbers) -> Result<Option<String>> {
-    let mut s = String::from(
-        "% Generated; do not edit.\n\\begin{tabular}{llrlllrrr}\n\\toprule\nsweep & group & seed & grokked & dominant irrep & neurons & share & at init & random \\\\\n\\midrule\n",
-    );
-    let mut rows = 0;
-    // Per operation: dominant shares of the grokked and the other runs.
-    let mut shares: BTreeMap<(String, bool), Vec<f64>> = BTreeMap::new();
-    for sw in sweeps {
+    #[derive(Default)]
+    struct Cell {
+        irreps: BTreeMap<String, usize>,
+        share: Vec<f64>,
+        init: Vec<f64>,
+        random: Vec<f64>,
+    }
+    // (sweep order, op, grokked) -> runs; ops in first-appearance order.
+    let mut cells: Vec<((usize, String, bool), Cell)> = Vec::new();
+    for (w, sw) in sweeps.iter().enumerate() {
         let Some(a) = &sw.analysis else { continue };
-        let (op, seed, grokked, irrep, neurons) = (
+        let (op, grokked, irrep) = (
             strings(a, "op")?,
-            floats(a, "seed")?,
             super::bools(a, "grokked")?,
             strings(a, "dominant_irrep")?,
-            strings(a, "neurons_dominant")?,
         );
         let (share, init, random) = (
             floats(a, "dominant_share")?,
@@ -1075,45 +1078,76 @@ fn long_budget_pw_table(sweeps: &[SweepData], n: &mut Numbers) -> Result<Option<
             floats(a, "dominant_expected")?,
         );
         for i in 0..a.height() {
-            if irrep[i].is_empty() {
+            let abelian = Operation::parse(&op[i]).map_or(true, |o| o.is_abelian());
+            if irrep[i].is_empty() || abelian {
                 continue;
             }
-            let share_i = share[i].unwrap_or(f64::NAN);
-            shares
-                .entry((op[i].clone(), grokked[i]))
-                .or_default()
-                .push(share_i);
-            let _ = writeln!(
-                s,
-                "{} & {} & {:.0} & {} & {} & {} & {:.2} & {:.2} & {:.2} \\\\",
-                tex(&sw.name),
-                tex(&op[i]),
-                seed[i].unwrap_or(f64::NAN),
-                if grokked[i] { "yes" } else { "no" },
-                tex(&irrep[i]),
-                tex(&neurons[i]),
-                share_i,
-                init[i].unwrap_or(f64::NAN),
-                random[i].unwrap_or(f64::NAN),
-            );
-            rows += 1;
+            let key = (w, op[i].clone(), grokked[i]);
+            let at = match cells.iter().position(|(k, _)| *k == key) {
+                Some(at) => at,
+                None => {
+                    cells.push((key, Cell::default()));
+                    cells.len() - 1
+                }
+            };
+            let c = &mut cells[at].1;
+            *c.irreps.entry(irrep[i].clone()).or_default() += 1;
+            c.share.push(share[i].unwrap_or(f64::NAN));
+            c.init.push(init[i].unwrap_or(f64::NAN));
+            c.random.push(random[i].unwrap_or(f64::NAN));
         }
     }
-    if rows == 0 {
+    if cells.is_empty() {
         return Ok(None);
     }
-    for ((op, grokked), v) in &shares {
-        let k = |x: &str| {
-            let g = if *grokked { "grokked" } else { "ungrokked" };
-            format!("longpw/{op}/{g}_{x}")
-        };
-        n.set(k("runs"), v.len().to_string());
-        n.num(k("min"), v.iter().copied().fold(f64::INFINITY, f64::min), 2);
-        n.num(
-            k("max"),
-            v.iter().copied().fold(f64::NEG_INFINITY, f64::max),
-            2,
+    let mut s = String::from(
+        "% Generated; do not edit.\n\\begin{tabular}{llrlrrr}\n\\toprule\nsweep & group & runs & dominant irrep (runs) & share & at init & random \\\\\n\\midrule\n",
+    );
+    let min = |v: &[f64]| v.iter().copied().fold(f64::INFINITY, f64::min);
+    let max = |v: &[f64]| v.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    let range = |v: &[f64]| {
+        let (a, b) = (format!("{:.2}", min(v)), format!("{:.2}", max(v)));
+        if a == b {
+            a
+        } else {
+            format!("{a}--{b}")
+        }
+    };
+    for ((w, op, grokked), c) in &cells {
+        let irreps: Vec<String> = c
+            .irreps
+            .iter()
+            .map(|(r, k)| format!("{} ({k})", tex(r)))
+            .collect();
+        let _ = writeln!(
+            s,
+            "{} & {} & {} {} & {} & {} & {:.2} & {} \\\\",
+            tex(&sweeps[*w].name),
+            tex(op),
+            c.share.len(),
+            if *grokked { "grokked" } else { "not grokked" },
+            irreps.join(", "),
+            range(&c.share),
+            mean_sd(&c.init).0,
+            range(&c.random),
         );
+        let g = if *grokked { "grokked" } else { "ungrokked" };
+        let k = |x: &str| format!("longpw/{op}/{g}_{x}");
+        let runs = n
+            .get(&k("runs"))
+            .and_then(|r| r.parse::<usize>().ok())
+            .unwrap_or(0);
+        let lo = n
+            .get(&k("min"))
+            .and_then(|r| r.parse::<f64>().ok())
+            .unwrap_or(f64::INFINITY);
+        let hi = n
+            .get(&k("max"))
+            .and_then(|r| r.parse::<f64>().ok())
+            .unwrap_or(f64::NEG_INFINITY);
+        n.set(k("runs"), (runs + c.share.len()).to_string());
+        n.num(k("min"), lo.min(min(&c.share)), 2);
+        n.num(k("max"), hi.max(max(&c.share)), 2);
     }
     s.push_str("\\bottomrule\n\\end{tabular}\n");
     Ok(Some(s))
