@@ -1289,18 +1289,37 @@ pub fn survival<DB: DrawingBackend>(
     super::register_fonts();
     let e = draw_err("survival");
     area.fill(&WHITE).map_err(&e)?;
-    // Panels: Chughtai et al.'s model; the suite's model on non-abelian
-    // groups; its abelian and dihedral controls. fraction-small has its own
-    // table, not a curve here.
+    // Panels: Chughtai et al.'s model; the suite's model on the reference
+    // study's non-abelian groups and A5, S5; its controls (cyclic groups and
+    // dihedral groups of the same orders). fraction-small has its own table,
+    // not a curve here.
+    const SUITE_NON_ABELIAN: &[&str] = &[
+        "symmetric:3",
+        "dihedral:5",
+        "alternating:4",
+        "symmetric:4",
+        "alternating:5",
+        "symmetric:5",
+    ];
+    // Up to eight curves a panel, each its own colour.
+    const COLOURS: [RGBColor; 8] = [
+        BLUE,
+        VERMILLION,
+        GREEN,
+        ORANGE,
+        PURPLE,
+        SKY,
+        RGBColor(0, 0, 0),
+        RGBColor(140, 86, 75),
+    ];
     let panel_of = |st: &super::survival::Setting| -> Option<usize> {
         if st.sweep.starts_with("chughtai") {
             Some(0)
         } else if st.sweep.starts_with("long-budget") {
-            let op = Operation::parse(&st.op).ok()?;
-            Some(if op.is_abelian() || st.op.starts_with("dihedral") {
-                2
-            } else {
+            Some(if SUITE_NON_ABELIAN.contains(&st.op.as_str()) {
                 1
+            } else {
+                2
             })
         } else {
             None
@@ -1337,8 +1356,10 @@ pub fn survival<DB: DrawingBackend>(
             .label_style((FONT, 13))
             .draw()
             .map_err(&e)?;
+        // Bands only where they stay readable.
+        let bands = mine.len() <= 3;
         for (k, st) in mine.iter().enumerate() {
-            let color = PALETTE[k % PALETTE.len()];
+            let color = COLOURS[k % COLOURS.len()];
             // (time, share grokked, band low, band high) after each step.
             let mut pts = vec![(0.0, 0.0, 0.0, 0.0)];
             for step in &st.km.steps {
@@ -1361,12 +1382,14 @@ pub fn survival<DB: DrawingBackend>(
             hi.push((last_time, end.3));
             let band: Vec<(f64, f64)> =
                 hi.iter().copied().chain(lo.iter().rev().copied()).collect();
-            chart
-                .draw_series(std::iter::once(Polygon::new(
-                    band,
-                    color.mix(0.12).filled(),
-                )))
-                .map_err(&e)?;
+            if bands {
+                chart
+                    .draw_series(std::iter::once(Polygon::new(
+                        band,
+                        color.mix(0.12).filled(),
+                    )))
+                    .map_err(&e)?;
+            }
             let label = if p == 1 && st.sweep != "long-budget" {
                 format!("{} ({})", st.op, st.sweep)
             } else {
@@ -1405,7 +1428,12 @@ pub fn survival<DB: DrawingBackend>(
         }
         chart
             .configure_series_labels()
-            .position(SeriesLabelPosition::UpperLeft)
+            .position(if p == 2 {
+                // Clear of the fast-rising cyclic curves on the left.
+                SeriesLabelPosition::MiddleRight
+            } else {
+                SeriesLabelPosition::UpperLeft
+            })
             .label_font((FONT, 12))
             .background_style(WHITE.mix(0.85))
             .border_style(GREY)
