@@ -925,6 +925,89 @@ fn kilo(e: f64) -> String {
     format!("{:.1}k", e / 1000.0)
 }
 
+/// `fraction-small` by group and training fraction: sustained groks of the
+/// runs, the mean number of informative test pairs (those a model cannot
+/// answer from a transpose or the identity) and the mean final accuracy on
+/// them over the runs that have any. Numbers `fraction-small/<op>/<fraction>/grokked`.
+fn fraction_small_table(sweep: &SweepData, n: &mut Numbers) -> Result<String> {
+    let r = &sweep.results;
+    let (op, frac, sustained, inf_pairs, inf_acc) = (
+        strings(r, "canonical_op")?,
+        floats(r, "train_fraction")?,
+        floats(r, "sustained_grok_epoch")?,
+        floats(r, "informative_pairs")?,
+        floats(r, "final_informative_accuracy")?,
+    );
+    let mut ops: Vec<String> = Vec::new();
+    let mut fracs: Vec<String> = Vec::new();
+    // (op, fraction) -> (runs, grokked, informative pairs, informative accuracy)
+    let mut cells: BTreeMap<(String, String), (usize, usize, Vec<f64>, Vec<f64>)> = BTreeMap::new();
+    for i in 0..r.height() {
+        let f = format!("{:.1}", frac[i].unwrap_or(f64::NAN));
+        if !ops.contains(&op[i]) {
+            ops.push(op[i].clone());
+        }
+        if !fracs.contains(&f) {
+            fracs.push(f.clone());
+        }
+        let c = cells.entry((op[i].clone(), f)).or_default();
+        c.0 += 1;
+        c.1 += usize::from(sustained[i].is_some());
+        c.2.push(inf_pairs[i].unwrap_or(f64::NAN));
+        // A run without informative pairs has no accuracy on them.
+        if let (Some(a), Some(p)) = (inf_acc[i], inf_pairs[i]) {
+            if p > 0.0 {
+                c.3.push(a);
+            }
+        }
+    }
+    fracs.sort();
+    // Non-abelian groups first, then their cyclic controls, each by order.
+    let key = |o: &String| {
+        let op = Operation::parse(o).ok();
+        (
+            op.as_ref().is_none_or(|x| x.is_abelian()),
+            op.map_or(0, |x| x.order()),
+        )
+    };
+    ops.sort_by_key(key);
+    let mut s = format!(
+        "% Generated; do not edit.\n\\begin{{tabular}}{{lr{}}}\n\\toprule\n & & {} \\\\\ngroup & $|G|$ & {} \\\\\n\\midrule\n",
+        "r".repeat(fracs.len()),
+        fracs.iter().map(|f| format!("fraction {f}")).collect::<Vec<_>>().join(" & "),
+        fracs.iter().map(|_| "groks (inf.\\ pairs, acc.)").collect::<Vec<_>>().join(" & "),
+    );
+    for o in &ops {
+        let order = Operation::parse(o).map_or(0, |x| x.order());
+        let cols: Vec<String> = fracs
+            .iter()
+            .map(|f| match cells.get(&(o.clone(), f.clone())) {
+                Some(c) => {
+                    n.set(
+                        format!("fraction-small/{o}/{f}/grokked"),
+                        format!("{}/{}", c.1, c.0),
+                    );
+                    format!(
+                        "{}/{} ({:.0}, {})",
+                        c.1,
+                        c.0,
+                        mean_sd(&c.2).0,
+                        if c.3.is_empty() {
+                            "--".to_string()
+                        } else {
+                            format!("{:.2}", mean_sd(&c.3).0)
+                        }
+                    )
+                }
+                None => "--".into(),
+            })
+            .collect();
+        let _ = writeln!(s, "{} & {order} & {} \\\\", tex(o), cols.join(" & "));
+    }
+    s.push_str("\\bottomrule\n\\end{tabular}\n");
+    Ok(s)
+}
+
 /// The long-budget study per setting: sustained groks of the runs (of the
 /// runs planned), Kaplan–Meier median with its 95% interval, the range of
 /// the sustained grok epochs, the runs at risk at five epochs of the budget
@@ -933,7 +1016,7 @@ fn long_budget_table(settings: &[super::survival::Setting]) -> String {
     let mut s = String::from(
         "% Generated; do not edit.\n\\begin{tabular}{llrrrllll}\n\\toprule\nsweep & group & frac. & budget & grokked & median [95\\% CI] & range & at risk & test acc. \\\\\n\\midrule\n",
     );
-    for st in settings {
+    for st in settings.iter().filter(|s| s.sweep != "fraction-small") {
         let of = st
             .planned
             .filter(|p| *p > st.runs.len())
@@ -1228,6 +1311,16 @@ pub fn write_all(exp: &Experiments, dir: &Path) -> Result<Vec<PathBuf>> {
         files.push((
             "r3-rule-table.tex".into(),
             r3_long_budget(&exp.long_budget, &mut n),
+        ));
+    }
+    if let Some(fs) = exp
+        .long_budget_sweeps
+        .iter()
+        .find(|s| s.name == "fraction-small")
+    {
+        files.push((
+            "fraction-small-table.tex".into(),
+            fraction_small_table(fs, &mut n)?,
         ));
     }
     if let Some(t) = long_budget_pw_table(&exp.long_budget_sweeps, &mut n)? {
