@@ -130,15 +130,35 @@ pub fn epoch_cell(v: &[Option<f64>], none: &str) -> String {
 
 /// LaTeX-escapes text (`_`, `%`, `&`, `#`, `±`, `⊗`).
 pub fn tex(s: &str) -> String {
-    s.replace('\\', "\\textbackslash{}")
+    let escaped = s
+        .replace('\\', "\\textbackslash{}")
         .replace('_', "\\_")
         .replace('%', "\\%")
         .replace('&', "\\&")
         .replace('#', "\\#")
-        .replace('^', "\\^{}")
         .replace('±', "$\\pm$")
         .replace('⊗', "$\\otimes$")
-        .replace('→', "$\\to$")
+        .replace('→', "$\\to$");
+    // `^` with digits after it is an exponent ((Z/2)^7); any other `^` is
+    // printed as the character.
+    let mut out = String::new();
+    let mut chars = escaped.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c != '^' {
+            out.push(c);
+            continue;
+        }
+        let mut digits = String::new();
+        while let Some(d) = chars.next_if(char::is_ascii_digit) {
+            digits.push(d);
+        }
+        if digits.is_empty() {
+            out.push_str("\\^{}");
+        } else {
+            out.push_str(&format!("\\textsuperscript{{{digits}}}"));
+        }
+    }
+    out
 }
 
 /// The number macros, collected then written as `\gsdef{key}{value}`.
@@ -374,6 +394,16 @@ pub mod verdicts {
             }
         };
         let (sc, ln) = (frac(small_cyclic), frac(large_na));
+        // The rule's first version, kept so the paper can state the verdict
+        // each version gives on the same data.
+        let first = if sc <= 1.0 / 3.0 || ln >= 2.0 / 3.0 {
+            "refuted as a commutativity boundary"
+        } else if sc >= 2.0 / 3.0 && ln <= 1.0 / 3.0 {
+            "confirmed"
+        } else {
+            "inconclusive"
+        };
+        n.set("R3/verdict_first_rule", first);
         if ln >= 2.0 / 3.0 {
             "refuted as a commutativity boundary"
         } else if ln <= 1.0 / 3.0 && sc >= 2.0 / 3.0 {
@@ -1390,6 +1420,12 @@ mod tests {
     }
 
     #[test]
+    fn tex_sets_exponents_as_superscripts_and_escapes_the_rest() {
+        assert_eq!(tex("(Z/2)^7"), "(Z/2)\\textsuperscript{7}");
+        assert_eq!(tex("a^b_c"), "a\\^{}b\\_c");
+    }
+
+    #[test]
     fn r3_separates_size_from_commutativity_with_the_controls() {
         let mut n = Numbers::default();
         let s = suite(None, None);
@@ -1402,9 +1438,15 @@ mod tests {
             "inconclusive (controls not run)"
         );
         assert_eq!(verdicts::r3(&s, Some(&controls(3, 0)), &mut n), "confirmed");
+        assert_eq!(n.get("R3/verdict_first_rule"), Some("confirmed"));
         assert_eq!(
             verdicts::r3(&s, Some(&controls(1, 1)), &mut n),
             "partly confirmed"
+        );
+        // The first version of the rule called this a refutation.
+        assert_eq!(
+            n.get("R3/verdict_first_rule"),
+            Some("refuted as a commutativity boundary")
         );
         assert_eq!(n.get("R3/small_cyclic_grokked"), Some("1"));
         assert_eq!(n.get("R3/large_nonabelian_runs"), Some("3"));
