@@ -637,7 +637,25 @@ pub mod verdicts {
             "different_seeds",
             "value",
         )?;
+        let (same_op_null, _, _) = cka_mean(
+            cka,
+            "same_op_elements",
+            "linear",
+            "final",
+            "different_seeds",
+            "null_p95",
+        )?;
+        let (same_op_deb_null, _, _) = cka_mean(
+            cka,
+            "same_op_elements",
+            "debiased_linear",
+            "final",
+            "different_seeds",
+            "null_p95",
+        )?;
         for (k, v) in [
+            ("same_op_null95", same_op_null),
+            ("same_op_debiased_null95", same_op_deb_null),
             ("trained", trained),
             ("trained_min", tmin),
             ("trained_max", tmax),
