@@ -1125,9 +1125,10 @@ fn r3_long_budget(settings: &[super::survival::Setting], n: &mut Numbers) -> Str
                     "every input of the rule is complete".to_string()
                 } else {
                     format!(
-                        "{} of the rule's {} inputs are incomplete, and no run still missing can change the verdict",
+                        "{} of the rule's {} inputs {} incomplete, and no run still missing can change the verdict",
                         d.incomplete.len(),
-                        d.decisive.len() + d.controls.len()
+                        d.decisive.len() + d.controls.len(),
+                        if d.incomplete.len() == 1 { "is" } else { "are" }
                     )
                 },
             );
@@ -1137,9 +1138,10 @@ fn r3_long_budget(settings: &[super::survival::Setting], n: &mut Numbers) -> Str
             n.set(
                 "R3long/status",
                 format!(
-                    "{} of the rule's {} inputs are incomplete; the missing runs could make it {} or {}",
+                    "{} of the rule's {} inputs {} incomplete; the missing runs could make it {} or {}",
                     d.incomplete.len(),
                     d.decisive.len() + d.controls.len(),
+                    if d.incomplete.len() == 1 { "is" } else { "are" },
                     word(d.bounds.0),
                     word(d.bounds.1)
                 ),
@@ -1277,6 +1279,7 @@ fn long_budget_pw_table(sweeps: &[SweepData], n: &mut Numbers) -> Result<Option<
             .and_then(|r| r.parse::<f64>().ok())
             .unwrap_or(f64::NEG_INFINITY);
         n.set(k("runs"), (runs + c.share.len()).to_string());
+        n.num(k("init"), mean_sd(&c.init).0, 2);
         n.num(k("min"), lo.min(min(&c.share)), 2);
         n.num(k("max"), hi.max(max(&c.share)), 2);
     }
