@@ -831,9 +831,10 @@ pub mod verdicts {
 
 /// An ablation table: one row per setting, one column per operation.
 fn ablation_table(sweep: &SweepData, key: &str, label: &str) -> Result<String> {
-    let (ops, grok) = (
+    let (ops, grok, test) = (
         strings(&sweep.results, "op")?,
         floats(&sweep.results, "grokked_epoch")?,
+        floats(&sweep.results, "final_test_accuracy")?,
     );
     let xs: Vec<String> = if key == "order" {
         ops.iter()
@@ -850,7 +851,8 @@ fn ablation_table(sweep: &SweepData, key: &str, label: &str) -> Result<String> {
             .collect()
     };
     let mut cols: Vec<String> = Vec::new();
-    let mut cells: BTreeMap<(String, String), Vec<Option<f64>>> = BTreeMap::new();
+    // (row, column) -> grok epochs and final test accuracies of the runs.
+    let mut cells: BTreeMap<(String, String), (Vec<Option<f64>>, Vec<f64>)> = BTreeMap::new();
     let mut rows: Vec<String> = Vec::new();
     for i in 0..ops.len() {
         let col = if key == "order" {
@@ -864,7 +866,9 @@ fn ablation_table(sweep: &SweepData, key: &str, label: &str) -> Result<String> {
         if !rows.contains(&xs[i]) {
             rows.push(xs[i].clone());
         }
-        cells.entry((xs[i].clone(), col)).or_default().push(grok[i]);
+        let c = cells.entry((xs[i].clone(), col)).or_default();
+        c.0.push(grok[i]);
+        c.1.push(test[i].unwrap_or(f64::NAN));
     }
     if key == "order" {
         rows.sort_by_key(|r| r.parse::<usize>().unwrap_or(0));
@@ -882,7 +886,14 @@ fn ablation_table(sweep: &SweepData, key: &str, label: &str) -> Result<String> {
         for c in &cols {
             let cell = cells
                 .get(&(r.clone(), c.clone()))
-                .map(|v| epoch_cell(v, "not grokked"))
+                .map(|(g, t)| {
+                    // Where no run grokked, how far they got matters.
+                    if g.iter().all(Option::is_none) {
+                        format!("not grokked (0/{}; test acc. {:.2})", g.len(), mean_sd(t).0)
+                    } else {
+                        epoch_cell(g, "not grokked")
+                    }
+                })
                 .unwrap_or_else(|| "--".into());
             let _ = write!(s, " & {}", tex(&cell));
         }
