@@ -346,6 +346,64 @@ pub mod verdicts {
         }
     }
 
+    /// R2 re-read on the sustained criterion ([`crate::grok::sustained`],
+    /// 500-epoch window) from the suite's stored curves: the abelian runs
+    /// whose test accuracy holds ≥ 0.99 for 500 epochs within the budget,
+    /// and the latest such epoch (`R2/sustained_*`). The verdict stays the
+    /// first-crossing rule's, as fixed before the runs.
+    pub fn r2_sustained(suite: &SweepData, stats: &[OpStats], n: &mut Numbers) -> Result<()> {
+        let Some(curves) = &suite.curves else {
+            return Ok(());
+        };
+        let (run, epoch, split, metric, value) = (
+            strings(curves, "run_id")?,
+            floats(curves, "epoch")?,
+            strings(curves, "split")?,
+            strings(curves, "metric")?,
+            floats(curves, "value")?,
+        );
+        let mut series: BTreeMap<&str, Vec<(u32, f64)>> = BTreeMap::new();
+        for i in 0..run.len() {
+            if split[i] == "test" && metric[i] == "accuracy" {
+                if let (Some(e), Some(v)) = (epoch[i], value[i]) {
+                    series
+                        .entry(run[i].as_str())
+                        .or_default()
+                        .push((e as u32, v));
+                }
+            }
+        }
+        let (ids, ops) = (
+            strings(&suite.results, "run_id")?,
+            strings(&suite.results, "op")?,
+        );
+        let abelian: Vec<&str> = abelian_ops(stats).iter().map(|s| s.op.as_str()).collect();
+        let (mut runs, mut grokked, mut latest) = (0, 0, 0u32);
+        let mut per_op: BTreeMap<&str, (usize, usize)> = BTreeMap::new();
+        for (id, op) in ids.iter().zip(&ops) {
+            if !abelian.contains(&op.as_str()) {
+                continue;
+            }
+            runs += 1;
+            let mut s = series.get(id.as_str()).cloned().unwrap_or_default();
+            s.sort_by_key(|p| p.0);
+            let o = per_op.entry(op.as_str()).or_default();
+            o.0 += 1;
+            if let Some(e) = crate::grok::sustained(&s, crate::grok::DEFAULT_WINDOW as u32) {
+                grokked += 1;
+                o.1 += 1;
+                latest = latest.max(e);
+            }
+        }
+        for (op, (r, g)) in per_op {
+            n.set(format!("R2/sustained/{op}"), format!("{g}/{r}"));
+        }
+        n.set("R2/sustained_runs", runs.to_string());
+        n.set("R2/sustained_grokked", grokked.to_string());
+        n.num("R2/sustained_latest", f64::from(latest), 0);
+        Ok(())
+    }
+
     /// R3: the suite's non-abelian groups must memorise and not grok
     /// (refuted otherwise). The controls then decide whether the boundary is
     /// commutativity: refuted as a commutativity boundary if at least 2/3 of
@@ -1327,6 +1385,7 @@ pub fn write_all(exp: &Experiments, dir: &Path) -> Result<Vec<PathBuf>> {
         }
         let v = verdicts::r2(&stats, &mut n);
         n.set("R2/verdict", v);
+        verdicts::r2_sustained(suite, &stats, &mut n)?;
         let v = verdicts::r3(&stats, controls.as_deref(), &mut n);
         n.set("R3/verdict", v);
         if suite.analysis.is_some() {
