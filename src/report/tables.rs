@@ -1057,8 +1057,14 @@ fn fraction_small_table(sweep: &SweepData, n: &mut Numbers) -> Result<String> {
     );
     let mut ops: Vec<String> = Vec::new();
     let mut fracs: Vec<String> = Vec::new();
-    // (op, fraction) -> (runs, grokked, informative pairs, informative accuracy)
-    let mut cells: BTreeMap<(String, String), (usize, usize, Vec<f64>, Vec<f64>)> = BTreeMap::new();
+    #[derive(Default)]
+    struct Cell {
+        runs: usize,
+        grokked: usize,
+        informative_pairs: Vec<f64>,
+        informative_accuracy: Vec<f64>,
+    }
+    let mut cells: BTreeMap<(String, String), Cell> = BTreeMap::new();
     for i in 0..r.height() {
         let f = format!("{:.1}", frac[i].unwrap_or(f64::NAN));
         if !ops.contains(&op[i]) {
@@ -1068,13 +1074,13 @@ fn fraction_small_table(sweep: &SweepData, n: &mut Numbers) -> Result<String> {
             fracs.push(f.clone());
         }
         let c = cells.entry((op[i].clone(), f)).or_default();
-        c.0 += 1;
-        c.1 += usize::from(sustained[i].is_some());
-        c.2.push(inf_pairs[i].unwrap_or(f64::NAN));
+        c.runs += 1;
+        c.grokked += usize::from(sustained[i].is_some());
+        c.informative_pairs.push(inf_pairs[i].unwrap_or(f64::NAN));
         // A run without informative pairs has no accuracy on them.
         if let (Some(a), Some(p)) = (inf_acc[i], inf_pairs[i]) {
             if p > 0.0 {
-                c.3.push(a);
+                c.informative_accuracy.push(a);
             }
         }
     }
@@ -1102,17 +1108,17 @@ fn fraction_small_table(sweep: &SweepData, n: &mut Numbers) -> Result<String> {
                 Some(c) => {
                     n.set(
                         format!("fraction-small/{o}/{f}/grokked"),
-                        format!("{}/{}", c.1, c.0),
+                        format!("{}/{}", c.grokked, c.runs),
                     );
                     format!(
                         "{}/{} ({:.0}, {})",
-                        c.1,
-                        c.0,
-                        mean_sd(&c.2).0,
-                        if c.3.is_empty() {
+                        c.grokked,
+                        c.runs,
+                        mean_sd(&c.informative_pairs).0,
+                        if c.informative_accuracy.is_empty() {
                             "--".to_string()
                         } else {
-                            format!("{:.2}", mean_sd(&c.3).0)
+                            format!("{:.2}", mean_sd(&c.informative_accuracy).0)
                         }
                     )
                 }
