@@ -240,6 +240,9 @@ pub struct Experiments {
     pub size: Option<SweepData>,
     /// The long-budget study's settings ([`survival::LONG_BUDGET_SWEEPS`]).
     pub long_budget: Vec<survival::Setting>,
+    /// `layer-norm`: the suite with LayerNorm on (the reference study's
+    /// architecture).
+    pub layer_norm: Option<SweepData>,
     /// The long-budget study's sweeps that have results, in the order of
     /// [`survival::LONG_BUDGET_SWEEPS`].
     pub long_budget_sweeps: Vec<SweepData>,
@@ -258,6 +261,7 @@ impl Experiments {
             weight_decay: SweepData::load(dir, "ablation-wd")?,
             size: SweepData::load(dir, "ablation-size")?,
             long_budget: survival::load(dir)?,
+            layer_norm: SweepData::load(dir, "layer-norm")?,
             long_budget_sweeps: survival::LONG_BUDGET_SWEEPS
                 .iter()
                 .map(|name| SweepData::load(dir, name))

@@ -1042,6 +1042,33 @@ fn kilo(e: f64) -> String {
     format!("{:.1}k", e / 1000.0)
 }
 
+/// `layer-norm` (the suite with LayerNorm on): per operation, sustained
+/// groks of the runs and the mean final informative accuracy
+/// (`layer-norm/<op>/grokked`, `layer-norm/<op>/informative`).
+fn layer_norm_numbers(sweep: &SweepData, n: &mut Numbers) -> Result<()> {
+    let r = &sweep.results;
+    let (op, sustained, inf) = (
+        strings(r, "op")?,
+        floats(r, "sustained_grok_epoch")?,
+        floats(r, "final_informative_accuracy")?,
+    );
+    let mut per_op: BTreeMap<&str, (usize, usize, Vec<f64>)> = BTreeMap::new();
+    for i in 0..r.height() {
+        let c = per_op.entry(op[i].as_str()).or_default();
+        c.0 += 1;
+        c.1 += usize::from(sustained[i].is_some());
+        c.2.extend(inf[i]);
+    }
+    for (op, (runs, grokked, inf)) in per_op {
+        n.set(
+            format!("layer-norm/{op}/grokked"),
+            format!("{grokked}/{runs}"),
+        );
+        n.num(format!("layer-norm/{op}/informative"), mean_sd(&inf).0, 3);
+    }
+    Ok(())
+}
+
 /// `fraction-small` by group and training fraction: sustained groks of the
 /// runs, the mean number of informative test pairs (those a model cannot
 /// answer from a transpose or the identity) and the mean final accuracy on
@@ -1439,6 +1466,9 @@ pub fn write_all(exp: &Experiments, dir: &Path) -> Result<Vec<PathBuf>> {
             "r3-rule-table.tex".into(),
             r3_long_budget(&exp.long_budget, &mut n),
         ));
+    }
+    if let Some(ln) = &exp.layer_norm {
+        layer_norm_numbers(ln, &mut n)?;
     }
     if let Some(fs) = exp
         .long_budget_sweeps
