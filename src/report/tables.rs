@@ -1042,6 +1042,73 @@ fn kilo(e: f64) -> String {
     format!("{:.1}k", e / 1000.0)
 }
 
+/// P(X ≤ k) and P(X ≥ k) for X ~ Binomial(n, p), summed in log space.
+pub fn binomial_tails(k: usize, n: usize, p: f64) -> (f64, f64) {
+    // ln P(X = i) for every i, by the ratio of consecutive terms.
+    let mut ln = Vec::with_capacity(n + 1);
+    let mut cur = n as f64 * (1.0 - p).ln();
+    ln.push(cur);
+    for i in 1..=n {
+        cur += ((n - i + 1) as f64 / i as f64).ln() + (p / (1.0 - p)).ln();
+        ln.push(cur);
+    }
+    let sum = |terms: &[f64]| {
+        let m = terms.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+        if m == f64::NEG_INFINITY {
+            0.0
+        } else {
+            (terms.iter().map(|t| (t - m).exp()).sum::<f64>().ln() + m)
+                .exp()
+                .min(1.0)
+        }
+    };
+    (sum(&ln[..=k.min(n)]), sum(&ln[k.min(n)..]))
+}
+
+/// A p-value for the paper's math mode: three decimals, or two significant
+/// digits in scientific notation below 0.001.
+fn p_value(p: f64) -> String {
+    if p < 1e-3 {
+        let e = p.log10().floor();
+        format!("{:.1}\\times 10^{{{}}}", p / 10f64.powf(e), e as i32)
+    } else {
+        format!("{p:.3}")
+    }
+}
+
+/// Pooled informative test accuracy per operation of a sweep against
+/// chance (1/|G|), with one-sided binomial tests both ways:
+/// `<sweep>/<op>/inf_correct`, `inf_pairs`, `inf_p_below`, `inf_p_above`.
+fn pooled_informative(sweep: &SweepData, n: &mut Numbers) -> Result<()> {
+    let r = &sweep.results;
+    let (op, acc, pairs) = (
+        strings(r, "op")?,
+        floats(r, "final_informative_accuracy")?,
+        floats(r, "informative_pairs")?,
+    );
+    let mut per_op: BTreeMap<&str, (usize, usize)> = BTreeMap::new();
+    for i in 0..r.height() {
+        let (Some(a), Some(p)) = (acc[i], pairs[i]) else {
+            continue;
+        };
+        let c = per_op.entry(op[i].as_str()).or_default();
+        c.0 += (a * p).round() as usize;
+        c.1 += p as usize;
+    }
+    for (o, (correct, total)) in per_op {
+        let Ok(order) = Operation::parse(o).map(|x| x.order()) else {
+            continue;
+        };
+        let (below, above) = binomial_tails(correct, total, 1.0 / order as f64);
+        let k = |x: &str| format!("{}/{o}/{x}", sweep.name);
+        n.set(k("inf_correct"), correct.to_string());
+        n.set(k("inf_pairs"), total.to_string());
+        n.set(k("inf_p_below"), p_value(below));
+        n.set(k("inf_p_above"), p_value(above));
+    }
+    Ok(())
+}
+
 /// `layer-norm` (the suite with LayerNorm on): per operation, sustained
 /// groks of the runs and the mean final informative accuracy
 /// (`layer-norm/<op>/grokked`, `layer-norm/<op>/informative`).
@@ -1412,6 +1479,10 @@ pub fn write_all(exp: &Experiments, dir: &Path) -> Result<Vec<PathBuf>> {
             .as_ref()
             .map(|c| op_stats(&c.results))
             .transpose()?;
+        pooled_informative(suite, &mut n)?;
+        if let Some(c) = &exp.controls {
+            pooled_informative(c, &mut n)?;
+        }
         if let Some(c) = &controls {
             files.push(("controls-table.tex".into(), grok_table(c)));
             op_numbers("controls", c, &mut n);
@@ -1544,6 +1615,25 @@ mod tests {
         assert_eq!(verdicts::r2(&suite(None, None), &mut n), "refuted");
         assert_eq!(n.get("R2/grokked"), Some("11"));
         assert_eq!(n.get("R2/runs"), Some("12"));
+    }
+
+    #[test]
+    fn binomial_tails_match_hand_computed_values() {
+        // n = 4, p = 1/2: P(X <= 1) = 5/16, P(X >= 1) = 15/16.
+        let (lo, hi) = binomial_tails(1, 4, 0.5);
+        assert!((lo - 5.0 / 16.0).abs() < 1e-12 && (hi - 15.0 / 16.0).abs() < 1e-12);
+        // scipy.stats.binom.cdf(0, 64, 1/10) = 0.9**64 = 1.179e-3.
+        let (lo, _) = binomial_tails(0, 64, 0.1);
+        assert!((lo - 0.9f64.powi(64)).abs() < 1e-15);
+        // A deep upper tail; the value is an independent lgamma sum in Python:
+        // sum(exp(lgamma(n+1)-lgamma(i+1)-lgamma(n-i+1)+i*log(p)+(n-i)*log(1-p))
+        //     for i in range(113, n+1)) with n = 3072, p = 1/60.
+        let (_, hi) = binomial_tails(113, 3072, 1.0 / 60.0);
+        assert!((hi / 3.501302693846007e-14 - 1.0).abs() < 1e-9, "{hi}");
+        // Both tails together count P(X = k) twice.
+        let (lo, hi) = binomial_tails(7, 430, 1.0 / 24.0);
+        let (lo6, _) = binomial_tails(6, 430, 1.0 / 24.0);
+        assert!((lo + hi - 1.0 - (lo - lo6)).abs() < 1e-12);
     }
 
     #[test]
