@@ -346,14 +346,13 @@ pub mod verdicts {
         }
     }
 
-    /// R2 re-read on the sustained criterion ([`crate::grok::sustained`],
-    /// 500-epoch window) from the suite's stored curves: the abelian runs
-    /// whose test accuracy holds ≥ 0.99 for 500 epochs within the budget,
-    /// and the latest such epoch (`R2/sustained_*`). The verdict stays the
-    /// first-crossing rule's, as fixed before the runs.
-    pub fn r2_sustained(suite: &SweepData, stats: &[OpStats], n: &mut Numbers) -> Result<()> {
-        let Some(curves) = &suite.curves else {
-            return Ok(());
+    /// Per row of a sweep's results, the sustained grok epoch read from its
+    /// stored curves ([`crate::grok::sustained`], 500-epoch window), `None`
+    /// for a run that never sustained; `None` for the sweep when it has no
+    /// curves.
+    pub fn sustained_epochs(sweep: &SweepData) -> Result<Option<Vec<Option<f64>>>> {
+        let Some(curves) = &sweep.curves else {
+            return Ok(None);
         };
         let (run, epoch, split, metric, value) = (
             strings(curves, "run_id")?,
@@ -373,26 +372,73 @@ pub mod verdicts {
                 }
             }
         }
-        let (ids, ops) = (
-            strings(&suite.results, "run_id")?,
-            strings(&suite.results, "op")?,
-        );
+        Ok(Some(
+            strings(&sweep.results, "run_id")?
+                .iter()
+                .map(|id| {
+                    let mut s = series.get(id.as_str()).cloned().unwrap_or_default();
+                    s.sort_by_key(|p| p.0);
+                    crate::grok::sustained(&s, crate::grok::DEFAULT_WINDOW as u32).map(f64::from)
+                })
+                .collect(),
+        ))
+    }
+
+    /// R8 re-read on the sustained criterion: the same rule on the
+    /// ablations with each run's grok epoch replaced by its sustained epoch
+    /// from the stored curves (`R8/sustained_*`; the verdict stays the
+    /// first-crossing rule's, as fixed before the runs).
+    pub fn r8_sustained(exp: &Experiments, n: &mut Numbers) -> Result<()> {
+        let swap = |s: &Option<SweepData>| -> Result<Option<SweepData>> {
+            let Some(s) = s else { return Ok(None) };
+            let Some(epochs) = sustained_epochs(s)? else {
+                return Ok(None);
+            };
+            let mut s = s.clone();
+            s.results
+                .with_column(polars::prelude::Column::new("grokked_epoch".into(), epochs))
+                .map_err(|e| ReportError::Data(e.to_string()))?;
+            Ok(Some(s))
+        };
+        let mut sustained = exp.clone();
+        sustained.fraction = swap(&exp.fraction)?;
+        sustained.weight_decay = swap(&exp.weight_decay)?;
+        sustained.size = swap(&exp.size)?;
+        let mut scratch = Numbers::default();
+        let v = r8(&sustained, &mut scratch)?;
+        n.set("R8/sustained_verdict", v);
+        for k in ["ring_later", "compared"] {
+            if let Some(x) = scratch.get(&format!("R8/{k}")) {
+                n.set(format!("R8/sustained_{k}"), x.to_string());
+            }
+        }
+        Ok(())
+    }
+
+    /// R2 re-read on the sustained criterion ([`crate::grok::sustained`],
+    /// 500-epoch window) from the suite's stored curves: the abelian runs
+    /// whose test accuracy holds ≥ 0.99 for 500 epochs within the budget,
+    /// and the latest such epoch (`R2/sustained_*`). The verdict stays the
+    /// first-crossing rule's, as fixed before the runs.
+    pub fn r2_sustained(suite: &SweepData, stats: &[OpStats], n: &mut Numbers) -> Result<()> {
+        let Some(epochs) = sustained_epochs(suite)? else {
+            return Ok(());
+        };
+        let ops = strings(&suite.results, "op")?;
         let abelian: Vec<&str> = abelian_ops(stats).iter().map(|s| s.op.as_str()).collect();
         let (mut runs, mut grokked, mut latest) = (0, 0, 0u32);
         let mut per_op: BTreeMap<&str, (usize, usize)> = BTreeMap::new();
-        for (id, op) in ids.iter().zip(&ops) {
+        for (i, op) in ops.iter().enumerate() {
             if !abelian.contains(&op.as_str()) {
                 continue;
             }
             runs += 1;
-            let mut s = series.get(id.as_str()).cloned().unwrap_or_default();
-            s.sort_by_key(|p| p.0);
             let o = per_op.entry(op.as_str()).or_default();
             o.0 += 1;
-            if let Some(e) = crate::grok::sustained(&s, crate::grok::DEFAULT_WINDOW as u32) {
+            if let Some(e) = epochs[i] {
                 grokked += 1;
                 o.1 += 1;
-                latest = latest.max(e);
+                latest = latest.max(e as u32);
             }
         }
         for (op, (r, g)) in per_op {
@@ -1509,6 +1555,7 @@ pub fn write_all(exp: &Experiments, dir: &Path) -> Result<Vec<PathBuf>> {
     }
     let v = verdicts::r8(exp, &mut n)?;
     n.set("R8/verdict", v);
+    verdicts::r8_sustained(exp, &mut n)?;
     for (name, sweep, key, label) in [
         (
             "ablation-fraction-table.tex",
@@ -1615,6 +1662,47 @@ mod tests {
         assert_eq!(verdicts::r2(&suite(None, None), &mut n), "refuted");
         assert_eq!(n.get("R2/grokked"), Some("11"));
         assert_eq!(n.get("R2/runs"), Some("12"));
+    }
+
+    #[test]
+    fn sustained_epochs_come_from_the_curves_not_the_first_crossing() {
+        use polars::prelude::*;
+        // Run a crosses at 100, falls back at 200, holds from 300 to 900;
+        // run b crosses at 100 and falls back for good.
+        let mut run = Vec::new();
+        let mut epoch = Vec::new();
+        let mut value = Vec::new();
+        for e in (0..=900).step_by(100) {
+            run.push("a");
+            epoch.push(e as f64);
+            value.push(if e == 100 || e >= 300 { 1.0 } else { 0.5 });
+            run.push("b");
+            epoch.push(e as f64);
+            value.push(if e == 100 { 1.0 } else { 0.5 });
+        }
+        let n = run.len();
+        let curves = df!(
+            "run_id" => run,
+            "epoch" => epoch,
+            "split" => vec!["test"; n],
+            "metric" => vec!["accuracy"; n],
+            "value" => value,
+        )
+        .unwrap();
+        let sweep = SweepData {
+            name: "t".into(),
+            results: df!("run_id" => ["a", "b"], "grokked_epoch" => [100.0, 100.0]).unwrap(),
+            curves: Some(curves),
+            analysis: None,
+            spectra: None,
+            progress: None,
+            cka: None,
+            complexity: None,
+        };
+        assert_eq!(
+            verdicts::sustained_epochs(&sweep).unwrap(),
+            Some(vec![Some(300.0), None])
+        );
     }
 
     #[test]
