@@ -254,19 +254,20 @@ impl Experiments {
     /// # Errors
     /// An unreadable table.
     pub fn load(dir: &Path) -> Result<Self> {
+        let long_budget_sweeps: Vec<SweepData> = survival::LONG_BUDGET_SWEEPS
+            .iter()
+            .map(|name| SweepData::load(dir, name))
+            .filter_map(Result::transpose)
+            .collect::<Result<_>>()?;
         Ok(Self {
             suite: SweepData::load(dir, "suite")?,
             controls: SweepData::load(dir, "controls")?,
             fraction: SweepData::load(dir, "ablation-fraction")?,
             weight_decay: SweepData::load(dir, "ablation-wd")?,
             size: SweepData::load(dir, "ablation-size")?,
-            long_budget: survival::load(dir)?,
+            long_budget: survival::from_sweeps(dir, &long_budget_sweeps)?,
             layer_norm: SweepData::load(dir, "layer-norm")?,
-            long_budget_sweeps: survival::LONG_BUDGET_SWEEPS
-                .iter()
-                .map(|name| SweepData::load(dir, name))
-                .filter_map(Result::transpose)
-                .collect::<Result<_>>()?,
+            long_budget_sweeps,
         })
     }
 

@@ -148,16 +148,15 @@ fn planned_runs(dir: &Path, name: &str) -> Result<BTreeMap<(String, String), usi
     Ok(planned)
 }
 
-/// The settings of every long-budget sweep under `dir` that has results.
+/// The settings of loaded sweeps of `dir` (normally the long-budget sweeps
+/// [`Experiments`](super::Experiments) holds), each with its sweep file's plan.
 ///
 /// # Errors
-/// An unreadable table or sweep file.
-pub fn load(dir: &Path) -> Result<Vec<Setting>> {
+/// Results without the sustained criterion, or an unreadable sweep file.
+pub fn from_sweeps(dir: &Path, sweeps: &[SweepData]) -> Result<Vec<Setting>> {
     let mut out = Vec::new();
-    for name in LONG_BUDGET_SWEEPS {
-        if let Some(sweep) = SweepData::load(dir, name)? {
-            out.extend(settings(&sweep, &planned_runs(dir, name)?)?);
-        }
+    for sweep in sweeps {
+        out.extend(settings(sweep, &planned_runs(dir, &sweep.name)?)?);
     }
     Ok(out)
 }
