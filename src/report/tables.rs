@@ -1461,6 +1461,8 @@ fn long_budget_pw_table(sweeps: &[SweepData], n: &mut Numbers) -> Result<Option<
             format!("{a}--{b}")
         }
     };
+    // (op, grokked) -> dominant shares trained and at initialisation.
+    let mut per_op: BTreeMap<(&str, bool), (Vec<f64>, Vec<f64>)> = BTreeMap::new();
     for ((w, op, grokked), c) in &cells {
         let irreps: Vec<String> = c
             .irreps
@@ -1479,24 +1481,18 @@ fn long_budget_pw_table(sweeps: &[SweepData], n: &mut Numbers) -> Result<Option<
             mean_sd(&c.init).0,
             range(&c.random),
         );
-        let g = if *grokked { "grokked" } else { "ungrokked" };
+        let pooled = per_op.entry((op.as_str(), *grokked)).or_default();
+        pooled.0.extend(&c.share);
+        pooled.1.extend(&c.init);
+    }
+    // Per operation and outcome, pooled over the sweeps.
+    for ((op, grokked), (share, init)) in per_op {
+        let g = if grokked { "grokked" } else { "ungrokked" };
         let k = |x: &str| format!("longpw/{op}/{g}_{x}");
-        let runs = n
-            .get(&k("runs"))
-            .and_then(|r| r.parse::<usize>().ok())
-            .unwrap_or(0);
-        let lo = n
-            .get(&k("min"))
-            .and_then(|r| r.parse::<f64>().ok())
-            .unwrap_or(f64::INFINITY);
-        let hi = n
-            .get(&k("max"))
-            .and_then(|r| r.parse::<f64>().ok())
-            .unwrap_or(f64::NEG_INFINITY);
-        n.set(k("runs"), (runs + c.share.len()).to_string());
-        n.num(k("init"), mean_sd(&c.init).0, 2);
-        n.num(k("min"), lo.min(min(&c.share)), 2);
-        n.num(k("max"), hi.max(max(&c.share)), 2);
+        n.set(k("runs"), share.len().to_string());
+        n.num(k("init"), mean_sd(&init).0, 2);
+        n.num(k("min"), min(&share), 2);
+        n.num(k("max"), max(&share), 2);
     }
     s.push_str("\\bottomrule\n\\end{tabular}\n");
     Ok(Some(s))
