@@ -426,24 +426,25 @@ pub mod verdicts {
         };
         let ops = strings(&suite.results, "op")?;
         let abelian: Vec<&str> = abelian_ops(stats).iter().map(|s| s.op.as_str()).collect();
-        let (mut runs, mut grokked, mut latest) = (0, 0, 0u32);
+        let mut latest = 0u32;
+        // op -> (runs, sustained groks)
         let mut per_op: BTreeMap<&str, (usize, usize)> = BTreeMap::new();
-        for (i, op) in ops.iter().enumerate() {
+        for (op, epoch) in ops.iter().zip(&epochs) {
             if !abelian.contains(&op.as_str()) {
                 continue;
             }
-            runs += 1;
             let o = per_op.entry(op.as_str()).or_default();
             o.0 += 1;
-            if let Some(e) = epochs[i] {
-                grokked += 1;
+            if let Some(e) = epoch {
                 o.1 += 1;
-                latest = latest.max(e as u32);
+                latest = latest.max(*e as u32);
             }
         }
-        for (op, (r, g)) in per_op {
+        for (op, (r, g)) in &per_op {
             n.set(format!("R2/sustained/{op}"), format!("{g}/{r}"));
         }
+        let runs: usize = per_op.values().map(|o| o.0).sum();
+        let grokked: usize = per_op.values().map(|o| o.1).sum();
         n.set("R2/sustained_runs", runs.to_string());
         n.set("R2/sustained_grokked", grokked.to_string());
         n.num("R2/sustained_latest", f64::from(latest), 0);
