@@ -411,7 +411,7 @@ fn progress_over_checkpoints(
         .collect();
     ckpts.sort();
     let n = op.order();
-    let ds = Dataset::new(op, cfg.train_fraction, cfg.seed)
+    let ds = Dataset::for_config(op, cfg)
         .map_err(crate::config::ConfigError::from)
         .map_err(TrainError::from)?;
     let mut is_train = vec![false; n * n];

@@ -100,6 +100,11 @@ pub struct RunConfig {
     /// Keep the MLP biases at zero (no gradient, no decay), as Chughtai et
     /// al. froze every bias.
     pub freeze_biases: bool,
+    /// A null model: the labels of the training pairs are permuted among
+    /// those pairs by a permutation seeded with `seed` (the test pairs keep
+    /// their true labels). The model memorises a table with no structure
+    /// while seeing the same inputs (see [`crate::data::Dataset::for_config`]).
+    pub shuffle_labels: bool,
 }
 
 /// Initialisation of the weights (biases start at zero, LayerNorm gains at one).
@@ -154,6 +159,7 @@ impl Default for RunConfig {
             allow_long: false,
             init: Init::FanIn,
             freeze_biases: false,
+            shuffle_labels: false,
         }
     }
 }
@@ -267,7 +273,7 @@ impl RunConfig {
             crate::budget::available_memory(),
         )?;
         let op = Operation::parse(&self.op)?;
-        crate::data::Dataset::new(&op, self.train_fraction, self.seed)?;
+        crate::data::Dataset::for_config(&op, self)?;
         Ok(op)
     }
 
@@ -305,6 +311,8 @@ impl RunConfig {
             step: (self.step != d.step).then_some(self.step),
             init: (self.init != d.init).then_some(self.init),
             freeze_biases: (self.freeze_biases != d.freeze_biases).then_some(self.freeze_biases),
+            shuffle_labels: (self.shuffle_labels != d.shuffle_labels)
+                .then_some(self.shuffle_labels),
         }
     }
 
@@ -356,6 +364,8 @@ struct Identity<'a> {
     init: Option<Init>,
     #[serde(skip_serializing_if = "Option::is_none")]
     freeze_biases: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    shuffle_labels: Option<bool>,
 }
 
 /// A TOML error on one line, naming the file and, where the text parses

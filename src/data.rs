@@ -109,6 +109,38 @@ impl Dataset {
         })
     }
 
+    /// The dataset a run of `cfg` trains on: [`Dataset::new`] with the
+    /// config's fraction and seed, its training labels shuffled when
+    /// `cfg.shuffle_labels` is set.
+    ///
+    /// # Errors
+    /// As [`Dataset::new`].
+    pub fn for_config(op: &Operation, cfg: &crate::config::RunConfig) -> Result<Self, DataError> {
+        let ds = Self::new(op, cfg.train_fraction, cfg.seed)?;
+        Ok(if cfg.shuffle_labels {
+            ds.with_shuffled_training_labels()
+        } else {
+            ds
+        })
+    }
+
+    /// The shuffled-label null: the labels of the training pairs permuted
+    /// among the training pairs by a permutation seeded with the split seed
+    /// (stream `"shuffle-labels"`); test labels stay the operation's. Each
+    /// label keeps its count in the training set, but which pair carries it
+    /// no longer follows any structure, so nothing learnt from the training
+    /// pairs can transfer to the test pairs beyond label frequencies.
+    /// Relabelling the elements of G instead would keep the structure (an
+    /// isomorphic table), which is why the pairs are shuffled.
+    pub fn with_shuffled_training_labels(mut self) -> Self {
+        let perm = SplitMix64::derived(self.seed, "shuffle-labels").permutation(self.train.len());
+        let original: Vec<usize> = self.train.iter().map(|&p| self.labels[p]).collect();
+        for (i, &p) in self.train.iter().enumerate() {
+            self.labels[p] = original[perm[i]];
+        }
+        self
+    }
+
     /// Number of pairs, n².
     pub fn len(&self) -> usize {
         self.labels.len()
@@ -142,6 +174,32 @@ impl Dataset {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn shuffled_labels_permute_training_labels_only() {
+        let op = Operation::parse("symmetric:3").unwrap();
+        let ds = Dataset::new(&op, 0.7, 4).unwrap();
+        let sh = ds.clone().with_shuffled_training_labels();
+        for &p in &ds.test {
+            assert_eq!(sh.labels[p], ds.labels[p], "test pair {p} relabelled");
+        }
+        let mut a: Vec<usize> = ds.train.iter().map(|&p| ds.labels[p]).collect();
+        let mut b: Vec<usize> = sh.train.iter().map(|&p| sh.labels[p]).collect();
+        let moved = a.iter().zip(&b).filter(|(x, y)| x != y).count();
+        assert!(moved > ds.train.len() / 2, "only {moved} labels moved");
+        a.sort_unstable();
+        b.sort_unstable();
+        assert_eq!(a, b, "label counts changed");
+        assert_ne!(ds.hash(), sh.hash());
+        let mut cfg = crate::config::RunConfig {
+            op: "s3".into(),
+            seed: 4,
+            ..Default::default()
+        };
+        assert_eq!(Dataset::for_config(&op, &cfg).unwrap().labels, ds.labels);
+        cfg.shuffle_labels = true;
+        assert_eq!(Dataset::for_config(&op, &cfg).unwrap().labels, sh.labels);
+    }
 
     #[test]
     fn split_is_seeded_and_sized() {

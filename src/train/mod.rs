@@ -498,9 +498,9 @@ pub fn train_from(
     tch::set_num_threads(threads as i32);
     let clock = std::time::Instant::now();
     let seeds: Vec<u64> = configs.iter().map(|c| c.seed).collect();
-    let datasets = seeds
+    let datasets = configs
         .iter()
-        .map(|&s| Dataset::new(&op, first.train_fraction, s))
+        .map(|c| Dataset::for_config(&op, c))
         .collect::<Result<Vec<_>, _>>()
         .map_err(ConfigError::from)?;
     let n = op.order();

@@ -652,8 +652,8 @@ fn train_runs_from(
         std::fs::create_dir_all(dir.join("checkpoints")).map_err(io(dir))?;
         let op =
             crate::groups::Operation::parse(&c.op).map_err(crate::config::ConfigError::from)?;
-        let ds = crate::data::Dataset::new(&op, c.train_fraction, c.seed)
-            .map_err(crate::config::ConfigError::from)?;
+        let ds =
+            crate::data::Dataset::for_config(&op, c).map_err(crate::config::ConfigError::from)?;
         let m = Manifest {
             format_version: FORMAT_VERSION,
             run_id: id.clone(),
