@@ -13,6 +13,7 @@
 //! Every spectrum is computed for the final weights and for the untrained
 //! weights of the same seed (epoch 0), the null it must be read against.
 
+use crate::analysis::abelianisation::{coset_accuracy, CosetAccuracy};
 use crate::analysis::fourier::{cyclic_probe, FourierSpectrum};
 use crate::analysis::peter_weyl::{select_rows, IrrepSpectrum, PairSpectrum};
 use crate::analysis::progress::{gini, losses};
@@ -106,6 +107,10 @@ pub struct RunAnalysis {
     pub fourier: Vec<FourierSummary>,
     /// Gini of the embedding irrep spectrum, final and at initialisation.
     pub gini: (f64, f64),
+    /// The coset test on the informative test pairs, final and at
+    /// initialisation (see [`crate::analysis::abelianisation`]); `None` when
+    /// no informative test pair lies in the analysis group.
+    pub coset: Option<(CosetAccuracy, CosetAccuracy)>,
 }
 
 /// A run's weights at the final and initial checkpoints, as one S = 2 model.
@@ -178,6 +183,58 @@ fn table_logits(model: &Transformer, n: usize) -> Result<Vec<DMatrix<f64>>, Anal
     (0..model.n_models as i64)
         .map(|s| Ok(to_dmatrix(&logits.f_get(s)?)?))
         .collect()
+}
+
+/// The coset test of each model's predictions (argmax of `logits`, one
+/// [n², n] matrix per model) on the informative test pairs whose operands and
+/// true result are all elements of the analysis group.
+fn coset_tests(
+    view: &AnalysisView,
+    ds: &Dataset,
+    logits: &[DMatrix<f64>],
+) -> Option<Vec<CosetAccuracy>> {
+    let mut element = vec![None; ds.n];
+    for (x, &t) in view.tokens.iter().enumerate() {
+        element[t] = Some(x);
+    }
+    let (n, g) = (ds.n, &view.group);
+    let pairs: Vec<(usize, usize, usize)> = ds
+        .informative_test
+        .iter()
+        .filter_map(|&p| {
+            let (a, b) = (element[p / n]?, element[p % n]?);
+            element[ds.labels[p]].map(|_| (p, a, b))
+        })
+        .collect();
+    if pairs.is_empty() {
+        return None;
+    }
+    let ab: Vec<(usize, usize)> = pairs.iter().map(|&(_, a, b)| (a, b)).collect();
+    Some(
+        logits
+            .iter()
+            .map(|l| {
+                // A predicted token outside the group counts as the wrong
+                // coset: the identity's image is never the product's coset
+                // unless the product lies in [G, G], so map it to an
+                // element of the other coset where one exists.
+                let predicted: Vec<usize> = pairs
+                    .iter()
+                    .map(|&(p, a, b)| {
+                        let c = l.row(p).transpose().argmax().0;
+                        element[c].unwrap_or_else(|| wrong_coset(g, g.op(a, b)))
+                    })
+                    .collect();
+                coset_accuracy(g, &ab, &predicted)
+            })
+            .collect(),
+    )
+}
+
+/// An element in a different coset of [G, G] from `x` (x itself when G is perfect).
+fn wrong_coset(g: &crate::groups::FiniteGroup, x: usize) -> usize {
+    let coset = g.abelianisation();
+    (0..g.order()).find(|&y| coset[y] != coset[x]).unwrap_or(x)
 }
 
 /// MLP activations at the last position over the group's pairs, one
@@ -299,6 +356,12 @@ pub fn analyze_run(dir: &Path) -> Result<RunAnalysis, AnalyzeError> {
         }
     }
 
+    // The coset test on the informative test pairs, trained and untrained.
+    let ds = Dataset::for_config(&op, &cfg)
+        .map_err(crate::config::ConfigError::from)
+        .map_err(TrainError::from)?;
+    let coset = coset_tests(view, &ds, &table_logits(&model, n)?).map(|c| (c[0], c[1]));
+
     // Neurons over G × G.
     let pairs = [
         PairSpectrum::of_functions(&view.group, &neuron_functions(&model, view, n, 0)?)?,
@@ -381,6 +444,7 @@ pub fn analyze_run(dir: &Path) -> Result<RunAnalysis, AnalyzeError> {
         neurons_diagonal_share: (pairs[0].diagonal_share(), pairs[1].diagonal_share()),
         fourier,
         gini: (gini(&e_final.share), gini(&e_init.share)),
+        coset,
     };
     write_json(&out.join("summary.json"), &analysis)?;
     Ok(analysis)
@@ -650,6 +714,10 @@ fn per_run_frame(summaries: &[RunAnalysis], runs: &[SweepRun]) -> Result<DataFra
         "raw_concentration_k1" => summaries.iter().map(|a| fourier(a, 1, &|f| f.concentration_k1)).collect::<Vec<_>>(),
         "raw_concentration_k5" => summaries.iter().map(|a| fourier(a, 1, &|f| f.concentration_k5)).collect::<Vec<_>>(),
         "raw_probe_accuracy" => summaries.iter().map(|a| fourier(a, 1, &|f| f.probe_accuracy)).collect::<Vec<_>>(),
+        "coset_accuracy" => summaries.iter().map(|a| a.coset.map(|c| c.0.accuracy)).collect::<Vec<_>>(),
+        "coset_accuracy_init" => summaries.iter().map(|a| a.coset.map(|c| c.1.accuracy)).collect::<Vec<_>>(),
+        "coset_chance" => summaries.iter().map(|a| a.coset.map(|c| c.0.chance)).collect::<Vec<_>>(),
+        "coset_pairs" => summaries.iter().map(|a| a.coset.map(|c| c.0.pairs as u32)).collect::<Vec<_>>(),
     );
     df.map_err(|e| AnalyzeError::NotARun(format!("analysis table: {e}")))
 }

@@ -153,6 +153,85 @@ pub fn spearman(x: &[f64], y: &[f64]) -> Option<f64> {
     (vx > 0.0 && vy > 0.0).then(|| cov / (vx * vy).sqrt())
 }
 
+/// Spearman's ρ with operations as the unit and its exact one-sided
+/// permutation test (DESIGN.md: seeds are never counted as independent
+/// groups).
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct OperationRankTest {
+    /// ρ between the operations' scores and their median grok epochs.
+    pub rho: f64,
+    /// Share of the n! assignments of grok epochs to operations whose ρ is
+    /// at least the observed one: the one-sided p-value of "higher score,
+    /// later grok". Never below 1/n!.
+    pub p_value: f64,
+    /// Operations.
+    pub n: usize,
+}
+
+/// Most operations [`operation_rank_test`] enumerates permutations for
+/// (9! = 362 880).
+pub const MAX_EXACT_OPERATIONS: usize = 9;
+
+/// The median of an operation's grok epochs, `INFINITY` for a run that never
+/// grokked (so an operation most of whose runs never grok is censored too).
+pub fn median_grok(epochs: &[Option<u32>]) -> f64 {
+    let mut v: Vec<f64> = epochs
+        .iter()
+        .map(|e| e.map_or(f64::INFINITY, f64::from))
+        .collect();
+    v.sort_by(f64::total_cmp);
+    match v.len() {
+        0 => f64::NAN,
+        n if n % 2 == 1 => v[n / 2],
+        n if v[n / 2 - 1].is_infinite() || v[n / 2].is_infinite() => v[n / 2],
+        n => (v[n / 2 - 1] + v[n / 2]) / 2.0,
+    }
+}
+
+/// ρ over operations (`scores[i]`, `times[i]`: one per operation; infinite
+/// times tie last) with an exact permutation p-value. `None` when ρ is
+/// undefined (a side is constant), with fewer than 3 operations, or with
+/// more than [`MAX_EXACT_OPERATIONS`].
+pub fn operation_rank_test(scores: &[f64], times: &[f64]) -> Option<OperationRankTest> {
+    let n = scores.len();
+    if n != times.len() || !(3..=MAX_EXACT_OPERATIONS).contains(&n) {
+        return None;
+    }
+    let rho = spearman(scores, times)?;
+    // Heap's algorithm over the assignments of times to operations.
+    let mut perm: Vec<f64> = times.to_vec();
+    let mut c = vec![0usize; n];
+    let (mut at_least, mut total) = (0usize, 0usize);
+    let mut count = |p: &[f64]| {
+        total += 1;
+        if spearman(scores, p).is_some_and(|r| r >= rho - 1e-12) {
+            at_least += 1;
+        }
+    };
+    count(&perm);
+    let mut i = 0;
+    while i < n {
+        if c[i] < i {
+            if i % 2 == 0 {
+                perm.swap(0, i);
+            } else {
+                perm.swap(c[i], i);
+            }
+            count(&perm);
+            c[i] += 1;
+            i = 0;
+        } else {
+            c[i] = 0;
+            i += 1;
+        }
+    }
+    Some(OperationRankTest {
+        rho,
+        p_value: at_least as f64 / total as f64,
+        n,
+    })
+}
+
 /// One run for the predictive check.
 #[derive(Debug, Clone, PartialEq)]
 pub struct GrokObservation {
@@ -331,5 +410,33 @@ mod tests {
     fn trivial_group_has_no_f2() {
         let s = ComplexityScores::of(&FiniteGroup::cyclic(1).unwrap());
         assert_eq!((s.f1, s.f2), (0, None));
+    }
+
+    #[test]
+    fn the_operation_permutation_test_counts_assignments_exactly() {
+        // Perfect agreement of 4 operations: only the identity assignment
+        // reaches ρ = 1, so p = 1/24; of 3, 1/6: never below 0.05.
+        let t = operation_rank_test(&[1.0, 2.0, 3.0, 4.0], &[10.0, 20.0, 30.0, 40.0]).unwrap();
+        assert!((t.rho - 1.0).abs() < 1e-12 && (t.p_value - 1.0 / 24.0).abs() < 1e-12 && t.n == 4);
+        let t = operation_rank_test(&[1.0, 2.0, 3.0], &[1.0, 2.0, 3.0]).unwrap();
+        assert!((t.p_value - 1.0 / 6.0).abs() < 1e-12);
+        // Two operations tied on the score: swapping their times keeps ρ,
+        // so 2 of 24 assignments reach it.
+        let t = operation_rank_test(&[1.0, 1.0, 2.0, 3.0], &[1.0, 2.0, 3.0, 4.0]).unwrap();
+        assert!((t.p_value - 2.0 / 24.0).abs() < 1e-12, "{t:?}");
+        // Reversed order: every assignment is at least as high.
+        let t = operation_rank_test(&[1.0, 2.0, 3.0, 4.0], &[4.0, 3.0, 2.0, 1.0]).unwrap();
+        assert!((t.rho + 1.0).abs() < 1e-12 && t.p_value == 1.0);
+        // A constant score (C1 on the abelian operations) has no ρ.
+        assert!(operation_rank_test(&[2.0; 4], &[1.0, 2.0, 3.0, 4.0]).is_none());
+        assert!(operation_rank_test(&[1.0, 2.0], &[1.0, 2.0]).is_none());
+    }
+
+    #[test]
+    fn median_grok_censors_never_grokked_runs() {
+        assert_eq!(median_grok(&[Some(300), None, Some(100)]), 300.0);
+        assert!(median_grok(&[Some(300), None, None]).is_infinite());
+        assert_eq!(median_grok(&[Some(100), Some(300)]), 200.0);
+        assert!(median_grok(&[Some(100), None]).is_infinite());
     }
 }

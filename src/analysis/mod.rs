@@ -5,6 +5,7 @@
 //! - [`fourier`]: DFT spectra of functions Z/n -> R^d, concentration, key
 //!   frequencies, a linear probe of the discrete log;
 //! - [`peter_weyl`]: power per real irrep for any group (and G × G);
+//! - [`abelianisation`]: the coset test (is a prediction right in G/[G, G]?);
 //! - [`cka`]: linear, RBF and debiased CKA with permutation nulls;
 //! - [`progress`]: restricted/excluded loss and Gini coefficients;
 //! - [`complexity`]: C1, C2, F1, F2 and their rank correlation with grok epochs.
@@ -12,6 +13,7 @@
 //! Rows are indexed by group elements in the group's element order unless a
 //! function says otherwise.
 
+pub mod abelianisation;
 pub mod cka;
 pub mod complexity;
 pub mod fourier;

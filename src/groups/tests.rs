@@ -367,6 +367,52 @@ fn units_and_discrete_log() {
 }
 
 #[test]
+fn abelianisations_have_the_known_orders() {
+    // |G/[G, G]|: Z/n itself; 2 for S_n (n ≥ 2) and for D_n with n odd, 4 for
+    // D_n with n even; 3 for A4 ([G, G] = V4); 1 for the perfect A5.
+    for (name, index) in [
+        ("ring:12", 12),
+        ("s3", 2),
+        ("s4", 2),
+        ("symmetric:5", 2),
+        ("d5", 2),
+        ("dihedral:6", 4),
+        ("a4", 3),
+        ("alternating:5", 1),
+    ] {
+        let g = &Operation::parse(name).unwrap().analysis.group;
+        let coset = g.abelianisation();
+        let count = coset.iter().max().unwrap() + 1;
+        assert_eq!(count, index, "{name}");
+        // Cosets are equal-sized, [G, G] is coset 0, and the map is a
+        // homomorphism onto an abelian group: it is constant on products
+        // taken in either order.
+        for c in 0..count {
+            assert_eq!(
+                coset.iter().filter(|&&x| x == c).count(),
+                g.order() / count,
+                "{name}"
+            );
+        }
+        assert_eq!(coset[g.identity()], 0);
+        for a in 0..g.order() {
+            for b in 0..g.order() {
+                assert_eq!(coset[g.op(a, b)], coset[g.op(b, a)], "{name}");
+            }
+        }
+        // The number of one-dimensional characters is the index.
+        let linear = g
+            .representations()
+            .complex
+            .irreps
+            .iter()
+            .filter(|c| c.dim == 1)
+            .count();
+        assert_eq!(linear, index, "{name}: one-dimensional characters");
+    }
+}
+
+#[test]
 fn min_generators() {
     assert_eq!(FiniteGroup::cyclic(100).unwrap().min_generators(), 1);
     assert_eq!(FiniteGroup::symmetric(4).unwrap().min_generators(), 2);

@@ -18,6 +18,7 @@
 //! ```
 
 pub mod figures;
+pub mod nulls;
 pub mod survival;
 pub mod tables;
 
@@ -246,6 +247,9 @@ pub struct Experiments {
     /// The long-budget study's sweeps that have results, in the order of
     /// [`survival::LONG_BUDGET_SWEEPS`].
     pub long_budget_sweeps: Vec<SweepData>,
+    /// `shuffled-labels`: R5's shuffled-label nulls beside true-label runs
+    /// of the same seeds ([`nulls`]).
+    pub shuffled_labels: Option<SweepData>,
 }
 
 impl Experiments {
@@ -267,6 +271,7 @@ impl Experiments {
             size: SweepData::load(dir, "ablation-size")?,
             long_budget: survival::from_sweeps(dir, &long_budget_sweeps)?,
             layer_norm: SweepData::load(dir, "layer-norm")?,
+            shuffled_labels: SweepData::load(dir, "shuffled-labels")?,
             long_budget_sweeps,
         })
     }

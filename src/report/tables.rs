@@ -199,32 +199,101 @@ impl Numbers {
     }
 }
 
-/// The grok table of a sweep as LaTeX (one row per operation).
-fn grok_table(stats: &[OpStats]) -> String {
+/// Fewer informative test pairs than this (pooled over seeds) are too few
+/// to read an accuracy from: the table prints the count, not the rate.
+pub const MIN_INFORMATIVE_PAIRS: usize = 30;
+
+/// The Wilson score interval for k successes in n trials at 95%
+/// (z = 1.959964): (0, 0) for n = 0.
+pub fn wilson(k: usize, n: usize) -> (f64, f64) {
+    if n == 0 {
+        return (0.0, 0.0);
+    }
+    let z = 1.959_963_984_540_054_f64;
+    let (nf, p) = (n as f64, k as f64 / n as f64);
+    let d = 1.0 + z * z / nf;
+    let centre = (p + z * z / (2.0 * nf)) / d;
+    let half = z * (p * (1.0 - p) / nf + z * z / (4.0 * nf * nf)).sqrt() / d;
+    ((centre - half).max(0.0), (centre + half).min(1.0))
+}
+
+/// Per operation of a sweep, informative test pairs answered correctly and
+/// informative test pairs, pooled over the runs (each run's accuracy times
+/// its pair count, rounded).
+fn pooled_counts(sweep: &SweepData) -> Result<BTreeMap<String, (usize, usize)>> {
+    let r = &sweep.results;
+    let (op, acc, pairs) = (
+        strings(r, "op")?,
+        floats(r, "final_informative_accuracy")?,
+        floats(r, "informative_pairs")?,
+    );
+    let mut per_op: BTreeMap<String, (usize, usize)> = BTreeMap::new();
+    for i in 0..r.height() {
+        let (Some(a), Some(p)) = (acc[i], pairs[i]) else {
+            continue;
+        };
+        let c = per_op.entry(op[i].clone()).or_default();
+        c.0 += (a * p).round() as usize;
+        c.1 += p as usize;
+    }
+    Ok(per_op)
+}
+
+/// The pooled informative cell: `k/n` and the rate with its Wilson 95%
+/// interval, or `k/n, too few` under [`MIN_INFORMATIVE_PAIRS`].
+fn pooled_cell(correct: usize, total: usize) -> String {
+    if total < MIN_INFORMATIVE_PAIRS {
+        return format!("{correct}/{total}, too few");
+    }
+    let (lo, hi) = wilson(correct, total);
+    format!(
+        "{correct}/{total}: {:.3} [{lo:.3}, {hi:.3}]",
+        correct as f64 / total as f64
+    )
+}
+
+/// The grok table of a sweep as LaTeX (one row per operation): sustained
+/// grok epochs (the criterion every count uses; from the stored curves),
+/// first crossings of 0.99 beside them, final test accuracy, and the
+/// informative test pairs pooled over seeds with a Wilson interval.
+fn grok_table(sweep: &SweepData, stats: &[OpStats]) -> Result<String> {
+    let sustained = verdicts::sustained_epochs(sweep)?;
+    let ops = strings(&sweep.results, "op")?;
+    let pooled = pooled_counts(sweep)?;
     let mut s = String::from(
-        "% Generated; do not edit.\n\\begin{tabular}{lrlllrrr}\n\\toprule\noperation & $|G|$ & group & memorised epoch & grokked epoch & test acc. & informative acc. & inf. pairs \\\\\n\\midrule\n",
+        "% Generated; do not edit.\n\\begin{tabular}{lrllllrl}\n\\toprule\noperation & $|G|$ & group & memorised & grokked (sustained) & first crossing & test acc. & informative: correct/pairs, acc. [95\\% CI] \\\\\n\\midrule\n",
     );
     for st in stats {
         let group = Operation::parse(&st.op)
             .map(|o| o.analysis.group.name().to_string())
             .unwrap_or_default();
         let kind = if st.abelian { "" } else { " (n.a.)" };
+        let held: Vec<Option<f64>> = match &sustained {
+            Some(e) => ops
+                .iter()
+                .zip(e)
+                .filter(|(o, _)| **o == st.op)
+                .map(|(_, v)| *v)
+                .collect(),
+            None => st.grokked.clone(),
+        };
+        let (correct, total) = pooled.get(&st.op).copied().unwrap_or_default();
         let _ = writeln!(
             s,
-            "\\texttt{{{}}} & {} & {}{} & {} & {} & {:.3} & {:.3} & {:.0} \\\\",
+            "\\texttt{{{}}} & {} & {}{} & {} & {} & {} & {:.3} & {} \\\\",
             tex(&st.op),
             st.order,
             tex(&group),
             kind,
             tex(&epoch_cell(&st.memorised, "never")),
-            tex(&epoch_cell(&st.grokked, "not grokked")),
+            tex(&epoch_cell(&held, "not grokked")),
+            tex(&epoch_cell(&st.grokked, "none")),
             mean_sd(&st.test_accuracy).0,
-            mean_sd(&st.informative_accuracy).0,
-            st.informative_pairs
+            tex(&pooled_cell(correct, total)),
         );
     }
     s.push_str("\\bottomrule\n\\end{tabular}\n");
-    s
+    Ok(s)
 }
 
 /// A plain-text grok table of the suite for the terminal.
@@ -781,6 +850,43 @@ pub mod verdicts {
         ] {
             n.num(format!("R6/{k}"), v, 2);
         }
+        // The one pair the reference study quotes a number for (add-S3, 0.97).
+        let (a, b, c, e, k, p) = (
+            strings(cka, "op_a")?,
+            strings(cka, "op_b")?,
+            strings(cka, "comparison")?,
+            strings(cka, "estimator")?,
+            strings(cka, "checkpoint")?,
+            strings(cka, "pairing")?,
+        );
+        let (value, null_mean, null95) = (
+            floats(cka, "value")?,
+            floats(cka, "null_mean")?,
+            floats(cka, "null_p95")?,
+        );
+        for i in 0..a.len() {
+            let pair = (a[i] == "add" && b[i] == "s3") || (a[i] == "s3" && b[i] == "add");
+            if !pair || e[i] != "linear" || p[i] != "seed_matched" {
+                continue;
+            }
+            let key = match (c[i].as_str(), k[i].as_str()) {
+                ("reference_first_6_rows", "final") => "reference",
+                ("reference_first_6_rows", "init") => "reference_init",
+                ("cross_op_hidden_units", "final") => "hidden",
+                _ => continue,
+            };
+            n.num(format!("R6/add_s3/{key}"), value[i].unwrap_or(f64::NAN), 2);
+            if key == "reference" {
+                n.num(
+                    "R6/add_s3/reference_null",
+                    null_mean[i].unwrap_or(f64::NAN),
+                    2,
+                );
+            }
+            if key == "hidden" {
+                n.num("R6/add_s3/hidden_null95", null95[i].unwrap_or(f64::NAN), 2);
+            }
+        }
         let high = trained >= 0.80;
         let learned = trained > init + 0.05 && trained > mismatched + 0.05 && deb > deb_null;
         Ok(match (high, learned) {
@@ -791,21 +897,103 @@ pub mod verdicts {
         })
     }
 
-    /// R7: the claim is that C1/C2 predict the abelian grokking order, so
-    /// the test is Spearman's ρ between each score and grok epoch over the
-    /// abelian operations' runs (never-grokked runs censored last). A score
-    /// that ties on every abelian operation cannot order them. Confirmed if
-    /// C1's or C2's interval lies above 0; refuted if both tie or both
-    /// intervals lie at or below 0; otherwise inconclusive. (The first
-    /// version of this rule used all runs, where ρ mostly measures the
-    /// abelian/non-abelian split; the claim is about the abelian order.)
+    /// R7, with operations as the unit (DESIGN.md): Spearman's ρ between a
+    /// score and the median sustained grok epoch (never grokked: censored,
+    /// tied last) over the abelian operations, with an exact one-sided
+    /// permutation test over operations. Confirmed if C1's or C2's p < 0.05;
+    /// refuted if both are undefined (the score ties on every operation) or
+    /// ρ ≤ 0; otherwise "not decided". The numbers say n and the smallest
+    /// attainable p, so the paper can say what n operations can decide.
+    ///
+    /// The rule before this one (`R7/verdict_bootstrap_rule`) took runs as
+    /// the unit with a bootstrap over seeds: confirmed if C1's or C2's 95%
+    /// interval lay above 0; it is still computed and reported.
     pub fn r7(suite: &SweepData, stats: &[OpStats], n: &mut Numbers) -> Result<&'static str> {
+        use crate::analysis::complexity::{median_grok, operation_rank_test};
+        let sustained = sustained_epochs(suite)?;
+        let ops = strings(&suite.results, "op")?;
+        // op, scores (C1, C2, F1, F2), median grok epoch
+        let mut rows: Vec<(String, [f64; 4], f64)> = Vec::new();
         for s in abelian_ops(stats) {
             let o = Operation::parse(&s.op).map_err(|e| ReportError::Data(e.to_string()))?;
             let sc = ComplexityScores::of(&o.analysis.group);
             n.num(format!("R7/{}/C1", s.op), sc.c1, 2);
             n.num(format!("R7/{}/C2", s.op), sc.c2, 4);
+            let epochs: Vec<Option<u32>> = match &sustained {
+                Some(e) => ops
+                    .iter()
+                    .zip(e)
+                    .filter(|(x, _)| **x == s.op)
+                    .map(|(_, v)| v.map(|v| v as u32))
+                    .collect(),
+                None => s.grokked.iter().map(|g| g.map(|v| v as u32)).collect(),
+            };
+            let median = median_grok(&epochs);
+            n.set(
+                format!("R7/{}/median", s.op),
+                if median.is_finite() {
+                    format!("{median:.0}")
+                } else {
+                    "never".into()
+                },
+            );
+            rows.push((
+                s.op.clone(),
+                [sc.c1, sc.c2, sc.f1 as f64, sc.f2.unwrap_or(f64::NAN)],
+                median,
+            ));
         }
+        let n_ops = rows.len();
+        n.set("R7/ops/n", n_ops.to_string());
+        n.num(
+            "R7/ops/min_p",
+            1.0 / (1..=n_ops).product::<usize>().max(1) as f64,
+            3,
+        );
+        let mut decided = false;
+        let mut refuted = true;
+        for (subset, keep) in [("ops", None), ("ops_without_sub", Some("sub"))] {
+            let sel: Vec<&(String, [f64; 4], f64)> = rows
+                .iter()
+                .filter(|r| keep.is_none_or(|k| family(&r.0) != k))
+                .collect();
+            n.set(format!("R7/{subset}/n"), sel.len().to_string());
+            for (j, score) in ["C1", "C2", "F1", "F2"].iter().enumerate() {
+                let x: Vec<f64> = sel.iter().map(|r| r.1[j]).collect();
+                let y: Vec<f64> = sel.iter().map(|r| r.2).collect();
+                let t = operation_rank_test(&x, &y);
+                let key = format!("R7/{subset}/{score}");
+                match &t {
+                    Some(t) => {
+                        n.num(format!("{key}/rho"), t.rho, 2);
+                        n.num(format!("{key}/p"), t.p_value, 3);
+                    }
+                    None => {
+                        n.set(format!("{key}/rho"), "undefined (tied)");
+                        n.set(format!("{key}/p"), "--");
+                    }
+                }
+                if subset == "ops" && (*score == "C1" || *score == "C2") {
+                    decided |= t.as_ref().is_some_and(|t| t.p_value < 0.05);
+                    refuted &= t.as_ref().is_none_or(|t| t.rho <= 0.0);
+                }
+            }
+        }
+        let first = r7_bootstrap(suite, n)?;
+        n.set("R7/verdict_bootstrap_rule", first);
+        Ok(if decided {
+            "confirmed"
+        } else if refuted {
+            "refuted"
+        } else {
+            "not decided"
+        })
+    }
+
+    /// The first R7 rule (runs as the unit, bootstrap over seeds), kept for
+    /// disclosure: `R7/<subset>/<score>/rho` and `/ci` from the sweep's
+    /// complexity table.
+    fn r7_bootstrap(suite: &SweepData, n: &mut Numbers) -> Result<&'static str> {
         let Some(c) = &suite.complexity else {
             return Ok("not measured");
         };
@@ -845,16 +1033,6 @@ pub mod verdicts {
         })
     }
 
-    /// Mean grok epoch treating never-grokked runs as later than the budget.
-    fn order_key(s: &OpStats) -> f64 {
-        let g: Vec<f64> = s
-            .grokked
-            .iter()
-            .map(|g| g.unwrap_or(s.epochs * 10.0))
-            .collect();
-        mean_sd(&g).0
-    }
-
     /// R8: in every ablation setting where both groked or either failed,
     /// compare ring with add (never-grokked counts as later). Confirmed if
     /// ring is later in every compared setting, refuted if it is later in at
@@ -862,64 +1040,86 @@ pub mod verdicts {
     pub fn r8(exp: &Experiments, n: &mut Numbers) -> Result<&'static str> {
         let mut later = 0;
         let mut compared = 0;
-        let mut settings = Vec::new();
-        for (name, sweep, key) in [
-            ("fraction", &exp.fraction, "train_fraction"),
-            ("wd", &exp.weight_decay, "weight_decay"),
+        let mut duplicates = 0;
+        // The run ids behind each comparison: ablation settings that reuse
+        // the suite's runs (weight decay 1, fraction 0.7, add:113 against
+        // ring:100) are one comparison, counted once.
+        let mut seen: std::collections::BTreeSet<Vec<String>> = Default::default();
+        let mut count = |add: &[(f64, String)], ring: &[(f64, String)]| {
+            let g = |v: &[(f64, String)]| v.iter().map(|x| x.0).collect::<Vec<f64>>();
+            let (a, r) = (mean_sd(&g(add)).0, mean_sd(&g(ring)).0);
+            if add.is_empty() || ring.is_empty() || (a - r).abs() < 1e-9 {
+                return; // nothing to compare, or both censored: no order
+            }
+            let mut ids: Vec<String> = add.iter().chain(ring).map(|x| x.1.clone()).collect();
+            ids.sort();
+            if !seen.insert(ids) {
+                duplicates += 1;
+                return;
+            }
+            compared += 1;
+            if r > a {
+                later += 1;
+            }
+        };
+        for (sweep, key) in [
+            (&exp.fraction, "train_fraction"),
+            (&exp.weight_decay, "weight_decay"),
+            (&exp.size, "order"),
         ] {
             let Some(sw) = sweep else { continue };
-            let (ops, vals, grok, epochs) = (
+            let (ids, ops, grok, epochs) = (
+                strings(&sw.results, "run_id")?,
                 strings(&sw.results, "op")?,
-                floats(&sw.results, key)?,
                 floats(&sw.results, "grokked_epoch")?,
                 floats(&sw.results, "epochs")?,
             );
-            let mut by: BTreeMap<i64, (Vec<f64>, Vec<f64>)> = BTreeMap::new();
+            // The setting each run belongs to: the swept value, or for the
+            // size ablation the pair (add:p, nearest ring:n) by order.
+            let orders: Vec<usize> = ops
+                .iter()
+                .map(|o| Operation::parse(o).map_or(0, |x| x.order()))
+                .collect();
+            let vals: Vec<i64> = if key == "order" {
+                let rings: Vec<usize> = (0..ops.len())
+                    .filter(|&i| family(&ops[i]) == "ring")
+                    .map(|i| orders[i])
+                    .collect();
+                (0..ops.len())
+                    .map(|i| {
+                        let o = orders[i] as i64;
+                        if family(&ops[i]) == "ring" {
+                            return o;
+                        }
+                        rings
+                            .iter()
+                            .map(|&r| r as i64)
+                            .min_by_key(|r| (r - o).abs())
+                            .unwrap_or(o)
+                    })
+                    .collect()
+            } else {
+                floats(&sw.results, key)?
+                    .iter()
+                    .map(|v| (v.unwrap_or(0.0) * 1e6).round() as i64)
+                    .collect()
+            };
+            type Side = Vec<(f64, String)>;
+            let mut by: BTreeMap<i64, (Side, Side)> = BTreeMap::new();
             for i in 0..ops.len() {
                 let g = grok[i].unwrap_or(epochs[i].unwrap_or(0.0) * 10.0);
-                let e = by
-                    .entry((vals[i].unwrap_or(0.0) * 1e6).round() as i64)
-                    .or_default();
+                let e = by.entry(vals[i]).or_default();
                 match family(&ops[i]).as_str() {
-                    "add" => e.0.push(g),
-                    "ring" => e.1.push(g),
+                    "add" => e.0.push((g, ids[i].clone())),
+                    "ring" => e.1.push((g, ids[i].clone())),
                     _ => {}
                 }
             }
-            for (v, (add, ring)) in by {
-                if add.is_empty() || ring.is_empty() {
-                    continue;
-                }
-                let (a, r) = (mean_sd(&add).0, mean_sd(&ring).0);
-                if (a - r).abs() < 1e-9 {
-                    continue; // both censored: no order
-                }
-                compared += 1;
-                if r > a {
-                    later += 1;
-                }
-                settings.push(format!("{name}={}", v as f64 / 1e6));
+            for (add, ring) in by.values() {
+                count(add, ring);
             }
         }
-        if let Some(sw) = &exp.size {
-            // Matched sizes: add:p against the ring:n of nearest order.
-            let st = op_stats(&sw.results)?;
-            let adds: Vec<&OpStats> = st.iter().filter(|s| family(&s.op) == "add").collect();
-            let rings: Vec<&OpStats> = st.iter().filter(|s| family(&s.op) == "ring").collect();
-            for a in &adds {
-                if let Some(r) = rings
-                    .iter()
-                    .min_by_key(|r| (r.order as i64 - a.order as i64).abs())
-                {
-                    if (order_key(a) - order_key(r)).abs() > 1e-9 {
-                        compared += 1;
-                        if order_key(r) > order_key(a) {
-                            later += 1;
-                        }
-                    }
-                }
-            }
-        }
+        n.set("R8/duplicates", duplicates.to_string());
         n.set("R8/ring_later", later.to_string());
         n.set("R8/compared", compared.to_string());
         Ok(if compared == 0 {
@@ -1009,28 +1209,55 @@ fn ablation_table(sweep: &SweepData, key: &str, label: &str) -> Result<String> {
 }
 
 /// The Peter–Weyl table of the non-abelian groups (claim vs measurement).
-fn pw_table(suite: &SweepData, n: &Numbers) -> Result<String> {
+/// The R5 table: per group and seed, the claimed irrep's share trained and
+/// untrained (the same irrep: for D5, whose claim names a 2-dimensional
+/// irrep, the stronger of the two in the trained model), our dominant irrep
+/// likewise, and the one-dimensional irreps' share.
+fn pw_table(suite: &SweepData) -> Result<String> {
+    let rows = spectrum_rows(suite.need(&suite.spectra, "spectra")?)?;
     let mut s = String::from(
-        "% Generated; do not edit.\n\\begin{tabular}{lllrrrlrr}\n\\toprule\n& & & \\multicolumn{3}{c}{dominant irrep's share} & & \\multicolumn{2}{c}{1-dim irreps' share} \\\\\ngroup & claimed dominant irrep & our dominant irrep & trained & untrained & isotropic & seeds matching & trained & untrained \\\\\n\\midrule\n",
+        "% Generated; do not edit.\n\\begin{tabular}{lrlrrlrrrr}\n\\toprule\n& & \\multicolumn{3}{c}{claimed irrep} & \\multicolumn{3}{c}{our dominant irrep} & \\multicolumn{2}{c}{1-dim irreps} \\\\\n\\cmidrule(lr){3-5}\\cmidrule(lr){6-8}\\cmidrule(lr){9-10}\ngroup & seed & irrep & trained & untrained & irrep & trained & untrained & trained & untrained \\\\\n\\midrule\n",
     );
     for op in suite.ops()? {
-        if verdicts::claimed_irrep(&op).is_none() {
+        let Some((_, is_claimed)) = verdicts::claimed_irrep(&op) else {
             continue;
+        };
+        let trained = seed_spectra(&rows, &op, "embed", "final", "identity");
+        let untrained = seed_spectra(&rows, &op, "embed", "init", "identity");
+        let (ab, ab_init) = abelianisation_shares(&rows, &op)?;
+        for (i, (seed, spec)) in trained.iter().enumerate() {
+            let init_of = |name: &str| {
+                untrained
+                    .get(seed)
+                    .and_then(|u| u.iter().find(|c| c.0 == name))
+                    .map_or(f64::NAN, |c| c.1)
+            };
+            let strongest = |keep: &dyn Fn(&str) -> bool| {
+                spec.iter()
+                    .filter(|c| keep(&c.0))
+                    .max_by(|a, b| a.1.total_cmp(&b.1))
+                    .map(|c| (c.0.clone(), c.1))
+            };
+            let (claimed, claimed_share) = strongest(&|x| is_claimed(x)).unwrap_or_default();
+            let (dominant, dominant_share) = strongest(&|_| true).unwrap_or_default();
+            let _ = writeln!(
+                s,
+                "{} & {seed} & {} & {:.2} & {:.2} & {} & {:.2} & {:.2} & {:.2} & {:.2} \\\\",
+                if i == 0 {
+                    format!("\\texttt{{{}}}", tex(&op))
+                } else {
+                    String::new()
+                },
+                tex(&claimed),
+                claimed_share,
+                init_of(&claimed),
+                tex(&dominant),
+                dominant_share,
+                init_of(&dominant),
+                ab.get(i).copied().unwrap_or(f64::NAN),
+                ab_init.get(i).copied().unwrap_or(f64::NAN),
+            );
         }
-        let g = |k: &str| n.get(&format!("R5/{op}/{k}")).unwrap_or("--").to_string();
-        let _ = writeln!(
-            s,
-            "\\texttt{{{}}} & {} & {} & {} & {} & {} & {} & {} & {} \\\\",
-            tex(&op),
-            g("claim"),
-            g("dominant"),
-            g("share"),
-            g("share_init"),
-            g("expected"),
-            g("matches"),
-            g("abelian_share"),
-            g("abelian_share_init")
-        );
     }
     s.push_str("\\bottomrule\n\\end{tabular}\n");
     Ok(s)
@@ -1113,9 +1340,13 @@ pub fn binomial_tails(k: usize, n: usize, p: f64) -> (f64, f64) {
 }
 
 /// A p-value for the paper's math mode: three decimals, or two significant
-/// digits in scientific notation below 0.001.
-fn p_value(p: f64) -> String {
-    if p < 1e-3 {
+/// digits in scientific notation below 0.001, or a bound where the tail sum
+/// underflows.
+pub(super) fn p_value(p: f64) -> String {
+    if p < 1e-300 {
+        // Below what a double holds after the tail sum: say so, not NaN.
+        "< 10^{-300}".into()
+    } else if p < 1e-3 {
         let e = p.log10().floor();
         format!("{:.1}\\times 10^{{{}}}", p / 10f64.powf(e), e as i32)
     } else {
@@ -1125,29 +1356,19 @@ fn p_value(p: f64) -> String {
 
 /// Pooled informative test accuracy per operation of a sweep against
 /// chance (1/|G|), with one-sided binomial tests both ways:
-/// `<sweep>/<op>/inf_correct`, `inf_pairs`, `inf_p_below`, `inf_p_above`.
+/// `<sweep>/<op>/inf_correct`, `inf_pairs`, `inf_rate` (with its Wilson
+/// interval `inf_ci`), `inf_p_below`, `inf_p_above`.
 fn pooled_informative(sweep: &SweepData, n: &mut Numbers) -> Result<()> {
-    let r = &sweep.results;
-    let (op, acc, pairs) = (
-        strings(r, "op")?,
-        floats(r, "final_informative_accuracy")?,
-        floats(r, "informative_pairs")?,
-    );
-    let mut per_op: BTreeMap<&str, (usize, usize)> = BTreeMap::new();
-    for i in 0..r.height() {
-        let (Some(a), Some(p)) = (acc[i], pairs[i]) else {
-            continue;
-        };
-        let c = per_op.entry(op[i].as_str()).or_default();
-        c.0 += (a * p).round() as usize;
-        c.1 += p as usize;
-    }
+    let per_op = pooled_counts(sweep)?;
     for (o, (correct, total)) in per_op {
-        let Ok(order) = Operation::parse(o).map(|x| x.order()) else {
+        let Ok(order) = Operation::parse(&o).map(|x| x.order()) else {
             continue;
         };
         let (below, above) = binomial_tails(correct, total, 1.0 / order as f64);
         let k = |x: &str| format!("{}/{o}/{x}", sweep.name);
+        let (lo, hi) = wilson(correct, total);
+        n.num(k("inf_rate"), correct as f64 / total.max(1) as f64, 3);
+        n.set(k("inf_ci"), format!("[{lo:.3}, {hi:.3}]"));
         n.set(k("inf_correct"), correct.to_string());
         n.set(k("inf_pairs"), total.to_string());
         n.set(k("inf_p_below"), p_value(below));
@@ -1509,7 +1730,7 @@ pub fn write_all(exp: &Experiments, dir: &Path) -> Result<Vec<PathBuf>> {
     let mut n = Numbers::default();
     if let Some(suite) = &exp.suite {
         let stats = op_stats(&suite.results)?;
-        files.push(("grok-table.tex".into(), grok_table(&stats)));
+        files.push(("grok-table.tex".into(), grok_table(suite, &stats)?));
         op_numbers("suite", &stats, &mut n);
         n.set(
             "suite/runs",
@@ -1526,8 +1747,8 @@ pub fn write_all(exp: &Experiments, dir: &Path) -> Result<Vec<PathBuf>> {
         if let Some(c) = &exp.controls {
             pooled_informative(c, &mut n)?;
         }
-        if let Some(c) = &controls {
-            files.push(("controls-table.tex".into(), grok_table(c)));
+        if let (Some(c), Some(sweep)) = (&controls, &exp.controls) {
+            files.push(("controls-table.tex".into(), grok_table(sweep, c)?));
             op_numbers("controls", c, &mut n);
         }
         let v = verdicts::r2(&stats, &mut n);
@@ -1540,7 +1761,7 @@ pub fn write_all(exp: &Experiments, dir: &Path) -> Result<Vec<PathBuf>> {
             n.set("R4/verdict", v);
             let v = verdicts::r5(suite, &mut n)?;
             n.set("R5/verdict", v);
-            files.push(("pw-table.tex".into(), pw_table(suite, &n)?));
+            files.push(("pw-table.tex".into(), pw_table(suite)?));
         }
         if suite.cka.is_some() {
             let v = verdicts::r6(suite, &mut n)?;
@@ -1549,6 +1770,13 @@ pub fn write_all(exp: &Experiments, dir: &Path) -> Result<Vec<PathBuf>> {
         let v = verdicts::r7(suite, &stats, &mut n)?;
         n.set("R7/verdict", v);
         files.push(("complexity-table.tex".into(), complexity_table(exp)?));
+    }
+    if let Some(sw) = exp
+        .shuffled_labels
+        .as_ref()
+        .filter(|s| s.analysis.is_some())
+    {
+        files.push(("nulls-table.tex".into(), super::nulls::table(sw, &mut n)?));
     }
     let v = verdicts::r8(exp, &mut n)?;
     n.set("R8/verdict", v);
@@ -1700,6 +1928,33 @@ mod tests {
             verdicts::sustained_epochs(&sweep).unwrap(),
             Some(vec![Some(300.0), None])
         );
+    }
+
+    #[test]
+    fn wilson_intervals_match_newcombes_published_examples() {
+        // Newcombe (1998), Statistics in Medicine 17:857, Table I: 81/263
+        // gives 0.2553-0.3662, 15/148 gives 0.0624-0.1605; 0/20 has upper
+        // bound z²/(n + z²) = 0.1611.
+        for (k, n, lo, hi) in [
+            (81, 263, 0.2553, 0.3662),
+            (15, 148, 0.0624, 0.1605),
+            (0, 20, 0.0, 0.1611),
+        ] {
+            let (a, b) = wilson(k, n);
+            assert!(
+                (a - lo).abs() < 5e-5 && (b - hi).abs() < 5e-5,
+                "{k}/{n}: {a} {b}"
+            );
+        }
+        assert_eq!(pooled_cell(3, 29), "3/29, too few");
+        assert!(pooled_cell(3, 30).starts_with("3/30: 0.100 ["));
+    }
+
+    #[test]
+    fn p_values_print_in_math_mode_and_never_as_nan() {
+        assert_eq!(p_value(0.25), "0.250");
+        assert_eq!(p_value(2.6e-104), "2.6\\times 10^{-104}");
+        assert_eq!(p_value(0.0), "< 10^{-300}");
     }
 
     #[test]

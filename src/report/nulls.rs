@@ -1,0 +1,409 @@
+//! R5's two nulls, read from the `shuffled-labels` sweep: each non-abelian
+//! group trained on its true table and on shuffled training labels, same
+//! seeds, splits and initial weights. Every comparison is made per seed on
+//! the same irrep (the true-label run's dominant one), then averaged, so a
+//! mean never mixes different irreps across seeds.
+//!
+//! For each group the sweep gives: the dominant irrep's share of the
+//! embedding's non-trivial power (true labels, shuffled labels, untrained),
+//! the share of the one-dimensional irreps (those that factor through
+//! G/[G, G]), the MLP neurons' share on (ρ, ρ) irrep pairs, and the coset
+//! test (is the prediction on an informative test pair in the right coset of
+//! [G, G]?) against its chance level 1/|G/[G, G]|.
+
+use super::tables::{binomial_tails, p_value, tex, Numbers};
+use super::{bools, floats, strings, ReportError, Result, SweepData};
+use crate::groups::Operation;
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+/// One run of the sweep, as the nulls read it.
+#[derive(Debug, Clone)]
+struct NullRun {
+    op: String,
+    seed: u64,
+    shuffled: bool,
+    dominant: String,
+    /// Embedding share per irrep: (trained, untrained).
+    shares: BTreeMap<String, (f64, f64)>,
+    /// Neurons' (ρ, ρ) share: (trained, untrained).
+    diagonal: (f64, f64),
+    /// Coset test: (trained, untrained, chance, pairs).
+    coset: Option<(f64, f64, f64, f64)>,
+}
+
+/// The per-seed comparison of one group, averaged over seeds.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct GroupNulls {
+    /// The operation.
+    pub op: String,
+    /// The true-label runs' dominant irreps with their counts (`3b (2), 3a (1)`).
+    pub dominant: String,
+    /// That irrep's share: true labels, shuffled labels, untrained.
+    pub dominant_share: [f64; 3],
+    /// One-dimensional irreps' share: true, shuffled, untrained.
+    pub one_dim: [f64; 3],
+    /// Neurons' (ρ, ρ) share: true, shuffled, untrained.
+    pub diagonal: [f64; 3],
+    /// Coset accuracy on informative test pairs: true, shuffled, untrained.
+    pub coset: [f64; 3],
+    /// 1/|G/[G, G]|.
+    pub coset_chance: f64,
+    /// Pooled informative pairs of the coset test (true arm) and how many
+    /// landed in the right coset.
+    pub coset_counts: (usize, usize),
+    /// The same for the shuffled arm.
+    pub coset_counts_shuffled: (usize, usize),
+    /// Seeds with both arms.
+    pub seeds: usize,
+}
+
+/// Reads the sweep's runs (results joined with analysis and spectra by run id).
+fn runs(sweep: &SweepData) -> Result<Vec<NullRun>> {
+    let r = &sweep.results;
+    let a = sweep.need(&sweep.analysis, "analysis")?;
+    let sp = sweep.need(&sweep.spectra, "spectra")?;
+    let (ids, ops, seeds, shuffled) = (
+        strings(r, "run_id")?,
+        strings(r, "op")?,
+        floats(r, "seed")?,
+        bools(r, "shuffle_labels")?,
+    );
+    let a_ids = strings(a, "run_id")?;
+    let (dominant, diag, diag0) = (
+        strings(a, "dominant_irrep")?,
+        floats(a, "neurons_diagonal_share")?,
+        floats(a, "neurons_diagonal_share_init")?,
+    );
+    let (coset, coset0, chance, pairs) = (
+        floats(a, "coset_accuracy")?,
+        floats(a, "coset_accuracy_init")?,
+        floats(a, "coset_chance")?,
+        floats(a, "coset_pairs")?,
+    );
+    let (s_id, source, checkpoint, order, component, share) = (
+        strings(sp, "run_id")?,
+        strings(sp, "source")?,
+        strings(sp, "checkpoint")?,
+        strings(sp, "order")?,
+        strings(sp, "component")?,
+        floats(sp, "share")?,
+    );
+    let mut out = Vec::new();
+    for i in 0..ids.len() {
+        let Some(j) = a_ids.iter().position(|x| *x == ids[i]) else {
+            return Err(ReportError::Data(format!(
+                "experiments/{}: run {} has no analysis row; run `grokscope analyze --sweep experiments/{}`",
+                sweep.name, ids[i], sweep.name
+            )));
+        };
+        let mut shares: BTreeMap<String, (f64, f64)> = BTreeMap::new();
+        for k in 0..s_id.len() {
+            if s_id[k] != ids[i] || source[k] != "embed" || order[k] != "identity" {
+                continue;
+            }
+            let e = shares.entry(component[k].clone()).or_default();
+            let v = share[k].unwrap_or(f64::NAN);
+            match checkpoint[k].as_str() {
+                "final" => e.0 = v,
+                "init" => e.1 = v,
+                _ => {}
+            }
+        }
+        let coset = match (coset[j], coset0[j], chance[j], pairs[j]) {
+            (Some(c), Some(c0), Some(ch), Some(p)) => Some((c, c0, ch, p)),
+            _ => None,
+        };
+        out.push(NullRun {
+            op: ops[i].clone(),
+            seed: seeds[i].unwrap_or(0.0) as u64,
+            shuffled: shuffled[i],
+            dominant: dominant[j].clone(),
+            shares,
+            diagonal: (diag[j].unwrap_or(f64::NAN), diag0[j].unwrap_or(f64::NAN)),
+            coset,
+        });
+    }
+    Ok(out)
+}
+
+fn mean(v: &[f64]) -> f64 {
+    if v.is_empty() {
+        f64::NAN
+    } else {
+        v.iter().sum::<f64>() / v.len() as f64
+    }
+}
+
+/// The irreps of complex dimension 1 other than the trivial one.
+fn one_dim_irreps(op: &str) -> Result<Vec<String>> {
+    let group = Operation::parse(op)
+        .map_err(|e| ReportError::Data(e.to_string()))?
+        .analysis
+        .group;
+    Ok(group
+        .representations()
+        .real
+        .iter()
+        .filter(|r| !r.is_trivial() && r.complex_dim() == 1)
+        .map(|r| r.name.clone())
+        .collect())
+}
+
+/// Per group, the seed-matched comparison of true-label, shuffled-label and
+/// untrained models, in the sweep's operation order.
+///
+/// # Errors
+/// Missing columns or tables, or an unknown operation.
+pub fn compare(sweep: &SweepData) -> Result<Vec<GroupNulls>> {
+    let runs = runs(sweep)?;
+    let mut out = Vec::new();
+    for op in sweep.ops()? {
+        let one_dim = one_dim_irreps(&op)?;
+        let mut g = GroupNulls {
+            op: op.clone(),
+            ..Default::default()
+        };
+        let mut cols: [Vec<f64>; 12] = Default::default();
+        let mut names: BTreeMap<String, usize> = BTreeMap::new();
+        for t in runs.iter().filter(|r| r.op == op && !r.shuffled) {
+            let Some(s) = runs
+                .iter()
+                .find(|r| r.op == op && r.shuffled && r.seed == t.seed)
+            else {
+                continue;
+            };
+            g.seeds += 1;
+            *names.entry(t.dominant.clone()).or_default() += 1;
+            let at = |r: &NullRun, irrep: &str| {
+                r.shares.get(irrep).copied().unwrap_or((f64::NAN, f64::NAN))
+            };
+            let (d, d0) = at(t, &t.dominant);
+            cols[0].push(d);
+            cols[1].push(at(s, &t.dominant).0);
+            cols[2].push(d0);
+            let sum = |r: &NullRun, init: bool| -> f64 {
+                if one_dim.is_empty() {
+                    return f64::NAN; // a perfect group has none
+                }
+                one_dim
+                    .iter()
+                    .map(|i| {
+                        let v = at(r, i);
+                        if init {
+                            v.1
+                        } else {
+                            v.0
+                        }
+                    })
+                    .sum()
+            };
+            cols[3].push(sum(t, false));
+            cols[4].push(sum(s, false));
+            cols[5].push(sum(t, true));
+            cols[6].push(t.diagonal.0);
+            cols[7].push(s.diagonal.0);
+            cols[8].push(t.diagonal.1);
+            if let (Some(ct), Some(cs)) = (t.coset, s.coset) {
+                cols[9].push(ct.0);
+                cols[10].push(cs.0);
+                cols[11].push(ct.1);
+                g.coset_chance = ct.2;
+                let count = |acc: f64, pairs: f64| (acc * pairs).round() as usize;
+                g.coset_counts.0 += count(ct.0, ct.3);
+                g.coset_counts.1 += ct.3 as usize;
+                g.coset_counts_shuffled.0 += count(cs.0, cs.3);
+                g.coset_counts_shuffled.1 += cs.3 as usize;
+            }
+        }
+        let m: Vec<f64> = cols.iter().map(|c| mean(c)).collect();
+        g.dominant_share = [m[0], m[1], m[2]];
+        g.one_dim = [m[3], m[4], m[5]];
+        g.diagonal = [m[6], m[7], m[8]];
+        g.coset = [m[9], m[10], m[11]];
+        g.dominant = names
+            .iter()
+            .map(|(k, c)| format!("{k} ({c})"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        out.push(g);
+    }
+    Ok(out)
+}
+
+fn triple(v: [f64; 3]) -> String {
+    if v.iter().any(|x| x.is_nan()) {
+        return "--".into();
+    }
+    format!("{:.2} / {:.2} / {:.2}", v[0], v[1], v[2])
+}
+
+/// The nulls table (LaTeX) and its numbers (`nulls/<op>/...`).
+///
+/// # Errors
+/// As [`compare`].
+pub fn table(sweep: &SweepData, n: &mut Numbers) -> Result<String> {
+    let groups = compare(sweep)?;
+    let mut s = String::from(
+        "% Generated; do not edit.\n\\begin{tabular}{llllll}\n\\toprule\n& & \\multicolumn{3}{c}{share of the non-trivial power: true / shuffled / untrained} & coset accuracy \\\\\n\\cmidrule(lr){3-5}\ngroup & dominant irrep (seeds) & that irrep & 1-dim irreps & neurons on $(\\rho,\\rho)$ & true / shuffled / chance \\\\\n\\midrule\n",
+    );
+    for g in &groups {
+        let k = |x: &str| format!("nulls/{}/{x}", g.op);
+        for (name, v) in [
+            ("dominant", g.dominant_share),
+            ("one_dim", g.one_dim),
+            ("diagonal", g.diagonal),
+            ("coset", g.coset),
+        ] {
+            for (arm, x) in ["true", "shuffled", "init"].iter().zip(v) {
+                n.num(k(&format!("{name}_{arm}")), x, 2);
+            }
+        }
+        n.set(k("dominant_irreps"), tex(&g.dominant));
+        n.num(k("coset_chance"), g.coset_chance, 2);
+        n.set(k("seeds"), g.seeds.to_string());
+        for (arm, (c, t)) in [
+            ("true", g.coset_counts),
+            ("shuffled", g.coset_counts_shuffled),
+        ] {
+            n.set(k(&format!("coset_correct_{arm}")), c.to_string());
+            n.set(k(&format!("coset_pairs_{arm}")), t.to_string());
+            let (above, below) = if g.coset_chance < 1.0 && t > 0 {
+                let (below, above) = binomial_tails(c, t, g.coset_chance);
+                (p_value(above), p_value(below))
+            } else {
+                ("--".to_string(), "--".to_string())
+            };
+            n.set(k(&format!("coset_p_above_{arm}")), above);
+            n.set(k(&format!("coset_p_below_{arm}")), below);
+        }
+        let group = Operation::parse(&g.op)
+            .map(|o| o.analysis.group.name().to_string())
+            .unwrap_or_default();
+        let coset = if g.coset_chance >= 1.0 {
+            "-- (perfect)".to_string()
+        } else {
+            format!(
+                "{:.2} / {:.2} / {:.2}",
+                g.coset[0], g.coset[1], g.coset_chance
+            )
+        };
+        let _ = writeln!(
+            s,
+            "{} & {} & {} & {} & {} & {} \\\\",
+            tex(&group),
+            tex(&g.dominant),
+            triple(g.dominant_share),
+            triple(g.one_dim),
+            triple(g.diagonal),
+            coset
+        );
+    }
+    s.push_str("\\bottomrule\n\\end{tabular}\n");
+    Ok(s)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use polars::prelude::*;
+
+    /// A two-seed sweep of s3 whose numbers are known by hand.
+    fn sweep() -> SweepData {
+        let results = df!(
+            "run_id" => ["t0", "s0", "t1", "s1"],
+            "op" => ["s3"; 4],
+            "seed" => [0i64, 0, 1, 1],
+            "shuffle_labels" => [false, true, false, true],
+        )
+        .unwrap();
+        let analysis = df!(
+            "run_id" => ["t0", "s0", "t1", "s1"],
+            "dominant_irrep" => ["[2,1]", "[2,1]", "[1,1,1]", "[2,1]"],
+            "neurons_diagonal_share" => [0.5, 0.1, 0.7, 0.1],
+            "neurons_diagonal_share_init" => [0.05, 0.05, 0.06, 0.06],
+            "coset_accuracy" => [0.75, 0.5, 1.0, 0.25],
+            "coset_accuracy_init" => [0.5, 0.5, 0.5, 0.5],
+            "coset_chance" => [0.5; 4],
+            "coset_pairs" => [4.0, 4.0, 4.0, 4.0],
+        )
+        .unwrap();
+        // Spectra: [2,1] and sign per run, final and init.
+        let mut id = Vec::new();
+        let mut ck = Vec::new();
+        let mut comp = Vec::new();
+        let mut share = Vec::new();
+        for (run, fin, init) in [
+            ("t0", [0.9, 0.1], [0.8, 0.2]),
+            ("s0", [0.7, 0.3], [0.8, 0.2]),
+            ("t1", [0.4, 0.6], [0.85, 0.15]),
+            ("s1", [0.8, 0.2], [0.85, 0.15]),
+        ] {
+            for (c, f, i) in [("[2,1]", fin[0], init[0]), ("[1,1,1]", fin[1], init[1])] {
+                for (k, v) in [("final", f), ("init", i)] {
+                    id.push(run);
+                    ck.push(k);
+                    comp.push(c);
+                    share.push(v);
+                }
+            }
+        }
+        let len = id.len();
+        let spectra = df!(
+            "run_id" => id,
+            "source" => vec!["embed"; len],
+            "checkpoint" => ck,
+            "order" => vec!["identity"; len],
+            "component" => comp,
+            "share" => share,
+        )
+        .unwrap();
+        SweepData {
+            name: "shuffled-labels".into(),
+            results,
+            curves: None,
+            analysis: Some(analysis),
+            spectra: Some(spectra),
+            progress: None,
+            cka: None,
+            complexity: None,
+        }
+    }
+
+    #[test]
+    fn comparisons_are_per_seed_on_the_same_irrep() {
+        let g = &compare(&sweep()).unwrap()[0];
+        assert_eq!(g.seeds, 2);
+        assert_eq!(g.dominant, "[1,1,1] (1), [2,1] (1)");
+        // Seed 0 on [2,1]: 0.9 / 0.7 / 0.8; seed 1 on sign: 0.6 / 0.2 / 0.15.
+        let close = |a: [f64; 3], b: [f64; 3]| a.iter().zip(b).all(|(x, y)| (x - y).abs() < 1e-12);
+        assert!(
+            close(g.dominant_share, [0.75, 0.45, 0.475]),
+            "{:?}",
+            g.dominant_share
+        );
+        // The one-dimensional irrep of S3 is the sign, [1,1,1].
+        assert!(close(g.one_dim, [0.35, 0.25, 0.175]), "{:?}", g.one_dim);
+        assert!(close(g.diagonal, [0.6, 0.1, 0.055]), "{:?}", g.diagonal);
+        assert!(close(g.coset, [0.875, 0.375, 0.5]), "{:?}", g.coset);
+        assert_eq!((g.coset_counts, g.coset_counts_shuffled), ((7, 8), (3, 8)));
+        let mut n = Numbers::default();
+        let t = table(&sweep(), &mut n).unwrap();
+        assert!(
+            t.contains("0.75 / 0.45 / 0.47") || t.contains("0.75 / 0.45 / 0.48"),
+            "{t}"
+        );
+        assert_eq!(n.get("nulls/s3/coset_correct_true"), Some("7"));
+    }
+
+    #[test]
+    fn a_run_without_analysis_is_an_error_that_says_what_to_run() {
+        let mut s = sweep();
+        s.analysis = Some(s.analysis.unwrap().head(Some(3)));
+        let e = compare(&s).unwrap_err().to_string();
+        assert!(
+            e.contains("s1") && e.contains("grokscope analyze --sweep"),
+            "{e}"
+        );
+    }
+}
