@@ -111,6 +111,9 @@ pub struct RunAnalysis {
     /// initialisation (see [`crate::analysis::abelianisation`]); `None` when
     /// no informative test pair lies in the analysis group.
     pub coset: Option<(CosetAccuracy, CosetAccuracy)>,
+    /// The same on the informative test pairs whose transpose is not in
+    /// training either.
+    pub coset_unseen_transpose: Option<(CosetAccuracy, CosetAccuracy)>,
 }
 
 /// A run's weights at the final and initial checkpoints, as one S = 2 model.
@@ -186,12 +189,14 @@ fn table_logits(model: &Transformer, n: usize) -> Result<Vec<DMatrix<f64>>, Anal
 }
 
 /// The coset test of each model's predictions (argmax of `logits`, one
-/// [n², n] matrix per model) on the informative test pairs whose operands and
-/// true result are all elements of the analysis group.
+/// [n², n] matrix per model) on the informative test pairs that `keep`
+/// accepts and whose operands and true result are all elements of the
+/// analysis group.
 fn coset_tests(
     view: &AnalysisView,
     ds: &Dataset,
     logits: &[DMatrix<f64>],
+    keep: &dyn Fn(usize) -> bool,
 ) -> Option<Vec<CosetAccuracy>> {
     let mut element = vec![None; ds.n];
     for (x, &t) in view.tokens.iter().enumerate() {
@@ -201,6 +206,7 @@ fn coset_tests(
     let pairs: Vec<(usize, usize, usize)> = ds
         .informative_test
         .iter()
+        .filter(|&&p| keep(p))
         .filter_map(|&p| {
             let (a, b) = (element[p / n]?, element[p % n]?);
             element[ds.labels[p]].map(|_| (p, a, b))
@@ -360,7 +366,17 @@ pub fn analyze_run(dir: &Path) -> Result<RunAnalysis, AnalyzeError> {
     let ds = Dataset::for_config(&op, &cfg)
         .map_err(crate::config::ConfigError::from)
         .map_err(TrainError::from)?;
-    let coset = coset_tests(view, &ds, &table_logits(&model, n)?).map(|c| (c[0], c[1]));
+    // A pair whose transpose (b, a) was trained on can be put in the right
+    // coset by recalling b ∘ a, which lies in the same coset as a ∘ b: the
+    // second test keeps only pairs whose transpose the model never saw.
+    let logits = table_logits(&model, n)?;
+    let coset = coset_tests(view, &ds, &logits, &|_| true).map(|c| (c[0], c[1]));
+    let mut in_train = vec![false; n * n];
+    for &p in &ds.train {
+        in_train[p] = true;
+    }
+    let unseen = |p: usize| !in_train[(p % n) * n + p / n];
+    let coset_unseen = coset_tests(view, &ds, &logits, &unseen).map(|c| (c[0], c[1]));
 
     // Neurons over G × G.
     let pairs = [
@@ -445,6 +461,7 @@ pub fn analyze_run(dir: &Path) -> Result<RunAnalysis, AnalyzeError> {
         fourier,
         gini: (gini(&e_final.share), gini(&e_init.share)),
         coset,
+        coset_unseen_transpose: coset_unseen,
     };
     write_json(&out.join("summary.json"), &analysis)?;
     Ok(analysis)
@@ -718,6 +735,9 @@ fn per_run_frame(summaries: &[RunAnalysis], runs: &[SweepRun]) -> Result<DataFra
         "coset_accuracy_init" => summaries.iter().map(|a| a.coset.map(|c| c.1.accuracy)).collect::<Vec<_>>(),
         "coset_chance" => summaries.iter().map(|a| a.coset.map(|c| c.0.chance)).collect::<Vec<_>>(),
         "coset_pairs" => summaries.iter().map(|a| a.coset.map(|c| c.0.pairs as u32)).collect::<Vec<_>>(),
+        "coset_accuracy_unseen" => summaries.iter().map(|a| a.coset_unseen_transpose.map(|c| c.0.accuracy)).collect::<Vec<_>>(),
+        "coset_accuracy_unseen_init" => summaries.iter().map(|a| a.coset_unseen_transpose.map(|c| c.1.accuracy)).collect::<Vec<_>>(),
+        "coset_pairs_unseen" => summaries.iter().map(|a| a.coset_unseen_transpose.map(|c| c.0.pairs as u32)).collect::<Vec<_>>(),
     );
     df.map_err(|e| AnalyzeError::NotARun(format!("analysis table: {e}")))
 }

@@ -30,6 +30,8 @@ struct NullRun {
     diagonal: (f64, f64),
     /// Coset test: (trained, untrained, chance, pairs).
     coset: Option<(f64, f64, f64, f64)>,
+    /// Coset test on pairs whose transpose is unseen too: (trained, pairs).
+    coset_unseen: Option<(f64, f64)>,
 }
 
 /// The per-seed comparison of one group, averaged over seeds.
@@ -54,6 +56,11 @@ pub struct GroupNulls {
     pub coset_counts: (usize, usize),
     /// The same for the shuffled arm.
     pub coset_counts_shuffled: (usize, usize),
+    /// Coset accuracy on the informative pairs whose transpose was not
+    /// trained on either: true, shuffled.
+    pub coset_unseen: [f64; 2],
+    /// Pooled (right coset, pairs) of that test, true arm.
+    pub coset_unseen_counts: (usize, usize),
     /// Seeds with both arms.
     pub seeds: usize,
 }
@@ -80,6 +87,10 @@ fn runs(sweep: &SweepData) -> Result<Vec<NullRun>> {
         floats(a, "coset_accuracy_init")?,
         floats(a, "coset_chance")?,
         floats(a, "coset_pairs")?,
+    );
+    let (unseen, unseen_pairs) = (
+        floats(a, "coset_accuracy_unseen")?,
+        floats(a, "coset_pairs_unseen")?,
     );
     let (s_id, source, checkpoint, order, component, share) = (
         strings(sp, "run_id")?,
@@ -122,6 +133,7 @@ fn runs(sweep: &SweepData) -> Result<Vec<NullRun>> {
             shares,
             diagonal: (diag[j].unwrap_or(f64::NAN), diag0[j].unwrap_or(f64::NAN)),
             coset,
+            coset_unseen: unseen[j].zip(unseen_pairs[j]),
         });
     }
     Ok(out)
@@ -164,7 +176,7 @@ pub fn compare(sweep: &SweepData) -> Result<Vec<GroupNulls>> {
             op: op.clone(),
             ..Default::default()
         };
-        let mut cols: [Vec<f64>; 12] = Default::default();
+        let mut cols: [Vec<f64>; 14] = Default::default();
         let mut names: BTreeMap<String, usize> = BTreeMap::new();
         for t in runs.iter().filter(|r| r.op == op && !r.shuffled) {
             let Some(s) = runs
@@ -215,12 +227,19 @@ pub fn compare(sweep: &SweepData) -> Result<Vec<GroupNulls>> {
                 g.coset_counts_shuffled.0 += count(cs.0, cs.3);
                 g.coset_counts_shuffled.1 += cs.3 as usize;
             }
+            if let (Some(ut), Some(us)) = (t.coset_unseen, s.coset_unseen) {
+                cols[12].push(ut.0);
+                cols[13].push(us.0);
+                g.coset_unseen_counts.0 += (ut.0 * ut.1).round() as usize;
+                g.coset_unseen_counts.1 += ut.1 as usize;
+            }
         }
         let m: Vec<f64> = cols.iter().map(|c| mean(c)).collect();
         g.dominant_share = [m[0], m[1], m[2]];
         g.one_dim = [m[3], m[4], m[5]];
         g.diagonal = [m[6], m[7], m[8]];
         g.coset = [m[9], m[10], m[11]];
+        g.coset_unseen = [m[12], m[13]];
         g.dominant = names
             .iter()
             .map(|(k, c)| format!("{k} ({c})"))
@@ -245,7 +264,7 @@ fn triple(v: [f64; 3]) -> String {
 pub fn table(sweep: &SweepData, n: &mut Numbers) -> Result<String> {
     let groups = compare(sweep)?;
     let mut s = String::from(
-        "% Generated; do not edit.\n\\begin{tabular}{llllll}\n\\toprule\n& & \\multicolumn{3}{c}{share of the non-trivial power: true / shuffled / untrained} & coset accuracy \\\\\n\\cmidrule(lr){3-5}\ngroup & dominant irrep (seeds) & that irrep & 1-dim irreps & neurons on $(\\rho,\\rho)$ & true / shuffled / chance \\\\\n\\midrule\n",
+        "% Generated; do not edit.\n\\begin{tabular}{lllllll}\n\\toprule\n& & \\multicolumn{3}{c}{share of the non-trivial power: true / shuffled / untrained} & \\multicolumn{2}{c}{coset accuracy: true / shuffled / chance} \\\\\n\\cmidrule(lr){3-5}\\cmidrule(lr){6-7}\ngroup & dominant irrep (seeds) & that irrep & 1-dim irreps & neurons on $(\\rho,\\rho)$ & informative pairs & transpose unseen \\\\\n\\midrule\n",
     );
     for g in &groups {
         let k = |x: &str| format!("nulls/{}/{x}", g.op);
@@ -280,23 +299,41 @@ pub fn table(sweep: &SweepData, n: &mut Numbers) -> Result<String> {
         let group = Operation::parse(&g.op)
             .map(|o| o.analysis.group.name().to_string())
             .unwrap_or_default();
-        let coset = if g.coset_chance >= 1.0 {
-            "-- (perfect)".to_string()
+        let (coset, unseen) = if g.coset_chance >= 1.0 {
+            ("-- (perfect)".to_string(), "--".to_string())
         } else {
-            format!(
-                "{:.2} / {:.2} / {:.2}",
-                g.coset[0], g.coset[1], g.coset_chance
+            (
+                format!(
+                    "{:.2} / {:.2} / {:.2}",
+                    g.coset[0], g.coset[1], g.coset_chance
+                ),
+                format!(
+                    "{:.2} / {:.2} ({} pairs)",
+                    g.coset_unseen[0], g.coset_unseen[1], g.coset_unseen_counts.1
+                ),
             )
         };
+        n.num(k("coset_unseen_true"), g.coset_unseen[0], 2);
+        n.num(k("coset_unseen_shuffled"), g.coset_unseen[1], 2);
+        n.set(
+            k("coset_unseen_correct"),
+            g.coset_unseen_counts.0.to_string(),
+        );
+        n.set(k("coset_unseen_pairs"), g.coset_unseen_counts.1.to_string());
+        if g.coset_chance < 1.0 && g.coset_unseen_counts.1 > 0 {
+            let (c, t) = g.coset_unseen_counts;
+            n.set(k("coset_unseen_p_above"), p_value(binomial_tails(c, t, g.coset_chance).1));
+        }
         let _ = writeln!(
             s,
-            "{} & {} & {} & {} & {} & {} \\\\",
+            "{} & {} & {} & {} & {} & {} & {} \\\\",
             tex(&group),
             tex(&g.dominant),
             triple(g.dominant_share),
             triple(g.one_dim),
             triple(g.diagonal),
-            coset
+            coset,
+            unseen
         );
     }
     s.push_str("\\bottomrule\n\\end{tabular}\n");
@@ -326,6 +363,8 @@ mod tests {
             "coset_accuracy_init" => [0.5, 0.5, 0.5, 0.5],
             "coset_chance" => [0.5; 4],
             "coset_pairs" => [4.0, 4.0, 4.0, 4.0],
+            "coset_accuracy_unseen" => [1.0, 0.5, 0.5, 0.0],
+            "coset_pairs_unseen" => [2.0, 2.0, 2.0, 2.0],
         )
         .unwrap();
         // Spectra: [2,1] and sign per run, final and init.
@@ -387,6 +426,11 @@ mod tests {
         assert!(close(g.diagonal, [0.6, 0.1, 0.055]), "{:?}", g.diagonal);
         assert!(close(g.coset, [0.875, 0.375, 0.5]), "{:?}", g.coset);
         assert_eq!((g.coset_counts, g.coset_counts_shuffled), ((7, 8), (3, 8)));
+        assert!(close(
+            [g.coset_unseen[0], g.coset_unseen[1], 0.0],
+            [0.75, 0.25, 0.0]
+        ));
+        assert_eq!(g.coset_unseen_counts, (3, 4));
         let mut n = Numbers::default();
         let t = table(&sweep(), &mut n).unwrap();
         assert!(
