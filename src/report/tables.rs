@@ -26,8 +26,11 @@ pub struct OpStats {
     pub abelian: bool,
     /// Memorised epoch per run.
     pub memorised: Vec<Option<f64>>,
-    /// Grok epoch per run.
+    /// Grok epoch per run: the sustained grok epoch where the sweep's curves
+    /// are stored ([`op_stats_sustained`]), else the first crossing.
     pub grokked: Vec<Option<f64>>,
+    /// First evaluated epoch at test accuracy >= 0.99, per run.
+    pub first_crossing: Vec<Option<f64>>,
     /// Final test accuracy per run.
     pub test_accuracy: Vec<f64>,
     /// Final informative-test accuracy per run.
@@ -91,6 +94,7 @@ pub fn op_stats(results: &polars::prelude::DataFrame) -> Result<Vec<OpStats>> {
                     abelian: o.is_abelian(),
                     memorised: vec![],
                     grokked: vec![],
+                    first_crossing: vec![],
                     test_accuracy: vec![],
                     informative_accuracy: vec![],
                     informative_pairs: pairs[i].unwrap_or(0.0),
@@ -102,10 +106,33 @@ pub fn op_stats(results: &polars::prelude::DataFrame) -> Result<Vec<OpStats>> {
         let s = &mut out[idx];
         s.memorised.push(mem[i]);
         s.grokked.push(grok[i]);
+        s.first_crossing.push(grok[i]);
         s.test_accuracy.push(test[i].unwrap_or(f64::NAN));
         s.informative_accuracy.push(inf[i].unwrap_or(f64::NAN));
     }
     Ok(out)
+}
+
+/// [`op_stats`] with each run's grok epoch the sustained one read from the
+/// sweep's curves (see [`verdicts::sustained_epochs`]); first crossings stay
+/// in `first_crossing`. Without curves, grok epochs are first crossings.
+///
+/// # Errors
+/// As [`op_stats`], or unreadable curves.
+pub fn op_stats_sustained(sweep: &SweepData) -> Result<Vec<OpStats>> {
+    let mut stats = op_stats(&sweep.results)?;
+    if let Some(epochs) = verdicts::sustained_epochs(sweep)? {
+        let ops = strings(&sweep.results, "op")?;
+        for st in &mut stats {
+            st.grokked = ops
+                .iter()
+                .zip(&epochs)
+                .filter(|(o, _)| **o == st.op)
+                .map(|(_, e)| *e)
+                .collect();
+        }
+    }
+    Ok(stats)
 }
 
 /// "mean ± sd" of the runs that reached an epoch, with "(k/n)" when not all
@@ -252,13 +279,11 @@ fn pooled_cell(correct: usize, total: usize) -> String {
     )
 }
 
-/// The grok table of a sweep as LaTeX (one row per operation): sustained
-/// grok epochs (the criterion every count uses; from the stored curves),
-/// first crossings of 0.99 beside them, final test accuracy, and the
+/// The grok table of a sweep as LaTeX (one row per operation): grok epochs
+/// of `stats` (sustained, from [`op_stats_sustained`]), first crossings of
+/// 0.99 beside them, final test accuracy, and the
 /// informative test pairs pooled over seeds with a Wilson interval.
 fn grok_table(sweep: &SweepData, stats: &[OpStats]) -> Result<String> {
-    let sustained = verdicts::sustained_epochs(sweep)?;
-    let ops = strings(&sweep.results, "op")?;
     let pooled = pooled_counts(sweep)?;
     let mut s = String::from(
         "% Generated; do not edit.\n\\begin{tabular}{lrllllrl}\n\\toprule\noperation & $|G|$ & group & memorised & grokked (sustained) & first crossing & test acc. & informative: correct/pairs, acc. [95\\% CI] \\\\\n\\midrule\n",
@@ -268,15 +293,6 @@ fn grok_table(sweep: &SweepData, stats: &[OpStats]) -> Result<String> {
             .map(|o| o.analysis.group.name().to_string())
             .unwrap_or_default();
         let kind = if st.abelian { "" } else { " (n.a.)" };
-        let held: Vec<Option<f64>> = match &sustained {
-            Some(e) => ops
-                .iter()
-                .zip(e)
-                .filter(|(o, _)| **o == st.op)
-                .map(|(_, v)| *v)
-                .collect(),
-            None => st.grokked.clone(),
-        };
         let (correct, total) = pooled.get(&st.op).copied().unwrap_or_default();
         let _ = writeln!(
             s,
@@ -286,8 +302,8 @@ fn grok_table(sweep: &SweepData, stats: &[OpStats]) -> Result<String> {
             tex(&group),
             kind,
             tex(&epoch_cell(&st.memorised, "never")),
-            tex(&epoch_cell(&held, "not grokked")),
-            tex(&epoch_cell(&st.grokked, "none")),
+            tex(&epoch_cell(&st.grokked, "not grokked")),
+            tex(&epoch_cell(&st.first_crossing, "none")),
             mean_sd(&st.test_accuracy).0,
             tex(&pooled_cell(correct, total)),
         );
@@ -301,19 +317,20 @@ fn grok_table(sweep: &SweepData, stats: &[OpStats]) -> Result<String> {
 /// # Errors
 /// No suite results.
 pub fn grok_summary(exp: &Experiments) -> Result<String> {
-    let stats = op_stats(&exp.suite()?.results)?;
+    let stats = op_stats_sustained(exp.suite()?)?;
     let mut s = format!(
-        "{:<14} {:>5}  {:<22} {:<22} {:>9} {:>12}\n",
-        "operation", "|G|", "memorised epoch", "grokked epoch", "test acc", "informative"
+        "{:<14} {:>5}  {:<16} {:<22} {:<22} {:>9} {:>12}\n",
+        "operation", "|G|", "memorised", "grokked (sustained)", "first crossing", "test acc", "informative"
     );
     for st in &stats {
         let _ = writeln!(
             s,
-            "{:<14} {:>5}  {:<22} {:<22} {:>9.3} {:>12.3}",
+            "{:<14} {:>5}  {:<16} {:<22} {:<22} {:>9.3} {:>12.3}",
             st.op,
             st.order,
             epoch_cell(&st.memorised, "never"),
             epoch_cell(&st.grokked, "not grokked"),
+            epoch_cell(&st.first_crossing, "none"),
             mean_sd(&st.test_accuracy).0,
             mean_sd(&st.informative_accuracy).0
         );
@@ -484,39 +501,31 @@ pub mod verdicts {
         Ok(())
     }
 
-    /// R2 re-read on the sustained criterion ([`crate::grok::sustained`],
-    /// 500-epoch window) from the suite's stored curves: the abelian runs
-    /// whose test accuracy holds ≥ 0.99 for 500 epochs within the budget,
-    /// and the latest such epoch (`R2/sustained_*`). The verdict stays the
-    /// first-crossing rule's, as fixed before the runs.
-    pub fn r2_sustained(suite: &SweepData, stats: &[OpStats], n: &mut Numbers) -> Result<()> {
-        let Some(epochs) = sustained_epochs(suite)? else {
-            return Ok(());
-        };
-        let ops = strings(&suite.results, "op")?;
-        let abelian: Vec<&str> = abelian_ops(stats).iter().map(|s| s.op.as_str()).collect();
-        let mut latest = 0u32;
-        // op -> (runs, sustained groks)
-        let mut per_op: BTreeMap<&str, (usize, usize)> = BTreeMap::new();
-        for (op, epoch) in ops.iter().zip(&epochs) {
-            if !abelian.contains(&op.as_str()) {
-                continue;
-            }
-            let o = per_op.entry(op.as_str()).or_default();
-            o.0 += 1;
-            if let Some(e) = epoch {
-                o.1 += 1;
-                latest = latest.max(*e as u32);
+    /// R2 and R3 as their rules were fixed, on first crossings of 0.99:
+    /// `R2/verdict_first_crossing`, `R2/first_crossing_grokked`,
+    /// `R3/verdict_first_crossing`, `R3/first_crossing_small_cyclic_grokked`.
+    pub fn first_crossing_verdicts(
+        suite: &SweepData,
+        controls: Option<&SweepData>,
+        n: &mut Numbers,
+    ) -> Result<()> {
+        let stats = op_stats(&suite.results)?;
+        let controls = controls.map(|c| op_stats(&c.results)).transpose()?;
+        let mut scratch = Numbers::default();
+        n.set("R2/verdict_first_crossing", r2(&stats, &mut scratch));
+        n.set(
+            "R3/verdict_first_crossing",
+            r3(&stats, controls.as_deref(), &mut scratch),
+        );
+        for (from, to) in [
+            ("R2/grokked", "R2/first_crossing_grokked"),
+            ("R2/latest", "R2/first_crossing_latest"),
+            ("R3/small_cyclic_grokked", "R3/first_crossing_small_cyclic_grokked"),
+        ] {
+            if let Some(v) = scratch.get(from) {
+                n.set(to, v.to_string());
             }
         }
-        for (op, (r, g)) in &per_op {
-            n.set(format!("R2/sustained/{op}"), format!("{g}/{r}"));
-        }
-        let runs: usize = per_op.values().map(|o| o.0).sum();
-        let grokked: usize = per_op.values().map(|o| o.1).sum();
-        n.set("R2/sustained_runs", runs.to_string());
-        n.set("R2/sustained_grokked", grokked.to_string());
-        n.num("R2/sustained_latest", f64::from(latest), 0);
         Ok(())
     }
 
@@ -1212,8 +1221,10 @@ fn ablation_table(sweep: &SweepData, key: &str, label: &str) -> Result<String> {
 /// The R5 table: per group and seed, the claimed irrep's share trained and
 /// untrained (the same irrep: for D5, whose claim names a 2-dimensional
 /// irrep, the stronger of the two in the trained model), our dominant irrep
-/// likewise, and the one-dimensional irreps' share.
-fn pw_table(suite: &SweepData) -> Result<String> {
+/// likewise, and the one-dimensional irreps' share. Sets `R5/claimed_runs`
+/// and `R5/claimed_above_init` (runs where the claimed irrep gained power).
+fn pw_table(suite: &SweepData, n: &mut Numbers) -> Result<String> {
+    let (mut runs, mut above) = (0, 0);
     let rows = spectrum_rows(suite.need(&suite.spectra, "spectra")?)?;
     let mut s = String::from(
         "% Generated; do not edit.\n\\begin{tabular}{lrlrrlrrrr}\n\\toprule\n& & \\multicolumn{3}{c}{claimed irrep} & \\multicolumn{3}{c}{our dominant irrep} & \\multicolumn{2}{c}{1-dim irreps} \\\\\n\\cmidrule(lr){3-5}\\cmidrule(lr){6-8}\\cmidrule(lr){9-10}\ngroup & seed & irrep & trained & untrained & irrep & trained & untrained & trained & untrained \\\\\n\\midrule\n",
@@ -1239,6 +1250,8 @@ fn pw_table(suite: &SweepData) -> Result<String> {
                     .map(|c| (c.0.clone(), c.1))
             };
             let (claimed, claimed_share) = strongest(&|x| is_claimed(x)).unwrap_or_default();
+            runs += 1;
+            above += usize::from(claimed_share > init_of(&claimed));
             let (dominant, dominant_share) = strongest(&|_| true).unwrap_or_default();
             let _ = writeln!(
                 s,
@@ -1259,6 +1272,8 @@ fn pw_table(suite: &SweepData) -> Result<String> {
             );
         }
     }
+    n.set("R5/claimed_runs", runs.to_string());
+    n.set("R5/claimed_above_init", above.to_string());
     s.push_str("\\bottomrule\n\\end{tabular}\n");
     Ok(s)
 }
@@ -1304,6 +1319,9 @@ fn op_numbers(sweep: &str, stats: &[OpStats], n: &mut Numbers) {
     for st in stats {
         let k = |x: &str| format!("{sweep}/{}/{x}", st.op);
         n.set(k("grokked_runs"), format!("{}/{}", st.n_grokked(), st.n()));
+        let crossed = st.first_crossing.iter().flatten().count();
+        n.set(k("crossed_runs"), format!("{crossed}/{}", st.n()));
+        n.set(k("first_crossing"), tex(&epoch_cell(&st.first_crossing, "none")));
         n.set(k("grok"), tex(&epoch_cell(&st.grokked, "not grokked")));
         n.set(k("memorised"), tex(&epoch_cell(&st.memorised, "never")));
         n.num(k("test"), mean_sd(&st.test_accuracy).0, 3);
@@ -1729,7 +1747,9 @@ pub fn write_all(exp: &Experiments, dir: &Path) -> Result<Vec<PathBuf>> {
     let mut files: Vec<(String, String)> = Vec::new();
     let mut n = Numbers::default();
     if let Some(suite) = &exp.suite {
-        let stats = op_stats(&suite.results)?;
+        // Every count uses the sustained criterion; first crossings are kept
+        // beside it and the first-crossing verdicts disclosed.
+        let stats = op_stats_sustained(suite)?;
         files.push(("grok-table.tex".into(), grok_table(suite, &stats)?));
         op_numbers("suite", &stats, &mut n);
         n.set(
@@ -1741,7 +1761,7 @@ pub fn write_all(exp: &Experiments, dir: &Path) -> Result<Vec<PathBuf>> {
         let controls = exp
             .controls
             .as_ref()
-            .map(|c| op_stats(&c.results))
+            .map(op_stats_sustained)
             .transpose()?;
         pooled_informative(suite, &mut n)?;
         if let Some(c) = &exp.controls {
@@ -1753,15 +1773,15 @@ pub fn write_all(exp: &Experiments, dir: &Path) -> Result<Vec<PathBuf>> {
         }
         let v = verdicts::r2(&stats, &mut n);
         n.set("R2/verdict", v);
-        verdicts::r2_sustained(suite, &stats, &mut n)?;
         let v = verdicts::r3(&stats, controls.as_deref(), &mut n);
         n.set("R3/verdict", v);
+        verdicts::first_crossing_verdicts(suite, exp.controls.as_ref(), &mut n)?;
         if suite.analysis.is_some() {
             let v = verdicts::r4(suite, &mut n)?;
             n.set("R4/verdict", v);
             let v = verdicts::r5(suite, &mut n)?;
             n.set("R5/verdict", v);
-            files.push(("pw-table.tex".into(), pw_table(suite)?));
+            files.push(("pw-table.tex".into(), pw_table(suite, &mut n)?));
         }
         if suite.cka.is_some() {
             let v = verdicts::r6(suite, &mut n)?;
