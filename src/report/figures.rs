@@ -7,6 +7,7 @@ use crate::analysis::complexity::ComplexityScores;
 use crate::groups::Operation;
 use plotters::coord::Shift;
 use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
 use polars::prelude::DataFrame;
 use std::collections::BTreeMap;
 
@@ -299,17 +300,50 @@ pub fn grokking_curves<DB: DrawingBackend>(
                     PathElement::new(vec![(x, y), (x + 16, y)], color.stroke_width(2))
                 });
         }
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::LowerRight)
-            .label_font((FONT, 11))
-            .background_style(WHITE.mix(0.85))
-            .border_style(GREY)
-            .draw()
-            .map_err(&e)?;
+        // Chance: a uniform guess over the |G| outputs.
+        if let Ok(order) = crate::groups::Operation::parse(op).map(|o| o.order()) {
+            let chance = 1.0 / order as f64;
+            chart
+                .draw_series(DashedLineSeries::new(
+                    [(0.0, chance), (max_epoch, chance)],
+                    6,
+                    4,
+                    BLACK.stroke_width(1),
+                ))
+                .map_err(&e)?
+                .label("chance, 1/|G|")
+                .legend(|(x, y)| {
+                    PathElement::new(vec![(x, y), (x + 16, y)], BLACK.stroke_width(1))
+                });
+        }
+        // Mid-height on the right: clear of the curves, which sit near 0
+        // or 1 there in every panel.
+        draw_legend(
+            &mut chart,
+            SeriesLabelPosition::MiddleRight,
+            11,
+            "grokking-curves",
+        )?;
     }
     area.present().map_err(&e)?;
     Ok(())
+}
+
+/// The legend every figure draws: translucent white box, grey border.
+fn draw_legend<'a, DB: DrawingBackend + 'a, CT: CoordTranslate>(
+    chart: &mut ChartContext<'a, DB, CT>,
+    position: SeriesLabelPosition,
+    font_size: u32,
+    figure: &'static str,
+) -> Result<()> {
+    chart
+        .configure_series_labels()
+        .position(position)
+        .label_font((FONT, font_size))
+        .background_style(WHITE.mix(0.85))
+        .border_style(GREY)
+        .draw()
+        .map_err(draw_err(figure))
 }
 
 /// Rows of a spectra table: (op, seed, source, checkpoint, order, component, share, expected).
@@ -442,14 +476,7 @@ fn spectrum_panel<DB: DrawingBackend>(
         .map_err(|x| e(x.to_string()))?
         .label("untrained, same seed")
         .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 16, y)], GREY.stroke_width(2)));
-    chart
-        .configure_series_labels()
-        .position(SeriesLabelPosition::UpperRight)
-        .label_font((FONT, 12))
-        .background_style(WHITE.mix(0.85))
-        .border_style(GREY)
-        .draw()
-        .map_err(|x| e(x.to_string()))?;
+    draw_legend(&mut chart, SeriesLabelPosition::UpperRight, 12, "spectra")?;
     Ok(())
 }
 
@@ -618,14 +645,7 @@ pub fn peter_weyl<DB: DrawingBackend>(
             .map_err(&e)?
             .label("isotropic share")
             .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 14, y)], BLACK.stroke_width(2)));
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::UpperLeft)
-            .label_font((FONT, 12))
-            .background_style(WHITE.mix(0.85))
-            .border_style(GREY)
-            .draw()
-            .map_err(&e)?;
+        draw_legend(&mut chart, SeriesLabelPosition::UpperLeft, 12, "peter-weyl")?;
     }
     area.present().map_err(&e)?;
     Ok(())
@@ -911,14 +931,12 @@ pub fn complexity_vs_grok<DB: DrawingBackend>(
             .map_err(&e)?
             .label("controls")
             .legend(|(x, y)| TriangleMarker::new((x + 6, y), 5, GREEN.filled()));
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::MiddleRight)
-            .label_font((FONT, 11))
-            .background_style(WHITE.mix(0.85))
-            .border_style(GREY)
-            .draw()
-            .map_err(&e)?;
+        draw_legend(
+            &mut chart,
+            SeriesLabelPosition::MiddleRight,
+            11,
+            "complexity-vs-grok",
+        )?;
     }
     area.present().map_err(&e)?;
     Ok(())
@@ -1055,14 +1073,7 @@ pub fn ablation<DB: DrawingBackend>(
             .draw_series(line.iter().map(|p| Circle::new(*p, 4, color.filled())))
             .map_err(&e)?;
     }
-    chart
-        .configure_series_labels()
-        .position(SeriesLabelPosition::UpperRight)
-        .label_font((FONT, 13))
-        .background_style(WHITE.mix(0.85))
-        .border_style(GREY)
-        .draw()
-        .map_err(&e)?;
+    draw_legend(&mut chart, SeriesLabelPosition::UpperRight, 13, "ablation")?;
     area.present().map_err(&e)?;
     Ok(())
 }
@@ -1084,29 +1095,48 @@ pub fn controls<DB: DrawingBackend>(
     let e = draw_err("controls");
     area.fill(&WHITE).map_err(&e)?;
     let panels = area.split_evenly((1, 2));
-    for (panel, (column, desc)) in panels.iter().zip([
-        ("final_test_accuracy", "final test accuracy"),
+    for (panel, (column, pairs_column, desc)) in panels.iter().zip([
+        ("final_test_accuracy", "test_pairs", "final test accuracy"),
         (
             "final_informative_accuracy",
+            "informative_pairs",
             "final informative-test accuracy",
         ),
     ]) {
-        let mut per_op: Vec<(String, Vec<f64>)> = Vec::new();
+        // op -> (accuracy per run, pairs pooled over runs)
+        let mut per_op: Vec<(String, Vec<f64>, f64)> = Vec::new();
         for df in [suite, controls] {
-            for (op, acc) in strings(df, "op")?.into_iter().zip(floats(df, column)?) {
-                match per_op.iter_mut().find(|(o, _)| *o == op) {
-                    Some((_, v)) => v.push(acc.unwrap_or(f64::NAN)),
-                    None => per_op.push((op, vec![acc.unwrap_or(f64::NAN)])),
+            let (ops, accs, pairs) = (
+                strings(df, "op")?,
+                floats(df, column)?,
+                floats(df, pairs_column)?,
+            );
+            for ((op, acc), k) in ops.into_iter().zip(accs).zip(pairs) {
+                let (acc, k) = (acc.unwrap_or(f64::NAN), k.unwrap_or(0.0));
+                match per_op.iter_mut().find(|(o, _, _)| *o == op) {
+                    Some((_, v, n)) => {
+                        v.push(acc);
+                        *n += k;
+                    }
+                    None => per_op.push((op, vec![acc], k)),
                 }
             }
         }
         let mut points = Vec::new();
-        for (op, accs) in &per_op {
+        for (op, accs, pairs) in &per_op {
             let o = Operation::parse(op).map_err(|x| ReportError::Data(x.to_string()))?;
             let (m, lo, hi) = summary(accs);
-            points.push((o.order() as f64, o.is_abelian(), op.as_str(), m, lo, hi));
+            points.push(OrderPoint {
+                order: o.order() as f64,
+                abelian: o.is_abelian(),
+                op: op.as_str(),
+                mean: m,
+                min: lo,
+                max: hi,
+                pairs: *pairs as usize,
+            });
         }
-        points.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.2.cmp(b.2)));
+        points.sort_by(|a, b| a.order.total_cmp(&b.order).then(a.op.cmp(b.op)));
         accuracy_by_order(panel, desc, &points).map_err(|reason| ReportError::Draw {
             figure: "controls".into(),
             reason,
@@ -1116,13 +1146,27 @@ pub fn controls<DB: DrawingBackend>(
     Ok(())
 }
 
-/// One panel of [`controls`]: (order, abelian, op, mean, min, max) points,
-/// sorted by order. Labels of neighbouring points are stacked so they do not
-/// overlap.
+/// One operation in [`controls`]: its group order, accuracy over runs and
+/// the pairs (pooled over runs) the accuracy is measured on.
+struct OrderPoint<'a> {
+    order: f64,
+    abelian: bool,
+    op: &'a str,
+    mean: f64,
+    min: f64,
+    max: f64,
+    pairs: usize,
+}
+
+/// One panel of [`controls`], points sorted by order. Each label names the
+/// operation and its pooled pair count; labels of neighbouring points are
+/// stacked so they do not overlap, with a leader line to their point. Points
+/// measured on fewer than [`super::tables::MIN_INFORMATIVE_PAIRS`] pairs are
+/// hollow. The dashed curve is chance, 1/|G|.
 fn accuracy_by_order<DB: DrawingBackend>(
     panel: &DrawingArea<DB, Shift>,
     desc: &str,
-    points: &[(f64, bool, &str, f64, f64, f64)],
+    points: &[OrderPoint<'_>],
 ) -> std::result::Result<(), String> {
     let err = |x: DrawingAreaErrorKind<DB::ErrorType>| x.to_string();
     let mut chart = ChartBuilder::on(panel)
@@ -1146,28 +1190,61 @@ fn accuracy_by_order<DB: DrawingBackend>(
         .label_style((FONT, 13))
         .draw()
         .map_err(err)?;
+    chart
+        .draw_series(DashedLineSeries::new(
+            (0..=60).map(|i| {
+                let x = 4.0 * (220.0f64 / 4.0).powf(f64::from(i) / 60.0);
+                (x, 1.0 / x)
+            }),
+            6,
+            4,
+            BLACK.stroke_width(1),
+        ))
+        .map_err(err)?
+        .label("chance, 1/|G|")
+        .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 16, y)], BLACK.stroke_width(1)));
+    chart
+        .draw_series(std::iter::empty::<Circle<(f64, f64), i32>>())
+        .map_err(err)?
+        .label("fewer than 30 pairs")
+        .legend(|(x, y)| Circle::new((x + 6, y), 5, GREY.stroke_width(2)));
     let mut drawn = [false, false];
     // Labels placed so far, to stack close neighbours instead of overlapping.
     let mut placed: Vec<(f64, f64)> = Vec::new();
-    for &(x, abelian, op, m, lo, hi) in points {
-        let color = if abelian { BLUE } else { VERMILLION };
+    for p in points {
+        let (x, m) = (p.order, p.mean);
+        let color = if p.abelian { BLUE } else { VERMILLION };
         chart
             .draw_series(std::iter::once(PathElement::new(
-                vec![(x, lo), (x, hi)],
+                vec![(x, p.min), (x, p.max)],
                 color.stroke_width(2),
             )))
             .map_err(err)?;
+        let few = p.pairs < super::tables::MIN_INFORMATIVE_PAIRS;
+        let style = if few {
+            color.stroke_width(2)
+        } else {
+            color.filled()
+        };
         let s = chart
-            .draw_series(std::iter::once(Circle::new((x, m), 6, color.filled())))
+            .draw_series(std::iter::once(Circle::new((x, m), 6, style)))
             .map_err(err)?;
-        let slot = usize::from(!abelian);
+        let slot = usize::from(!p.abelian);
         if !drawn[slot] {
             drawn[slot] = true;
-            s.label(if abelian { "abelian" } else { "non-abelian" })
+            s.label(if p.abelian { "abelian" } else { "non-abelian" })
                 .legend(move |(x, y)| Circle::new((x + 6, y), 5, color.filled()));
         }
+        // Low on the right edge the label goes left of the point and below
+        // it, clear of its left neighbours' labels.
+        let leftward = x > 90.0 && m < 0.5;
         let step = if m > 0.5 { -0.04 } else { 0.04 };
-        let mut y = if m > 0.5 { m - 0.045 } else { m + 0.035 };
+        let home = if m > 0.5 || leftward {
+            m - 0.045
+        } else {
+            m + 0.035
+        };
+        let mut y = home;
         while placed
             .iter()
             .any(|&(px, py)| x < px * 1.5 && px < x * 1.5 && (y - py).abs() < 0.035)
@@ -1175,22 +1252,34 @@ fn accuracy_by_order<DB: DrawingBackend>(
             y += step;
         }
         placed.push((x, y));
+        if (y - home).abs() > 1e-9 {
+            // Displaced by a neighbour: a leader line keeps it attached.
+            chart
+                .draw_series(std::iter::once(PathElement::new(
+                    vec![(x, m), (x * 1.035, y + 0.008)],
+                    color.mix(0.6).stroke_width(1),
+                )))
+                .map_err(err)?;
+        }
+        // The suite's own names (add, s4, ...), else the group's (Z/6, A5).
+        let name = if p.op.contains(':') {
+            Operation::parse(p.op).map_or(p.op.to_string(), |o| o.analysis.group.name().to_string())
+        } else {
+            p.op.to_string()
+        };
+        let text = format!("{name} ({})", p.pairs);
+        let (anchor, at) = if leftward {
+            (HPos::Right, x / 1.035)
+        } else {
+            (HPos::Left, x * 1.04)
+        };
+        let font = TextStyle::from((FONT, 12).into_font()).pos(Pos::new(anchor, VPos::Center));
         chart
-            .draw_series(std::iter::once(Text::new(
-                op.to_string(),
-                (x * 1.04, y),
-                (FONT, 12),
-            )))
+            .draw_series(std::iter::once(Text::new(text, (at, y), font)))
             .map_err(err)?;
     }
-    chart
-        .configure_series_labels()
-        .position(SeriesLabelPosition::MiddleRight)
-        .label_font((FONT, 13))
-        .background_style(WHITE.mix(0.85))
-        .border_style(GREY)
-        .draw()
-        .map_err(err)?;
+    draw_legend(&mut chart, SeriesLabelPosition::MiddleRight, 13, "controls")
+        .map_err(|e| e.to_string())?;
     Ok(())
 }
 
@@ -1263,14 +1352,7 @@ pub fn grok_cdf<DB: DrawingBackend>(
                 PathElement::new(vec![(x, y), (x + 16, y)], color.stroke_width(3))
             });
     }
-    chart
-        .configure_series_labels()
-        .position(SeriesLabelPosition::LowerRight)
-        .label_font((FONT, 13))
-        .background_style(WHITE.mix(0.85))
-        .border_style(GREY)
-        .draw()
-        .map_err(&e)?;
+    draw_legend(&mut chart, SeriesLabelPosition::LowerRight, 13, "grok-cdf")?;
     area.present().map_err(&e)?;
     Ok(())
 }
@@ -1426,19 +1508,17 @@ pub fn survival<DB: DrawingBackend>(
                 }))
                 .map_err(&e)?;
         }
-        chart
-            .configure_series_labels()
-            .position(if p == 2 {
+        draw_legend(
+            &mut chart,
+            if p == 2 {
                 // Clear of the fast-rising cyclic curves on the left.
                 SeriesLabelPosition::MiddleRight
             } else {
                 SeriesLabelPosition::UpperLeft
-            })
-            .label_font((FONT, 12))
-            .background_style(WHITE.mix(0.85))
-            .border_style(GREY)
-            .draw()
-            .map_err(&e)?;
+            },
+            12,
+            "survival",
+        )?;
     }
     area.present().map_err(&e)?;
     Ok(())
@@ -1527,14 +1607,12 @@ pub fn progress_measures<DB: DrawingBackend>(
                     PathElement::new(vec![(x, y), (x + 16, y)], color.stroke_width(2))
                 });
         }
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::LowerLeft)
-            .label_font((FONT, 11))
-            .background_style(WHITE.mix(0.85))
-            .border_style(GREY)
-            .draw()
-            .map_err(&e)?;
+        draw_legend(
+            &mut chart,
+            SeriesLabelPosition::LowerLeft,
+            11,
+            "progress-measures",
+        )?;
     }
     area.present().map_err(&e)?;
     Ok(())

@@ -322,7 +322,10 @@ pub fn table(sweep: &SweepData, n: &mut Numbers) -> Result<String> {
         n.set(k("coset_unseen_pairs"), g.coset_unseen_counts.1.to_string());
         if g.coset_chance < 1.0 && g.coset_unseen_counts.1 > 0 {
             let (c, t) = g.coset_unseen_counts;
-            n.set(k("coset_unseen_p_above"), p_value(binomial_tails(c, t, g.coset_chance).1));
+            n.set(
+                k("coset_unseen_p_above"),
+                p_value(binomial_tails(c, t, g.coset_chance).1),
+            );
         }
         let _ = writeln!(
             s,

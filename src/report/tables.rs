@@ -320,7 +320,13 @@ pub fn grok_summary(exp: &Experiments) -> Result<String> {
     let stats = op_stats_sustained(exp.suite()?)?;
     let mut s = format!(
         "{:<14} {:>5}  {:<16} {:<22} {:<22} {:>9} {:>12}\n",
-        "operation", "|G|", "memorised", "grokked (sustained)", "first crossing", "test acc", "informative"
+        "operation",
+        "|G|",
+        "memorised",
+        "grokked (sustained)",
+        "first crossing",
+        "test acc",
+        "informative"
     );
     for st in &stats {
         let _ = writeln!(
@@ -520,7 +526,10 @@ pub mod verdicts {
         for (from, to) in [
             ("R2/grokked", "R2/first_crossing_grokked"),
             ("R2/latest", "R2/first_crossing_latest"),
-            ("R3/small_cyclic_grokked", "R3/first_crossing_small_cyclic_grokked"),
+            (
+                "R3/small_cyclic_grokked",
+                "R3/first_crossing_small_cyclic_grokked",
+            ),
         ] {
             if let Some(v) = scratch.get(from) {
                 n.set(to, v.to_string());
@@ -1321,7 +1330,10 @@ fn op_numbers(sweep: &str, stats: &[OpStats], n: &mut Numbers) {
         n.set(k("grokked_runs"), format!("{}/{}", st.n_grokked(), st.n()));
         let crossed = st.first_crossing.iter().flatten().count();
         n.set(k("crossed_runs"), format!("{crossed}/{}", st.n()));
-        n.set(k("first_crossing"), tex(&epoch_cell(&st.first_crossing, "none")));
+        n.set(
+            k("first_crossing"),
+            tex(&epoch_cell(&st.first_crossing, "none")),
+        );
         n.set(k("grok"), tex(&epoch_cell(&st.grokked, "not grokked")));
         n.set(k("memorised"), tex(&epoch_cell(&st.memorised, "never")));
         n.num(k("test"), mean_sd(&st.test_accuracy).0, 3);
@@ -1758,11 +1770,7 @@ pub fn write_all(exp: &Experiments, dir: &Path) -> Result<Vec<PathBuf>> {
         );
         n.set("suite/ops", stats.len().to_string());
         n.num("suite/epochs", stats.first().map_or(0.0, |s| s.epochs), 0);
-        let controls = exp
-            .controls
-            .as_ref()
-            .map(op_stats_sustained)
-            .transpose()?;
+        let controls = exp.controls.as_ref().map(op_stats_sustained).transpose()?;
         pooled_informative(suite, &mut n)?;
         if let Some(c) = &exp.controls {
             pooled_informative(c, &mut n)?;
