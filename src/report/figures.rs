@@ -652,6 +652,40 @@ pub fn peter_weyl<DB: DrawingBackend>(
 }
 
 /// A colour for a CKA value in [-0.25, 1] (white to dark blue; red below 0).
+/// The colour scale of [`heat`], from -0.25 to 1, with its values beside it.
+fn colour_bar<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>) -> std::result::Result<(), String> {
+    let err = |x: DrawingAreaErrorKind<DB::ErrorType>| x.to_string();
+    let mut chart = ChartBuilder::on(area)
+        .margin_top(40)
+        .margin_bottom(40)
+        .margin_right(4)
+        .build_cartesian_2d(0.0..1.0, -0.27..1.02)
+        .map_err(err)?;
+    let steps = 100;
+    chart
+        .draw_series((0..steps).map(|i| {
+            let lo = -0.25 + 1.25 * f64::from(i) / f64::from(steps);
+            let hi = lo + 1.25 / f64::from(steps);
+            Rectangle::new([(0.05, lo), (0.4, hi)], heat((lo + hi) / 2.0).filled())
+        }))
+        .map_err(err)?;
+    for v in [-0.25, 0.0, 0.25, 0.5, 0.75, 1.0] {
+        chart
+            .draw_series([
+                PathElement::new(vec![(0.4, v), (0.48, v)], BLACK.stroke_width(1)),
+            ])
+            .map_err(err)?;
+        chart
+            .draw_series(std::iter::once(Text::new(
+                format!("{v:.2}"),
+                (0.52, v),
+                TextStyle::from((FONT, 12).into_font()).pos(Pos::new(HPos::Left, VPos::Center)),
+            )))
+            .map_err(err)?;
+    }
+    Ok(())
+}
+
 fn heat(v: f64) -> RGBColor {
     if v.is_nan() {
         return RGBColor(230, 230, 230);
@@ -693,6 +727,7 @@ pub fn cka_matrix<DB: DrawingBackend>(
         strings(cka, "pairing")?,
         floats(cka, "value")?,
     );
+    let null95 = floats(cka, "null_p95")?;
     let panels_spec: [(&str, &str, &str, &str); 6] = [
         (
             "linear CKA, trained, same seed",
@@ -733,9 +768,17 @@ pub fn cka_matrix<DB: DrawingBackend>(
     ];
     let n = ops.len();
     let idx = |op: &str| ops.iter().position(|o| o == op);
-    let panels = area.split_evenly((2, 3));
+    let width = area.dim_in_pixel().0;
+    let (main, bar) = area.split_horizontally(width.saturating_sub(110));
+    colour_bar(&bar).map_err(|reason| ReportError::Draw {
+        figure: "cka-matrix".into(),
+        reason,
+    })?;
+    let panels = main.split_evenly((2, 3));
     for ((title, estimator, checkpoint, pair), panel) in panels_spec.iter().zip(panels.iter()) {
         let mut m = vec![vec![f64::NAN; n]; n];
+        // The permutation null's 95th percentile, mean over the off-diagonal cells.
+        let mut nulls = Vec::new();
         for i in 0..a.len() {
             let (Some(x), Some(y)) = (idx(&a[i]), idx(&b[i])) else {
                 continue;
@@ -757,10 +800,18 @@ pub fn cka_matrix<DB: DrawingBackend>(
             if ok {
                 m[x][y] = v;
                 m[y][x] = v;
+                if x != y {
+                    nulls.extend(null95[i].filter(|v| v.is_finite()));
+                }
             }
         }
+        let title = if nulls.is_empty() {
+            title.to_string()
+        } else {
+            format!("{title} (null p95 {:.2})", summary(&nulls).0)
+        };
         let mut chart = ChartBuilder::on(panel)
-            .caption(*title, (FONT, 15))
+            .caption(title, (FONT, 15))
             .margin(6)
             .x_label_area_size(30)
             .y_label_area_size(40)
