@@ -37,6 +37,16 @@ const PURPLE: RGBColor = RGBColor(204, 121, 167);
 const GREY: RGBColor = RGBColor(120, 120, 120);
 const PALETTE: [RGBColor; 6] = [BLUE, VERMILLION, GREEN, ORANGE, PURPLE, SKY];
 
+/// One colour per operation family in every ablation panel.
+fn family_colour(family: &str, k: usize) -> RGBColor {
+    match family {
+        "add" => BLUE,
+        "ring" => GREEN,
+        "dihedral" => VERMILLION,
+        _ => [ORANGE, PURPLE, SKY][k % 3],
+    }
+}
+
 /// Whether the tables a figure needs exist.
 pub fn available(name: &str, exp: &Experiments) -> bool {
     let suite = exp.suite.as_ref();
@@ -653,7 +663,9 @@ pub fn peter_weyl<DB: DrawingBackend>(
 
 /// A colour for a CKA value in [-0.25, 1] (white to dark blue; red below 0).
 /// The colour scale of [`heat`], from -0.25 to 1, with its values beside it.
-fn colour_bar<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>) -> std::result::Result<(), String> {
+fn colour_bar<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+) -> std::result::Result<(), String> {
     let err = |x: DrawingAreaErrorKind<DB::ErrorType>| x.to_string();
     let mut chart = ChartBuilder::on(area)
         .margin_top(40)
@@ -671,9 +683,10 @@ fn colour_bar<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>) -> std::result:
         .map_err(err)?;
     for v in [-0.25, 0.0, 0.25, 0.5, 0.75, 1.0] {
         chart
-            .draw_series([
-                PathElement::new(vec![(0.4, v), (0.48, v)], BLACK.stroke_width(1)),
-            ])
+            .draw_series([PathElement::new(
+                vec![(0.4, v), (0.48, v)],
+                BLACK.stroke_width(1),
+            )])
             .map_err(err)?;
         chart
             .draw_series(std::iter::once(Text::new(
@@ -1054,13 +1067,19 @@ pub fn ablation<DB: DrawingBackend>(
         .margin(12)
         .x_label_area_size(38)
         .y_label_area_size(56)
-        .build_cartesian_2d(xlo - pad..xhi + pad, 0.0..top * 1.05)
+        .build_cartesian_2d(xlo - pad..xhi + pad, 0.0..top * 1.32)
         .map_err(&e)?;
     chart
         .configure_mesh()
         .x_desc(xlabel)
         .y_desc("grok epoch (runs that grokked)")
-        .y_label_formatter(&|y| format!("{y:.0}"))
+        .y_label_formatter(&|y| {
+            if *y <= max_epoch {
+                format!("{y:.0}")
+            } else {
+                String::new()
+            }
+        })
         .label_style((FONT, 13))
         .draw()
         .map_err(&e)?;
@@ -1080,14 +1099,19 @@ pub fn ablation<DB: DrawingBackend>(
         )))
         .map_err(&e)?;
     for (k, (fam, points)) in series.iter().enumerate() {
-        let color = PALETTE[k % PALETTE.len()];
+        let color = family_colour(fam, k);
         let mut line = Vec::new();
+        // Means over only some of a setting's runs: drawn hollow, with k/n.
+        let mut partial = Vec::new();
         for (x, runs) in points.values() {
             let grokked: Vec<f64> = runs.iter().flatten().copied().collect();
             let missing = runs.len() - grokked.len();
             if !grokked.is_empty() {
                 let (m, lo, hi) = summary(&grokked);
                 line.push((*x, m));
+                if missing > 0 {
+                    partial.push((*x, m, format!("{}/{}", grokked.len(), runs.len())));
+                }
                 chart
                     .draw_series(std::iter::once(PathElement::new(
                         vec![(*x, lo), (*x, hi)],
@@ -1121,9 +1145,33 @@ pub fn ablation<DB: DrawingBackend>(
                 PathElement::new(vec![(x, y), (x + 16, y)], color.stroke_width(2))
             });
         chart
-            .draw_series(line.iter().map(|p| Circle::new(*p, 4, color.filled())))
+            .draw_series(
+                line.iter()
+                    .filter(|p| !partial.iter().any(|q| q.0 == p.0))
+                    .map(|p| Circle::new(*p, 4, color.filled())),
+            )
             .map_err(&e)?;
+        for (x, m, text) in &partial {
+            chart
+                .draw_series(std::iter::once(Circle::new((*x, *m), 5, WHITE.filled())))
+                .map_err(&e)?;
+            chart
+                .draw_series(std::iter::once(Circle::new(
+                    (*x, *m),
+                    5,
+                    color.stroke_width(2),
+                )))
+                .map_err(&e)?;
+            chart
+                .draw_series(std::iter::once(Text::new(
+                    text.clone(),
+                    (*x + pad * 0.12, *m + top * 0.03),
+                    (FONT, 11).into_font().color(&color),
+                )))
+                .map_err(&e)?;
+        }
     }
+    // Above the not-grokked row, so no censored marker sits under it.
     draw_legend(&mut chart, SeriesLabelPosition::UpperRight, 13, "ablation")?;
     area.present().map_err(&e)?;
     Ok(())

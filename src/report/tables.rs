@@ -1876,6 +1876,7 @@ mod tests {
             abelian,
             memorised: vec![Some(100.0); grokked.len()],
             grokked: grokked.to_vec(),
+            first_crossing: grokked.to_vec(),
             test_accuracy: vec![0.5; grokked.len()],
             informative_accuracy: vec![0.5; grokked.len()],
             informative_pairs: 10.0,
