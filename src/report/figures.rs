@@ -135,11 +135,18 @@ pub fn draw<DB: DrawingBackend>(
             let s = suite()?;
             cka_matrix(area, s.need(&s.cka, "cka")?, &s.ops()?)
         }
-        "complexity-vs-grok" => complexity_vs_grok(
-            area,
-            &suite()?.results,
-            exp.controls.as_ref().map(|c| &c.results),
-        ),
+        "complexity-vs-grok" => {
+            // Sustained grok epochs, as R7's verdict reads them.
+            let sustained = |s: &SweepData| -> Result<SweepData> {
+                Ok(super::tables::verdicts::with_sustained(s)?.unwrap_or_else(|| s.clone()))
+            };
+            let controls = exp.controls.as_ref().map(sustained).transpose()?;
+            complexity_vs_grok(
+                area,
+                &sustained(suite()?)?.results,
+                controls.as_ref().map(|c| &c.results),
+            )
+        }
         "ablation-fraction" => ablation(
             area,
             &need(&exp.fraction, "ablation-fraction")?.results,
@@ -995,6 +1002,27 @@ pub fn complexity_vs_grok<DB: DrawingBackend>(
             .map_err(&e)?
             .label("controls")
             .legend(|(x, y)| TriangleMarker::new((x + 6, y), 5, GREEN.filled()));
+        // R7's subset: the suite's abelian operations, ringed in black.
+        chart
+            .draw_series(
+                runs.iter()
+                    .zip(&pts)
+                    .filter(|(r, _)| r.2 && abelian_suite_op(&r.0))
+                    .map(|(_, p)| Circle::new((p.0, p.1), 8, BLACK.stroke_width(1))),
+            )
+            .map_err(&e)?
+            .label("R7's subset (suite, abelian)")
+            .legend(|(x, y)| Circle::new((x + 6, y), 7, BLACK.stroke_width(1)));
+        chart
+            .draw_series(std::iter::empty::<Circle<(f64, f64), i32>>())
+            .map_err(&e)?
+            .label("suite, never grokked")
+            .legend(|(x, y)| Circle::new((x + 6, y), 4, VERMILLION.stroke_width(2)));
+        chart
+            .draw_series(std::iter::empty::<Circle<(f64, f64), i32>>())
+            .map_err(&e)?
+            .label("controls, never grokked")
+            .legend(|(x, y)| TriangleMarker::new((x + 6, y), 5, VERMILLION.stroke_width(2)));
         draw_legend(
             &mut chart,
             SeriesLabelPosition::MiddleRight,
@@ -1004,6 +1032,11 @@ pub fn complexity_vs_grok<DB: DrawingBackend>(
     }
     area.present().map_err(&e)?;
     Ok(())
+}
+
+/// Whether `op` is one of the suite's abelian operations (R7's subset).
+fn abelian_suite_op(op: &str) -> bool {
+    ["add", "sub", "mul", "ring"].contains(&family(op).as_str())
 }
 
 /// The family of an operation name, for grouping series (`add:47` -> `add`).

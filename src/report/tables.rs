@@ -438,6 +438,22 @@ pub mod verdicts {
         }
     }
 
+    /// The sweep with `grokked_epoch` replaced by the sustained grok epoch
+    /// from its curves; `None` when it has no curves.
+    ///
+    /// # Errors
+    /// Unreadable curves.
+    pub fn with_sustained(sweep: &SweepData) -> Result<Option<SweepData>> {
+        let Some(epochs) = sustained_epochs(sweep)? else {
+            return Ok(None);
+        };
+        let mut s = sweep.clone();
+        s.results
+            .with_column(polars::prelude::Column::new("grokked_epoch".into(), epochs))
+            .map_err(|e| ReportError::Data(e.to_string()))?;
+        Ok(Some(s))
+    }
+
     /// Per row of a sweep's results, the sustained grok epoch read from its
     /// stored curves ([`crate::grok::sustained`], 500-epoch window), `None`
     /// for a run that never sustained; `None` for the sweep when it has no
@@ -482,15 +498,10 @@ pub mod verdicts {
     /// first-crossing rule's, as fixed before the runs).
     pub fn r8_sustained(exp: &Experiments, n: &mut Numbers) -> Result<()> {
         let swap = |s: &Option<SweepData>| -> Result<Option<SweepData>> {
-            let Some(s) = s else { return Ok(None) };
-            let Some(epochs) = sustained_epochs(s)? else {
-                return Ok(None);
-            };
-            let mut s = s.clone();
-            s.results
-                .with_column(polars::prelude::Column::new("grokked_epoch".into(), epochs))
-                .map_err(|e| ReportError::Data(e.to_string()))?;
-            Ok(Some(s))
+            s.as_ref()
+                .map(with_sustained)
+                .transpose()
+                .map(Option::flatten)
         };
         let mut sustained = exp.clone();
         sustained.fraction = swap(&exp.fraction)?;
