@@ -565,9 +565,10 @@ fn spectrum_panels<DB: DrawingBackend>(
             format!(", {order}")
         };
         let caption = format!(
-            "{op}{shown}, seed {seed}: top-1 {:.3}, top-5 {:.3} (mean over seeds)",
+            "{op}{shown}: bars seed {seed}; top-1 {:.3}, top-5 {:.3} mean of {} seeds",
             mean_top_k(&fin, 1),
-            mean_top_k(&fin, 5)
+            mean_top_k(&fin, 5),
+            fin.len()
         );
         spectrum_panel(
             panel,
