@@ -19,6 +19,7 @@ pub const SHORT_NAMES: &[(&str, &str)] = &[
     ("a4", "alternating:4"),
     ("s4", "symmetric:4"),
     ("xor", "xor:7"),
+    ("quaternion", "dicyclic:2"),
 ];
 
 /// The parameterised families and what they mean.
@@ -29,6 +30,7 @@ pub const CATALOGUE_FAMILIES: &[(&str, &str)] = &[
     ("mul0:p", "(a * b) mod p on 0..p-1 (0 absorbing), p prime; not a group, analysed on 1..p-1 after discrete log"),
     ("ring:n", "(a + b) mod n on 0..n-1, n >= 2; analysed as Z/n"),
     ("dihedral:n", "the dihedral group of order 2n, n >= 1: r^k then s r^k"),
+    ("dicyclic:n", "the dicyclic group of order 4n, n >= 1: a^k then a^k x (dicyclic:2 = quaternion, Q8); for even n its character table is that of dihedral:2n"),
     ("symmetric:n", "S_n by composition, 2 <= n <= 6, permutations in lexicographic order"),
     ("alternating:n", "A_n by composition, 3 <= n <= 6, even permutations in lexicographic order"),
     ("xor:k", "(Z/2)^k under bitwise XOR on 0..2^k-1, 1 <= k <= 10"),
@@ -60,7 +62,7 @@ pub enum OperationError {
 /// A parsed operation name: family and parameter.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OperationSpec {
-    /// `add`, `sub`, `mul`, `mul0`, `ring`, `dihedral`, `symmetric`, `alternating` or `xor`.
+    /// `add`, `sub`, `mul`, `mul0`, `ring`, `dihedral`, `dicyclic`, `symmetric`, `alternating` or `xor`.
     pub family: String,
     /// The modulus, degree or exponent.
     pub n: usize,
@@ -117,6 +119,7 @@ impl OperationSpec {
         match self.family.as_str() {
             "mul" => Some(n.saturating_sub(1)),
             "dihedral" => n.checked_mul(2),
+            "dicyclic" => n.checked_mul(4),
             "symmetric" => (1..=n).try_fold(1usize, |acc, k| acc.checked_mul(k)),
             "alternating" => (1..=n)
                 .try_fold(1usize, |acc, k| acc.checked_mul(k))
@@ -288,6 +291,10 @@ impl Operation {
             "dihedral" => from_group(
                 FiniteGroup::dihedral(n)?,
                 format!("dihedral group of order {}", 2 * n),
+            ),
+            "dicyclic" => from_group(
+                FiniteGroup::dicyclic(n)?,
+                format!("dicyclic group of order {}", 4 * n),
             ),
             "symmetric" => {
                 if n < 2 {

@@ -231,6 +231,57 @@ impl FiniteGroup {
         Self::with_kind(format!("D{n}"), GroupKind::Dihedral(n), labels, table)
     }
 
+    /// The dicyclic group Dic_n of order 4n, ⟨a, x | a^{2n} = 1, x² = a^n,
+    /// x a x⁻¹ = a⁻¹⟩: index k is a^k, index 2n + k is a^k x. Dic_2 is the
+    /// quaternion group Q8. For even n it has the character table of the
+    /// dihedral group of the same order, D_{2n}.
+    ///
+    /// # Errors
+    /// If n = 0.
+    pub fn dicyclic(n: usize) -> Result<Self, GroupError> {
+        if n == 0 {
+            return Err(GroupError::Parameter(
+                "dicyclic:0 has no elements; use dicyclic:n with n >= 1 (order 4n; dicyclic:2 is Q8)"
+                    .into(),
+            ));
+        }
+        let m = 2 * n; // the order of a
+        let order = 2 * m;
+        let mut table = vec![0; order * order];
+        for x in 0..order {
+            for y in 0..order {
+                let (p, i) = (x / m, x % m);
+                let (q, j) = (y / m, y % m);
+                // a^i x^p · a^j x^q, with x a^j = a^-j x and x² = a^n.
+                let (k, t) = match (p, q) {
+                    (0, 0) => ((i + j) % m, 0),
+                    (0, _) => ((i + j) % m, 1),
+                    (_, 0) => ((i + m - j) % m, 1),
+                    _ => ((i + m - j + n) % m, 0),
+                };
+                table[x * order + y] = t * m + k;
+            }
+        }
+        let pow = |k: usize| match k {
+            0 => String::new(),
+            1 => "a".to_string(),
+            _ => format!("a^{k}"),
+        };
+        let labels = (0..order)
+            .map(|x| match (x / m, x % m) {
+                (0, 0) => "e".to_string(),
+                (0, k) => pow(k),
+                (_, k) => format!("{}x", pow(k)),
+            })
+            .collect();
+        let name = if n == 2 {
+            "Q8".to_string()
+        } else {
+            format!("Dic{n}")
+        };
+        Self::with_kind(name, GroupKind::Dicyclic(n), labels, table)
+    }
+
     /// S_n, permutations of {1..n} in lexicographic order of their one-line
     /// notation; (a∘b)(i) = a(b(i)).
     ///

@@ -108,6 +108,8 @@ pub enum GroupKind {
     ElementaryAbelian(u32),
     /// The dihedral group of order 2n: r^k (index k) then s·r^k (index n+k).
     Dihedral(usize),
+    /// The dicyclic group of order 4n: a^k (index k) then a^k·x (index 2n+k).
+    Dicyclic(usize),
     /// S_n, permutations in lexicographic order of one-line notation.
     Symmetric(usize),
     /// A_n, the even permutations in lexicographic order.

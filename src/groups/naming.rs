@@ -104,6 +104,28 @@ fn family_name(group: &FiniteGroup, r: &RealIrrep) -> (i64, String) {
                 (3 + k as i64, format!("rho_{k}"))
             }
         }
+        GroupKind::Dicyclic(n) => {
+            // a (index 1) has order 2n, x is index 2n.
+            let (a, x) = (1, 2 * n);
+            if d == 1 {
+                let (ca, cx) = (chi(group, r, a) > 0.0, chi(group, r, x) > 0.0);
+                match (ca, cx) {
+                    (true, false) => (1, "sign".into()),
+                    (false, true) => (2, "sign_a".into()),
+                    _ => (3, "sign_ax".into()),
+                }
+            } else if r.fs_type == FsType::Complex && r.complex_dim() == 1 {
+                // Odd n: the abelianisation is Z/4, whose faithful pair is this.
+                (4, "chi_i".into())
+            } else {
+                let k = frequency(
+                    chi(group, r, a) * r.complex_dim() as f64 / d as f64,
+                    r.complex_dim(),
+                    2 * n,
+                );
+                (4 + k as i64, format!("rho_{k}"))
+            }
+        }
         GroupKind::Symmetric(n) => {
             let parts = partitions(*n);
             let perms = permutations(*n);

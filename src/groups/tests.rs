@@ -14,6 +14,9 @@ fn catalogue_groups() -> Vec<FiniteGroup> {
     for n in 1..=64 {
         out.push(FiniteGroup::dihedral(n).unwrap());
     }
+    for n in 1..=32 {
+        out.push(FiniteGroup::dicyclic(n).unwrap());
+    }
     for n in 2..=5 {
         out.push(FiniteGroup::symmetric(n).unwrap());
     }
@@ -145,8 +148,9 @@ fn check_identities(g: &FiniteGroup) {
 #[test]
 fn identities_hold_for_every_catalogue_group_up_to_order_128() {
     let groups = catalogue_groups();
-    // 128 cyclic + 30 unit groups (odd primes to 127) + 64 dihedral + S2..S5 + A3..A5 + 7 (Z/2)^k + 2 products
-    assert_eq!(groups.len(), 238);
+    // 128 cyclic + 30 unit groups (odd primes to 127) + 64 dihedral + 32
+    // dicyclic + S2..S5 + A3..A5 + 7 (Z/2)^k + 2 products
+    assert_eq!(groups.len(), 270);
     for g in &groups {
         assert!(g.order() <= 128);
         check_identities(g);
@@ -364,6 +368,76 @@ fn units_and_discrete_log() {
     let u = FiniteGroup::units_mod_prime(7).unwrap();
     assert_eq!(u.labels(), ["1", "2", "3", "4", "5", "6"]);
     assert_eq!(u.label(u.op(2, 3)), "5"); // 3 * 4 = 12 = 5 mod 7
+}
+
+/// A group's own character table, in the form published tables take.
+fn own_table(g: &FiniteGroup) -> Published {
+    let t = &g.representations().complex;
+    Published {
+        sizes: t.class_sizes.clone(),
+        rows: t.irreps.iter().map(|r| r.character.clone()).collect(),
+    }
+}
+
+#[test]
+fn quaternion_group_has_the_published_table_and_is_d4s_twin() {
+    // Q8 = {±1, ±i, ±j, ±k}; classes {1}, {-1}, {±i}, {±j}, {±k} (James &
+    // Liebeck §18.3: the same table as D8, the dihedral group of order 8).
+    let t = real_rows(
+        &[1, 1, 2, 2, 2],
+        &[
+            &[1., 1., 1., 1., 1.],
+            &[1., 1., 1., -1., -1.],
+            &[1., 1., -1., 1., -1.],
+            &[1., 1., -1., -1., 1.],
+            &[2., -2., 0., 0., 0.],
+        ],
+    );
+    let q8 = Operation::parse("quaternion").unwrap().analysis.group;
+    assert_eq!((q8.name(), q8.order(), q8.is_abelian()), ("Q8", 8, false));
+    assert!(same_table(&q8, &t));
+    let d4 = FiniteGroup::dihedral(4).unwrap();
+    assert!(same_table(&d4, &t));
+    // What tells the twins apart: Q8's 2-dimensional irrep is quaternionic
+    // (Frobenius–Schur indicator -1), D4's is real; Q8 has one involution,
+    // D4 five.
+    let two = |g: &FiniteGroup| {
+        g.representations()
+            .real
+            .iter()
+            .find(|r| r.complex_dim() == 2)
+            .map(|r| r.fs_type)
+            .unwrap()
+    };
+    assert_eq!((two(&q8), two(&d4)), (FsType::Quaternionic, FsType::Real));
+    let involutions = |g: &FiniteGroup| g.element_orders().iter().filter(|&&o| o == 2).count();
+    assert_eq!((involutions(&q8), involutions(&d4)), (1, 5));
+}
+
+#[test]
+fn dicyclic_groups_share_the_dihedral_table_exactly_for_even_n() {
+    // Dic_n and D_2n (both of order 4n) have equal character tables for even
+    // n; for odd n, Dic_n's abelianisation is Z/4 and D_2n's is (Z/2)².
+    for n in 2..=6 {
+        let dic = FiniteGroup::dicyclic(n).unwrap();
+        let dih = FiniteGroup::dihedral(2 * n).unwrap();
+        assert_eq!(dic.order(), 4 * n);
+        assert_eq!(same_table(&dic, &own_table(&dih)), n % 2 == 0, "n = {n}");
+        let index = dic.abelianisation().iter().max().unwrap() + 1;
+        assert_eq!(index, 4, "n = {n}: |Dic/[Dic, Dic]| = 4");
+        let cyclic_quotient = (0..dic.order()).any(|g| {
+            // Z/4 iff some element's coset generates all four cosets.
+            let coset = dic.abelianisation();
+            let mut x = g;
+            let mut seen = std::collections::BTreeSet::new();
+            for _ in 0..4 {
+                seen.insert(coset[x]);
+                x = dic.op(x, g);
+            }
+            seen.len() == 4
+        });
+        assert_eq!(cyclic_quotient, n % 2 == 1, "n = {n}");
+    }
 }
 
 #[test]
