@@ -323,10 +323,13 @@ impl RunConfig {
         let mut canonical = self.clone();
         canonical.threads = 0;
         canonical.checkpoint_every = 0;
-        if let Ok(spec) = crate::groups::OperationSpec::parse(&self.op) {
-            canonical.op = spec.canonical();
-        }
-        let slug = canonical.op.replace(':', "");
+        let slug = match crate::groups::OperationSpec::parse(&self.op) {
+            Ok(spec) => {
+                canonical.op = spec.canonical();
+                spec.slug()
+            }
+            Err(_) => canonical.op.replace([':', ',', '/'], ""),
+        };
         format!(
             "{slug}-seed{}-{}",
             self.seed,

@@ -159,6 +159,14 @@ struct Campaign {
 }
 
 fn main() {
+    // Rust ignores SIGPIPE, so printing into a closed pipe (`| head`) would
+    // panic; restore the default, under which the process ends quietly as
+    // other Unix tools do.
+    #[cfg(unix)]
+    // SAFETY: called first in main, before any other thread exists.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
     // Before libtorch's first operation: one kernel path on every x86-64 CPU.
     grokscope::kernels::pin();
     let cli = Cli::parse();

@@ -34,6 +34,10 @@ pub const CATALOGUE_FAMILIES: &[(&str, &str)] = &[
     ("symmetric:n", "S_n by composition, 2 <= n <= 6, permutations in lexicographic order"),
     ("alternating:n", "A_n by composition, 3 <= n <= 6, even permutations in lexicographic order"),
     ("xor:k", "(Z/2)^k under bitwise XOR on 0..2^k-1, 1 <= k <= 10"),
+    ("semidirect:n,m,k", "Z/n ⋊ Z/m, the generator of Z/m acting by multiplication by k (k^m = 1 mod n, gcd(k, n) = 1): elements a^i b^j, index j*n + i"),
+    ("heisenberg:p", "the Heisenberg group mod p (upper unitriangular 3x3 matrices), order p^3, p prime"),
+    ("product:A,B", "the direct product of the groups of two catalogue operations A and B (not products themselves), pairs (a, b) with a major"),
+    ("smallgroup:n,i", "GAP's SmallGroup(n, i), 2 <= n <= 32, from the GAP export shipped with grokscope"),
 ];
 
 /// What can go wrong naming an operation.
@@ -59,13 +63,29 @@ pub enum OperationError {
     },
 }
 
-/// A parsed operation name: family and parameter.
+/// A parsed operation name: family and parameters.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OperationSpec {
-    /// `add`, `sub`, `mul`, `mul0`, `ring`, `dihedral`, `dicyclic`, `symmetric`, `alternating` or `xor`.
+    /// `add`, `sub`, `mul`, `mul0`, `ring`, `dihedral`, `dicyclic`,
+    /// `symmetric`, `alternating`, `xor`, `semidirect`, `heisenberg`,
+    /// `product` or `smallgroup`.
     pub family: String,
-    /// The modulus, degree or exponent.
+    /// The modulus, degree or exponent: the first integer parameter (0 for
+    /// `product`).
     pub n: usize,
+    /// The integer parameters (`semidirect:n,m,k` has three).
+    pub params: Vec<usize>,
+    /// The two factors of a `product`, as specs.
+    pub factors: Vec<OperationSpec>,
+}
+
+/// How many integer parameters each multi-parameter family takes.
+fn arity(family: &str) -> usize {
+    match family {
+        "semidirect" => 3,
+        "smallgroup" => 2,
+        _ => 1,
+    }
 }
 
 impl OperationSpec {
@@ -91,23 +111,82 @@ impl OperationSpec {
                 .collect::<Vec<_>>()
                 .join(", "),
         };
-        let (family, n) = full.split_once(':').ok_or_else(unknown)?;
-        let n: usize = n.parse().map_err(|_| unknown())?;
+        let (family, rest) = full.split_once(':').ok_or_else(unknown)?;
         if !CATALOGUE_FAMILIES
             .iter()
             .any(|(f, _)| f.split(':').next() == Some(family))
         {
             return Err(unknown());
         }
+        let bad = |why: String| OperationError::Parameter {
+            name: name.to_string(),
+            source: GroupError::Parameter(why),
+        };
+        if family == "product" {
+            // A factor's own name holds one ':' at most; the factors are
+            // split at the first ',' that leaves two catalogue names.
+            let split = rest
+                .match_indices(',')
+                .map(|(i, _)| (&rest[..i], &rest[i + 1..]))
+                .find(|(a, b)| Self::parse(a).is_ok() && Self::parse(b).is_ok());
+            let Some((a, b)) = split else {
+                return Err(bad(format!(
+                    "product:{rest} needs two catalogue operations, e.g. product:s3,ring:2"
+                )));
+            };
+            let factors = [Self::parse(a)?, Self::parse(b)?];
+            if factors.iter().any(|f| f.family == "product") {
+                return Err(bad(
+                    "a product's factors cannot be products; use a smallgroup or nest by hand"
+                        .into(),
+                ));
+            }
+            return Ok(Self {
+                family: family.into(),
+                n: 0,
+                params: vec![],
+                factors: factors.to_vec(),
+            });
+        }
+        let params: Vec<usize> = rest
+            .split(',')
+            .map(|p| p.trim().parse::<usize>())
+            .collect::<Result<_, _>>()
+            .map_err(|_| unknown())?;
+        if params.len() != arity(family) {
+            return Err(bad(format!(
+                "{family} takes {} integer parameter(s), got {}: write {}",
+                arity(family),
+                params.len(),
+                CATALOGUE_FAMILIES
+                    .iter()
+                    .find(|(f, _)| f.split(':').next() == Some(family))
+                    .map_or(family, |(f, _)| *f)
+            )));
+        }
         Ok(Self {
             family: family.to_string(),
-            n,
+            n: params[0],
+            params,
+            factors: vec![],
         })
     }
 
-    /// The canonical name, `family:n`.
+    /// The canonical name: `family:n`, `semidirect:n,m,k`, or
+    /// `product:A,B` with canonical factors.
     pub fn canonical(&self) -> String {
-        format!("{}:{}", self.family, self.n)
+        if self.family == "product" {
+            let f: Vec<String> = self.factors.iter().map(Self::canonical).collect();
+            return format!("product:{}", f.join(","));
+        }
+        let p: Vec<String> = self.params.iter().map(usize::to_string).collect();
+        format!("{}:{}", self.family, p.join(","))
+    }
+
+    /// The canonical name as a run-id slug: no ':' or ',' (so no path
+    /// separator either): `products3-ring2` style.
+    pub fn slug(&self) -> String {
+        self.canonical().replace(':', "").replace(',', "-")
     }
 
     /// The number of tokens the operation will have, computed without
@@ -119,12 +198,18 @@ impl OperationSpec {
         match self.family.as_str() {
             "mul" => Some(n.saturating_sub(1)),
             "dihedral" => n.checked_mul(2),
-            "dicyclic" => n.checked_mul(4),
             "symmetric" => (1..=n).try_fold(1usize, |acc, k| acc.checked_mul(k)),
             "alternating" => (1..=n)
                 .try_fold(1usize, |acc, k| acc.checked_mul(k))
                 .map(|f| (f / 2).max(1)),
             "xor" => u32::try_from(n).ok().and_then(|k| 1usize.checked_shl(k)),
+            "dicyclic" => n.checked_mul(4),
+            "semidirect" => n.checked_mul(self.params[1]),
+            "heisenberg" => n.checked_mul(n).and_then(|x| x.checked_mul(n)),
+            "product" => self.factors[0]
+                .order()
+                .zip(self.factors[1].order())
+                .and_then(|(a, b)| a.checked_mul(b)),
             _ => Some(n),
         }
     }
@@ -312,6 +397,44 @@ impl Operation {
                 from_group(
                     FiniteGroup::elementary_abelian(k)?,
                     format!("(Z/2)^{n} under XOR"),
+                )
+            }
+            "semidirect" => {
+                let (m, k) = (spec.params[1], spec.params[2]);
+                from_group(
+                    FiniteGroup::semidirect(n, m, k)?,
+                    format!("Z/{n} ⋊ Z/{m}, acting by multiplication by {k}"),
+                )
+            }
+            "heisenberg" => {
+                if !super::is_prime(n) {
+                    return Err(GroupError::Parameter(format!(
+                        "heisenberg needs a prime p, and {n} is not prime (e.g. heisenberg:3, order 27)"
+                    )));
+                }
+                from_group(
+                    FiniteGroup::heisenberg(n)?,
+                    format!("Heisenberg group mod {n}, order {}", n * n * n),
+                )
+            }
+            "product" => {
+                let group = |f: &OperationSpec| -> Result<FiniteGroup, GroupError> {
+                    Self::from_spec(&f.canonical(), f)?.group.ok_or_else(|| {
+                        GroupError::Parameter(format!(
+                            "{} is not a group operation; a product needs two groups",
+                            f.canonical()
+                        ))
+                    })
+                };
+                let (a, b) = (group(&spec.factors[0])?, group(&spec.factors[1])?);
+                let description = format!("{} × {}", a.name(), b.name());
+                from_group(a.direct_product(&b), description)
+            }
+            "smallgroup" => {
+                let i = spec.params[1];
+                from_group(
+                    super::small::small_group(n, i)?,
+                    format!("GAP's SmallGroup({n}, {i})"),
                 )
             }
             other => unreachable!("OperationSpec::parse admitted unknown family {other}"),

@@ -282,6 +282,81 @@ impl FiniteGroup {
         Self::with_kind(name, GroupKind::Dicyclic(n), labels, table)
     }
 
+    /// Z/n ⋊ Z/m with the generator b of Z/m acting on Z/n = ⟨a⟩ by
+    /// multiplication by k (b a b⁻¹ = a^k): index j·n + i is a^i b^j, and
+    /// (a^i b^j)(a^i' b^j') = a^(i + k^j i') b^(j + j').
+    ///
+    /// # Errors
+    /// n or m zero, or k^m ≠ 1 mod n (the action would not be one of Z/m).
+    pub fn semidirect(n: usize, m: usize, k: usize) -> Result<Self, GroupError> {
+        if n == 0 || m == 0 {
+            return Err(GroupError::Parameter(format!(
+                "semidirect:{n},{m},{k} has no elements; use n, m >= 1 (e.g. semidirect:7,3,2)"
+            )));
+        }
+        let k = k % n;
+        let mut power = vec![1 % n; m + 1]; // k^j mod n
+        for j in 1..=m {
+            power[j] = power[j - 1] * k % n;
+        }
+        if power[m] != 1 % n {
+            return Err(GroupError::Parameter(format!(
+                "semidirect:{n},{m},{k}: {k}^{m} = {} mod {n}, not 1, so multiplication by {k} is not an action of Z/{m}; choose k with k^m = 1 mod n (e.g. semidirect:7,3,2)",
+                power[m]
+            )));
+        }
+        let order = n * m;
+        let mut table = vec![0; order * order];
+        for x in 0..order {
+            for y in 0..order {
+                let (i, j) = (x % n, x / n);
+                let (i2, j2) = (y % n, y / n);
+                let a = (i + power[j] * i2) % n;
+                table[x * order + y] = ((j + j2) % m) * n + a;
+            }
+        }
+        let labels = (0..order)
+            .map(|x| match (x % n, x / n) {
+                (0, 0) => "e".to_string(),
+                (i, 0) => format!("a^{i}"),
+                (0, j) => format!("b^{j}"),
+                (i, j) => format!("a^{i}b^{j}"),
+            })
+            .collect();
+        Self::with_kind(format!("Z{n}⋊Z{m}[{k}]"), GroupKind::Table, labels, table)
+    }
+
+    /// The Heisenberg group mod p: upper unitriangular 3×3 matrices over
+    /// Z/p, (x, y, z) at index x·p² + y·p + z, with
+    /// (x, y, z)(x', y', z') = (x + x', y + y', z + z' + x y').
+    ///
+    /// # Errors
+    /// p < 2.
+    pub fn heisenberg(p: usize) -> Result<Self, GroupError> {
+        if p < 2 {
+            return Err(GroupError::Parameter(format!(
+                "heisenberg:{p}: use a prime p >= 2 (order p^3; heisenberg:3 has order 27)"
+            )));
+        }
+        let order = p * p * p;
+        let split = |v: usize| (v / (p * p), v / p % p, v % p);
+        let mut table = vec![0; order * order];
+        for u in 0..order {
+            for v in 0..order {
+                let ((x, y, z), (x2, y2, z2)) = (split(u), split(v));
+                let w = ((x + x2) % p, (y + y2) % p, (z + z2 + x * y2) % p);
+                table[u * order + v] = w.0 * p * p + w.1 * p + w.2;
+            }
+        }
+        let labels = (0..order)
+            .map(|v| {
+                let (x, y, z) = split(v);
+                format!("({x},{y},{z})")
+            })
+            .collect();
+        Self::with_kind(format!("Heis({p})"), GroupKind::Table, labels, table)
+    }
+
     /// S_n, permutations of {1..n} in lexicographic order of their one-line
     /// notation; (a∘b)(i) = a(b(i)).
     ///

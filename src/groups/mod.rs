@@ -21,6 +21,7 @@ mod catalogue;
 mod construct;
 mod irreps;
 mod naming;
+pub mod small;
 
 pub use catalogue::{
     AnalysisView, Operation, OperationError, OperationSpec, CATALOGUE_FAMILIES, SHORT_NAMES,

@@ -441,6 +441,72 @@ fn dicyclic_groups_share_the_dihedral_table_exactly_for_even_n() {
 }
 
 #[test]
+fn multi_parameter_families_are_the_groups_they_name() {
+    let group = |name: &str| Operation::parse(name).unwrap().analysis.group;
+    // Z/n ⋊ Z/2 by inversion is the dihedral group D_n.
+    for n in 3..=8 {
+        let g = group(&format!("semidirect:{n},2,{}", n - 1));
+        assert!(
+            same_table(&g, &own_table(&FiniteGroup::dihedral(n).unwrap())),
+            "n = {n}"
+        );
+    }
+    // The non-abelian group of order 21 is GAP's SmallGroup(21, 1); the
+    // Heisenberg group mod 3 is SmallGroup(27, 3), with p² + p - 1 = 11
+    // classes; S3 × Z/2 is D6.
+    let f21 = group("semidirect:7,3,2");
+    assert_eq!((f21.order(), f21.is_abelian()), (21, false));
+    assert!(same_table(&f21, &own_table(&group("smallgroup:21,1"))));
+    let h = group("heisenberg:3");
+    assert_eq!((h.order(), h.conjugacy_classes().len()), (27, 11));
+    assert!(same_table(&h, &own_table(&group("smallgroup:27,3"))));
+    assert!(h.element_orders().iter().all(|&o| o <= 3), "exponent 3");
+    let p = group("product:s3,ring:2");
+    assert!(same_table(
+        &p,
+        &own_table(&FiniteGroup::dihedral(6).unwrap())
+    ));
+    // GAP's SmallGroup(8, 4) is Q8.
+    let q = group("smallgroup:8,4");
+    assert_eq!(q.name(), "Q8");
+    assert!(same_table(&q, &own_table(&group("quaternion"))));
+    assert_eq!(small::count(32), 51);
+}
+
+#[test]
+fn multi_parameter_names_have_canonical_forms_and_clean_slugs() {
+    for (name, canonical, slug) in [
+        (
+            "product:s3,ring:2",
+            "product:symmetric:3,ring:2",
+            "productsymmetric3-ring2",
+        ),
+        ("semidirect:7,3,2", "semidirect:7,3,2", "semidirect7-3-2"),
+        ("smallgroup:24,3", "smallgroup:24,3", "smallgroup24-3"),
+        ("quaternion", "dicyclic:2", "dicyclic2"),
+    ] {
+        let spec = OperationSpec::parse(name).unwrap();
+        assert_eq!(
+            (spec.canonical().as_str(), spec.slug().as_str()),
+            (canonical, slug)
+        );
+        assert_eq!(Operation::parse(name).unwrap().canonical, canonical);
+    }
+    for (bad, needle) in [
+        ("semidirect:7,3,3", "not an action of Z/3"),
+        ("semidirect:7,3", "takes 3 integer parameter(s)"),
+        ("product:s3", "needs two catalogue operations"),
+        ("product:s3,sub", "not a group operation"),
+        ("smallgroup:8,6", "there are 5 groups of order 8"),
+        ("smallgroup:64,1", "orders 2..32"),
+        ("heisenberg:4", "not prime"),
+    ] {
+        let e = Operation::parse(bad).unwrap_err().to_string();
+        assert!(e.contains(needle) && !e.contains('\n'), "{bad}: {e}");
+    }
+}
+
+#[test]
 fn abelianisations_have_the_known_orders() {
     // |G/[G, G]|: Z/n itself; 2 for S_n (n ≥ 2) and for D_n with n odd, 4 for
     // D_n with n even; 3 for A4 ([G, G] = V4); 1 for the perfect A5.
