@@ -38,6 +38,7 @@ pub const CATALOGUE_FAMILIES: &[(&str, &str)] = &[
     ("heisenberg:p", "the Heisenberg group mod p (upper unitriangular 3x3 matrices), order p^3, p prime"),
     ("product:A,B", "the direct product of the groups of two catalogue operations A and B (not products themselves), pairs (a, b) with a major"),
     ("smallgroup:n,i", "GAP's SmallGroup(n, i), 2 <= n <= 32, from the GAP export shipped with grokscope"),
+    ("table:PATH", "a group's Cayley table from a file: .csv of indices 0..n-1, or .json {\"labels\": [...], \"table\": [[...]]} of indices or labels"),
 ];
 
 /// What can go wrong naming an operation.
@@ -77,6 +78,8 @@ pub struct OperationSpec {
     pub params: Vec<usize>,
     /// The two factors of a `product`, as specs.
     pub factors: Vec<OperationSpec>,
+    /// The file of a `table:PATH`.
+    pub path: Option<String>,
 }
 
 /// How many integer parameters each multi-parameter family takes.
@@ -122,6 +125,18 @@ impl OperationSpec {
             name: name.to_string(),
             source: GroupError::Parameter(why),
         };
+        if family == "table" {
+            if rest.is_empty() {
+                return Err(bad("table: needs a file, e.g. table:my-group.csv".into()));
+            }
+            return Ok(Self {
+                family: family.into(),
+                n: 0,
+                params: vec![],
+                factors: vec![],
+                path: Some(rest.to_string()),
+            });
+        }
         if family == "product" {
             // A factor's own name holds one ':' at most; the factors are
             // split at the first ',' that leaves two catalogue names.
@@ -146,6 +161,7 @@ impl OperationSpec {
                 n: 0,
                 params: vec![],
                 factors: factors.to_vec(),
+                path: None,
             });
         }
         let params: Vec<usize> = rest
@@ -169,12 +185,16 @@ impl OperationSpec {
             n: params[0],
             params,
             factors: vec![],
+            path: None,
         })
     }
 
     /// The canonical name: `family:n`, `semidirect:n,m,k`, or
     /// `product:A,B` with canonical factors.
     pub fn canonical(&self) -> String {
+        if let Some(path) = &self.path {
+            return format!("table:{path}");
+        }
         if self.family == "product" {
             let f: Vec<String> = self.factors.iter().map(Self::canonical).collect();
             return format!("product:{}", f.join(","));
@@ -186,6 +206,13 @@ impl OperationSpec {
     /// The canonical name as a run-id slug: no ':' or ',' (so no path
     /// separator either): `products3-ring2` style.
     pub fn slug(&self) -> String {
+        if let Some(path) = &self.path {
+            // By content, so the same table under two paths is one run.
+            return super::table_file::read(path).map_or_else(
+                |_| "table-unreadable".into(),
+                |(_, t)| super::table_file::slug(&t),
+            );
+        }
         self.canonical().replace(':', "").replace(',', "-")
     }
 
@@ -206,6 +233,14 @@ impl OperationSpec {
             "dicyclic" => n.checked_mul(4),
             "semidirect" => n.checked_mul(self.params[1]),
             "heisenberg" => n.checked_mul(n).and_then(|x| x.checked_mul(n)),
+            // Read here only for the size check; a file that cannot be read
+            // is reported by Operation::parse with its reason.
+            "table" => Some(
+                self.path
+                    .as_deref()
+                    .and_then(|p| super::table_file::read(p).ok())
+                    .map_or(0, |(labels, _)| labels.len()),
+            ),
             "product" => self.factors[0]
                 .order()
                 .zip(self.factors[1].order())
@@ -429,6 +464,12 @@ impl Operation {
                 let (a, b) = (group(&spec.factors[0])?, group(&spec.factors[1])?);
                 let description = format!("{} × {}", a.name(), b.name());
                 from_group(a.direct_product(&b), description)
+            }
+            "table" => {
+                let path = spec.path.as_deref().unwrap_or_default();
+                let group = super::table_file::group(path)?;
+                let description = format!("the group of {path} ({} elements)", group.order());
+                from_group(group, description)
             }
             "smallgroup" => {
                 let i = spec.params[1];

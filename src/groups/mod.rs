@@ -22,6 +22,7 @@ mod construct;
 mod irreps;
 mod naming;
 pub mod small;
+pub mod table_file;
 
 pub use catalogue::{
     AnalysisView, Operation, OperationError, OperationSpec, CATALOGUE_FAMILIES, SHORT_NAMES,
