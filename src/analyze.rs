@@ -558,7 +558,7 @@ struct SweepRun {
     group_rows: [DMatrix<f64>; 2],
 }
 
-fn str_col<'a>(df: &'a DataFrame, name: &str) -> Result<Vec<String>, AnalyzeError> {
+fn str_col(df: &DataFrame, name: &str) -> Result<Vec<String>, AnalyzeError> {
     let c = df
         .column(name)
         .and_then(|c| c.str().cloned())

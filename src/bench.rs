@@ -31,12 +31,13 @@ pub struct Rate {
 }
 
 fn config(op: &str, seed: u64, epochs: usize) -> RunConfig {
-    let mut c = RunConfig::default();
-    c.op = op.into();
-    c.seed = seed;
-    c.epochs = epochs;
-    c.checkpoint_every = 0;
-    c
+    RunConfig {
+        op: op.into(),
+        seed,
+        epochs,
+        checkpoint_every: 0,
+        ..RunConfig::default()
+    }
 }
 
 /// Trains S seeds of `op` batched for `epochs` (eval every 10) with the

@@ -259,7 +259,7 @@ impl RunConfig {
         crate::budget::check_table(&crate::groups::OperationSpec::parse(&self.op)?).map_err(
             |e| OperationError::Parameter {
                 name: self.op.clone(),
-                source: e,
+                source: Box::new(e),
             },
         )?;
         let threads = if self.threads > 0 {
@@ -459,8 +459,10 @@ mod tests {
     fn new_keys_at_their_defaults_keep_the_stored_run_ids() {
         // The id of the default add run as stored by grokscope 0.1
         // (experiments/suite/results.csv) must not move.
-        let mut c = RunConfig::default();
-        c.op = "add".into();
+        let mut c = RunConfig {
+            op: "add".into(),
+            ..RunConfig::default()
+        };
         let before = c.run_id();
         assert_eq!(before, "add113-seed0-c4eb9137");
         assert_eq!(c.hash(), "fc990f5a7f38f106");
@@ -483,9 +485,11 @@ mod tests {
 
     #[test]
     fn stop_after_grok_needs_a_window_on_the_evaluation_grid() {
-        let mut c = RunConfig::default();
-        c.stop_after_grok = true;
-        c.eval_every = 30;
+        let mut c = RunConfig {
+            stop_after_grok: true,
+            eval_every: 30,
+            ..RunConfig::default()
+        };
         let e = c.validate().unwrap_err().to_string();
         assert!(e.contains("multiple of eval_every"), "{e}");
         c.eval_every = 50;

@@ -59,8 +59,9 @@ pub enum OperationError {
     Parameter {
         /// What was asked for.
         name: String,
-        /// Why the parameter is bad.
-        source: GroupError,
+        /// Why the parameter is bad (boxed: a table's violation names its
+        /// elements, and every `Result` carrying this error stays small).
+        source: Box<GroupError>,
     },
 }
 
@@ -123,7 +124,7 @@ impl OperationSpec {
         }
         let bad = |why: String| OperationError::Parameter {
             name: name.to_string(),
-            source: GroupError::Parameter(why),
+            source: Box::new(GroupError::Parameter(why)),
         };
         if family == "table" {
             if rest.is_empty() {
@@ -294,11 +295,11 @@ impl Operation {
         let spec = OperationSpec::parse(name)?;
         crate::budget::check_table(&spec).map_err(|source| OperationError::Parameter {
             name: name.to_string(),
-            source,
+            source: Box::new(source),
         })?;
         Self::from_spec(name, &spec).map_err(|source| OperationError::Parameter {
             name: name.to_string(),
-            source,
+            source: Box::new(source),
         })
     }
 

@@ -1627,8 +1627,7 @@ pub fn survival<DB: DrawingBackend>(
                 st.km
                     .steps
                     .iter()
-                    .filter(|s| s.time <= t)
-                    .last()
+                    .rfind(|s| s.time <= t)
                     .map_or(0.0, |s| 1.0 - s.survival)
             };
             chart
