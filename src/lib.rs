@@ -24,6 +24,7 @@ pub mod data;
 pub mod grok;
 pub mod groups;
 pub mod kernels;
+pub mod notebook;
 pub mod report;
 pub mod rng;
 pub mod store;
@@ -36,5 +37,7 @@ pub mod bench;
 pub mod convert;
 #[cfg(feature = "torch")]
 pub mod model;
+#[cfg(feature = "torch")]
+pub mod prelude;
 #[cfg(feature = "torch")]
 pub mod train;
