@@ -220,27 +220,16 @@ fn coset_tests(
         logits
             .iter()
             .map(|l| {
-                // A predicted token outside the group counts as the wrong
-                // coset: the identity's image is never the product's coset
-                // unless the product lies in [G, G], so map it to an
-                // element of the other coset where one exists.
-                let predicted: Vec<usize> = pairs
+                // A predicted token outside the group (mul0's 0) is None:
+                // the wrong coset.
+                let predicted: Vec<Option<usize>> = pairs
                     .iter()
-                    .map(|&(p, a, b)| {
-                        let c = l.row(p).transpose().argmax().0;
-                        element[c].unwrap_or_else(|| wrong_coset(g, g.op(a, b)))
-                    })
+                    .map(|&(p, _, _)| element[l.row(p).transpose().argmax().0])
                     .collect();
                 coset_accuracy(g, &ab, &predicted)
             })
             .collect(),
     )
-}
-
-/// An element in a different coset of [G, G] from `x` (x itself when G is perfect).
-fn wrong_coset(g: &crate::groups::FiniteGroup, x: usize) -> usize {
-    let coset = g.abelianisation();
-    (0..g.order()).find(|&y| coset[y] != coset[x]).unwrap_or(x)
 }
 
 /// MLP activations at the last position over the group's pairs, one
@@ -402,7 +391,7 @@ pub fn analyze_run(dir: &Path) -> Result<RunAnalysis, AnalyzeError> {
         .iter()
         .map(|&i| reps.find(&e_final.irreps[i]).expect("same group"))
         .collect();
-    let progress = progress_over_checkpoints(dir, &cfg, &op, &key_idx)?;
+    let progress = progress_over_checkpoints(dir, &cfg, &op, (&ds.labels, &in_train), &key_idx)?;
 
     let out = dir.join("analysis");
     std::fs::create_dir_all(&out).map_err(|e| TrainError::Io {
@@ -467,11 +456,13 @@ pub fn analyze_run(dir: &Path) -> Result<RunAnalysis, AnalyzeError> {
     Ok(analysis)
 }
 
-/// (epoch, metric, value) for every stored checkpoint.
+/// (epoch, metric, value) for every stored checkpoint; losses use the
+/// run's labels and training mask, built once by the caller.
 fn progress_over_checkpoints(
     dir: &Path,
     cfg: &RunConfig,
     op: &Operation,
+    (labels, is_train): (&[usize], &[bool]),
     key: &[usize],
 ) -> Result<Vec<(u32, &'static str, f64)>, AnalyzeError> {
     let mut ckpts: Vec<(u32, PathBuf)> = std::fs::read_dir(dir.join("checkpoints"))
@@ -492,19 +483,12 @@ fn progress_over_checkpoints(
         .collect();
     ckpts.sort();
     let n = op.order();
-    let ds = Dataset::for_config(op, cfg)
-        .map_err(crate::config::ConfigError::from)
-        .map_err(TrainError::from)?;
-    let mut is_train = vec![false; n * n];
-    for &p in &ds.train {
-        is_train[p] = true;
-    }
     let mut rows = Vec::new();
     for (epoch, path) in ckpts {
         let vs = tch::nn::VarStore::new(tch::Device::Cpu);
         let model = Transformer::load(&model_config(cfg, n), &vs.root(), &[&path])?;
         let logits = table_logits(&model, n)?.remove(0);
-        let l = losses(&op.analysis, &logits, &ds.labels, &is_train, key)?;
+        let l = losses(&op.analysis, &logits, labels, is_train, key)?;
         let spec = IrrepSpectrum::of_token_rows(&op.analysis, &embedding(&model, 0, n as i64)?)?;
         let norm = to_vec(&model.weight_norms()?.f_to_kind(Kind::Double)?)?[0];
         for (metric, value) in [

@@ -12,7 +12,7 @@
 //! // Predict the pair's product times a 3-cycle: wrong in G, right in G/[G, G].
 //! let r = (0..6).find(|&x| g.element_order(x) == 3).unwrap();
 //! let pairs = [(0, 1), (2, 3), (4, 5)];
-//! let predicted: Vec<usize> = pairs.iter().map(|&(a, b)| g.op(g.op(a, b), r)).collect();
+//! let predicted: Vec<Option<usize>> = pairs.iter().map(|&(a, b)| Some(g.op(g.op(a, b), r))).collect();
 //! let c = coset_accuracy(g, &pairs, &predicted);
 //! assert_eq!((c.accuracy, c.chance, c.pairs), (1.0, 0.5, 3));
 //! ```
@@ -31,8 +31,9 @@ pub struct CosetAccuracy {
 }
 
 /// The coset test of predictions `predicted[i]` for pairs `pairs[i] = (a, b)`,
-/// all group elements (indices into `group`'s element order). An empty set
-/// gives accuracy NaN.
+/// all group elements (indices into `group`'s element order); a prediction
+/// that is no element of the group (`None`) is in the wrong coset. An empty
+/// set gives accuracy NaN.
 ///
 /// # Panics
 /// If the slices differ in length or hold an index outside the group (a
@@ -40,7 +41,7 @@ pub struct CosetAccuracy {
 pub fn coset_accuracy(
     group: &FiniteGroup,
     pairs: &[(usize, usize)],
-    predicted: &[usize],
+    predicted: &[Option<usize>],
 ) -> CosetAccuracy {
     assert_eq!(pairs.len(), predicted.len(), "one prediction per pair");
     let coset = group.abelianisation();
@@ -48,7 +49,7 @@ pub fn coset_accuracy(
     let right = pairs
         .iter()
         .zip(predicted)
-        .filter(|(&(a, b), &c)| coset[group.op(a, b)] == coset[c])
+        .filter(|(&(a, b), c)| c.is_some_and(|c| coset[group.op(a, b)] == coset[c]))
         .count();
     CosetAccuracy {
         accuracy: right as f64 / pairs.len() as f64,
@@ -68,19 +69,19 @@ mod tests {
         let g = &op.analysis.group;
         let pairs: Vec<(usize, usize)> =
             (0..24).flat_map(|a| (0..24).map(move |b| (a, b))).collect();
-        let exact: Vec<usize> = pairs.iter().map(|&(a, b)| g.op(a, b)).collect();
+        let exact: Vec<Option<usize>> = pairs.iter().map(|&(a, b)| Some(g.op(a, b))).collect();
         assert_eq!(coset_accuracy(g, &pairs, &exact).accuracy, 1.0);
         // An odd permutation (element order 2 outside A4) flips the sign.
         let coset = g.abelianisation();
         let t = (0..24)
             .find(|&x| coset[x] != 0 && g.element_order(x) == 2)
             .unwrap();
-        let flipped: Vec<usize> = exact.iter().map(|&c| g.op(t, c)).collect();
+        let flipped: Vec<Option<usize>> = exact.iter().map(|c| c.map(|c| g.op(t, c))).collect();
         let c = coset_accuracy(g, &pairs, &flipped);
         assert_eq!((c.accuracy, c.chance, c.pairs), (0.0, 0.5, 576));
         // Predicting every element once for the same pair is chance exactly.
         let same = vec![(5, 17); 24];
-        let all: Vec<usize> = (0..24).collect();
+        let all: Vec<Option<usize>> = (0..24).map(Some).collect();
         assert_eq!(coset_accuracy(g, &same, &all).accuracy, 0.5);
     }
 
@@ -88,7 +89,9 @@ mod tests {
     fn a_perfect_group_has_one_coset() {
         let op = Operation::parse("alternating:5").unwrap();
         let g = &op.analysis.group;
-        let c = coset_accuracy(g, &[(3, 7), (10, 2)], &[0, 59]);
+        let c = coset_accuracy(g, &[(3, 7), (10, 2)], &[Some(0), Some(59)]);
         assert_eq!((c.accuracy, c.chance), (1.0, 1.0));
+        // A prediction outside the group is never in the right coset.
+        assert_eq!(coset_accuracy(g, &[(3, 7)], &[None]).accuracy, 0.0);
     }
 }

@@ -11,7 +11,7 @@
 //! test (is the prediction on an informative test pair in the right coset of
 //! [G, G]?) against its chance level 1/|G/[G, G]|.
 
-use super::tables::{binomial_tails, p_value, tex, Numbers};
+use super::tables::{binomial_tails, one_dim_irreps, p_value, tex, Numbers};
 use super::{bools, floats, strings, ReportError, Result, SweepData};
 use crate::groups::Operation;
 use std::collections::BTreeMap;
@@ -145,21 +145,6 @@ fn mean(v: &[f64]) -> f64 {
     } else {
         v.iter().sum::<f64>() / v.len() as f64
     }
-}
-
-/// The irreps of complex dimension 1 other than the trivial one.
-fn one_dim_irreps(op: &str) -> Result<Vec<String>> {
-    let group = Operation::parse(op)
-        .map_err(|e| ReportError::Data(e.to_string()))?
-        .analysis
-        .group;
-    Ok(group
-        .representations()
-        .real
-        .iter()
-        .filter(|r| !r.is_trivial() && r.complex_dim() == 1)
-        .map(|r| r.name.clone())
-        .collect())
 }
 
 /// Per group, the seed-matched comparison of true-label, shuffled-label and

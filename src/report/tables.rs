@@ -247,7 +247,10 @@ pub fn wilson(k: usize, n: usize) -> (f64, f64) {
 /// Per operation of a sweep, informative test pairs answered correctly and
 /// informative test pairs, pooled over the runs (each run's accuracy times
 /// its pair count, rounded).
-fn pooled_counts(sweep: &SweepData) -> Result<BTreeMap<String, (usize, usize)>> {
+/// Per operation, (correct, pairs) of the informative test pairs.
+type Pooled = BTreeMap<String, (usize, usize)>;
+
+fn pooled_counts(sweep: &SweepData) -> Result<Pooled> {
     let r = &sweep.results;
     let (op, acc, pairs) = (
         strings(r, "op")?,
@@ -283,8 +286,7 @@ fn pooled_cell(correct: usize, total: usize) -> String {
 /// of `stats` (sustained, from [`op_stats_sustained`]), first crossings of
 /// 0.99 beside them, final test accuracy, and the
 /// informative test pairs pooled over seeds with a Wilson interval.
-fn grok_table(sweep: &SweepData, stats: &[OpStats]) -> Result<String> {
-    let pooled = pooled_counts(sweep)?;
+fn grok_table(stats: &[OpStats], pooled: &Pooled) -> String {
     let mut s = String::from(
         "% Generated; do not edit.\n\\begin{tabular}{lrllllrl}\n\\toprule\noperation & $|G|$ & group & memorised & grokked (sustained) & first crossing & test acc. & informative: correct/pairs, acc. [95\\% CI] \\\\\n\\midrule\n",
     );
@@ -309,7 +311,7 @@ fn grok_table(sweep: &SweepData, stats: &[OpStats]) -> Result<String> {
         );
     }
     s.push_str("\\bottomrule\n\\end{tabular}\n");
-    Ok(s)
+    s
 }
 
 /// A plain-text grok table of the suite for the terminal.
@@ -372,22 +374,28 @@ fn analysis_str(sweep: &SweepData, op: &str, col: &str) -> Result<Vec<String>> {
         .collect())
 }
 
-/// Per seed, the share of the embedding's non-trivial power in the irreps of
-/// complex dimension 1 (those that factor through the abelianisation
-/// G/[G,G]), trained ("final") and untrained ("init"), from the parsed
-/// spectra table.
-fn abelianisation_shares(rows: &[SpectrumRow], op: &str) -> Result<(Vec<f64>, Vec<f64>)> {
+/// The non-trivial irreps of complex dimension 1 of `op`'s analysis group:
+/// those that factor through its abelianisation G/[G, G].
+pub(super) fn one_dim_irreps(op: &str) -> Result<Vec<String>> {
     let group = Operation::parse(op)
         .map_err(|e| ReportError::Data(e.to_string()))?
         .analysis
         .group;
-    let one_dim: Vec<String> = group
+    Ok(group
         .representations()
         .real
         .iter()
         .filter(|r| !r.is_trivial() && r.complex_dim() == 1)
         .map(|r| r.name.clone())
-        .collect();
+        .collect())
+}
+
+/// Per seed, the share of the embedding's non-trivial power in the irreps of
+/// complex dimension 1 (those that factor through the abelianisation
+/// G/[G,G]), trained ("final") and untrained ("init"), from the parsed
+/// spectra table.
+fn abelianisation_shares(rows: &[SpectrumRow], op: &str) -> Result<(Vec<f64>, Vec<f64>)> {
+    let one_dim = one_dim_irreps(op)?;
     let at = |checkpoint: &str| -> Vec<f64> {
         seed_spectra(rows, op, "embed", checkpoint, "identity")
             .values()
@@ -522,12 +530,22 @@ pub mod verdicts {
     /// `R2/verdict_first_crossing`, `R2/first_crossing_grokked`,
     /// `R3/verdict_first_crossing`, `R3/first_crossing_small_cyclic_grokked`.
     pub fn first_crossing_verdicts(
-        suite: &SweepData,
-        controls: Option<&SweepData>,
+        suite: &[OpStats],
+        controls: Option<&[OpStats]>,
         n: &mut Numbers,
-    ) -> Result<()> {
-        let stats = op_stats(&suite.results)?;
-        let controls = controls.map(|c| op_stats(&c.results)).transpose()?;
+    ) {
+        // The same stats with each run's first crossing as its grok epoch.
+        let crossing = |stats: &[OpStats]| -> Vec<OpStats> {
+            stats
+                .iter()
+                .map(|s| OpStats {
+                    grokked: s.first_crossing.clone(),
+                    ..s.clone()
+                })
+                .collect()
+        };
+        let stats = crossing(suite);
+        let controls = controls.map(crossing);
         let mut scratch = Numbers::default();
         n.set("R2/verdict_first_crossing", r2(&stats, &mut scratch));
         n.set(
@@ -546,7 +564,6 @@ pub mod verdicts {
                 n.set(to, v.to_string());
             }
         }
-        Ok(())
     }
 
     /// R3: the suite's non-abelian groups must memorise and not grok
@@ -939,8 +956,6 @@ pub mod verdicts {
     /// interval lay above 0; it is still computed and reported.
     pub fn r7(suite: &SweepData, stats: &[OpStats], n: &mut Numbers) -> Result<&'static str> {
         use crate::analysis::complexity::{median_grok, operation_rank_test};
-        let sustained = sustained_epochs(suite)?;
-        let ops = strings(&suite.results, "op")?;
         // op, scores (C1, C2, F1, F2), median grok epoch
         let mut rows: Vec<(String, [f64; 4], f64)> = Vec::new();
         for s in abelian_ops(stats) {
@@ -948,15 +963,8 @@ pub mod verdicts {
             let sc = ComplexityScores::of(&o.analysis.group);
             n.num(format!("R7/{}/C1", s.op), sc.c1, 2);
             n.num(format!("R7/{}/C2", s.op), sc.c2, 4);
-            let epochs: Vec<Option<u32>> = match &sustained {
-                Some(e) => ops
-                    .iter()
-                    .zip(e)
-                    .filter(|(x, _)| **x == s.op)
-                    .map(|(_, v)| v.map(|v| v as u32))
-                    .collect(),
-                None => s.grokked.iter().map(|g| g.map(|v| v as u32)).collect(),
-            };
+            // `stats` carry sustained grok epochs (op_stats_sustained).
+            let epochs: Vec<Option<u32>> = s.grokked.iter().map(|g| g.map(|v| v as u32)).collect();
             let median = median_grok(&epochs);
             n.set(
                 format!("R7/{}/median", s.op),
@@ -1399,14 +1407,13 @@ pub(super) fn p_value(p: f64) -> String {
 /// chance (1/|G|), with one-sided binomial tests both ways:
 /// `<sweep>/<op>/inf_correct`, `inf_pairs`, `inf_rate` (with its Wilson
 /// interval `inf_ci`), `inf_p_below`, `inf_p_above`.
-fn pooled_informative(sweep: &SweepData, n: &mut Numbers) -> Result<()> {
-    let per_op = pooled_counts(sweep)?;
-    for (o, (correct, total)) in per_op {
-        let Ok(order) = Operation::parse(&o).map(|x| x.order()) else {
+fn pooled_informative(sweep: &str, pooled: &Pooled, n: &mut Numbers) {
+    for (o, &(correct, total)) in pooled {
+        let Ok(order) = Operation::parse(o).map(|x| x.order()) else {
             continue;
         };
         let (below, above) = binomial_tails(correct, total, 1.0 / order as f64);
-        let k = |x: &str| format!("{}/{o}/{x}", sweep.name);
+        let k = |x: &str| format!("{sweep}/{o}/{x}");
         let (lo, hi) = wilson(correct, total);
         n.num(k("inf_rate"), correct as f64 / total.max(1) as f64, 3);
         n.set(k("inf_ci"), format!("[{lo:.3}, {hi:.3}]"));
@@ -1415,7 +1422,6 @@ fn pooled_informative(sweep: &SweepData, n: &mut Numbers) -> Result<()> {
         n.set(k("inf_p_below"), p_value(below));
         n.set(k("inf_p_above"), p_value(above));
     }
-    Ok(())
 }
 
 /// `layer-norm` (the suite with LayerNorm on): per operation, sustained
@@ -1773,7 +1779,9 @@ pub fn write_all(exp: &Experiments, dir: &Path) -> Result<Vec<PathBuf>> {
         // Every count uses the sustained criterion; first crossings are kept
         // beside it and the first-crossing verdicts disclosed.
         let stats = op_stats_sustained(suite)?;
-        files.push(("grok-table.tex".into(), grok_table(suite, &stats)?));
+        let pooled = pooled_counts(suite)?;
+        files.push(("grok-table.tex".into(), grok_table(&stats, &pooled)));
+        pooled_informative(&suite.name, &pooled, &mut n);
         op_numbers("suite", &stats, &mut n);
         n.set(
             "suite/runs",
@@ -1782,19 +1790,17 @@ pub fn write_all(exp: &Experiments, dir: &Path) -> Result<Vec<PathBuf>> {
         n.set("suite/ops", stats.len().to_string());
         n.num("suite/epochs", stats.first().map_or(0.0, |s| s.epochs), 0);
         let controls = exp.controls.as_ref().map(op_stats_sustained).transpose()?;
-        pooled_informative(suite, &mut n)?;
-        if let Some(c) = &exp.controls {
-            pooled_informative(c, &mut n)?;
-        }
         if let (Some(c), Some(sweep)) = (&controls, &exp.controls) {
-            files.push(("controls-table.tex".into(), grok_table(sweep, c)?));
+            let pooled = pooled_counts(sweep)?;
+            files.push(("controls-table.tex".into(), grok_table(c, &pooled)));
+            pooled_informative(&sweep.name, &pooled, &mut n);
             op_numbers("controls", c, &mut n);
         }
         let v = verdicts::r2(&stats, &mut n);
         n.set("R2/verdict", v);
         let v = verdicts::r3(&stats, controls.as_deref(), &mut n);
         n.set("R3/verdict", v);
-        verdicts::first_crossing_verdicts(suite, exp.controls.as_ref(), &mut n)?;
+        verdicts::first_crossing_verdicts(&stats, controls.as_deref(), &mut n);
         if suite.analysis.is_some() {
             let v = verdicts::r4(suite, &mut n)?;
             n.set("R4/verdict", v);
