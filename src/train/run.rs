@@ -615,13 +615,6 @@ fn train_runs_from(
     observer: &mut dyn Observer,
     start: Option<Start>,
 ) -> Result<Vec<PathBuf>, TrainError> {
-    let io = |p: &Path| {
-        let p = p.display().to_string();
-        move |e: std::io::Error| TrainError::Io {
-            path: p.clone(),
-            reason: e.to_string(),
-        }
-    };
     for c in configs {
         c.validate()?;
     }
@@ -727,21 +720,68 @@ fn train_runs_from(
                 &dir.join("optimizer.safetensors"),
             )?;
         }
-        let resume = dir.join("resume");
-        if resume.exists() {
-            std::fs::remove_dir_all(&resume).map_err(io(&resume))?;
-        }
-        let _ = std::fs::remove_file(dir.join("heartbeat"));
         m.status = Status::Complete;
         m.end_time = Some(now());
         m.summary = Some(trained.summaries[s].clone());
         write_json(&dir.join("manifest.json"), &m)?;
-        let target = out.join(&m.run_id);
-        if target.exists() {
-            std::fs::remove_dir_all(&target).map_err(io(&target))?;
-        }
-        std::fs::rename(dir, &target).map_err(io(&target))?;
-        finals.push(target);
+    }
+    // Every manifest of the batch says complete before any run is moved into
+    // place: a kill between the two steps leaves a batch that
+    // `finish_complete_partials` moves into place instead of training again.
+    for (dir, id) in partial.iter().zip(&ids) {
+        finals.push(move_into_place(dir, &out.join(id))?);
     }
     Ok(finals)
+}
+
+/// Maps an I/O error on `p` to a [`TrainError::Io`] naming the path.
+fn io(p: &Path) -> impl Fn(std::io::Error) -> TrainError {
+    let p = p.display().to_string();
+    move |e| TrainError::Io {
+        path: p.clone(),
+        reason: e.to_string(),
+    }
+}
+
+/// Moves a partial directory whose manifest says complete to `target`,
+/// dropping its resume points and heartbeat.
+fn move_into_place(dir: &Path, target: &Path) -> Result<PathBuf, TrainError> {
+    let resume = dir.join("resume");
+    if resume.exists() {
+        std::fs::remove_dir_all(&resume).map_err(io(&resume))?;
+    }
+    let _ = std::fs::remove_file(dir.join("heartbeat"));
+    if target.exists() {
+        std::fs::remove_dir_all(target).map_err(io(target))?;
+    }
+    std::fs::rename(dir, target).map_err(io(target))?;
+    Ok(target.to_path_buf())
+}
+
+/// Finishes a batch that was killed after every run of it was complete but
+/// before all were moved into place: when each config of `configs` is either
+/// complete in `out` or has a `.partial` directory whose manifest says
+/// complete, the partial ones are moved into place. Returns whether the whole
+/// batch is now complete.
+///
+/// # Errors
+/// A directory that cannot be moved.
+pub fn finish_complete_partials(configs: &[RunConfig], out: &Path) -> Result<bool, TrainError> {
+    let mut pending = Vec::new();
+    for c in configs {
+        let id = c.run_id();
+        let target = out.join(&id);
+        if is_complete(&target) {
+            continue;
+        }
+        let dir = out.join(format!("{id}.partial"));
+        if !is_complete(&dir) {
+            return Ok(false);
+        }
+        pending.push((dir, target));
+    }
+    for (dir, target) in pending {
+        move_into_place(&dir, &target)?;
+    }
+    Ok(true)
 }

@@ -15,7 +15,7 @@
 //! A sweep is resumable: a run whose manifest says complete is skipped, and
 //! a killed run leaves only a `.partial` directory that is started again.
 
-use super::run::{is_complete, read_config, read_manifest, train_runs};
+use super::run::{finish_complete_partials, is_complete, read_config, read_manifest, train_runs};
 use super::{resolve_threads, Observer, Progress, TrainError};
 use crate::config::{ConfigError, RunConfig};
 use crate::store::{vstack_all, write_csv, write_parquet};
@@ -341,10 +341,7 @@ pub fn run_sweep_with(
     let shorter = ShorterRuns::scan(runs_dir);
     let mut batches: Vec<(Vec<RunConfig>, Option<Vec<PathBuf>>)> = Vec::new();
     for b in &mine {
-        if b.configs
-            .iter()
-            .all(|c| is_complete(&runs_dir.join(c.run_id())))
-        {
+        if finish_complete_partials(&b.configs, runs_dir)? {
             continue;
         }
         let from = shorter.extendable(&b.configs);
