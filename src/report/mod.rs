@@ -21,6 +21,7 @@ pub mod figures;
 pub mod nulls;
 pub mod survival;
 pub mod tables;
+pub mod twins;
 
 /// The plotting and table crates grokscope was built with, re-exported so a
 /// notebook's `use grokscope::report::plotters::prelude::*` gets the same
@@ -250,6 +251,9 @@ pub struct Experiments {
     /// `shuffled-labels`: R5's shuffled-label nulls beside true-label runs
     /// of the same seeds ([`nulls`]).
     pub shuffled_labels: Option<SweepData>,
+    /// The twins experiment's settings ([`twins::TWINS_SWEEPS`]), empty
+    /// until its results exist.
+    pub twins: Vec<survival::Setting>,
 }
 
 impl Experiments {
@@ -258,11 +262,16 @@ impl Experiments {
     /// # Errors
     /// An unreadable table.
     pub fn load(dir: &Path) -> Result<Self> {
-        let long_budget_sweeps: Vec<SweepData> = survival::LONG_BUDGET_SWEEPS
-            .iter()
-            .map(|name| SweepData::load(dir, name))
-            .filter_map(Result::transpose)
-            .collect::<Result<_>>()?;
+        // The named sweeps that have results, in the order named.
+        let present = |names: &[&str]| -> Result<Vec<SweepData>> {
+            names
+                .iter()
+                .map(|name| SweepData::load(dir, name))
+                .filter_map(Result::transpose)
+                .collect()
+        };
+        let long_budget_sweeps = present(survival::LONG_BUDGET_SWEEPS)?;
+        let twins_sweeps = present(twins::TWINS_SWEEPS)?;
         Ok(Self {
             suite: SweepData::load(dir, "suite")?,
             controls: SweepData::load(dir, "controls")?,
@@ -272,6 +281,7 @@ impl Experiments {
             long_budget: survival::from_sweeps(dir, &long_budget_sweeps)?,
             layer_norm: SweepData::load(dir, "layer-norm")?,
             shuffled_labels: SweepData::load(dir, "shuffled-labels")?,
+            twins: survival::from_sweeps(dir, &twins_sweeps)?,
             long_budget_sweeps,
         })
     }

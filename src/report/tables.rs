@@ -1823,6 +1823,10 @@ pub fn write_all(exp: &Experiments, dir: &Path) -> Result<Vec<PathBuf>> {
     {
         files.push(("nulls-table.tex".into(), super::nulls::table(sw, &mut n)?));
     }
+    let twins = super::twins::pairs(&exp.twins);
+    if !twins.is_empty() {
+        files.push(("twins-table.tex".into(), super::twins::table(&twins, &mut n)));
+    }
     let v = verdicts::r8(exp, &mut n)?;
     n.set("R8/verdict", v);
     verdicts::r8_sustained(exp, &mut n)?;
