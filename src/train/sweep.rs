@@ -366,10 +366,14 @@ pub fn run_sweep_with(
         None => "sweep".into(),
     };
     observer.line(&format!(
-        "{scope_name}: {total} runs, {} complete, {trained} to train ({extended} by extending a shorter budget) in {} batched jobs, {jobs} at a time; estimated at most {}",
+        "{scope_name}: {total} runs, {} complete, {trained} to train ({extended} by extending a shorter budget) in {} batched jobs, {jobs} at a time; {}",
         total - trained,
         batches.len(),
-        crate::budget::human_seconds(estimate)
+        if batches.is_empty() {
+            "nothing to train".to_string()
+        } else {
+            format!("estimated at most {}", crate::budget::human_seconds(estimate))
+        }
     ));
     let queue = Mutex::new(
         batches
