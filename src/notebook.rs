@@ -10,3 +10,199 @@ pub fn init() {
         std::process::exit(101);
     }));
 }
+
+use crate::groups::{format_character, FiniteGroup, FsType};
+use polars::prelude::{AnyValue, DataFrame};
+use std::fmt::Write as _;
+
+/// Emits one display bundle to the evcxr kernel: a `text/plain` fallback and
+/// the same content as `text/html` (the kernel shows the richest it can).
+fn emit(plain: &str, html: &str) {
+    println!("EVCXR_BEGIN_CONTENT text/plain\n{plain}\nEVCXR_END_CONTENT");
+    println!("EVCXR_BEGIN_CONTENT text/html\n{html}\nEVCXR_END_CONTENT");
+}
+
+/// `s` with HTML's special characters escaped.
+pub fn escape_html(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+/// A cell of a table: integers in full, other floats to three decimals (or
+/// in scientific notation when tiny or huge), nulls as an em dash.
+fn cell(v: &AnyValue) -> String {
+    let float = |x: f64| {
+        if x.is_nan() {
+            "NaN".to_string()
+        } else if x.fract() == 0.0 && x.abs() < 1e15 {
+            format!("{x:.0}")
+        } else if x != 0.0 && (x.abs() < 1e-3 || x.abs() >= 1e6) {
+            format!("{x:.3e}")
+        } else {
+            format!("{x:.3}")
+        }
+    };
+    match v {
+        AnyValue::Null => "—".into(),
+        AnyValue::Float64(x) => float(*x),
+        AnyValue::Float32(x) => float(f64::from(*x)),
+        AnyValue::String(s) => (*s).to_string(),
+        AnyValue::StringOwned(s) => s.to_string(),
+        other => other.to_string(),
+    }
+}
+
+/// A data frame shown in a notebook as an HTML table, at most `max_rows`
+/// rows (default 20), numbers formatted; its `text/plain` form is polars'
+/// own.
+///
+/// ```
+/// use grokscope::notebook::Table;
+/// use grokscope::report::polars::prelude::*;
+/// let df = df!("op" => ["add", "s4"], "test" => [0.99512, 0.25]).unwrap();
+/// let html = Table::new(&df).max_rows(1).html();
+/// assert!(html.contains("<td>add</td><td>0.995</td>"));
+/// assert!(html.contains("1 of 2 rows"));
+/// ```
+#[derive(Debug, Clone)]
+pub struct Table {
+    df: DataFrame,
+    max_rows: usize,
+}
+
+impl Table {
+    /// Wraps a (cheaply cloned) data frame.
+    pub fn new(df: &DataFrame) -> Self {
+        Self {
+            df: df.clone(),
+            max_rows: 20,
+        }
+    }
+    /// Shows at most `n` rows.
+    #[must_use]
+    pub fn max_rows(mut self, n: usize) -> Self {
+        self.max_rows = n;
+        self
+    }
+    /// The HTML table.
+    pub fn html(&self) -> String {
+        let mut s = String::from("<table><thead><tr>");
+        for name in self.df.get_column_names() {
+            let _ = write!(s, "<th>{}</th>", escape_html(name));
+        }
+        s.push_str("</tr></thead><tbody>");
+        let shown = self.df.height().min(self.max_rows);
+        for i in 0..shown {
+            s.push_str("<tr>");
+            for col in self.df.columns() {
+                let v = col.get(i).map(|v| cell(&v)).unwrap_or_default();
+                let _ = write!(s, "<td>{}</td>", escape_html(&v));
+            }
+            s.push_str("</tr>");
+        }
+        let _ = write!(
+            s,
+            "</tbody></table><p><small>{shown} of {} rows, {} columns</small></p>",
+            self.df.height(),
+            self.df.width()
+        );
+        s
+    }
+    /// Called by the evcxr kernel when a cell ends with a `Table`.
+    pub fn evcxr_display(&self) {
+        emit(&format!("{}", self.df), &self.html());
+    }
+}
+
+impl FiniteGroup {
+    /// The character table (complex irreps by conjugacy class, with class
+    /// sizes) and the real irreps' dimensions, types and faithfulness, as
+    /// HTML.
+    pub fn character_table_html(&self) -> String {
+        let reps = self.representations();
+        let classes = self.conjugacy_classes();
+        let mut s = format!(
+            "<p><b>{}</b>, order {}, {}</p><table><thead><tr><th>irrep</th><th>dim</th>",
+            escape_html(self.name()),
+            self.order(),
+            if self.is_abelian() { "abelian" } else { "non-abelian" }
+        );
+        for c in classes {
+            let _ = write!(
+                s,
+                "<th>{}<br><small>{} element{}</small></th>",
+                escape_html(self.label(c.representative)),
+                c.size(),
+                if c.size() == 1 { "" } else { "s" }
+            );
+        }
+        s.push_str("</tr></thead><tbody>");
+        for i in &reps.complex.irreps {
+            let _ = write!(s, "<tr><td>{}</td><td>{}</td>", escape_html(&i.name), i.dim);
+            for z in &i.character {
+                let _ = write!(s, "<td>{}</td>", format_character(z.re, z.im));
+            }
+            s.push_str("</tr>");
+        }
+        s.push_str("</tbody></table><table><thead><tr><th>real irrep</th><th>real dim</th><th>type</th><th>faithful</th></tr></thead><tbody>");
+        for r in &reps.real {
+            let t = match r.fs_type {
+                FsType::Real => "real",
+                FsType::Complex => "complex",
+                FsType::Quaternionic => "quaternionic",
+            };
+            let _ = write!(
+                s,
+                "<tr><td>{}</td><td>{}</td><td>{t}</td><td>{}</td></tr>",
+                escape_html(&r.name),
+                r.real_dim(),
+                if r.is_faithful() { "yes" } else { "no" }
+            );
+        }
+        s.push_str("</tbody></table>");
+        s
+    }
+
+    /// Called by the evcxr kernel when a cell ends with a group: its
+    /// character table.
+    pub fn evcxr_display(&self) {
+        let plain = format!(
+            "{} (order {}, {} complex irreps)",
+            self.name(),
+            self.order(),
+            self.representations().complex.irreps.len()
+        );
+        emit(&plain, &self.character_table_html());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn s3_shows_its_published_character_table() {
+        let g = FiniteGroup::symmetric(3).unwrap();
+        let html = g.character_table_html();
+        // Rows [2,1]: 2, 0, -1 on the classes of 1, transpositions, 3-cycles.
+        assert!(html.contains("<tr><td>[2,1]</td><td>2</td><td>2</td><td>0</td><td>-1</td></tr>"), "{html}");
+        assert!(html.contains("3 elements"));
+        assert_eq!(html.matches("<tr><td>").count(), 6, "3 complex + 3 real irreps");
+    }
+
+    #[test]
+    fn table_cells_escape_and_format() {
+        let df = polars::prelude::df!(
+            "name" => ["<b>", "x"],
+            "v" => [Some(1e-5), None],
+            "n" => [3i64, 4]
+        )
+        .unwrap();
+        let html = Table::new(&df).html();
+        assert!(html.contains("<td>&lt;b&gt;</td><td>1.000e-5</td><td>3</td>"), "{html}");
+        assert!(html.contains("<td>x</td><td>—</td><td>4</td>"), "{html}");
+        assert!(html.contains("2 of 2 rows, 3 columns"));
+    }
+}

@@ -3,7 +3,9 @@
 use anyhow::Result;
 use clap::{Parser, Subcommand};
 use grokscope::analysis::complexity::ComplexityScores;
-use grokscope::groups::{FsType, Operation, CATALOGUE_FAMILIES, SHORT_NAMES};
+use grokscope::groups::{
+    clean_float, format_character, FsType, Operation, CATALOGUE_FAMILIES, SHORT_NAMES,
+};
 use serde_json::json;
 #[cfg(feature = "torch")]
 use std::path::PathBuf;
@@ -277,12 +279,12 @@ fn group(name: &str, as_json: bool) -> Result<()> {
             "classes": classes.iter().map(|c| json!({"size": c.size(), "representative": g.label(c.representative)})).collect::<Vec<_>>(),
             "irreps": reps.complex.irreps.iter().map(|i| json!({
                 "name": i.name, "dim": i.dim,
-                "character": i.character.iter().map(|z| [clean(z.re), clean(z.im)]).collect::<Vec<_>>(),
+                "character": i.character.iter().map(|z| [clean_float(z.re), clean_float(z.im)]).collect::<Vec<_>>(),
             })).collect::<Vec<_>>(),
             "real_irreps": reps.real.iter().map(|r| json!({
                 "name": r.name, "real_dim": r.real_dim(), "type": r.fs_type,
                 "faithful": r.is_faithful(), "kernel_size": r.kernel.len(),
-                "character": r.character.iter().map(|&x| clean(x)).collect::<Vec<_>>(),
+                "character": r.character.iter().map(|&x| clean_float(x)).collect::<Vec<_>>(),
             })).collect::<Vec<_>>(),
             "scores": scores,
             "elements": g.labels(),
@@ -317,7 +319,7 @@ fn group(name: &str, as_json: bool) -> Result<()> {
         let row: String = i
             .character
             .iter()
-            .map(|z| col(&fmt_complex(z.re, z.im)))
+            .map(|z| col(&format_character(z.re, z.im)))
             .collect();
         println!("{:<14}{:>4}{row}", i.name, i.dim);
     }
@@ -434,37 +436,6 @@ fn survival(sweeps: &[std::path::PathBuf]) -> Result<()> {
         ),
     }
     Ok(())
-}
-
-/// Rounds values that are integers or zero up to float noise, for printing.
-fn clean(x: f64) -> f64 {
-    let r = (x * 1e9).round() / 1e9;
-    if r == 0.0 {
-        0.0
-    } else {
-        r
-    }
-}
-
-fn fmt_complex(re: f64, im: f64) -> String {
-    let (re, im) = (clean(re), clean(im));
-    let f = |x: f64| {
-        if x.fract() == 0.0 {
-            format!("{x}")
-        } else {
-            format!("{x:.3}")
-        }
-    };
-    match (re, im) {
-        (_, 0.0) => f(re),
-        (0.0, _) => format!("{}i", f(im)),
-        _ => format!(
-            "{}{}{}i",
-            f(re),
-            if im < 0.0 { "-" } else { "+" },
-            f(im.abs())
-        ),
-    }
 }
 
 #[cfg(feature = "torch")]

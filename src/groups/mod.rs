@@ -150,7 +150,7 @@ pub struct FiniteGroup {
     inverse: Vec<usize>,
     classes: Vec<ConjugacyClass>,
     class_of: Vec<usize>,
-    reps: Arc<OnceLock<Representations>>,
+    reps: Arc<OnceLock<Arc<Representations>>>,
 }
 
 impl fmt::Debug for FiniteGroup {
@@ -440,9 +440,52 @@ impl FiniteGroup {
     }
 
     /// The real irreducible representations, the complex character table and
-    /// the isotypic projectors; computed once and cached.
-    pub fn representations(&self) -> &Representations {
-        self.reps.get_or_init(|| irreps::compute(self))
+    /// the isotypic projectors; computed once and cached. The handle is
+    /// owned (a shared pointer to the cache), so a notebook can keep it in a
+    /// variable of its own.
+    pub fn representations(&self) -> Arc<Representations> {
+        Arc::clone(self.reps.get_or_init(|| Arc::new(irreps::compute(self))))
+    }
+}
+
+/// `x` rounded to 9 decimals, with −0 made 0: character values computed in
+/// floating point, printed or exported without noise.
+pub fn clean_float(x: f64) -> f64 {
+    let r = (x * 1e9).round() / 1e9;
+    if r == 0.0 {
+        0.0
+    } else {
+        r
+    }
+}
+
+/// A character value for a table: integers as integers, other parts to three
+/// decimals, `i` for the imaginary part (`-1`, `0.618`, `-0.5+0.866i`).
+///
+/// ```
+/// use grokscope::groups::format_character;
+/// assert_eq!(format_character(-1.0, 0.0), "-1");
+/// assert_eq!(format_character(-0.5, -0.8660254037844386), "-0.5-0.866i");
+/// assert_eq!(format_character(1e-12, 1.0), "1i");
+/// ```
+pub fn format_character(re: f64, im: f64) -> String {
+    let (re, im) = (clean_float(re), clean_float(im));
+    let f = |x: f64| {
+        if x.fract() == 0.0 {
+            format!("{x}")
+        } else {
+            format!("{x:.3}")
+        }
+    };
+    match (re, im) {
+        (_, 0.0) => f(re),
+        (0.0, _) => format!("{}i", f(im)),
+        _ => format!(
+            "{}{}{}i",
+            f(re),
+            if im < 0.0 { "-" } else { "+" },
+            f(im.abs())
+        ),
     }
 }
 

@@ -241,11 +241,11 @@ fn s3_character_table_is_the_published_one() {
     let t = real_rows(&[1, 3, 2], &[&[1., 1., 1.], &[1., -1., 1.], &[2., 0., -1.]]);
     let g = FiniteGroup::symmetric(3).unwrap();
     assert!(same_table(&g, &t));
-    let names: Vec<&str> = g
+    let names: Vec<String> = g
         .representations()
         .real
         .iter()
-        .map(|r| r.name.as_str())
+        .map(|r| r.name.clone())
         .collect();
     assert_eq!(names, ["[3]", "[2,1]", "[1,1,1]"]);
 }
@@ -265,11 +265,11 @@ fn d5_character_table_is_the_published_one() {
     );
     let g = FiniteGroup::dihedral(5).unwrap();
     assert!(same_table(&g, &t));
-    let names: Vec<&str> = g
+    let names: Vec<String> = g
         .representations()
         .real
         .iter()
-        .map(|r| r.name.as_str())
+        .map(|r| r.name.clone())
         .collect();
     assert_eq!(names, ["trivial", "sign", "rho_1", "rho_2"]);
 }
