@@ -40,4 +40,6 @@ pub mod model;
 #[cfg(feature = "torch")]
 pub mod prelude;
 #[cfg(feature = "torch")]
+pub mod study;
+#[cfg(feature = "torch")]
 pub mod train;

@@ -116,6 +116,34 @@ impl Table {
     }
 }
 
+/// A drawn figure (SVG) that a notebook shows inline; `svg()` gives the
+/// markup to save.
+#[derive(Debug, Clone)]
+pub struct Figure(pub String);
+
+impl Figure {
+    /// Draws `draw` into an SVG of `size` pixels.
+    ///
+    /// # Errors
+    /// The drawing's error (missing data, a plotters failure).
+    pub fn draw(
+        size: (u32, u32),
+        draw: impl FnOnce(
+            plotters::prelude::DrawingArea<plotters::prelude::SVGBackend, plotters::coord::Shift>,
+        ) -> crate::report::Result<()>,
+    ) -> crate::report::Result<Self> {
+        crate::report::svg_string(size, draw).map(Self)
+    }
+    /// The SVG markup.
+    pub fn svg(&self) -> &str {
+        &self.0
+    }
+    /// Called by the evcxr kernel when a cell ends with a figure.
+    pub fn evcxr_display(&self) {
+        emit("(figure)", &format!("<div>{}</div>", self.0));
+    }
+}
+
 impl FiniteGroup {
     /// The character table (complex irreps by conjugacy class, with class
     /// sizes) and the real irreps' dimensions, types and faithfulness, as

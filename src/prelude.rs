@@ -17,8 +17,9 @@
 pub use crate::analyze::{analyze_run, analyze_sweep};
 pub use crate::config::RunConfig;
 pub use crate::groups::{FiniteGroup, Operation};
-pub use crate::notebook::Table;
+pub use crate::notebook::{Figure, Table};
 pub use crate::report::plotters::prelude::*;
 pub use crate::report::{figures, Experiments, SweepData};
+pub use crate::study::{Study, TrainedStudy};
 pub use crate::train::sweep::{run_sweep, Silent, SweepSpec};
 pub use std::path::Path;

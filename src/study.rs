@@ -1,0 +1,275 @@
+//! One-line studies for notebooks: a sweep written as method calls instead
+//! of a TOML file, trained, aggregated and analysed by the same code as
+//! `grokscope sweep` and `grokscope analyze` ([`run_sweep`],
+//! [`analyze_sweep`]), so a re-run skips complete runs exactly as a sweep
+//! does.
+//!
+//! ```no_run
+//! use grokscope::study::Study;
+//! let study = Study::new(["add:23", "s4"])
+//!     .seeds(0..3)
+//!     .set("epochs", 1500)
+//!     .dir("../scratch/notebooks")
+//!     .train()
+//!     .unwrap();
+//! let table = study.table(); // an HTML table in a notebook
+//! ```
+
+use crate::analyze::{analyze_sweep, AnalyzeError};
+use crate::notebook::{Figure, Table};
+use crate::report::figures;
+use crate::report::{ReportError, SweepData};
+use crate::train::sweep::{run_sweep, Silent, SweepSpec};
+use crate::train::TrainError;
+use std::path::{Path, PathBuf};
+
+/// What can go wrong running a study.
+#[derive(Debug, thiserror::Error)]
+pub enum StudyError {
+    /// A bad setting, or training failed.
+    #[error(transparent)]
+    Train(#[from] TrainError),
+    /// The analysis failed.
+    #[error(transparent)]
+    Analyze(#[from] AnalyzeError),
+    /// The stored results could not be read.
+    #[error(transparent)]
+    Report(#[from] ReportError),
+}
+
+/// A study before training: operations, seeds and settings.
+#[derive(Debug, Clone)]
+pub struct Study {
+    name: Option<String>,
+    ops: Vec<String>,
+    seeds: Vec<u64>,
+    set: toml::Table,
+    dir: PathBuf,
+}
+
+impl Study {
+    /// A study of `ops` (catalogue names: `"add:23"`, `"s4"`, ...) with seed
+    /// 0, the default settings, and its files under `scratch/studies`.
+    pub fn new<I, S>(ops: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        Self {
+            name: None,
+            ops: ops.into_iter().map(Into::into).collect(),
+            seeds: vec![0],
+            set: toml::Table::new(),
+            dir: PathBuf::from("scratch/studies"),
+        }
+    }
+    /// The seeds (one run per operation and seed).
+    #[must_use]
+    pub fn seeds(mut self, seeds: impl IntoIterator<Item = u64>) -> Self {
+        self.seeds = seeds.into_iter().collect();
+        self
+    }
+    /// Sets a run configuration key (`"epochs"`, `"lr"`, ...), as a sweep
+    /// file's `[set]` table does; a bad key or value is reported by `train`.
+    #[must_use]
+    pub fn set(mut self, key: &str, value: impl Into<toml::Value>) -> Self {
+        self.set.insert(key.to_string(), value.into());
+        self
+    }
+    /// Where runs (`<dir>/runs/`) and results (`<dir>/<name>/`) go; studies
+    /// sharing a directory share their runs.
+    #[must_use]
+    pub fn dir(mut self, dir: impl AsRef<Path>) -> Self {
+        self.dir = dir.as_ref().to_path_buf();
+        self
+    }
+    /// The results directory's name (default: the operations and seeds).
+    #[must_use]
+    pub fn name(mut self, name: &str) -> Self {
+        self.name = Some(name.to_string());
+        self
+    }
+
+    fn results_name(&self) -> String {
+        self.name.clone().unwrap_or_else(|| {
+            let ops: Vec<String> = self
+                .ops
+                .iter()
+                .map(|o| o.replace([':', '/', ','], "-"))
+                .collect();
+            format!("study-{}-seeds{}", ops.join("_"), self.seeds.len())
+        })
+    }
+
+    /// The sweep this study is: the same spec a TOML file would give.
+    ///
+    /// # Errors
+    /// An empty list of operations or seeds.
+    pub fn spec(&self) -> Result<SweepSpec, StudyError> {
+        let mut t = toml::Table::new();
+        t.insert(
+            "ops".into(),
+            toml::Value::Array(self.ops.iter().cloned().map(Into::into).collect()),
+        );
+        let seeds: Result<Vec<toml::Value>, _> = self
+            .seeds
+            .iter()
+            .map(|&s| i64::try_from(s).map(toml::Value::Integer))
+            .collect();
+        let seeds = seeds.map_err(|_| {
+            TrainError::from(crate::config::ConfigError::Parse {
+                origin: "study".into(),
+                reason: "a seed is above 2^63; use smaller seeds".into(),
+            })
+        })?;
+        t.insert("seeds".into(), toml::Value::Array(seeds));
+        t.insert("set".into(), toml::Value::Table(self.set.clone()));
+        let text = toml::to_string(&t).expect("a table of strings, integers and settings serialises");
+        Ok(SweepSpec::parse(&text, "study")?)
+    }
+
+    /// Trains what is missing (complete runs are skipped), aggregates the
+    /// results and loads them.
+    ///
+    /// # Errors
+    /// A bad operation, key or value, or a training error.
+    pub fn train(self) -> Result<TrainedStudy, StudyError> {
+        let spec = self.spec()?;
+        let name = self.results_name();
+        let runs = self.dir.join("runs");
+        let results = self.dir.join(&name);
+        run_sweep(&spec, &runs, &results, 0, &[], &Silent)?;
+        let data = SweepData::load(&self.dir, &name)?.ok_or_else(|| {
+            ReportError::Data(format!("{} has no results after training", results.display()))
+        })?;
+        Ok(TrainedStudy {
+            runs,
+            results,
+            data,
+        })
+    }
+}
+
+/// A trained study: its results, and the analysis once [`Self::analyze`]
+/// ran.
+#[derive(Debug, Clone)]
+pub struct TrainedStudy {
+    runs: PathBuf,
+    results: PathBuf,
+    /// The stored tables, as figures and the paper read them.
+    pub data: SweepData,
+}
+
+impl TrainedStudy {
+    /// One row per run: operation, seed, memorised, first-crossing and
+    /// sustained grok epochs, final accuracies.
+    ///
+    /// # Errors
+    /// Results without these columns.
+    pub fn table(&self) -> Result<Table, StudyError> {
+        let df = crate::report::select(
+            &self.data.results,
+            &[
+                "op",
+                "seed",
+                "memorised_epoch",
+                "grokked_epoch",
+                "sustained_grok_epoch",
+                "last_epoch",
+                "final_train_accuracy",
+                "final_test_accuracy",
+                "final_informative_accuracy",
+            ],
+        )?;
+        Ok(Table::new(&df))
+    }
+
+    /// Analyses every run (spectra, Peter–Weyl shares, CKA, progress
+    /// measures) as `grokscope analyze --sweep` does, and reloads.
+    ///
+    /// # Errors
+    /// An analysis error.
+    pub fn analyze(&mut self) -> Result<(), StudyError> {
+        analyze_sweep(&self.results, &self.runs, &|_| {})?;
+        let parent = self.results.parent().unwrap_or(Path::new("."));
+        let name = self.data.name.clone();
+        self.data = SweepData::load(parent, &name)?.ok_or_else(|| {
+            ReportError::Data(format!("{} vanished", self.results.display()))
+        })?;
+        Ok(())
+    }
+
+    /// Train, test and informative-test accuracy against epoch, one panel
+    /// per operation (mean over seeds, min–max band).
+    ///
+    /// # Errors
+    /// Missing curves or a drawing error.
+    pub fn curves(&self) -> Result<Figure, StudyError> {
+        let panels = self.data.ops()?.len() as u32;
+        let curves = self.data.need(&self.data.curves, "curves")?;
+        Ok(Figure::draw((380 * panels.clamp(2, 4), 420), |a| {
+            figures::grokking_curves(&a, curves, &self.data.results)
+        })?)
+    }
+
+    /// Peter–Weyl power per irrep of each operation's embedding, trained
+    /// against untrained (after [`Self::analyze`]).
+    ///
+    /// # Errors
+    /// Not analysed yet, or a drawing error.
+    pub fn peter_weyl(&self) -> Result<Figure, StudyError> {
+        let ops = self.data.ops()?;
+        let spectra = self.data.need(&self.data.spectra, "spectra")?;
+        let ops: Vec<&str> = ops.iter().map(String::as_str).collect();
+        Ok(Figure::draw((380 * (ops.len() as u32).clamp(2, 4), 420), |a| {
+            figures::peter_weyl(&a, spectra, &ops)
+        })?)
+    }
+
+    /// The results directory (`<dir>/<name>/`).
+    pub fn results_dir(&self) -> &Path {
+        &self.results
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_study_is_the_sweep_its_toml_would_be() {
+        let spec = Study::new(["add:23", "s4"])
+            .seeds(0..3)
+            .set("epochs", 1500)
+            .set("lr", 0.003)
+            .spec()
+            .unwrap();
+        let file = SweepSpec::parse(
+            "ops = [\"add:23\", \"s4\"]\nseeds = [0, 1, 2]\n[set]\nepochs = 1500\nlr = 0.003\n",
+            "file",
+        )
+        .unwrap();
+        assert_eq!(spec.ops, file.ops);
+        assert_eq!(spec.seeds, file.seeds);
+        assert_eq!(spec.set, file.set);
+        assert_eq!(
+            Study::new(["add:23", "s4"]).seeds(0..3).results_name(),
+            "study-add-23_s4-seeds3"
+        );
+    }
+
+    #[test]
+    fn a_bad_key_is_a_one_line_error_before_any_training() {
+        let dir = std::env::temp_dir().join(format!("grokscope-study-{}", std::process::id()));
+        let e = Study::new(["s3"])
+            .set("epoch", 10)
+            .dir(&dir)
+            .train()
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("epoch"), "{e}");
+        assert!(!e.contains('\n'), "{e}");
+        assert!(!dir.join("runs").exists() || std::fs::read_dir(dir.join("runs")).unwrap().next().is_none());
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}
