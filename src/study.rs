@@ -19,7 +19,9 @@ use crate::analyze::{analyze_sweep, AnalyzeError};
 use crate::notebook::{Figure, Table};
 use crate::report::figures;
 use crate::report::{ReportError, SweepData};
-use crate::train::sweep::{run_sweep, Silent, SweepSpec};
+use crate::train::sweep::{run_sweep, SweepObserver, SweepSpec};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
 use crate::train::TrainError;
 use std::path::{Path, PathBuf};
 
@@ -35,6 +37,113 @@ pub enum StudyError {
     /// The stored results could not be read.
     #[error(transparent)]
     Report(#[from] ReportError),
+}
+
+/// How often the progress line is rewritten.
+const PROGRESS_EVERY: Duration = Duration::from_secs(2);
+
+/// One progress line for a study's training, rewritten in place (`\r`):
+/// jobs done, epochs trained of those planned, epochs per second and the
+/// time left at that rate (an upper bound when runs stop once grokked).
+/// Silent when `GROKSCOPE_QUIET` is set, as `scripts/run-notebooks` does.
+pub struct StudyProgress {
+    quiet: bool,
+    state: Mutex<ProgressState>,
+}
+
+#[derive(Default)]
+struct ProgressState {
+    budgets: Vec<usize>,
+    first: Vec<Option<usize>>,
+    epoch: Vec<usize>,
+    finished: Vec<bool>,
+    started: Option<Instant>,
+    printed: Option<Instant>,
+}
+
+impl ProgressState {
+    /// `jobs done/total · epochs done/planned · rate · time left`.
+    fn line(&self) -> String {
+        let jobs = self.budgets.len();
+        let done = self.finished.iter().filter(|f| **f).count();
+        let (mut trained, mut planned) = (0, 0);
+        for j in 0..jobs {
+            let start = self.first[j].unwrap_or(0);
+            let end = if self.finished[j] { self.epoch[j] } else { self.budgets[j] };
+            trained += self.epoch[j].saturating_sub(start);
+            planned += end.saturating_sub(start);
+        }
+        let secs = self.started.map_or(0.0, |t| t.elapsed().as_secs_f64());
+        let rate = if secs > 0.0 { trained as f64 / secs } else { 0.0 };
+        let left = if rate > 0.0 {
+            crate::budget::human_seconds(planned.saturating_sub(trained) as f64 / rate)
+        } else {
+            "unknown".into()
+        };
+        format!(
+            "training: {done}/{jobs} jobs done, {trained}/{planned} epochs, {rate:.0} epochs/s, at most {left} left"
+        )
+    }
+}
+
+impl StudyProgress {
+    /// Reads `GROKSCOPE_QUIET` once.
+    pub fn new() -> Self {
+        Self {
+            quiet: std::env::var_os("GROKSCOPE_QUIET").is_some(),
+            state: Mutex::new(ProgressState::default()),
+        }
+    }
+    fn show(&self, line: &str, end: &str) {
+        use std::io::Write as _;
+        if !self.quiet {
+            print!("\r{line}{end}");
+            let _ = std::io::stdout().flush();
+        }
+    }
+}
+
+impl Default for StudyProgress {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl SweepObserver for StudyProgress {
+    fn line(&self, _message: &str) {}
+    fn plan(&self, budgets: &[usize]) {
+        let mut s = self.state.lock().expect("progress lock");
+        *s = ProgressState {
+            budgets: budgets.to_vec(),
+            first: vec![None; budgets.len()],
+            epoch: vec![0; budgets.len()],
+            finished: vec![false; budgets.len()],
+            started: Some(Instant::now()),
+            printed: None,
+        };
+    }
+    fn epoch(&self, job: usize, epoch: usize) {
+        let mut s = self.state.lock().expect("progress lock");
+        if job >= s.budgets.len() {
+            return;
+        }
+        s.first[job].get_or_insert(epoch);
+        s.epoch[job] = epoch;
+        if s.printed.is_none_or(|t| t.elapsed() >= PROGRESS_EVERY) {
+            s.printed = Some(Instant::now());
+            self.show(&s.line(), "");
+        }
+    }
+    fn finished(&self, job: usize) {
+        let mut s = self.state.lock().expect("progress lock");
+        if job >= s.budgets.len() {
+            return;
+        }
+        s.finished[job] = true;
+        if s.finished.iter().all(|f| *f) {
+            self.show(&s.line(), "\n");
+        }
+    }
 }
 
 /// A study before training: operations, seeds and settings.
@@ -138,7 +247,7 @@ impl Study {
         let name = self.results_name();
         let runs = self.dir.join("runs");
         let results = self.dir.join(&name);
-        run_sweep(&spec, &runs, &results, 0, &[], &Silent)?;
+        run_sweep(&spec, &runs, &results, 0, &[], &StudyProgress::new())?;
         let data = SweepData::load(&self.dir, &name)?.ok_or_else(|| {
             ReportError::Data(format!("{} has no results after training", results.display()))
         })?;
@@ -271,5 +380,22 @@ mod tests {
         assert!(!e.contains('\n'), "{e}");
         assert!(!dir.join("runs").exists() || std::fs::read_dir(dir.join("runs")).unwrap().next().is_none());
         let _ = std::fs::remove_dir_all(&dir);
+    }
+    #[test]
+    fn the_progress_line_counts_jobs_epochs_and_stops() {
+        let p = StudyProgress { quiet: true, state: Mutex::new(ProgressState::default()) };
+        p.plan(&[1000, 1000]);
+        p.epoch(0, 0);
+        p.epoch(0, 400);
+        // Job 1 resumed at epoch 600: only what it trains here counts.
+        p.epoch(1, 600);
+        p.epoch(1, 700);
+        let line = p.state.lock().unwrap().line();
+        assert!(line.starts_with("training: 0/2 jobs done, 500/1400 epochs"), "{line}");
+        // Job 0 stopped once grokked at 450: its plan shrinks to what it trained.
+        p.epoch(0, 450);
+        p.finished(0);
+        let line = p.state.lock().unwrap().line();
+        assert!(line.starts_with("training: 1/2 jobs done, 550/850 epochs"), "{line}");
     }
 }

@@ -157,6 +157,14 @@ pub struct SweepOutcome {
 pub trait SweepObserver: Sync {
     /// A message line.
     fn line(&self, message: &str);
+    /// Before training: each job's budget in epochs (a job trains a batch
+    /// of seeds together). Default: nothing.
+    fn plan(&self, _budgets: &[usize]) {}
+    /// At every progress report of job `job` (an index into the plan):
+    /// epochs trained so far. Default: nothing.
+    fn epoch(&self, _job: usize, _epoch: usize) {}
+    /// Job `job` finished (at its budget or stopped once grokked).
+    fn finished(&self, _job: usize) {}
 }
 
 /// A sweep observer that reports nothing (notebooks, tests).
@@ -167,6 +175,7 @@ impl SweepObserver for Silent {
 }
 
 struct JobObserver<'a> {
+    job: usize,
     label: String,
     sweep: &'a dyn SweepObserver,
     every: usize,
@@ -174,6 +183,7 @@ struct JobObserver<'a> {
 
 impl Observer for JobObserver<'_> {
     fn progress(&mut self, p: &Progress) -> bool {
+        self.sweep.epoch(self.job, p.epoch);
         if p.epoch % self.every == 0 || p.epoch == p.epochs {
             let accs: Vec<String> = p
                 .train_accuracy
@@ -375,6 +385,7 @@ pub fn run_sweep_with(
             format!("estimated at most {}", crate::budget::human_seconds(estimate))
         }
     ));
+    observer.plan(&batches.iter().map(|b| b.0[0].epochs).collect::<Vec<_>>());
     let queue = Mutex::new(
         batches
             .into_iter()
@@ -396,6 +407,7 @@ pub fn run_sweep_with(
                 let label = format!("[job {i}] {} seeds {}", batch[0].op, seeds.join(","));
                 let every = (batch[0].epochs / 10).max(1);
                 let mut obs = JobObserver {
+                    job: i,
                     label: label.clone(),
                     sweep: observer,
                     every,
@@ -413,6 +425,7 @@ pub fn run_sweep_with(
                 };
                 match result {
                     Ok(dirs) => {
+                        observer.finished(i);
                         for d in dirs {
                             observer.line(&format!("{label}: complete {}", d.display()));
                         }
