@@ -168,6 +168,9 @@ pub fn r3_long_budget(decisive: &[Tally], controls: &[Tally]) -> R3Verdict {
     }
 }
 
+/// Two sets of (epoch, grokked) runs compared within one stratum.
+pub type Stratum = (Vec<(f64, bool)>, Vec<(f64, bool)>);
+
 /// Gehan's generalised Wilcoxon test of two sets of censored runs, with the
 /// exact permutation p-value.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -210,7 +213,7 @@ pub fn gehan(a: &[(f64, bool)], b: &[(f64, bool)]) -> Option<GehanTest> {
 /// permutation null relabels within each stratum, so its distribution is the
 /// convolution of the strata's exact distributions. `None` when a stratum has
 /// an empty side or more than 20 runs, or there are no strata.
-pub fn gehan_stratified(strata: &[(Vec<(f64, bool)>, Vec<(f64, bool)>)]) -> Option<GehanTest> {
+pub fn gehan_stratified(strata: &[Stratum]) -> Option<GehanTest> {
     if strata.is_empty() {
         return None;
     }

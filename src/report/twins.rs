@@ -16,7 +16,7 @@
 use super::survival::Setting;
 use super::tables::{p_value, tex, Numbers};
 use crate::analysis::complexity::ComplexityScores;
-use crate::analysis::survival::{gehan_stratified, mann_whitney_stratified, GehanTest};
+use crate::analysis::survival::{gehan_stratified, mann_whitney_stratified, GehanTest, Stratum};
 use crate::groups::Operation;
 use std::fmt::Write as _;
 
@@ -47,7 +47,7 @@ impl Twins {
     pub fn accuracy_test(&self) -> Option<GehanTest> {
         mann_whitney_stratified(&[self.accuracy_stratum()])
     }
-    fn time_stratum(&self) -> (Vec<(f64, bool)>, Vec<(f64, bool)>) {
+    fn time_stratum(&self) -> Stratum {
         (self.dihedral.runs.clone(), self.dicyclic.runs.clone())
     }
     /// Final test accuracies capped at the grok threshold: a run stopped
