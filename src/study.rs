@@ -146,6 +146,16 @@ impl SweepObserver for StudyProgress {
     }
 }
 
+/// `<checkout>/scratch/studies` for the nearest ancestor of the working
+/// directory holding `Cargo.toml` and `experiments/` (git ignores
+/// `/scratch/` there), else `scratch/studies`.
+fn default_dir() -> PathBuf {
+    let here = std::env::current_dir().unwrap_or_default();
+    here.ancestors()
+        .find(|d| d.join("Cargo.toml").is_file() && d.join("experiments").is_dir())
+        .map_or_else(|| PathBuf::from("scratch/studies"), |root| root.join("scratch/studies"))
+}
+
 /// A study before training: operations, seeds and settings.
 #[derive(Debug, Clone)]
 pub struct Study {
@@ -158,7 +168,9 @@ pub struct Study {
 
 impl Study {
     /// A study of `ops` (catalogue names: `"add:23"`, `"s4"`, ...) with seed
-    /// 0, the default settings, and its files under `scratch/studies`.
+    /// 0, the default settings, and its files under `scratch/studies` of
+    /// the grokscope checkout the working directory is in (a notebook's
+    /// directory is `notebooks/`), else of the working directory.
     pub fn new<I, S>(ops: I) -> Self
     where
         I: IntoIterator<Item = S>,
@@ -169,7 +181,7 @@ impl Study {
             ops: ops.into_iter().map(Into::into).collect(),
             seeds: vec![0],
             set: toml::Table::new(),
-            dir: PathBuf::from("scratch/studies"),
+            dir: default_dir(),
         }
     }
     /// The seeds (one run per operation and seed).
@@ -397,5 +409,12 @@ mod tests {
         p.finished(0);
         let line = p.state.lock().unwrap().line();
         assert!(line.starts_with("training: 1/2 jobs done, 550/850 epochs"), "{line}");
+    }
+    #[test]
+    fn the_default_directory_is_the_checkouts_ignored_scratch() {
+        // Tests run in the package root, a checkout with experiments/.
+        let d = default_dir();
+        assert!(d.ends_with("scratch/studies"), "{}", d.display());
+        assert!(d.parent().unwrap().parent().unwrap().join("experiments").is_dir());
     }
 }

@@ -460,12 +460,12 @@ pub fn clean_float(x: f64) -> f64 {
 }
 
 /// A character value for a table: integers as integers, other parts to three
-/// decimals, `i` for the imaginary part (`-1`, `0.618`, `-0.5+0.866i`).
+/// decimals, `i` for the imaginary part (`-1`, `0.618`, `-0.500+0.866i`).
 ///
 /// ```
 /// use grokscope::groups::format_character;
 /// assert_eq!(format_character(-1.0, 0.0), "-1");
-/// assert_eq!(format_character(-0.5, -0.8660254037844386), "-0.5-0.866i");
+/// assert_eq!(format_character(-0.5, -0.8660254037844386), "-0.500-0.866i");
 /// assert_eq!(format_character(1e-12, 1.0), "1i");
 /// ```
 pub fn format_character(re: f64, im: f64) -> String {
