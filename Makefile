@@ -23,8 +23,10 @@ run: build
 # and an exact retrain of one stored configuration.
 test: setup test-rust test-notebooks test-paper
 
+# The maths-only build (no libtorch) is tested too, so it keeps compiling.
 test-rust:
 	$(CARGO) test --release
+	$(CARGO) test --release --no-default-features
 
 test-notebooks:
 	scripts/run-notebooks

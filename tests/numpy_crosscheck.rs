@@ -2,6 +2,12 @@
 //! 1e-9 with an independent numpy implementation (scripts/crosscheck_numpy.py)
 //! that sees only exported matrices and the character table `grokscope group
 //! --json` prints.
+//!
+//! It runs the project's venv (numpy comes with libtorch from
+//! `scripts/setup`), so it is part of the default-feature run (`make test`),
+//! not of `cargo test --no-default-features`, which tests the maths without
+//! any setup.
+#![cfg(feature = "torch")]
 
 use grokscope::analysis::cka::{cka, Estimator, Kernel};
 use grokscope::analysis::fourier::FourierSpectrum;

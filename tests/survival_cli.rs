@@ -1,5 +1,9 @@
 //! `grokscope survival` on hand-made results: counts, medians, and when
 //! R3's pre-registered rule is final.
+//!
+//! Whether a verdict is final depends on the runs each sweep file plans,
+//! which only the default (torch) build reads, so this runs there.
+#![cfg(feature = "torch")]
 
 use polars::prelude::*;
 use std::path::Path;

@@ -7,7 +7,6 @@ use grokscope::groups::{
     clean_float, format_character, FsType, Operation, CATALOGUE_FAMILIES, SHORT_NAMES,
 };
 use serde_json::json;
-#[cfg(feature = "torch")]
 use std::path::PathBuf;
 
 #[derive(Parser)]

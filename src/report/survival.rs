@@ -127,6 +127,7 @@ pub fn settings(
 /// The runs each (operation, fraction) of `experiments/<name>.toml` plans;
 /// empty when there is no sweep file or grokscope was built without torch.
 fn planned_runs(dir: &Path, name: &str) -> Result<BTreeMap<(String, String), usize>> {
+    #[cfg_attr(not(feature = "torch"), allow(unused_mut))]
     let mut planned = BTreeMap::new();
     #[cfg(feature = "torch")]
     {
