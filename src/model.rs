@@ -48,6 +48,9 @@ pub enum ModelError {
         /// What is wrong and what to do.
         reason: String,
     },
+    /// Inputs of the wrong shape, type or range.
+    #[error("bad input: {0}")]
+    Input(String),
     /// An activation name that `run_with_cache` does not record.
     #[error("no activation \"{name}\"; recorded: {known}")]
     UnknownActivation {
@@ -563,6 +566,41 @@ impl Transformer {
         Ok(self.run_with_cache(tokens)?.0)
     }
 
+    /// Checks that `a` and `b` are `[S, batch]` int64 tokens in 0..n.
+    fn check_tokens(&self, a: &Tensor, b: &Tensor) -> Result<(), ModelError> {
+        let (s, n) = (self.n_models as i64, self.cfg.d_vocab_out as i64);
+        for (name, t) in [("a", a), ("b", b)] {
+            let size = t.size();
+            if size.len() != 2 || size[0] != s {
+                return Err(ModelError::Input(format!(
+                    "{name} has shape {size:?}; expected [{s}, batch] (one row of tokens per model); unsqueeze(0) a single row"
+                )));
+            }
+            if t.kind() != Kind::Int64 {
+                return Err(ModelError::Input(format!(
+                    "{name} is {:?}; expected int64 tokens",
+                    t.kind()
+                )));
+            }
+            if t.numel() > 0 {
+                let (lo, hi) = (t.f_min()?.int64_value(&[]), t.f_max()?.int64_value(&[]));
+                if lo < 0 || hi >= n {
+                    return Err(ModelError::Input(format!(
+                        "{name} holds tokens {lo}..={hi}; the group's elements are 0..{n}"
+                    )));
+                }
+            }
+        }
+        if a.size() != b.size() {
+            return Err(ModelError::Input(format!(
+                "a has shape {:?} and b {:?}; they must match",
+                a.size(),
+                b.size()
+            )));
+        }
+        Ok(())
+    }
+
     /// The exact fast path: logits at the last position for pairs (a, b).
     ///
     /// `a` and `b` index S·n rows: entry `s·n + t` is token t of model s, so
@@ -572,7 +610,9 @@ impl Transformer {
     /// `a, b: [S, batch]` (i64, tokens 0..n) -> `[S, batch, d_vocab_out]`.
     ///
     /// # Errors
-    /// Indices out of range (libtorch reports it).
+    /// `a` and `b` not both `[S, batch]` int64 tensors of tokens in 0..n
+    /// ([`ModelError::Input`]: a token out of range would otherwise read
+    /// another model's embedding), or a libtorch error.
     pub fn forward_last(&self, a: &Tensor, b: &Tensor) -> Result<Tensor, ModelError> {
         let (s, n) = (self.n_models as i64, self.cfg.d_vocab_out as i64);
         let (d, h, dh) = (
@@ -580,6 +620,7 @@ impl Transformer {
             self.cfg.n_heads as i64,
             self.cfg.d_head() as i64,
         );
+        self.check_tokens(a, b)?;
         let batch = a.size()[1];
         let offset = Tensor::f_arange(s, (Kind::Int64, tch::Device::Cpu))?
             .f_mul_scalar(n)?

@@ -235,3 +235,19 @@ fn tempdir(name: &str) -> std::path::PathBuf {
     std::fs::create_dir_all(&d).unwrap();
     d
 }
+
+#[test]
+fn forward_last_refuses_bad_tokens_with_an_error_not_a_panic() {
+    let vs = nn::VarStore::new(tch::Device::Cpu);
+    let model = random_model(&vs, false, &[3, 4]);
+    let (a, b, _) = all_pairs(2);
+    let msg = |a: &Tensor, b: &Tensor| model.forward_last(a, b).unwrap_err().to_string();
+    // One row for two models, a 1-d tensor, floats, a token of model 1's
+    // range (7 would read model 1's embedding from model 0), unequal shapes.
+    assert!(msg(&a.narrow(0, 0, 1), &b.narrow(0, 0, 1)).contains("expected [2, batch]"));
+    assert!(msg(&a.flatten(0, 1), &b.flatten(0, 1)).contains("expected [2, batch]"));
+    assert!(msg(&a.to_kind(Kind::Float), &b).contains("int64"));
+    assert!(msg(&(&a + 1), &b).contains("tokens 1..=7"));
+    assert!(msg(&a, &b.narrow(1, 0, 10)).contains("must match"));
+    assert!(model.forward_last(&a, &b).is_ok());
+}
