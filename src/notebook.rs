@@ -155,7 +155,11 @@ impl FiniteGroup {
             "<p><b>{}</b>, order {}, {}</p><table><thead><tr><th>irrep</th><th>dim</th>",
             escape_html(self.name()),
             self.order(),
-            if self.is_abelian() { "abelian" } else { "non-abelian" }
+            if self.is_abelian() {
+                "abelian"
+            } else {
+                "non-abelian"
+            }
         );
         for c in classes {
             let _ = write!(
@@ -215,9 +219,16 @@ mod tests {
         let g = FiniteGroup::symmetric(3).unwrap();
         let html = g.character_table_html();
         // Rows [2,1]: 2, 0, -1 on the classes of 1, transpositions, 3-cycles.
-        assert!(html.contains("<tr><td>[2,1]</td><td>2</td><td>2</td><td>0</td><td>-1</td></tr>"), "{html}");
+        assert!(
+            html.contains("<tr><td>[2,1]</td><td>2</td><td>2</td><td>0</td><td>-1</td></tr>"),
+            "{html}"
+        );
         assert!(html.contains("3 elements"));
-        assert_eq!(html.matches("<tr><td>").count(), 6, "3 complex + 3 real irreps");
+        assert_eq!(
+            html.matches("<tr><td>").count(),
+            6,
+            "3 complex + 3 real irreps"
+        );
     }
 
     #[test]
@@ -229,7 +240,10 @@ mod tests {
         )
         .unwrap();
         let html = Table::new(&df).html();
-        assert!(html.contains("<td>&lt;b&gt;</td><td>1.000e-5</td><td>3</td>"), "{html}");
+        assert!(
+            html.contains("<td>&lt;b&gt;</td><td>1.000e-5</td><td>3</td>"),
+            "{html}"
+        );
         assert!(html.contains("<td>x</td><td>—</td><td>4</td>"), "{html}");
         assert!(html.contains("2 of 2 rows, 3 columns"));
     }

@@ -20,10 +20,10 @@ use crate::notebook::{Figure, Table};
 use crate::report::figures;
 use crate::report::{ReportError, SweepData};
 use crate::train::sweep::{run_sweep, SweepObserver, SweepSpec};
-use std::sync::Mutex;
-use std::time::{Duration, Instant};
 use crate::train::TrainError;
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
 
 /// What can go wrong running a study.
 #[derive(Debug, thiserror::Error)]
@@ -69,12 +69,20 @@ impl ProgressState {
         let (mut trained, mut planned) = (0, 0);
         for j in 0..jobs {
             let start = self.first[j].unwrap_or(0);
-            let end = if self.finished[j] { self.epoch[j] } else { self.budgets[j] };
+            let end = if self.finished[j] {
+                self.epoch[j]
+            } else {
+                self.budgets[j]
+            };
             trained += self.epoch[j].saturating_sub(start);
             planned += end.saturating_sub(start);
         }
         let secs = self.started.map_or(0.0, |t| t.elapsed().as_secs_f64());
-        let rate = if secs > 0.0 { trained as f64 / secs } else { 0.0 };
+        let rate = if secs > 0.0 {
+            trained as f64 / secs
+        } else {
+            0.0
+        };
         let left = if rate > 0.0 {
             crate::budget::human_seconds(planned.saturating_sub(trained) as f64 / rate)
         } else {
@@ -153,7 +161,10 @@ fn default_dir() -> PathBuf {
     let here = std::env::current_dir().unwrap_or_default();
     here.ancestors()
         .find(|d| d.join("Cargo.toml").is_file() && d.join("experiments").is_dir())
-        .map_or_else(|| PathBuf::from("scratch/studies"), |root| root.join("scratch/studies"))
+        .map_or_else(
+            || PathBuf::from("scratch/studies"),
+            |root| root.join("scratch/studies"),
+        )
 }
 
 /// A study before training: operations, seeds and settings.
@@ -245,7 +256,8 @@ impl Study {
         })?;
         t.insert("seeds".into(), toml::Value::Array(seeds));
         t.insert("set".into(), toml::Value::Table(self.set.clone()));
-        let text = toml::to_string(&t).expect("a table of strings, integers and settings serialises");
+        let text =
+            toml::to_string(&t).expect("a table of strings, integers and settings serialises");
         Ok(SweepSpec::parse(&text, "study")?)
     }
 
@@ -261,7 +273,10 @@ impl Study {
         let results = self.dir.join(&name);
         run_sweep(&spec, &runs, &results, 0, &[], &StudyProgress::new())?;
         let data = SweepData::load(&self.dir, &name)?.ok_or_else(|| {
-            ReportError::Data(format!("{} has no results after training", results.display()))
+            ReportError::Data(format!(
+                "{} has no results after training",
+                results.display()
+            ))
         })?;
         Ok(TrainedStudy {
             runs,
@@ -314,9 +329,8 @@ impl TrainedStudy {
         analyze_sweep(&self.results, &self.runs, &|_| {})?;
         let parent = self.results.parent().unwrap_or(Path::new("."));
         let name = self.data.name.clone();
-        self.data = SweepData::load(parent, &name)?.ok_or_else(|| {
-            ReportError::Data(format!("{} vanished", self.results.display()))
-        })?;
+        self.data = SweepData::load(parent, &name)?
+            .ok_or_else(|| ReportError::Data(format!("{} vanished", self.results.display())))?;
         Ok(())
     }
 
@@ -342,9 +356,10 @@ impl TrainedStudy {
         let ops = self.data.ops()?;
         let spectra = self.data.need(&self.data.spectra, "spectra")?;
         let ops: Vec<&str> = ops.iter().map(String::as_str).collect();
-        Ok(Figure::draw((380 * (ops.len() as u32).clamp(2, 4), 420), |a| {
-            figures::peter_weyl(&a, spectra, &ops)
-        })?)
+        Ok(Figure::draw(
+            (380 * (ops.len() as u32).clamp(2, 4), 420),
+            |a| figures::peter_weyl(&a, spectra, &ops),
+        )?)
     }
 
     /// The results directory (`<dir>/<name>/`).
@@ -390,12 +405,21 @@ mod tests {
             .to_string();
         assert!(e.contains("epoch"), "{e}");
         assert!(!e.contains('\n'), "{e}");
-        assert!(!dir.join("runs").exists() || std::fs::read_dir(dir.join("runs")).unwrap().next().is_none());
+        assert!(
+            !dir.join("runs").exists()
+                || std::fs::read_dir(dir.join("runs"))
+                    .unwrap()
+                    .next()
+                    .is_none()
+        );
         let _ = std::fs::remove_dir_all(&dir);
     }
     #[test]
     fn the_progress_line_counts_jobs_epochs_and_stops() {
-        let p = StudyProgress { quiet: true, state: Mutex::new(ProgressState::default()) };
+        let p = StudyProgress {
+            quiet: true,
+            state: Mutex::new(ProgressState::default()),
+        };
         p.plan(&[1000, 1000]);
         p.epoch(0, 0);
         p.epoch(0, 400);
@@ -403,18 +427,30 @@ mod tests {
         p.epoch(1, 600);
         p.epoch(1, 700);
         let line = p.state.lock().unwrap().line();
-        assert!(line.starts_with("training: 0/2 jobs done, 500/1400 epochs"), "{line}");
+        assert!(
+            line.starts_with("training: 0/2 jobs done, 500/1400 epochs"),
+            "{line}"
+        );
         // Job 0 stopped once grokked at 450: its plan shrinks to what it trained.
         p.epoch(0, 450);
         p.finished(0);
         let line = p.state.lock().unwrap().line();
-        assert!(line.starts_with("training: 1/2 jobs done, 550/850 epochs"), "{line}");
+        assert!(
+            line.starts_with("training: 1/2 jobs done, 550/850 epochs"),
+            "{line}"
+        );
     }
     #[test]
     fn the_default_directory_is_the_checkouts_ignored_scratch() {
         // Tests run in the package root, a checkout with experiments/.
         let d = default_dir();
         assert!(d.ends_with("scratch/studies"), "{}", d.display());
-        assert!(d.parent().unwrap().parent().unwrap().join("experiments").is_dir());
+        assert!(d
+            .parent()
+            .unwrap()
+            .parent()
+            .unwrap()
+            .join("experiments")
+            .is_dir());
     }
 }

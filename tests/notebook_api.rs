@@ -34,9 +34,8 @@ fn stored_results_tables_and_figures_are_owned() {
     let table = keep(Table::new(&suite.results).max_rows(3));
     assert!(table.html().contains("3 of"));
     let exp = keep(Experiments::load(&dir).unwrap());
-    let svg = keep(
-        grokscope::report::svg_string((600, 400), |a| figures::grok_cdf(&a, &exp)).unwrap(),
-    );
+    let svg =
+        keep(grokscope::report::svg_string((600, 400), |a| figures::grok_cdf(&a, &exp)).unwrap());
     assert!(svg.starts_with("<svg"));
     let spec = keep(SweepSpec::from_file(&dir.join("quick.toml")).unwrap());
     assert!(!spec.ops.is_empty());

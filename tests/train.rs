@@ -298,7 +298,10 @@ fn a_killed_sweep_restarts_and_runs_nothing_twice() {
             let rest = l.split("trained ").nth(1)?;
             let (trained, rest) = rest.split_once(" runs, skipped ")?;
             let skipped = rest.split_whitespace().next()?;
-            Some((trained.parse::<usize>().ok()?, skipped.parse::<usize>().ok()?))
+            Some((
+                trained.parse::<usize>().ok()?,
+                skipped.parse::<usize>().ok()?,
+            ))
         })
         .unwrap_or_else(|| panic!("no 'trained N runs, skipped M' line: {stderr}"));
     assert_eq!(counts.0 + counts.1, 6, "{stderr}");
@@ -349,7 +352,10 @@ fn a_batch_killed_while_moving_into_place_is_finished_not_retrained() {
     ));
     std::fs::rename(&seed1, &partial).unwrap();
     let stderr = sweep();
-    assert!(stderr.contains("trained 0 runs, skipped 2 complete"), "{stderr}");
+    assert!(
+        stderr.contains("trained 0 runs, skipped 2 complete"),
+        "{stderr}"
+    );
     assert!(!partial.exists());
     assert_eq!(read_manifest(&seed1).unwrap().start_time, started);
     // A partial directory whose manifest is not complete is trained again.
@@ -360,6 +366,9 @@ fn a_batch_killed_while_moving_into_place_is_finished_not_retrained() {
     std::fs::write(seed1.join("manifest.json"), m.to_string()).unwrap();
     std::fs::rename(&seed1, &partial).unwrap();
     let stderr = sweep();
-    assert!(stderr.contains("trained 2 runs, skipped 0 complete"), "{stderr}");
+    assert!(
+        stderr.contains("trained 2 runs, skipped 0 complete"),
+        "{stderr}"
+    );
     std::fs::remove_dir_all(&dir).unwrap();
 }

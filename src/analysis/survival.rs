@@ -368,13 +368,25 @@ mod tests {
     #[test]
     fn gehan_without_censoring_matches_the_mann_whitney_table() {
         // W = (pairs with a later) - (pairs with a earlier) = 2U - n_a n_b.
-        let a: Vec<(f64, bool)> = [1.0, 2.0, 3.0, 6.0, 7.0].iter().map(|&t| (t, true)).collect();
-        let b: Vec<(f64, bool)> = [4.0, 5.0, 8.0, 9.0, 10.0].iter().map(|&t| (t, true)).collect();
+        let a: Vec<(f64, bool)> = [1.0, 2.0, 3.0, 6.0, 7.0]
+            .iter()
+            .map(|&t| (t, true))
+            .collect();
+        let b: Vec<(f64, bool)> = [4.0, 5.0, 8.0, 9.0, 10.0]
+            .iter()
+            .map(|&t| (t, true))
+            .collect();
         assert_eq!(gehan(&a, &b).unwrap().statistic, 2 * 4 - 25);
         // Mann & Whitney's (1947) table, n1 = n2 = 5: P(U <= 2) = 4/252, so
         // with U = 2 the two-sided exact p is 8/252.
-        let a: Vec<(f64, bool)> = [1.0, 2.0, 3.0, 4.0, 7.0].iter().map(|&t| (t, true)).collect();
-        let b: Vec<(f64, bool)> = [5.0, 6.0, 8.0, 9.0, 10.0].iter().map(|&t| (t, true)).collect();
+        let a: Vec<(f64, bool)> = [1.0, 2.0, 3.0, 4.0, 7.0]
+            .iter()
+            .map(|&t| (t, true))
+            .collect();
+        let b: Vec<(f64, bool)> = [5.0, 6.0, 8.0, 9.0, 10.0]
+            .iter()
+            .map(|&t| (t, true))
+            .collect();
         let t = gehan(&a, &b).unwrap();
         assert_eq!(t.statistic, 2 * 2 - 25);
         assert!((t.p - 8.0 / 252.0).abs() < 1e-12, "{}", t.p);

@@ -1825,7 +1825,10 @@ pub fn write_all(exp: &Experiments, dir: &Path) -> Result<Vec<PathBuf>> {
     }
     let twins = super::twins::pairs(&exp.twins);
     if !twins.is_empty() {
-        files.push(("twins-table.tex".into(), super::twins::table(&twins, &mut n)));
+        files.push((
+            "twins-table.tex".into(),
+            super::twins::table(&twins, &mut n),
+        ));
     }
     let v = verdicts::r8(exp, &mut n)?;
     n.set("R8/verdict", v);

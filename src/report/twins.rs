@@ -55,7 +55,10 @@ impl Twins {
     /// such runs ends higher is a test pair or two, so they tie.
     fn accuracy_stratum(&self) -> (Vec<f64>, Vec<f64>) {
         let capped = |v: &[f64]| v.iter().map(|a| a.min(crate::grok::THRESHOLD)).collect();
-        (capped(&self.dihedral.final_test), capped(&self.dicyclic.final_test))
+        (
+            capped(&self.dihedral.final_test),
+            capped(&self.dicyclic.final_test),
+        )
     }
 }
 
@@ -151,7 +154,12 @@ pub fn table(pairs: &[Twins], n: &mut Numbers) -> String {
             tex(&name(&t.dihedral.op)),
             tex(&name(&t.dicyclic.op)),
             if equal {
-                format!("{:.2}, {:.2}, {:.2} (both)", d.c1, d.c2, d.f2.unwrap_or(0.0))
+                format!(
+                    "{:.2}, {:.2}, {:.2} (both)",
+                    d.c1,
+                    d.c2,
+                    d.f2.unwrap_or(0.0)
+                )
             } else {
                 "differ".into()
             },
@@ -225,8 +233,16 @@ mod tests {
     #[test]
     fn dicyclic_m_is_paired_with_dihedral_2m_and_scored_alike_but_for_f1() {
         let settings = [
-            setting("dihedral:12", &[(1000.0, false), (400.0, true)], &[0.5, 1.0]),
-            setting("dicyclic:6", &[(1000.0, false), (1000.0, false)], &[0.4, 0.6]),
+            setting(
+                "dihedral:12",
+                &[(1000.0, false), (400.0, true)],
+                &[0.5, 1.0],
+            ),
+            setting(
+                "dicyclic:6",
+                &[(1000.0, false), (1000.0, false)],
+                &[0.4, 0.6],
+            ),
             setting("dihedral:4", &[(1000.0, false)], &[0.3]),
             setting("dicyclic:2", &[(1000.0, false)], &[0.2]),
             setting("dicyclic:8", &[(1000.0, false)], &[0.2]),
@@ -234,9 +250,15 @@ mod tests {
         let p = pairs(&settings);
         assert_eq!(p.iter().map(|t| t.order).collect::<Vec<_>>(), [8, 24]);
         let t = &p[1];
-        assert_eq!((t.dihedral.op.as_str(), t.dicyclic.op.as_str()), ("dihedral:12", "dicyclic:6"));
+        assert_eq!(
+            (t.dihedral.op.as_str(), t.dicyclic.op.as_str()),
+            ("dihedral:12", "dicyclic:6")
+        );
         assert_eq!((t.scores.0.f1, t.scores.1.f1), (2, 4));
-        assert_eq!((t.scores.0.c1, t.scores.0.c2), (t.scores.1.c1, t.scores.1.c2));
+        assert_eq!(
+            (t.scores.0.c1, t.scores.0.c2),
+            (t.scores.1.c1, t.scores.1.c2)
+        );
         // The dihedral run that grokked at 400 is certainly earlier than
         // both censored dicyclic runs: W = -2.
         assert_eq!(t.time_test().unwrap().statistic, -2);
