@@ -219,6 +219,21 @@ fn train_cli_prints_the_run_directory_last() {
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
+/// Runs `grokscope sweep SPEC --runs RUNS` to the end, asserts it
+/// succeeded, and returns its stderr.
+fn sweep_to_completion(spec: &Path, runs: &Path) -> String {
+    let o = bin()
+        .arg("sweep")
+        .arg(spec)
+        .arg("--runs")
+        .arg(runs)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&o.stderr).into_owned();
+    assert!(o.status.success(), "{stderr}");
+    stderr
+}
+
 #[test]
 fn a_killed_sweep_restarts_and_runs_nothing_twice() {
     let dir = tempdir("sweep");
@@ -275,15 +290,7 @@ fn a_killed_sweep_restarts_and_runs_nothing_twice() {
         before.len()
     );
 
-    let o = bin()
-        .arg("sweep")
-        .arg(&spec)
-        .arg("--runs")
-        .arg(&runs)
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&o.stderr);
-    assert!(o.status.success(), "{stderr}");
+    let stderr = sweep_to_completion(&spec, &runs);
     let after = manifests(&runs);
     assert_eq!(after.len(), 6, "every run complete");
     // Runs completed before the kill kept their manifests: not run again.
@@ -326,17 +333,7 @@ fn a_batch_killed_while_moving_into_place_is_finished_not_retrained() {
     )
     .unwrap();
     let runs = dir.join("runs");
-    let sweep = || {
-        let o = bin()
-            .arg("sweep")
-            .arg(&spec)
-            .arg("--runs")
-            .arg(&runs)
-            .output()
-            .unwrap();
-        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-        String::from_utf8_lossy(&o.stderr).into_owned()
-    };
+    let sweep = || sweep_to_completion(&spec, &runs);
     assert!(sweep().contains("trained 2 runs, skipped 0 complete"));
     let seed1 = std::fs::read_dir(&runs)
         .unwrap()
