@@ -11,7 +11,7 @@ pub fn init() {
     }));
 }
 
-use crate::groups::{format_character, FiniteGroup, FsType};
+use crate::groups::{format_character, FiniteGroup};
 use polars::prelude::{AnyValue, DataFrame};
 use std::fmt::Write as _;
 
@@ -180,11 +180,7 @@ impl FiniteGroup {
         }
         s.push_str("</tbody></table><table><thead><tr><th>real irrep</th><th>real dim</th><th>type</th><th>faithful</th></tr></thead><tbody>");
         for r in &reps.real {
-            let t = match r.fs_type {
-                FsType::Real => "real",
-                FsType::Complex => "complex",
-                FsType::Quaternionic => "quaternionic",
-            };
+            let t = r.fs_type.name();
             let _ = write!(
                 s,
                 "<tr><td>{}</td><td>{}</td><td>{t}</td><td>{}</td></tr>",

@@ -51,12 +51,19 @@ pub struct StudyProgress {
     state: Mutex<ProgressState>,
 }
 
+/// One job's progress: its budget, the epoch it started from (a resumed or
+/// extended job starts past 0), the epoch it reached, and whether it ended.
+#[derive(Clone, Copy)]
+struct JobProgress {
+    budget: usize,
+    first: Option<usize>,
+    epoch: usize,
+    finished: bool,
+}
+
 #[derive(Default)]
 struct ProgressState {
-    budgets: Vec<usize>,
-    first: Vec<Option<usize>>,
-    epoch: Vec<usize>,
-    finished: Vec<bool>,
+    jobs: Vec<JobProgress>,
     started: Option<Instant>,
     printed: Option<Instant>,
 }
@@ -64,17 +71,13 @@ struct ProgressState {
 impl ProgressState {
     /// `jobs done/total · epochs done/planned · rate · time left`.
     fn line(&self) -> String {
-        let jobs = self.budgets.len();
-        let done = self.finished.iter().filter(|f| **f).count();
+        let done = self.jobs.iter().filter(|j| j.finished).count();
         let (mut trained, mut planned) = (0, 0);
-        for j in 0..jobs {
-            let start = self.first[j].unwrap_or(0);
-            let end = if self.finished[j] {
-                self.epoch[j]
-            } else {
-                self.budgets[j]
-            };
-            trained += self.epoch[j].saturating_sub(start);
+        for j in &self.jobs {
+            let start = j.first.unwrap_or(0);
+            // A job that stopped once grokked planned only what it trained.
+            let end = if j.finished { j.epoch } else { j.budget };
+            trained += j.epoch.saturating_sub(start);
             planned += end.saturating_sub(start);
         }
         let secs = self.started.map_or(0.0, |t| t.elapsed().as_secs_f64());
@@ -89,7 +92,8 @@ impl ProgressState {
             "unknown".into()
         };
         format!(
-            "training: {done}/{jobs} jobs done, {trained}/{planned} epochs, {rate:.0} epochs/s, at most {left} left"
+            "training: {done}/{} jobs done, {trained}/{planned} epochs, {rate:.0} epochs/s, at most {left} left",
+            self.jobs.len()
         )
     }
 }
@@ -122,21 +126,26 @@ impl SweepObserver for StudyProgress {
     fn plan(&self, budgets: &[usize]) {
         let mut s = self.state.lock().expect("progress lock");
         *s = ProgressState {
-            budgets: budgets.to_vec(),
-            first: vec![None; budgets.len()],
-            epoch: vec![0; budgets.len()],
-            finished: vec![false; budgets.len()],
+            jobs: budgets
+                .iter()
+                .map(|&budget| JobProgress {
+                    budget,
+                    first: None,
+                    epoch: 0,
+                    finished: false,
+                })
+                .collect(),
             started: Some(Instant::now()),
             printed: None,
         };
     }
     fn epoch(&self, job: usize, epoch: usize) {
         let mut s = self.state.lock().expect("progress lock");
-        if job >= s.budgets.len() {
+        let Some(j) = s.jobs.get_mut(job) else {
             return;
-        }
-        s.first[job].get_or_insert(epoch);
-        s.epoch[job] = epoch;
+        };
+        j.first.get_or_insert(epoch);
+        j.epoch = epoch;
         if s.printed.is_none_or(|t| t.elapsed() >= PROGRESS_EVERY) {
             s.printed = Some(Instant::now());
             self.show(&s.line(), "");
@@ -144,11 +153,11 @@ impl SweepObserver for StudyProgress {
     }
     fn finished(&self, job: usize) {
         let mut s = self.state.lock().expect("progress lock");
-        if job >= s.budgets.len() {
+        let Some(j) = s.jobs.get_mut(job) else {
             return;
-        }
-        s.finished[job] = true;
-        if s.finished.iter().all(|f| *f) {
+        };
+        j.finished = true;
+        if s.jobs.iter().all(|j| j.finished) {
             self.show(&s.line(), "\n");
         }
     }
@@ -269,20 +278,15 @@ impl Study {
     pub fn train(self) -> Result<TrainedStudy, StudyError> {
         let spec = self.spec()?;
         let name = self.results_name();
-        let runs = self.dir.join("runs");
-        let results = self.dir.join(&name);
-        run_sweep(&spec, &runs, &results, 0, &[], &StudyProgress::new())?;
-        let data = SweepData::load(&self.dir, &name)?.ok_or_else(|| {
-            ReportError::Data(format!(
-                "{} has no results after training",
-                results.display()
-            ))
-        })?;
-        Ok(TrainedStudy {
-            runs,
-            results,
-            data,
-        })
+        run_sweep(
+            &spec,
+            &self.dir.join("runs"),
+            &self.dir.join(&name),
+            0,
+            &[],
+            &StudyProgress::new(),
+        )?;
+        TrainedStudy::load(self.dir, &name)
     }
 }
 
@@ -290,13 +294,29 @@ impl Study {
 /// ran.
 #[derive(Debug, Clone)]
 pub struct TrainedStudy {
-    runs: PathBuf,
-    results: PathBuf,
+    /// Holds `runs/` and the results directory `<data.name>/`.
+    dir: PathBuf,
     /// The stored tables, as figures and the paper read them.
     pub data: SweepData,
 }
 
+/// A figure's size for `panels` panels side by side.
+fn panels_size(panels: usize) -> (u32, u32) {
+    (380 * (panels as u32).clamp(2, 4), 420)
+}
+
 impl TrainedStudy {
+    /// Loads the results `dir/<name>/` of a trained study.
+    fn load(dir: PathBuf, name: &str) -> Result<Self, StudyError> {
+        let data = SweepData::load(&dir, name)?.ok_or_else(|| {
+            ReportError::Data(format!(
+                "{} has no results after training",
+                dir.join(name).display()
+            ))
+        })?;
+        Ok(Self { dir, data })
+    }
+
     /// One row per run: operation, seed, memorised, first-crossing and
     /// sustained grok epochs, final accuracies.
     ///
@@ -326,11 +346,8 @@ impl TrainedStudy {
     /// # Errors
     /// An analysis error.
     pub fn analyze(&mut self) -> Result<(), StudyError> {
-        analyze_sweep(&self.results, &self.runs, &|_| {})?;
-        let parent = self.results.parent().unwrap_or(Path::new("."));
-        let name = self.data.name.clone();
-        self.data = SweepData::load(parent, &name)?
-            .ok_or_else(|| ReportError::Data(format!("{} vanished", self.results.display())))?;
+        analyze_sweep(&self.results_dir(), &self.dir.join("runs"), &|_| {})?;
+        *self = Self::load(self.dir.clone(), &self.data.name)?;
         Ok(())
     }
 
@@ -340,9 +357,9 @@ impl TrainedStudy {
     /// # Errors
     /// Missing curves or a drawing error.
     pub fn curves(&self) -> Result<Figure, StudyError> {
-        let panels = self.data.ops()?.len() as u32;
+        let panels = self.data.ops()?.len();
         let curves = self.data.need(&self.data.curves, "curves")?;
-        Ok(Figure::draw((380 * panels.clamp(2, 4), 420), |a| {
+        Ok(Figure::draw(panels_size(panels), |a| {
             figures::grokking_curves(&a, curves, &self.data.results)
         })?)
     }
@@ -356,15 +373,14 @@ impl TrainedStudy {
         let ops = self.data.ops()?;
         let spectra = self.data.need(&self.data.spectra, "spectra")?;
         let ops: Vec<&str> = ops.iter().map(String::as_str).collect();
-        Ok(Figure::draw(
-            (380 * (ops.len() as u32).clamp(2, 4), 420),
-            |a| figures::peter_weyl(&a, spectra, &ops),
-        )?)
+        Ok(Figure::draw(panels_size(ops.len()), |a| {
+            figures::peter_weyl(&a, spectra, &ops)
+        })?)
     }
 
     /// The results directory (`<dir>/<name>/`).
-    pub fn results_dir(&self) -> &Path {
-        &self.results
+    pub fn results_dir(&self) -> PathBuf {
+        self.dir.join(&self.data.name)
     }
 }
 

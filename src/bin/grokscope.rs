@@ -4,7 +4,7 @@ use anyhow::Result;
 use clap::{Parser, Subcommand};
 use grokscope::analysis::complexity::ComplexityScores;
 use grokscope::groups::{
-    clean_float, format_character, FsType, Operation, CATALOGUE_FAMILIES, SHORT_NAMES,
+    clean_float, format_character, Operation, CATALOGUE_FAMILIES, SHORT_NAMES,
 };
 use serde_json::json;
 use std::path::PathBuf;
@@ -328,11 +328,7 @@ fn group(name: &str, as_json: bool) -> Result<()> {
         "name", "real dim", "type", "faithful"
     );
     for r in &reps.real {
-        let t = match r.fs_type {
-            FsType::Real => "real",
-            FsType::Complex => "complex",
-            FsType::Quaternionic => "quaternionic",
-        };
+        let t = r.fs_type.name();
         println!(
             "{:<14}{:>8}  {:<13} {:>9}",
             r.name,

@@ -31,6 +31,14 @@ pub enum FsType {
 }
 
 impl FsType {
+    /// `real`, `complex` or `quaternionic` (as serialised).
+    pub fn name(self) -> &'static str {
+        match self {
+            FsType::Real => "real",
+            FsType::Complex => "complex",
+            FsType::Quaternionic => "quaternionic",
+        }
+    }
     /// dim_R End_G(V): 1, 2 or 4.
     pub fn endomorphism_dim(self) -> usize {
         match self {

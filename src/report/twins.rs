@@ -14,7 +14,7 @@
 //! the same tests stratified by order.
 
 use super::survival::Setting;
-use super::tables::{p_value, tex, Numbers};
+use super::tables::{mean_sd, p_value, tex, Numbers};
 use crate::analysis::complexity::ComplexityScores;
 use crate::analysis::survival::{gehan_stratified, mann_whitney_stratified, GehanTest, Stratum};
 use crate::groups::Operation;
@@ -32,6 +32,8 @@ pub struct Twins {
     pub dihedral: Setting,
     /// `dicyclic:m`.
     pub dicyclic: Setting,
+    /// The dihedral and the dicyclic group's names (`D12`, `Dic6`).
+    pub names: (String, String),
     /// The dihedral and the dicyclic group's scores.
     pub scores: (ComplexityScores, ComplexityScores),
 }
@@ -73,16 +75,18 @@ pub fn pairs(settings: &[Setting]) -> Vec<Twins> {
             let dih = settings
                 .iter()
                 .find(|s| s.op == twin && (s.fraction - dic.fraction).abs() < 1e-9)?;
-            let score = |op: &str| {
-                Operation::parse(op)
-                    .ok()
-                    .map(|o| ComplexityScores::of(&o.analysis.group))
+            let group = |op: &str| {
+                let g = Operation::parse(op).ok()?.analysis.group;
+                Some((g.name().to_string(), ComplexityScores::of(&g)))
             };
+            let ((dih_name, dih_scores), (dic_name, dic_scores)) =
+                (group(&dih.op)?, group(&dic.op)?);
             Some(Twins {
                 order: 4 * m,
                 dihedral: dih.clone(),
                 dicyclic: dic.clone(),
-                scores: (score(&dih.op)?, score(&dic.op)?),
+                names: (dih_name, dic_name),
+                scores: (dih_scores, dic_scores),
             })
         })
         .collect();
@@ -105,14 +109,10 @@ fn groks(s: &Setting) -> String {
     format!("{}/{}", s.km.events(), s.runs.len())
 }
 
-fn mean(v: &[f64]) -> f64 {
-    v.iter().sum::<f64>() / v.len().max(1) as f64
-}
-
 fn accuracy_cell(v: &[f64]) -> String {
     let lo = v.iter().copied().fold(f64::INFINITY, f64::min);
     let hi = v.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-    format!("{:.2} [{lo:.2}, {hi:.2}]", mean(v))
+    format!("{:.2} [{lo:.2}, {hi:.2}]", mean_sd(v).0)
 }
 
 fn p_cell(t: Option<GehanTest>) -> String {
@@ -127,32 +127,28 @@ pub fn table(pairs: &[Twins], n: &mut Numbers) -> String {
     );
     for t in pairs {
         let k = |x: &str| format!("twins/{}/{x}", t.order);
-        let name = |op: &str| {
-            Operation::parse(op)
-                .map(|o| o.analysis.group.name().to_string())
-                .unwrap_or_else(|_| op.to_string())
-        };
         let (d, q) = (&t.scores.0, &t.scores.1);
         let equal = d.c1 == q.c1 && d.c2 == q.c2 && d.f2 == q.f2;
         n.set(k("dihedral_grokked"), t.dihedral.km.events().to_string());
         n.set(k("dicyclic_grokked"), t.dicyclic.km.events().to_string());
         n.set(k("runs"), t.dihedral.runs.len().to_string());
-        n.num(k("dihedral_final"), mean(&t.dihedral.final_test), 2);
-        n.num(k("dicyclic_final"), mean(&t.dicyclic.final_test), 2);
+        n.num(k("dihedral_final"), mean_sd(&t.dihedral.final_test).0, 2);
+        n.num(k("dicyclic_final"), mean_sd(&t.dicyclic.final_test).0, 2);
         n.num(k("epochs"), t.dihedral.epochs.max(t.dicyclic.epochs), 0);
         n.set(k("scores_equal"), if equal { "equal" } else { "unequal" });
-        if let Some(g) = t.time_test() {
+        let (time, accuracy) = (t.time_test(), t.accuracy_test());
+        if let Some(g) = time {
             n.set(k("time_p"), p_value(g.p));
         }
-        if let Some(g) = t.accuracy_test() {
+        if let Some(g) = accuracy {
             n.set(k("accuracy_p"), p_value(g.p));
         }
         let _ = writeln!(
             s,
             "{} & {} / {} & {} & {} / {} & {} / {} & {} / {} & {} & {} \\\\",
             t.order,
-            tex(&name(&t.dihedral.op)),
-            tex(&name(&t.dicyclic.op)),
+            tex(&t.names.0),
+            tex(&t.names.1),
             if equal {
                 format!(
                     "{:.2}, {:.2}, {:.2} (both)",
@@ -169,8 +165,8 @@ pub fn table(pairs: &[Twins], n: &mut Numbers) -> String {
             groks(&t.dicyclic),
             accuracy_cell(&t.dihedral.final_test),
             accuracy_cell(&t.dicyclic.final_test),
-            p_cell(t.time_test()),
-            p_cell(t.accuracy_test()),
+            p_cell(time),
+            p_cell(accuracy),
         );
     }
     let (time, acc) = pooled_tests(pairs);
