@@ -16,10 +16,10 @@ use crate::data::Dataset;
 use crate::groups::Operation;
 use crate::model::TransformerConfig;
 use crate::train::sweep::batch_size;
-use crate::train::{train, Quiet, TrainError, CHUNK_ROWS};
+use crate::train::{train, Quiet, TrainError};
 use std::path::Path;
 use std::time::Instant;
-use tch::{nn, nn::OptimizerConfig, Kind, Tensor};
+use tch::{nn, Tensor};
 
 /// Epochs per second of one measurement.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -176,9 +176,9 @@ pub fn measure_pytorch(
 /// Milliseconds per part of one training epoch of `add` (one model).
 #[derive(Debug, Clone, Copy)]
 pub struct Breakdown {
-    /// Forward passes over the training chunks.
+    /// A forward pass over the training chunks (with the loss).
     pub forward: f64,
-    /// Backward passes.
+    /// What a pass with gradients adds to it.
     pub backward: f64,
     /// The AdamW update.
     pub optimizer: f64,
@@ -186,72 +186,66 @@ pub struct Breakdown {
     pub eval_share: f64,
 }
 
-/// Times the parts of one epoch on `add:n` with `threads` threads.
+/// Times the parts of one epoch of the fused step (the default training
+/// step, through the functions the training loop calls) on `add:n` with
+/// `threads` threads: a forward pass over the training chunks, the rest of
+/// a pass with gradients, the AdamW update, and the evaluation of the test
+/// pairs (every tenth epoch, so a tenth of it).
 ///
 /// # Errors
 /// libtorch errors.
 pub fn breakdown(n: usize, threads: usize, reps: usize) -> Result<Breakdown, TrainError> {
+    use crate::train::fused::{pass, per_pair, AdamW, AdamWConfig, Chunk};
+    use crate::train::FUSED_CHUNK_ROWS;
     tch::set_num_threads(threads as i32);
     let op = Operation::parse(&format!("add:{n}")).map_err(crate::config::ConfigError::from)?;
     let ds = Dataset::new(&op, 0.7, 0).map_err(crate::config::ConfigError::from)?;
     let vs = nn::VarStore::new(tch::Device::Cpu);
     let model = TransformerConfig::for_order(n).init(&vs.root(), &[0])?;
-    let mut opt = nn::AdamW {
-        beta1: 0.9,
-        beta2: 0.98,
-        wd: 1.0,
-        eps: 1e-8,
-        amsgrad: false,
-    }
-    .build(&vs, 1e-3)?;
-    let col = |f: &dyn Fn(usize) -> usize, set: &[usize]| {
-        Tensor::from_slice(&set.iter().map(|&p| f(p) as i64).collect::<Vec<_>>()).view([1, -1])
+    let chunks = |set: &[usize]| -> Result<Vec<Chunk>, tch::TchError> {
+        let col = |f: &dyn Fn(usize) -> usize| {
+            Tensor::from_slice(&set.iter().map(|&p| f(p) as i64).collect::<Vec<_>>()).view([1, -1])
+        };
+        let (a, b, y) = (col(&|p| p / n), col(&|p| p % n), col(&|p| ds.labels[p]));
+        Chunk::split(&a, &b, &y, n as i64, FUSED_CHUNK_ROWS)
     };
-    let (a, b, y) = (
-        col(&|p| p / n, &ds.train),
-        col(&|p| p % n, &ds.train),
-        col(&|p| ds.labels[p], &ds.train),
+    let (train, test) = (chunks(&ds.train)?, chunks(&ds.test)?);
+    let rows = ds.train.len() as i64;
+    let weights: Vec<&Tensor> = model.named_weights().into_iter().map(|(_, t)| t).collect();
+    let sizes: Vec<usize> = weights.iter().map(|t| t.numel()).collect();
+    let defaults = RunConfig::default();
+    let mut adam = AdamW::new(
+        AdamWConfig {
+            lr: defaults.lr,
+            beta1: defaults.beta1,
+            beta2: defaults.beta2,
+            weight_decay: defaults.weight_decay,
+            eps: 1e-8,
+        },
+        &sizes,
     );
-    let all: Vec<usize> = (0..n * n).collect();
-    let (fa, fb) = (col(&|p| p / n, &all), col(&|p| p % n, &all));
-    let batch = a.size()[1];
-    let chunks: Vec<(i64, i64)> = (0..batch)
-        .step_by(CHUNK_ROWS as usize)
-        .map(|s| (s, CHUNK_ROWS.min(batch - s)))
-        .collect();
-    let (mut fwd, mut bwd, mut step, mut eval) = (0.0, 0.0, 0.0, 0.0);
+    let (mut fwd, mut full, mut step, mut eval) = (0.0, 0.0, 0.0, 0.0);
     for rep in 0..=reps {
         let timed = rep > 0; // the first repetition warms up
-        opt.zero_grad();
-        for &(s, len) in &chunks {
-            let t = Instant::now();
-            let logits = model.forward_last(&a.narrow(1, s, len), &b.narrow(1, s, len))?;
-            let loss = logits
-                .log_softmax(-1, Kind::Float)
-                .gather(-1, &y.narrow(1, s, len).unsqueeze(-1), false)
-                .sum(Kind::Float)
-                .neg()
-                / batch as f64;
-            let t1 = Instant::now();
-            loss.backward();
-            if timed {
-                fwd += (t1 - t).as_secs_f64();
-                bwd += t1.elapsed().as_secs_f64();
-            }
-        }
         let t = Instant::now();
-        opt.step();
+        pass(&model, &train, rows, false)?;
         let t1 = Instant::now();
-        let _ = tch::no_grad(|| model.forward_last(&fa, &fb))?;
+        let (_, grads) = pass(&model, &train, rows, true)?;
+        let t2 = Instant::now();
+        adam.update(&weights, &grads.expect("a pass with gradients"))?;
+        let t3 = Instant::now();
+        let _ = per_pair(&model, &test)?;
         if timed {
-            step += (t1 - t).as_secs_f64();
-            eval += t1.elapsed().as_secs_f64();
+            fwd += (t1 - t).as_secs_f64();
+            full += (t2 - t1).as_secs_f64();
+            step += (t3 - t2).as_secs_f64();
+            eval += t3.elapsed().as_secs_f64();
         }
     }
     let ms = |x: f64| 1000.0 * x / reps as f64;
     Ok(Breakdown {
         forward: ms(fwd),
-        backward: ms(bwd),
+        backward: ms(full - fwd),
         optimizer: ms(step),
         eval_share: ms(eval) / 10.0,
     })

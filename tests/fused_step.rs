@@ -86,6 +86,34 @@ fn hand_derived_gradients_equal_autograd_on_abelian_and_non_abelian_tables() {
     check_gradients("s3", &[0]);
     check_gradients("a4", &[1, 2, 3]);
     check_gradients("ring:6", &[4, 5]);
+    // Large enough for the chunk loop's two threads (1024 pairs or more).
+    check_gradients("add:59", &[0]);
+}
+
+#[test]
+fn the_fused_pass_gives_the_same_bits_on_one_thread_and_two() {
+    let (ch, total, n) = chunks("add:59", &[0, 1], 512);
+    let vs = nn::VarStore::new(tch::Device::Cpu);
+    let m = model(&vs, n, &[0, 1]);
+    let run = |threads: i32| {
+        tch::set_num_threads(threads);
+        let (stats, g) = pass(&m, &ch, total, true).unwrap();
+        let g: Vec<Vec<f32>> = g
+            .unwrap()
+            .iter()
+            .map(|t| Vec::<f32>::try_from(t.flatten(0, -1)).unwrap())
+            .collect();
+        (stats.loss_sum, stats.correct, g)
+    };
+    let (one, two) = (run(1), run(2));
+    assert_eq!(one.0, two.0, "losses");
+    assert_eq!(one.1, two.1, "correct");
+    for (k, (a, b)) in one.2.iter().zip(&two.2).enumerate() {
+        assert!(
+            a.iter().zip(b).all(|(x, y)| x.to_bits() == y.to_bits()),
+            "gradient {k} differs between one thread and two"
+        );
+    }
 }
 
 #[test]

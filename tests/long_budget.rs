@@ -86,6 +86,25 @@ fn an_extended_run_equals_a_longer_run_byte_for_byte() {
     .unwrap_err()
     .to_string();
     assert!(e.contains("already ends at epoch 400"), "{e}");
+    // A run trained by another revision of the fused step (here: a manifest
+    // from before the revision was recorded, which reads as revision 1) is
+    // not extended: the continuation would round differently.
+    let manifest = short[0].join("manifest.json");
+    let mut m: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&manifest).unwrap()).unwrap();
+    m.as_object_mut().unwrap().remove("step_revision").unwrap();
+    std::fs::write(&manifest, m.to_string()).unwrap();
+    let e = extend_runs(
+        &short,
+        &["epochs=400".into()],
+        &dir.join("g"),
+        2,
+        &[],
+        &mut Quiet,
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(e.contains("revision 1 of the fused step"), "{e}");
     std::fs::remove_dir_all(&dir).unwrap();
 }
 

@@ -754,9 +754,11 @@ mod torch_cmds {
         }
         let bd = breakdown(113, cores, 5)?;
         let total = bd.forward + bd.backward + bd.optimizer + bd.eval_share;
-        println!("\nwhere an epoch of add goes (1 model, {cores} threads): {total:.1} ms");
+        println!(
+            "\nwhere an epoch of add goes (fused step, 1 model, {cores} threads): {total:.1} ms"
+        );
         for (part, ms) in [
-            ("forward (4 chunks)", bd.forward),
+            ("forward", bd.forward),
             ("backward", bd.backward),
             ("AdamW", bd.optimizer),
             ("evaluation / 10", bd.eval_share),

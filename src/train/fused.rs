@@ -4,10 +4,13 @@
 //! be extended or resumed exactly.
 //!
 //! The forward pass is [`Transformer::forward_last`]'s algebra: per-token
-//! score and value tables are built once per step from the embeddings and
-//! shared by every chunk of pairs; the backward pass accumulates the
-//! gradients of those tables over the chunks (scatter-adds by token) and
-//! pushes them back to the weights once per step. Every gradient is checked
+//! tables (scores, values through W_O, and those through W_in, see
+//! [`attention`]) are built once per step from the weights and shared by
+//! every chunk of pairs, so a pair's attention output and the first MLP
+//! layer's pre-activations are weighted sums of table rows; the backward
+//! pass accumulates the gradients of those tables over the chunks
+//! (scatter-adds by token) and pushes them back to the weights once per
+//! step. Every gradient is checked
 //! against autograd's in `tests/fused_step.rs` (relative error ≤ 1e-5).
 //! With LayerNorm on, gradients fall back to autograd (the optimiser is
 //! still this one).
@@ -18,6 +21,17 @@
 //! CPU.
 
 use super::attention;
+
+/// The revision of the fused step's arithmetic, recorded in every run's
+/// manifest. A run is extended or resumed only by the revision that
+/// trained it, since another rounds differently and the continuation would
+/// not equal a run trained from scratch.
+///
+/// 1. grokscope 0.2's first fused step: the attention's weighted sum of
+///    value rows in Rust, the MLP's first layer as a product per pair.
+/// 2. The first MLP layer folded into per-token tables, the chunk loop in
+///    two parts on two threads, subnormals flushed in the chunk loop.
+pub const STEP_REVISION: u32 = 2;
 use crate::model::{ModelError, Transformer};
 use tch::{Kind, Tensor};
 
@@ -63,6 +77,43 @@ impl PassStats {
     }
 }
 
+/// The loss head of one chunk in one pass over its pairs: adds each
+/// pair's cross-entropy `−logp[y]` (in f64) and correctness (the label is
+/// the first maximum of its `logits` row, as `argmax`) to `stats`, and
+/// turns `probs` (the softmax) into the gradient of Σ_s mean CE_s,
+/// `(probs − onehot(y)) / total`, in place. All three are `[rows, n]`.
+fn head(
+    stats: &mut PassStats,
+    logits: &[f32],
+    logp: &[f32],
+    mut probs: Option<&mut [f32]>,
+    y: &[i64],
+    batch: usize,
+    total: f32,
+) {
+    let n = logits.len() / y.len().max(1);
+    for (r, &label) in y.iter().enumerate() {
+        let (row, label) = (r * n..(r + 1) * n, label as usize);
+        let s = r / batch;
+        stats.loss_sum[s] -= f64::from(logp[row.start + label]);
+        let l = &logits[row.clone()];
+        let best = l
+            .iter()
+            .enumerate()
+            .fold(0, |b, (j, &v)| if v > l[b] { j } else { b });
+        if best == label {
+            stats.correct[s] += 1.0;
+        }
+        if let Some(p) = probs.as_deref_mut() {
+            let p = &mut p[row];
+            p[label] -= 1.0;
+            for v in p.iter_mut() {
+                *v /= total;
+            }
+        }
+    }
+}
+
 /// Gradients of every weight, in [`Transformer::named_weights`] order.
 pub type Grads = Vec<Tensor>;
 
@@ -83,6 +134,8 @@ pub struct Chunk {
     pub ga_idx: Vec<i64>,
     /// `gb` as a vector.
     pub gb_idx: Vec<i64>,
+    /// `y` flattened, as a vector.
+    pub y_idx: Vec<i64>,
 }
 
 impl Chunk {
@@ -108,14 +161,16 @@ impl Chunk {
             let (ca, cb) = (a.f_narrow(1, start, len)?, b.f_narrow(1, start, len)?);
             let ga = ca.f_add(&offset)?.f_flatten(0, 1)?;
             let gb = cb.f_add(&offset)?.f_flatten(0, 1)?;
+            let cy = y.f_narrow(1, start, len)?;
             out.push(Chunk {
+                y_idx: Vec::<i64>::try_from(&cy.f_flatten(0, 1)?)?,
                 ga_idx: Vec::<i64>::try_from(&ga)?,
                 gb_idx: Vec::<i64>::try_from(&gb)?,
                 ga,
                 gb,
                 a: ca,
                 b: cb,
-                y: y.f_narrow(1, start, len)?,
+                y: cy,
             });
             start += len;
         }
@@ -123,21 +178,22 @@ impl Chunk {
     }
 }
 
-/// The per-step tables of the fast path (see [`Transformer::forward_last`]).
+/// The per-step tables of the fast path (see [`attention`] for the algebra).
 struct Tables {
-    x0: Tensor, // [S, n, D] residual at position 0 per token
-    x1: Tensor, // [S, n, D]
-    x2: Tensor, // [S, D] "=" at position 2
-    q: Tensor,  // [S, H, Dh]
-    ut: Tensor, // [S, D, H] keys folded with the query, / sqrt(d_head)
-    wv: Tensor, // [S, D, H·Dh]
-    wo: Tensor, // [S, H·Dh, D]
-    s0: Tensor, // [S·n, H] score tables
-    s1: Tensor,
-    s2: Tensor, // [S, 1, H]
-    v0: Tensor, // [S·n, H·Dh] value tables
-    v1: Tensor,
-    v2: Tensor, // [S, 1, H·Dh]
+    x0: Tensor,     // [S, n, D] residual at position 0 per token
+    x1: Tensor,     // [S, n, D]
+    x2: Tensor,     // [S, D] "=" at position 2
+    q: Tensor,      // [S, H, Dh]
+    ut: Tensor,     // [S, D, H] keys folded with the query, / sqrt(d_head)
+    wv: Tensor,     // [S, D, H·Dh]
+    v: [Tensor; 3], // values per position, [S, H, n, Dh] ([S, H, 1, Dh] for "=")
+    a: [Tensor; 3], // values through W_O, [S, n·H, D] ([S, H, D] for "=")
+    // The attention loops' tables, positions stacked (attention::Dims::table_rows):
+    s_all: Tensor, // scores
+    a_all: Tensor, // [rows, D] the three `a` stacked
+    t_all: Tensor, // [rows, M] a · W_in
+    c: Tensor,     // [S, M] x2 · W_in + b_in
+    x2b: Tensor,   // [S, D] x2 + b_out
 }
 
 fn tables(m: &Transformer) -> Result<Tables, tch::TchError> {
@@ -165,40 +221,73 @@ fn tables(m: &Transformer) -> Result<Tables, tch::TchError> {
     let ut = u.f_transpose(1, 2)?.f_contiguous()?; // [S, D, H]
     let hv = h * dh;
     let wv = m.w_v.f_permute([0, 2, 1, 3])?.f_reshape([s, d, hv])?;
-    let wo = m.w_o.f_reshape([s, hv, d])?;
     let x2r = x2.f_unsqueeze(1)?; // [S, 1, D]
+                                  // Values, values through W_O, and those through W_in, per position.
+    let position = |x: &Tensor, rows: i64| -> Result<[Tensor; 3], tch::TchError> {
+        // [S, rows, H·Dh] -> [S, H, rows, Dh]
+        let vp = x
+            .f_bmm(&wv)?
+            .f_view([s, rows, h, dh])?
+            .f_permute([0, 2, 1, 3])?;
+        // [S, H, rows, D] -> [S, rows·H, D], row t·H + h
+        let ap = vp
+            .f_matmul(&m.w_o)?
+            .f_permute([0, 2, 1, 3])?
+            .f_contiguous()?
+            .f_view([s, rows * h, d])?;
+        let tp = ap.f_bmm(&m.w_in)?;
+        Ok([vp, ap, tp])
+    };
+    let [v0, a0, t0] = position(&x0, n)?;
+    let [v1, a1, t1] = position(&x1, n)?;
+    let [v2, a2, t2] = position(&x2r, 1)?;
+    let stack = |parts: [&Tensor; 3], width: i64| -> Result<Tensor, tch::TchError> {
+        let rows: Vec<Tensor> = parts
+            .iter()
+            .map(|p| p.f_reshape([-1, width]))
+            .collect::<Result<_, _>>()?;
+        Tensor::f_cat(&rows, 0)
+    };
+    let a_all = stack([&a0, &a1, &a2], d)?;
+    let t_all = stack([&t0, &t1, &t2], m.cfg.d_mlp as i64)?;
+    let c = x2r
+        .f_bmm(&m.w_in)?
+        .f_squeeze_dim(1)?
+        .f_add(&m.b_in)?
+        .f_contiguous()?;
     Ok(Tables {
-        s0: x0.f_bmm(&ut)?.f_reshape([s * n, h])?,
-        s1: x1.f_bmm(&ut)?.f_reshape([s * n, h])?,
-        s2: x2r.f_bmm(&ut)?,
-        v0: x0.f_bmm(&wv)?.f_reshape([s * n, hv])?,
-        v1: x1.f_bmm(&wv)?.f_reshape([s * n, hv])?,
-        v2: x2r.f_bmm(&wv)?,
+        s_all: stack([&x0.f_bmm(&ut)?, &x1.f_bmm(&ut)?, &x2r.f_bmm(&ut)?], 1)?,
+        v: [v0, v1, v2],
+        a: [a0, a1, a2],
+        a_all,
+        t_all,
+        c,
+        x2b: x2.f_add(&m.b_out)?.f_contiguous()?,
+        x2: x2.f_contiguous()?,
         x0,
         x1,
-        x2,
         q,
         ut,
         wv,
-        wo,
     })
 }
 
 /// The attention loops' sizes for a chunk of `batch` pairs per model.
 fn dims(m: &Transformer, batch: i64) -> attention::Dims {
     attention::Dims {
+        models: m.n_models,
+        tokens: m.cfg.d_vocab_out,
         batch: batch as usize,
+        first_row: 0,
         heads: m.cfg.n_heads,
-        d_head: m.cfg.d_head(),
+        d_model: m.cfg.d_model,
+        d_mlp: m.cfg.d_mlp,
     }
 }
 
 /// Activations of one chunk that the backward pass reuses.
 struct Fwd {
     w: Vec<f32>,    // [S·B, H, 3] attention weights on a, b, "="
-    z: Tensor,      // [S, B, H·Dh]
-    resid: Tensor,  // [S, B, D] after attention
-    pre: Tensor,    // [S, B, M]
     post: Tensor,   // [S, B, M]
     r2: Tensor,     // [S, B, D] after the MLP
     logits: Tensor, // [S, B, n]
@@ -233,39 +322,259 @@ impl Tables {
         // never written after `tables` built them; the views borrow `self`.
         unsafe {
             Ok(attention::Tables {
-                s0: view(&self.s0)?,
-                s1: view(&self.s1)?,
-                s2: view(&self.s2)?,
-                v0: view(&self.v0)?,
-                v1: view(&self.v1)?,
-                v2: view(&self.v2)?,
+                s: view(&self.s_all)?,
+                a: view(&self.a_all)?,
+                t: view(&self.t_all)?,
+                x2b: view(&self.x2b)?,
+                c: view(&self.c)?,
             })
         }
     }
 }
 
-fn chunk_forward(m: &Transformer, t: &Tables, c: &Chunk) -> Result<Fwd, tch::TchError> {
-    let s = m.n_models as i64;
-    let (h, dh) = (m.cfg.n_heads as i64, m.cfg.d_head() as i64);
-    let batch = c.a.size()[1];
-    let rows = (s * batch) as usize;
-    let mut z = vec![0f32; rows * (h * dh) as usize];
-    let mut w = vec![0f32; rows * h as usize * 3];
-    let views = t.views()?;
-    attention::forward(&views, &c.ga_idx, &c.gb_idx, dims(m, batch), &mut z, &mut w);
-    let z = tensor(&z, &[s, batch, h * dh])?;
-    let resid = z.f_bmm(&t.wo)?.f_add(&t.x2.f_unsqueeze(1)?)?;
-    let pre = resid.f_bmm(&m.w_in)?.f_add(&m.b_in.f_unsqueeze(1)?)?;
-    let post = pre.f_relu()?;
-    let r2 = resid
-        .f_add(&post.f_bmm(&m.w_out)?)?
-        .f_add(&m.b_out.f_unsqueeze(1)?)?;
-    let logits = r2.f_bmm(&m.w_u)?;
+/// What the chunk loop needs of the model, owned, so a second thread can
+/// hold its own handles (libtorch tensors are `Send`, not `Sync`; these
+/// are shallow clones sharing the weights' storage).
+struct HeadWeights {
+    w_out: Tensor,  // [S, M, D]
+    w_u: Tensor,    // [S, D, n]
+    w_outt: Tensor, // [S, D, M]
+    w_ut: Tensor,   // [S, n, D]
+    dims: attention::Dims,
+}
+
+impl HeadWeights {
+    fn of(m: &Transformer) -> Result<Self, tch::TchError> {
+        Ok(Self {
+            w_out: m.w_out.shallow_clone(),
+            w_u: m.w_u.shallow_clone(),
+            w_outt: m.w_out.f_transpose(1, 2)?,
+            w_ut: m.w_u.f_transpose(1, 2)?,
+            dims: dims(m, 0),
+        })
+    }
+
+    fn handles(&self) -> Self {
+        Self {
+            w_out: self.w_out.shallow_clone(),
+            w_u: self.w_u.shallow_clone(),
+            w_outt: self.w_outt.shallow_clone(),
+            w_ut: self.w_ut.shallow_clone(),
+            dims: self.dims,
+        }
+    }
+}
+
+/// A chunk as the chunk loop reads it: pairs per model and the flat index
+/// vectors (plain slices, so both threads can read them).
+#[derive(Clone, Copy)]
+struct Rows<'a> {
+    batch: usize,
+    ga: &'a [i64],
+    gb: &'a [i64],
+    y: &'a [i64],
+}
+
+impl<'a> Rows<'a> {
+    fn of(c: &'a Chunk) -> Self {
+        Self {
+            batch: c.a.size()[1] as usize,
+            ga: &c.ga_idx,
+            gb: &c.gb_idx,
+            y: &c.y_idx,
+        }
+    }
+}
+
+/// The chunk loop is split in two parts (even and odd chunks), each with
+/// its own gradient sums, added at the end; the parts run at one libtorch
+/// thread each, on two threads when the run has two or more and the pass
+/// is large enough to pay for one more thread, else one after the other.
+/// Either way the arithmetic is the same, so the result does not depend on
+/// the thread count.
+const PARTS: usize = 2;
+
+/// Flushes subnormal floats to zero on this thread (x86-64's FTZ and DAZ
+/// bits) until dropped. Once a run fits its training pairs, most of the
+/// logits' gradients and much of what follows from them fall below f32's
+/// smallest normal number (1.2e-38), where every GEMM and loop runs on
+/// slow microcode paths: 300 epochs of `add` took 13.5 s instead of 4.
+/// Flushed, they are zeros, which no float32 weight could tell apart. The
+/// chunk loop runs under it; elsewhere it is not set.
+struct FlushSubnormals(#[allow(dead_code)] u32);
+
+impl FlushSubnormals {
+    #[cfg(target_arch = "x86_64")]
+    fn here() -> Self {
+        const FTZ_DAZ: u32 = 0x8040;
+        let old = mxcsr();
+        set_mxcsr(old | FTZ_DAZ);
+        Self(old)
+    }
+
+    #[cfg(not(target_arch = "x86_64"))]
+    fn here() -> Self {
+        Self(0)
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+impl Drop for FlushSubnormals {
+    fn drop(&mut self) {
+        set_mxcsr(self.0);
+    }
+}
+
+/// The SSE control and status register.
+#[cfg(target_arch = "x86_64")]
+fn mxcsr() -> u32 {
+    let mut x = 0u32;
+    // SAFETY: stores the register into a local u32.
+    unsafe {
+        std::arch::asm!("stmxcsr [{}]", in(reg) &mut x, options(nostack, preserves_flags));
+    }
+    x
+}
+
+#[cfg(target_arch = "x86_64")]
+fn set_mxcsr(x: u32) {
+    // SAFETY: loads a value read from the register with only the FTZ and
+    // DAZ bits changed, which affect subnormal handling only.
+    unsafe {
+        std::arch::asm!("ldmxcsr [{}]", in(reg) &x, options(nostack, preserves_flags));
+    }
+}
+
+/// Sets libtorch's thread count back when dropped.
+struct ThreadsGuard(i32);
+
+impl Drop for ThreadsGuard {
+    fn drop(&mut self) {
+        tch::set_num_threads(self.0);
+    }
+}
+
+/// Pairs (over all models) below which the parts run on one thread.
+const PARALLEL_MIN_PAIRS: usize = 1024;
+
+/// What one part of the chunk loop returns.
+struct PartOut {
+    stats: PassStats,
+    grads: Option<(Tensor, Tensor, AttGrads)>, // dW_u, dW_out, the tables'
+}
+
+/// The chunk loop over `chunks`: forward, loss head and, when `backward`,
+/// the gradients of W_u, W_out and the attention tables.
+fn run_part(
+    w: &HeadWeights,
+    t: &attention::Tables,
+    chunks: &[Rows],
+    total_rows: i64,
+    backward: bool,
+) -> Result<PartOut, tch::TchError> {
+    let _ftz = FlushSubnormals::here();
+    let d = w.dims;
+    let mut stats = PassStats::new(d.models);
+    let mut grads = if backward {
+        let opts = (Kind::Float, tch::Device::Cpu);
+        Some((
+            Tensor::f_zeros(w.w_u.size(), opts)?,
+            Tensor::f_zeros(w.w_out.size(), opts)?,
+            AttGrads::new(d),
+        ))
+    } else {
+        None
+    };
+    for c in chunks {
+        let Fwd {
+            w: att_w,
+            post,
+            r2,
+            logits,
+        } = chunk_forward(w, t, c)?;
+        let logp = logits.f_log_softmax(-1, Kind::Float)?;
+        let probs = if backward {
+            Some(logits.f_softmax(-1, Kind::Float)?)
+        } else {
+            None
+        };
+        // SAFETY: `logits` and `logp` are contiguous f32 tensors only read
+        // here; `probs` is new and written only through its slice.
+        unsafe {
+            let probs_v = probs
+                .as_ref()
+                .map(|p| std::slice::from_raw_parts_mut(p.data_ptr() as *mut f32, p.numel()));
+            head(
+                &mut stats,
+                view(&logits)?,
+                view(&logp)?,
+                probs_v,
+                c.y,
+                c.batch,
+                total_rows as f32,
+            );
+        }
+        let (Some((dw_u, dw_out, att)), Some(dlogits)) = (grads.as_mut(), probs) else {
+            continue;
+        };
+        let _ = dw_u.f_baddbmm_(&r2.f_transpose(1, 2)?, &dlogits)?;
+        let dr2 = dlogits.f_bmm(&w.w_ut)?; // [S, B, D]
+        let _ = dw_out.f_baddbmm_(&post.f_transpose(1, 2)?, &dr2)?;
+        let dpost = dr2.f_bmm(&w.w_outt)?; // [S, B, M]
+                                           // SAFETY: `post`, `dr2` and `dpost` are contiguous f32 tensors alive
+                                           // for this block and not written while the slices live.
+        unsafe {
+            attention::backward(
+                t,
+                &mut att.views(),
+                c.ga,
+                c.gb,
+                attention::Dims {
+                    batch: c.batch,
+                    ..d
+                },
+                &att_w,
+                view(&post)?,
+                view(&dr2)?,
+                view(&dpost)?,
+            );
+        }
+    }
+    Ok(PartOut { stats, grads })
+}
+
+/// A new contiguous f32 tensor of `shape` and its elements, to be written.
+///
+/// # Safety
+/// The slice aliases the tensor's storage: nothing may read or write the
+/// tensor while it lives.
+unsafe fn fresh<'a>(shape: &[i64]) -> Result<(Tensor, &'a mut [f32]), tch::TchError> {
+    let t = Tensor::f_empty(shape, (Kind::Float, tch::Device::Cpu))?;
+    let slice = std::slice::from_raw_parts_mut(t.data_ptr() as *mut f32, t.numel());
+    Ok((t, slice))
+}
+
+fn chunk_forward(w: &HeadWeights, t: &attention::Tables, c: &Rows) -> Result<Fwd, tch::TchError> {
+    let d = attention::Dims {
+        batch: c.batch,
+        ..w.dims
+    };
+    let (s, batch) = (d.models as i64, c.batch as i64);
+    let rows = d.models * c.batch;
+    let mut att_w = vec![0f32; rows * d.heads * 3];
+    // SAFETY: both tensors are new, and only written through these slices
+    // before the slices go out of scope.
+    let (resid, post) = unsafe {
+        let (resid, rv) = fresh(&[s, batch, d.d_model as i64])?;
+        let (post, pv) = fresh(&[s, batch, d.d_mlp as i64])?;
+        attention::forward(t, c.ga, c.gb, d, rv, pv, &mut att_w);
+        (resid, post)
+    };
+    // r2 = (resid + b_out) + post · W_out
+    let r2 = resid.f_baddbmm(&post, &w.w_out, 1.0, 1.0)?;
+    let logits = r2.f_bmm(&w.w_u)?;
     Ok(Fwd {
-        w,
-        z,
-        resid,
-        pre,
+        w: att_w,
         post,
         r2,
         logits,
@@ -281,14 +590,14 @@ fn chunk_forward(m: &Transformer, t: &Tables, c: &Chunk) -> Result<Fwd, tch::Tch
 pub fn per_pair(m: &Transformer, chunks: &[Chunk]) -> Result<(Tensor, Tensor), ModelError> {
     tch::no_grad(|| -> Result<(Tensor, Tensor), ModelError> {
         let t = if m.ln.is_none() {
-            Some(tables(m)?)
+            Some((tables(m)?, HeadWeights::of(m)?))
         } else {
             None
         };
         let (mut ces, mut oks) = (Vec::new(), Vec::new());
         for c in chunks {
             let logits = match &t {
-                Some(t) => chunk_forward(m, t, c)?.logits,
+                Some((t, w)) => chunk_forward(w, &t.views()?, &Rows::of(c))?.logits,
                 None => m.forward_last(&c.a, &c.b)?,
             };
             ces.push(
@@ -309,15 +618,59 @@ pub fn per_pair(m: &Transformer, chunks: &[Chunk]) -> Result<(Tensor, Tensor), M
     })
 }
 
-/// Gradients of the tables, accumulated over chunks.
-struct TableGrads {
-    dx2: Tensor, // [S, D] through the residual
-    dwo: Tensor, // [S, H·Dh, D]
+/// Gradients of the MLP and unembedding, accumulated over chunks.
+struct MlpGrads {
     dw_in: Tensor,
-    db_in: Tensor,
     dw_out: Tensor,
-    db_out: Tensor,
     dw_u: Tensor,
+}
+
+/// The attention tables' gradients as Rust vectors, accumulated over
+/// chunks (layouts of [`attention::TableGrads`]).
+struct AttGrads {
+    s: Vec<f32>,
+    a: Vec<f32>,
+    t: Vec<f32>,
+    b_in: Vec<f32>,
+    b_out: Vec<f32>,
+}
+
+impl AttGrads {
+    fn new(d: attention::Dims) -> Self {
+        let rows = d.table_rows();
+        Self {
+            s: vec![0f32; rows],
+            a: vec![0f32; rows * d.d_model],
+            t: vec![0f32; rows * d.d_mlp],
+            b_in: vec![0f32; d.models * d.d_mlp],
+            b_out: vec![0f32; d.models * d.d_model],
+        }
+    }
+
+    /// Adds another part's sums.
+    fn add(&mut self, other: &Self) {
+        for (x, y) in [
+            (&mut self.s, &other.s),
+            (&mut self.a, &other.a),
+            (&mut self.t, &other.t),
+            (&mut self.b_in, &other.b_in),
+            (&mut self.b_out, &other.b_out),
+        ] {
+            for (x, y) in x.iter_mut().zip(y) {
+                *x += y;
+            }
+        }
+    }
+
+    fn views(&mut self) -> attention::TableGrads<'_> {
+        attention::TableGrads {
+            s: &mut self.s,
+            a: &mut self.a,
+            t: &mut self.t,
+            b_in: &mut self.b_in,
+            b_out: &mut self.b_out,
+        }
+    }
 }
 
 /// One forward pass over `chunks` with the weights of `m`, and, when
@@ -353,110 +706,114 @@ fn pass_inner(
         m.cfg.n_heads as i64,
         m.cfg.d_head() as i64,
     );
+    let mlp = m.cfg.d_mlp as i64;
     let hv = h * dh;
+    // The whole pass runs at one libtorch thread (restored on return): the
+    // chunk loop runs its own two threads, and a second libtorch thread
+    // left spinning after a parallel region would compete with them.
+    let threads = tch::get_num_threads();
+    let _restore = ThreadsGuard(threads);
+    tch::set_num_threads(1);
     let t = tables(m)?;
     let opts = (Kind::Float, m.w_e.device());
     let zeros = |shape: &[i64]| Tensor::f_zeros(shape, opts);
-    let (sn, su) = ((s * n) as usize, s as usize);
-    let (hu, hvu) = (h as usize, hv as usize);
-    // Attention table gradients live in Rust vectors until the chunks are done.
-    let mut att = if backward {
-        Some((
-            vec![0f32; sn * hu],
-            vec![0f32; sn * hu],
-            vec![0f32; su * hu],
-            vec![0f32; sn * hvu],
-            vec![0f32; sn * hvu],
-            vec![0f32; su * hvu],
-        ))
-    } else {
-        None
-    };
-    let mut g = if backward {
-        Some(TableGrads {
-            dx2: zeros(&[s, d])?,
-            dwo: zeros(&[s, hv, d])?,
-            dw_in: zeros(&m.w_in.size())?,
-            db_in: zeros(&m.b_in.size())?,
-            dw_out: zeros(&m.w_out.size())?,
-            db_out: zeros(&m.b_out.size())?,
-            dw_u: zeros(&m.w_u.size())?,
+    let head_weights = HeadWeights::of(m)?;
+    let views = t.views()?;
+    let rows: Vec<Rows> = chunks.iter().map(Rows::of).collect();
+    let parts: [Vec<Rows>; PARTS] =
+        std::array::from_fn(|p| rows.iter().skip(p).step_by(PARTS).copied().collect());
+    let parallel = threads > 1 && (total_rows * s) as usize >= PARALLEL_MIN_PAIRS;
+    let outs = if parallel {
+        let second = head_weights.handles();
+        std::thread::scope(|scope| {
+            let (views, part) = (&views, &parts[1]);
+            let other = scope.spawn(move || {
+                tch::set_num_threads(1);
+                run_part(&second, views, part, total_rows, backward)
+            });
+            let first = run_part(&head_weights, views, &parts[0], total_rows, backward);
+            [first, other.join().expect("the chunk loop's second thread")]
         })
     } else {
-        None
+        parts
+            .each_ref()
+            .map(|part| run_part(&head_weights, &views, part, total_rows, backward))
     };
-    let mut stats = PassStats::new(s as usize);
-    let wot = t.wo.f_transpose(1, 2)?;
-    let w_ut = m.w_u.f_transpose(1, 2)?;
-    let w_outt = m.w_out.f_transpose(1, 2)?;
-    let w_int = m.w_in.f_transpose(1, 2)?;
-    for c in chunks {
-        let batch = c.a.size()[1];
-        let Fwd {
-            w,
-            z,
-            resid,
-            pre,
-            post,
-            r2,
-            logits,
-        } = chunk_forward(m, &t, c)?;
-        let logp = logits.f_log_softmax(-1, Kind::Float)?;
-        let yy = c.y.f_unsqueeze(-1)?;
-        let ce = logp.f_gather(-1, &yy, false)?.f_squeeze_dim(-1)?.f_neg()?; // [S, B]
-        stats.add(&ce, &logits, &c.y)?;
-        let (Some(g), Some(att)) = (g.as_mut(), att.as_mut()) else {
-            continue;
-        };
-        // d(Σ_s mean_s CE)/d logits = (softmax − onehot) / total_rows
-        let dlogits = logp
-            .f_exp()?
-            .f_scatter_add(-1, &yy, &Tensor::f_full([s, batch, 1], -1.0, opts)?)?
-            .f_div_scalar(total_rows as f64)?;
-        g.dw_u += r2.f_transpose(1, 2)?.f_bmm(&dlogits)?;
-        let dr2 = dlogits.f_bmm(&w_ut)?; // [S, B, D]
-        g.dw_out += post.f_transpose(1, 2)?.f_bmm(&dr2)?;
-        g.db_out += dr2.f_sum_dim_intlist(1, false, Kind::Float)?;
-        let dpre = pre.f_threshold_backward(&dr2.f_bmm(&w_outt)?, 0.0)?; // [S, B, M]
-        g.dw_in += resid.f_transpose(1, 2)?.f_bmm(&dpre)?;
-        g.db_in += dpre.f_sum_dim_intlist(1, false, Kind::Float)?;
-        let dresid = dr2.f_add(&dpre.f_bmm(&w_int)?)?; // [S, B, D]
-        g.dx2 += dresid.f_sum_dim_intlist(1, false, Kind::Float)?;
-        g.dwo += z.f_transpose(1, 2)?.f_bmm(&dresid)?;
-        let dz = dresid.f_bmm(&wot)?.f_contiguous()?; // [S, B, H·Dh]
-        let views = t.views()?;
-        // SAFETY: `dz` is a contiguous f32 tensor alive for this block, not written.
-        let dzv = unsafe { view(&dz)? };
-        let mut grads = attention::TableGrads {
-            s0: &mut att.0,
-            s1: &mut att.1,
-            s2: &mut att.2,
-            v0: &mut att.3,
-            v1: &mut att.4,
-            v2: &mut att.5,
-        };
-        attention::backward(
-            &views,
-            &mut grads,
-            &c.ga_idx,
-            &c.gb_idx,
-            dims(m, batch),
-            &w,
-            dzv,
-        );
+    let [first, second] = outs;
+    let (first, second) = (first?, second?);
+    let mut stats = first.stats;
+    for (x, y) in stats.loss_sum.iter_mut().zip(&second.stats.loss_sum) {
+        *x += y;
     }
-    let Some(g) = g else {
+    for (x, y) in stats.correct.iter_mut().zip(&second.stats.correct) {
+        *x += y;
+    }
+    let (Some((dw_u, dw_out, mut att)), Some((dw_u1, dw_out1, att1))) = (first.grads, second.grads)
+    else {
         return Ok((stats, None));
     };
-    let att = att.expect("allocated with g");
-    // The tables' gradients, back to the weights.
-    let ds0 = tensor(&att.0, &[s, n, h])?;
-    let ds1 = tensor(&att.1, &[s, n, h])?;
-    let ds2 = tensor(&att.2, &[s, h])?;
-    let dv0 = tensor(&att.3, &[s, n, hv])?;
-    let dv1 = tensor(&att.4, &[s, n, hv])?;
-    let dv2 = tensor(&att.5, &[s, hv])?;
+    let mut g = MlpGrads {
+        dw_in: zeros(&m.w_in.size())?,
+        dw_out: dw_out.f_add(&dw_out1)?,
+        dw_u: dw_u.f_add(&dw_u1)?,
+    };
+    att.add(&att1);
+    let db_in = tensor(&att.b_in, &[s, mlp])?;
+    let db_out = tensor(&att.b_out, &[s, d])?;
+    // The first MLP layer through its tables: T_p = A_p · W_in and
+    // c = x2 · W_in + b_in.
+    let w_int = m.w_in.f_transpose(1, 2)?; // [S, M, D]
     let x2c = t.x2.f_unsqueeze(-1)?; // [S, D, 1]
+    g.dw_in += x2c.f_bmm(&db_in.f_unsqueeze(1)?)?;
+    let mut da = Vec::new();
+    // Position p's rows of the stacked tables, and how many per model.
+    let span = |p: usize| -> (usize, i64) {
+        let per = if p < 2 { n * h } else { h };
+        (p * (s * n * h) as usize, per)
+    };
+    for p in 0..3 {
+        let (first, rows) = span(p);
+        let len = (s * rows) as usize;
+        let dt = tensor(
+            &att.t[first * mlp as usize..(first + len) * mlp as usize],
+            &[s, rows, mlp],
+        )?;
+        g.dw_in += t.a[p].f_transpose(1, 2)?.f_bmm(&dt)?;
+        // dA_p = (residual path) + dT_p · W_inᵀ, as [S, H, rows/H, D]
+        let dap = tensor(
+            &att.a[first * d as usize..(first + len) * d as usize],
+            &[s, rows, d],
+        )?
+        .f_add(&dt.f_bmm(&w_int)?)?;
+        da.push(dap.f_view([s, rows / h, h, d])?.f_permute([0, 2, 1, 3])?);
+    }
+    // A_p = V_p · W_O per head.
+    let w_ot = m.w_o.f_transpose(-1, -2)?; // [S, H, D, Dh]
+    let mut dw_o = zeros(&m.w_o.size())?;
+    let mut dv = Vec::new();
+    for (vp, dap) in t.v.iter().zip(&da) {
+        dw_o += vp.f_transpose(-1, -2)?.f_matmul(dap)?; // [S, H, Dh, D]
+        let rows = vp.size()[2];
+        dv.push(
+            dap.f_matmul(&w_ot)? // [S, H, rows, Dh]
+                .f_permute([0, 2, 1, 3])?
+                .f_reshape([s, rows, hv])?,
+        );
+    }
+    // The residual path of "=" and its path through c.
+    let mut dx2 = db_out.f_add(&db_in.f_unsqueeze(1)?.f_bmm(&w_int)?.f_squeeze_dim(1)?)?; // [S, D]
+                                                                                          // The score and value tables, back to the weights.
+    let ds = |p: usize| {
+        let (first, rows) = span(p);
+        tensor(
+            &att.s[first..first + (s * rows) as usize],
+            &[s, rows / h, h],
+        )
+    };
+    let (ds0, ds1) = (ds(0)?, ds(1)?);
+    let ds2 = ds(2)?.f_squeeze_dim(1)?; // [S, H]
+    let (dv0, dv1) = (&dv[0], &dv[1]);
+    let dv2 = dv[2].f_squeeze_dim(1)?; // [S, H·Dh]
     let utt = t.ut.f_transpose(1, 2)?; // [S, H, D]
     let wvt = t.wv.f_transpose(1, 2)?; // [S, H·Dh, D]
     let dut =
@@ -466,13 +823,12 @@ fn pass_inner(
             .f_add(&x2c.f_bmm(&ds2.f_unsqueeze(1)?)?)?; // [S, D, H]
     let dwv =
         t.x0.f_transpose(1, 2)?
-            .f_bmm(&dv0)?
-            .f_add(&t.x1.f_transpose(1, 2)?.f_bmm(&dv1)?)?
+            .f_bmm(dv0)?
+            .f_add(&t.x1.f_transpose(1, 2)?.f_bmm(dv1)?)?
             .f_add(&x2c.f_bmm(&dv2.f_unsqueeze(1)?)?)?; // [S, D, H·Dh]
     let dx0 = ds0.f_bmm(&utt)?.f_add(&dv0.f_bmm(&wvt)?)?; // [S, n, D]
     let dx1 = ds1.f_bmm(&utt)?.f_add(&dv1.f_bmm(&wvt)?)?;
-    let mut dx2 = g
-        .dx2
+    dx2 = dx2
         .f_add(&ds2.f_unsqueeze(1)?.f_bmm(&utt)?.f_squeeze_dim(1)?)?
         .f_add(&dv2.f_unsqueeze(1)?.f_bmm(&wvt)?.f_squeeze_dim(1)?)?; // [S, D]
     let scale = (dh as f64).sqrt();
@@ -497,7 +853,6 @@ fn pass_inner(
         Kind::Float,
     )?)?;
     let dw_v = dwv.f_view([s, d, h, dh])?.f_permute([0, 2, 1, 3])?;
-    let dw_o = g.dwo.f_view([s, h, dh, d])?;
     let de = Tensor::f_cat(&[dx0.f_add(&dx1)?, dx2.f_unsqueeze(1)?], 1)?; // [S, n+1, D]
     let dpos = Tensor::f_stack(
         &[
@@ -508,7 +863,7 @@ fn pass_inner(
         1,
     )?; // [S, 3, D]
     let grads = vec![
-        de, dpos, dw_q, dw_k, dw_v, dw_o, g.dw_in, g.db_in, g.dw_out, g.db_out, g.dw_u,
+        de, dpos, dw_q, dw_k, dw_v, dw_o, g.dw_in, db_in, g.dw_out, db_out, g.dw_u,
     ];
     Ok((
         stats,

@@ -73,6 +73,12 @@ pub struct Manifest {
     /// `unknown` in manifests written before it was recorded.
     #[serde(default = "unknown_host")]
     pub host: String,
+    /// The revision of the fused step's arithmetic that trained it
+    /// ([`super::fused::STEP_REVISION`]); 1 in manifests written before it
+    /// was recorded. Runs of another revision are neither extended nor
+    /// resumed: the result would not equal a run trained from scratch.
+    #[serde(default = "first_revision")]
+    pub step_revision: u32,
     /// Seeds trained together in one batched model (this one included).
     pub batch_seeds: Vec<u64>,
     /// The command that produced it.
@@ -83,6 +89,16 @@ pub struct Manifest {
     pub end_time: Option<String>,
     /// The outcome, when complete.
     pub summary: Option<Summary>,
+}
+
+fn first_revision() -> u32 {
+    1
+}
+
+/// Whether a run's state can be continued by this build's fused step so
+/// that the result equals a run trained from scratch.
+pub fn same_step(m: &Manifest) -> bool {
+    m.step_revision == super::fused::STEP_REVISION
 }
 
 fn unknown_host() -> String {
@@ -461,7 +477,7 @@ fn find_resume(configs: &[RunConfig], partial: &[PathBuf]) -> Option<Start> {
             return None;
         }
         let m = read_manifest(dir).ok()?;
-        if m.batch_seeds != configs.iter().map(|c| c.seed).collect::<Vec<_>>() {
+        if m.batch_seeds != configs.iter().map(|c| c.seed).collect::<Vec<_>>() || !same_step(&m) {
             return None;
         }
         let here = resume_epochs(dir);
@@ -552,6 +568,15 @@ pub fn extend_runs(
     };
     for (i, dir) in dirs.iter().enumerate() {
         let m = read_manifest(dir)?;
+        if !same_step(&m) {
+            return Err(bad(format!(
+                "{} was trained by revision {} of the fused step and this grokscope has revision {}: an extension would not equal a run trained from scratch; retrain it, or extend it with a grokscope built from commit {}",
+                dir.display(),
+                m.step_revision,
+                super::fused::STEP_REVISION,
+                m.git_commit
+            )));
+        }
         let summary = m.summary.ok_or_else(|| {
             bad(format!(
                 "{} is not complete; re-run the command that trained it to resume it",
@@ -660,6 +685,7 @@ fn train_runs_from(
             threads,
             kernels: crate::kernels::pin().clone(),
             host: host_name(),
+            step_revision: super::fused::STEP_REVISION,
             batch_seeds: batch_seeds.clone(),
             command_line: command_line.to_vec(),
             start_time: now(),

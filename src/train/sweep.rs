@@ -598,6 +598,7 @@ impl ShorterRuns {
                 continue;
             };
             if m.status == super::run::Status::Complete
+                && super::run::same_step(&m)
                 && dir.join("optimizer.safetensors").exists()
             {
                 by_key
