@@ -513,7 +513,7 @@ impl Transformer {
         let scores = q
             .f_matmul(&k.f_transpose(-1, -2)?)?
             .f_div_scalar((dh as f64).sqrt())?; // [S, B, H, P, P]
-        let causal = Tensor::f_ones([p, p], (Kind::Bool, tch::Device::Cpu))?.f_triu(1)?;
+        let causal = Tensor::f_ones([p, p], (Kind::Bool, self.w_e.device()))?.f_triu(1)?;
         let scores = scores.f_masked_fill(&causal, f64::NEG_INFINITY)?;
         let pattern = scores.f_softmax(-1, Kind::Float)?;
         let z = pattern.f_matmul(&v)?; // [S, B, H, P, Dh]
@@ -622,7 +622,7 @@ impl Transformer {
         );
         self.check_tokens(a, b)?;
         let batch = a.size()[1];
-        let offset = Tensor::f_arange(s, (Kind::Int64, tch::Device::Cpu))?
+        let offset = Tensor::f_arange(s, (Kind::Int64, self.w_e.device()))?
             .f_mul_scalar(n)?
             .f_view([s, 1])?;
         let (ga, gb) = (
@@ -701,7 +701,7 @@ impl Transformer {
     /// # Shapes
     /// -> `[S]`.
     pub fn weight_norms(&self) -> Result<Tensor, ModelError> {
-        let mut total = Tensor::f_zeros([self.n_models as i64], (Kind::Float, tch::Device::Cpu))?;
+        let mut total = Tensor::f_zeros([self.n_models as i64], (Kind::Float, self.w_e.device()))?;
         for (_, t) in self.named_weights() {
             let sq = t
                 .f_pow_tensor_scalar(2)?

@@ -299,9 +299,10 @@ struct Fwd {
 /// The slice aliases the tensor's storage: nothing may write the tensor
 /// while it lives.
 unsafe fn view(t: &Tensor) -> Result<&[f32], tch::TchError> {
-    if t.kind() != Kind::Float || !t.is_contiguous() {
+    if t.kind() != Kind::Float || !t.is_contiguous() || t.device() != tch::Device::Cpu {
         return Err(tch::TchError::Kind(
-            "expected a contiguous f32 tensor".into(),
+            "the fused step reads tensors in place and needs contiguous f32 tensors on the CPU"
+                .into(),
         ));
     }
     Ok(std::slice::from_raw_parts(
