@@ -900,12 +900,7 @@ fn complexity_frame(runs: &[SweepRun]) -> Result<DataFrame, AnalyzeError> {
             cache.insert(r.op.clone(), ComplexityScores::of(&op.analysis.group));
         }
     }
-    let scores: [(&str, fn(&ComplexityScores) -> f64); 4] = [
-        ("C1", |s| s.c1),
-        ("C2", |s| s.c2),
-        ("F1", |s| s.f1 as f64),
-        ("F2", |s| s.f2.unwrap_or(0.0)),
-    ];
+    let scores = crate::analysis::complexity::SCORE_FIELDS;
     // Over all runs, and over the abelian operations alone: the reference
     // study's claim is about the abelian grokking order, and over all runs ρ
     // mostly measures the abelian/non-abelian split (non-abelian runs are

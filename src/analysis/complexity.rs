@@ -22,6 +22,18 @@ use crate::groups::FiniteGroup;
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap};
 
+/// A score's name and how to read it as a number from [`ComplexityScores`].
+pub type ScoreField = (&'static str, fn(&ComplexityScores) -> f64);
+
+/// The four scores as numbers, in the paper's order (F2, undefined for the
+/// trivial group, reads as 0).
+pub const SCORE_FIELDS: [ScoreField; 4] = [
+    ("C1", |s| s.c1),
+    ("C2", |s| s.c2),
+    ("F1", |s| s.f1 as f64),
+    ("F2", |s| s.f2.unwrap_or(0.0)),
+];
+
 /// The four scores of one group, with what they are computed from.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct ComplexityScores {

@@ -923,12 +923,7 @@ pub fn complexity_vs_grok<DB: DrawingBackend>(
         .flatten()
         .fold(1.0, f64::max);
     let top = max_epoch * 1.08;
-    let fields: [(&str, fn(&ComplexityScores) -> f64); 4] = [
-        ("C1", |s| s.c1),
-        ("C2", |s| s.c2),
-        ("F1", |s| s.f1 as f64),
-        ("F2", |s| s.f2.unwrap_or(0.0)),
-    ];
+    let fields = crate::analysis::complexity::SCORE_FIELDS;
     let panels = area.split_evenly((1, 4));
     for ((name, f), panel) in fields.iter().zip(panels.iter()) {
         let pts: Vec<(f64, f64, bool, bool)> = runs
