@@ -29,8 +29,7 @@
 //! position 1's rows; then the `=` token's rows `s·H + h`. Scores have
 //! width 1, `a` width D, `t` width M; `x2` is `[S, D]` and `c` `[S, M]`.
 //! A chunk holds `rows = S·B` pairs, pair `r` of model `r / B`, with global
-//! token rows `ga[r]`, `gb[r]` (`s·n + t`); the kernels may be given a part
-//! of a chunk starting at row [`Dims::first_row`].
+//! token rows `ga[r]`, `gb[r]` (`s·n + t`).
 
 /// Sizes of one chunk's attention.
 #[derive(Debug, Clone, Copy)]
@@ -41,9 +40,6 @@ pub struct Dims {
     pub tokens: usize,
     /// Pairs per model in the chunk.
     pub batch: usize,
-    /// The chunk's row the kernels' first row is (they may be given a
-    /// part of a chunk).
-    pub first_row: usize,
     /// Heads.
     pub heads: usize,
     /// Residual width D.
@@ -59,9 +55,9 @@ impl Dims {
         (2 * self.models * self.tokens + self.models) * self.heads
     }
 
-    /// The model of the kernels' row `r`.
+    /// The model of the chunk's row `r`.
     fn model(&self, r: usize) -> usize {
-        (self.first_row + r) / self.batch
+        r / self.batch
     }
 
     /// The 3H table rows a pair of model `s` reads (head by head: a, b,
@@ -178,54 +174,65 @@ fn dot_scatter(g: &[f32], row: &[f32], grad: &mut [f32], p: f32) -> f32 {
     acc.iter().sum::<f32>() + tail
 }
 
-/// For every pair: the residual after attention plus the MLP's output bias
-/// `resid` `[rows, D]` (the output residual but for `post · W_out`), the
-/// MLP's activations `post` `[rows, M]` (ReLU of the pre-activations) and
-/// the attention weights `w` `[rows, H, 3]`.
-pub fn forward(
-    t: &Tables,
-    ga: &[i64],
-    gb: &[i64],
-    d: Dims,
-    resid: &mut [f32],
-    post: &mut [f32],
-    w: &mut [f32],
-) {
+/// A chunk's pairs as the kernels read them: global token rows
+/// (`s·n + t`) of the left and right tokens, and the sizes.
+#[derive(Clone, Copy)]
+pub struct Pairs<'a> {
+    /// Left tokens' rows `[rows]`.
+    pub ga: &'a [i64],
+    /// Right tokens' rows `[rows]`.
+    pub gb: &'a [i64],
+    /// Sizes.
+    pub dims: Dims,
+}
+
+/// What [`forward`] writes for every pair.
+pub struct Forward<'a> {
+    /// The residual after attention plus the MLP's output bias `[rows, D]`
+    /// (the output residual but for `post · W_out`).
+    pub resid: &'a mut [f32],
+    /// The MLP's activations (ReLU of the pre-activations) `[rows, M]`.
+    pub post: &'a mut [f32],
+    /// The attention weights `[rows, H, 3]`.
+    pub w: &'a mut [f32],
+}
+
+/// What [`backward`] reads for every pair.
+pub struct Backward<'a> {
+    /// The attention weights of [`forward`] `[rows, H, 3]`.
+    pub w: &'a [f32],
+    /// The MLP's activations of [`forward`] `[rows, M]`.
+    pub post: &'a [f32],
+    /// The output residual's gradient `[rows, D]`, which is also the
+    /// residual path's.
+    pub dr2: &'a [f32],
+    /// The MLP activations' gradient `[rows, M]`.
+    pub dpost: &'a [f32],
+}
+
+/// The forward pass of every pair (see [`Forward`]).
+pub fn forward(t: &Tables, pairs: Pairs, out: Forward) {
     #[cfg(target_arch = "x86_64")]
     if std::is_x86_feature_detected!("avx2") {
         // SAFETY: the CPU has AVX2 (checked above).
-        unsafe { forward_avx2(t, ga, gb, d, resid, post, w) };
+        unsafe { forward_avx2(t, pairs, out) };
         return;
     }
-    forward_impl(t, ga, gb, d, resid, post, w);
+    forward_impl(t, pairs, out);
 }
 
 /// [`forward`] compiled for AVX2 (without FMA, so it rounds as the
 /// portable path does).
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
-unsafe fn forward_avx2(
-    t: &Tables,
-    ga: &[i64],
-    gb: &[i64],
-    d: Dims,
-    resid: &mut [f32],
-    post: &mut [f32],
-    w: &mut [f32],
-) {
-    forward_impl(t, ga, gb, d, resid, post, w);
+unsafe fn forward_avx2(t: &Tables, pairs: Pairs, out: Forward) {
+    forward_impl(t, pairs, out);
 }
 
 #[inline(always)]
-fn forward_impl(
-    t: &Tables,
-    ga: &[i64],
-    gb: &[i64],
-    d: Dims,
-    resid: &mut [f32],
-    post: &mut [f32],
-    w: &mut [f32],
-) {
+fn forward_impl(t: &Tables, pairs: Pairs, out: Forward) {
+    let Pairs { ga, gb, dims: d } = pairs;
+    let Forward { resid, post, w } = out;
     let (h, dm, mm) = (d.heads, d.d_model, d.d_mlp);
     let mut rows = vec![0usize; 3 * h];
     for r in 0..ga.len() {
@@ -256,63 +263,34 @@ fn forward_impl(
     }
 }
 
-/// Accumulates the tables' and the MLP biases' gradients from the
-/// gradients of the output residual `dr2` `[rows, D]` (which is also the
-/// residual path's gradient) and of the MLP's activations `dpost`
-/// `[rows, M]`, with the activations `post` and weights `w` of
-/// [`forward`].
-#[allow(clippy::too_many_arguments)]
-pub fn backward(
-    t: &Tables,
-    g: &mut TableGrads,
-    ga: &[i64],
-    gb: &[i64],
-    d: Dims,
-    w: &[f32],
-    post: &[f32],
-    dr2: &[f32],
-    dpost: &[f32],
-) {
+/// Accumulates the tables' and the MLP biases' gradients into `g` (see
+/// [`Backward`]).
+pub fn backward(t: &Tables, pairs: Pairs, from: Backward, g: &mut TableGrads) {
     #[cfg(target_arch = "x86_64")]
     if std::is_x86_feature_detected!("avx2") {
         // SAFETY: the CPU has AVX2 (checked above).
-        unsafe { backward_avx2(t, g, ga, gb, d, w, post, dr2, dpost) };
+        unsafe { backward_avx2(t, pairs, from, g) };
         return;
     }
-    backward_impl(t, g, ga, gb, d, w, post, dr2, dpost);
+    backward_impl(t, pairs, from, g);
 }
 
 /// [`backward`] compiled for AVX2 (without FMA).
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
-#[allow(clippy::too_many_arguments)]
-unsafe fn backward_avx2(
-    t: &Tables,
-    g: &mut TableGrads,
-    ga: &[i64],
-    gb: &[i64],
-    d: Dims,
-    w: &[f32],
-    post: &[f32],
-    dr2: &[f32],
-    dpost: &[f32],
-) {
-    backward_impl(t, g, ga, gb, d, w, post, dr2, dpost);
+unsafe fn backward_avx2(t: &Tables, pairs: Pairs, from: Backward, g: &mut TableGrads) {
+    backward_impl(t, pairs, from, g);
 }
 
 #[inline(always)]
-#[allow(clippy::too_many_arguments)]
-fn backward_impl(
-    t: &Tables,
-    g: &mut TableGrads,
-    ga: &[i64],
-    gb: &[i64],
-    d: Dims,
-    w: &[f32],
-    post: &[f32],
-    dr2: &[f32],
-    dpost: &[f32],
-) {
+fn backward_impl(t: &Tables, pairs: Pairs, from: Backward, g: &mut TableGrads) {
+    let Pairs { ga, gb, dims: d } = pairs;
+    let Backward {
+        w,
+        post,
+        dr2,
+        dpost,
+    } = from;
     let (h, dm, mm) = (d.heads, d.d_model, d.d_mlp);
     let mut rows = vec![0usize; 3 * h];
     let mut dw = vec![0f32; 3 * h];

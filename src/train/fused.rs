@@ -278,7 +278,6 @@ fn dims(m: &Transformer, batch: i64) -> attention::Dims {
         models: m.n_models,
         tokens: m.cfg.d_vocab_out,
         batch: batch as usize,
-        first_row: 0,
         heads: m.cfg.n_heads,
         d_model: m.cfg.d_model,
         d_mlp: m.cfg.d_mlp,
@@ -522,23 +521,24 @@ fn run_part(
         let dr2 = dlogits.f_bmm(&w.w_ut)?; // [S, B, D]
         let _ = dw_out.f_baddbmm_(&post.f_transpose(1, 2)?, &dr2)?;
         let dpost = dr2.f_bmm(&w.w_outt)?; // [S, B, M]
-                                           // SAFETY: `post`, `dr2` and `dpost` are contiguous f32 tensors alive
-                                           // for this block and not written while the slices live.
+        let pairs = attention::Pairs {
+            ga: c.ga,
+            gb: c.gb,
+            dims: attention::Dims {
+                batch: c.batch,
+                ..d
+            },
+        };
+        // SAFETY: `post`, `dr2` and `dpost` are contiguous f32 tensors alive
+        // for this block and not written while the slices live.
         unsafe {
-            attention::backward(
-                t,
-                &mut att.views(),
-                c.ga,
-                c.gb,
-                attention::Dims {
-                    batch: c.batch,
-                    ..d
-                },
-                &att_w,
-                view(&post)?,
-                view(&dr2)?,
-                view(&dpost)?,
-            );
+            let from = attention::Backward {
+                w: &att_w,
+                post: view(&post)?,
+                dr2: view(&dr2)?,
+                dpost: view(&dpost)?,
+            };
+            attention::backward(t, pairs, from, &mut att.views());
         }
     }
     Ok(PartOut { stats, grads })
@@ -568,7 +568,17 @@ fn chunk_forward(w: &HeadWeights, t: &attention::Tables, c: &Rows) -> Result<Fwd
     let (resid, post) = unsafe {
         let (resid, rv) = fresh(&[s, batch, d.d_model as i64])?;
         let (post, pv) = fresh(&[s, batch, d.d_mlp as i64])?;
-        attention::forward(t, c.ga, c.gb, d, rv, pv, &mut att_w);
+        let pairs = attention::Pairs {
+            ga: c.ga,
+            gb: c.gb,
+            dims: d,
+        };
+        let out = attention::Forward {
+            resid: rv,
+            post: pv,
+            w: &mut att_w,
+        };
+        attention::forward(t, pairs, out);
         (resid, post)
     };
     // r2 = (resid + b_out) + post · W_out
