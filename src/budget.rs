@@ -125,8 +125,10 @@ impl Estimate {
         let bytes = pairs * BYTES_PER_PAIR_BASE as f64
             + s * (pairs * 24.0 + chunk * row_bytes)
             + s * 4.0 * 4.0 * (n * d * 3.0 + 4.0 * d * d + 2.0 * d * m + d * n);
-        // FLOPs of the forward pass per pair: attention output, MLP, unembedding.
-        let forward = 2.0 * (d * d + 2.0 * d * m + d * n);
+        // FLOPs of the fused step's forward pass per pair: 3H rows of the
+        // per-token tables (width D and M), the MLP's output layer and the
+        // unembedding; a pass with gradients costs about three times this.
+        let forward = 2.0 * (3.0 * h * (d + m) + d * m + d * n);
         let per_epoch = s * forward * (3.0 * train + pairs / cfg.eval_every.max(1) as f64);
         let seconds_per_epoch =
             per_epoch / (FLOPS_PER_THREAD * threads.max(1) as f64) + EPOCH_OVERHEAD;
