@@ -213,17 +213,7 @@ pub fn breakdown(n: usize, threads: usize, reps: usize) -> Result<Breakdown, Tra
     let rows = ds.train.len() as i64;
     let weights: Vec<&Tensor> = model.named_weights().into_iter().map(|(_, t)| t).collect();
     let sizes: Vec<usize> = weights.iter().map(|t| t.numel()).collect();
-    let defaults = RunConfig::default();
-    let mut adam = AdamW::new(
-        AdamWConfig {
-            lr: defaults.lr,
-            beta1: defaults.beta1,
-            beta2: defaults.beta2,
-            weight_decay: defaults.weight_decay,
-            eps: 1e-8,
-        },
-        &sizes,
-    );
+    let mut adam = AdamW::new(AdamWConfig::of(&RunConfig::default()), &sizes);
     let (mut fwd, mut full, mut step, mut eval) = (0.0, 0.0, 0.0, 0.0);
     for rep in 0..=reps {
         let timed = rep > 0; // the first repetition warms up

@@ -21,6 +21,8 @@
 //! CPU.
 
 use super::attention;
+use crate::model::{ModelError, Transformer};
+use tch::{Kind, Tensor};
 
 /// The revision of the fused step's arithmetic, recorded in every run's
 /// manifest. A run is extended or resumed only by the revision that
@@ -32,8 +34,6 @@ use super::attention;
 /// 2. The first MLP layer folded into per-token tables, the chunk loop in
 ///    two parts on two threads, subnormals flushed in the chunk loop.
 pub const STEP_REVISION: u32 = 2;
-use crate::model::{ModelError, Transformer};
-use tch::{Kind, Tensor};
 
 /// Per-pair results of one pass over a set of pairs.
 pub struct PassStats {
@@ -44,6 +44,16 @@ pub struct PassStats {
 }
 
 impl PassStats {
+    /// Adds another pass's sums (of the same models).
+    fn merge(&mut self, other: &Self) {
+        for (x, y) in self.loss_sum.iter_mut().zip(&other.loss_sum) {
+            *x += y;
+        }
+        for (x, y) in self.correct.iter_mut().zip(&other.correct) {
+            *x += y;
+        }
+    }
+
     /// Zero sums for `models` models.
     pub fn new(models: usize) -> Self {
         Self {
@@ -187,7 +197,6 @@ struct Tables {
     ut: Tensor,     // [S, D, H] keys folded with the query, / sqrt(d_head)
     wv: Tensor,     // [S, D, H·Dh]
     v: [Tensor; 3], // values per position, [S, H, n, Dh] ([S, H, 1, Dh] for "=")
-    a: [Tensor; 3], // values through W_O, [S, n·H, D] ([S, H, D] for "=")
     // The attention loops' tables, positions stacked (attention::Dims::table_rows):
     s_all: Tensor, // scores
     a_all: Tensor, // [rows, D] the three `a` stacked
@@ -222,7 +231,8 @@ fn tables(m: &Transformer) -> Result<Tables, tch::TchError> {
     let hv = h * dh;
     let wv = m.w_v.f_permute([0, 2, 1, 3])?.f_reshape([s, d, hv])?;
     let x2r = x2.f_unsqueeze(1)?; // [S, 1, D]
-                                  // Values, values through W_O, and those through W_in, per position.
+
+    // Values, values through W_O, and those through W_in, per position.
     let position = |x: &Tensor, rows: i64| -> Result<[Tensor; 3], tch::TchError> {
         // [S, rows, H·Dh] -> [S, H, rows, Dh]
         let vp = x
@@ -258,7 +268,6 @@ fn tables(m: &Transformer) -> Result<Tables, tch::TchError> {
     Ok(Tables {
         s_all: stack([&x0.f_bmm(&ut)?, &x1.f_bmm(&ut)?, &x2r.f_bmm(&ut)?], 1)?,
         v: [v0, v1, v2],
-        a: [a0, a1, a2],
         a_all,
         t_all,
         c,
@@ -629,13 +638,6 @@ pub fn per_pair(m: &Transformer, chunks: &[Chunk]) -> Result<(Tensor, Tensor), M
     })
 }
 
-/// Gradients of the MLP and unembedding, accumulated over chunks.
-struct MlpGrads {
-    dw_in: Tensor,
-    dw_out: Tensor,
-    dw_u: Tensor,
-}
-
 /// The attention tables' gradients as Rust vectors, accumulated over
 /// chunks (layouts of [`attention::TableGrads`]).
 struct AttGrads {
@@ -753,21 +755,12 @@ fn pass_inner(
     let [first, second] = outs;
     let (first, second) = (first?, second?);
     let mut stats = first.stats;
-    for (x, y) in stats.loss_sum.iter_mut().zip(&second.stats.loss_sum) {
-        *x += y;
-    }
-    for (x, y) in stats.correct.iter_mut().zip(&second.stats.correct) {
-        *x += y;
-    }
+    stats.merge(&second.stats);
     let (Some((dw_u, dw_out, mut att)), Some((dw_u1, dw_out1, att1))) = (first.grads, second.grads)
     else {
         return Ok((stats, None));
     };
-    let mut g = MlpGrads {
-        dw_in: zeros(&m.w_in.size())?,
-        dw_out: dw_out.f_add(&dw_out1)?,
-        dw_u: dw_u.f_add(&dw_u1)?,
-    };
+    let (dw_out, dw_u) = (dw_out.f_add(&dw_out1)?, dw_u.f_add(&dw_u1)?);
     att.add(&att1);
     let db_in = tensor(&att.b_in, &[s, mlp])?;
     let db_out = tensor(&att.b_out, &[s, d])?;
@@ -775,27 +768,29 @@ fn pass_inner(
     // c = x2 · W_in + b_in.
     let w_int = m.w_in.f_transpose(1, 2)?; // [S, M, D]
     let x2c = t.x2.f_unsqueeze(-1)?; // [S, D, 1]
-    g.dw_in += x2c.f_bmm(&db_in.f_unsqueeze(1)?)?;
+    let mut dw_in = x2c.f_bmm(&db_in.f_unsqueeze(1)?)?;
     let mut da = Vec::new();
-    // Position p's rows of the stacked tables, and how many per model.
+    // Position p's rows of the stacked tables: the first, and how many per model.
     let span = |p: usize| -> (usize, i64) {
         let per = if p < 2 { n * h } else { h };
         (p * (s * n * h) as usize, per)
     };
+    // Position p's part of a stacked table of `width`, as [S, rows, width].
+    let part = |table: &[f32], p: usize, width: i64| {
+        let (first, rows) = span(p);
+        let (w, len) = (width as usize, (s * rows) as usize);
+        tensor(&table[first * w..(first + len) * w], &[s, rows, width])
+    };
     for p in 0..3 {
         let (first, rows) = span(p);
-        let len = (s * rows) as usize;
-        let dt = tensor(
-            &att.t[first * mlp as usize..(first + len) * mlp as usize],
-            &[s, rows, mlp],
-        )?;
-        g.dw_in += t.a[p].f_transpose(1, 2)?.f_bmm(&dt)?;
+        let dt = part(&att.t, p, mlp)?;
+        let ap = t
+            .a_all
+            .f_narrow(0, first as i64, s * rows)?
+            .f_view([s, rows, d])?;
+        dw_in += ap.f_transpose(1, 2)?.f_bmm(&dt)?;
         // dA_p = (residual path) + dT_p · W_inᵀ, as [S, H, rows/H, D]
-        let dap = tensor(
-            &att.a[first * d as usize..(first + len) * d as usize],
-            &[s, rows, d],
-        )?
-        .f_add(&dt.f_bmm(&w_int)?)?;
+        let dap = part(&att.a, p, d)?.f_add(&dt.f_bmm(&w_int)?)?;
         da.push(dap.f_view([s, rows / h, h, d])?.f_permute([0, 2, 1, 3])?);
     }
     // A_p = V_p · W_O per head.
@@ -811,16 +806,10 @@ fn pass_inner(
                 .f_reshape([s, rows, hv])?,
         );
     }
-    // The residual path of "=" and its path through c.
-    let mut dx2 = db_out.f_add(&db_in.f_unsqueeze(1)?.f_bmm(&w_int)?.f_squeeze_dim(1)?)?; // [S, D]
-                                                                                          // The score and value tables, back to the weights.
-    let ds = |p: usize| {
-        let (first, rows) = span(p);
-        tensor(
-            &att.s[first..first + (s * rows) as usize],
-            &[s, rows / h, h],
-        )
-    };
+    // The residual path of "=" and its path through c, [S, D].
+    let mut dx2 = db_out.f_add(&db_in.f_unsqueeze(1)?.f_bmm(&w_int)?.f_squeeze_dim(1)?)?;
+    // The score and value tables, back to the weights.
+    let ds = |p: usize| part(&att.s, p, 1)?.f_view([s, -1, h]);
     let (ds0, ds1) = (ds(0)?, ds(1)?);
     let ds2 = ds(2)?.f_squeeze_dim(1)?; // [S, H]
     let (dv0, dv1) = (&dv[0], &dv[1]);
@@ -874,7 +863,7 @@ fn pass_inner(
         1,
     )?; // [S, 3, D]
     let grads = vec![
-        de, dpos, dw_q, dw_k, dw_v, dw_o, g.dw_in, db_in, g.dw_out, db_out, g.dw_u,
+        de, dpos, dw_q, dw_k, dw_v, dw_o, dw_in, db_in, dw_out, db_out, dw_u,
     ];
     Ok((
         stats,
@@ -900,6 +889,19 @@ pub struct AdamWConfig {
     pub weight_decay: f64,
     /// ε, added after the square root.
     pub eps: f64,
+}
+
+impl AdamWConfig {
+    /// The optimiser of a run's configuration (ε = 1e-8, PyTorch's default).
+    pub fn of(cfg: &crate::config::RunConfig) -> Self {
+        Self {
+            lr: cfg.lr,
+            beta1: cfg.beta1,
+            beta2: cfg.beta2,
+            weight_decay: cfg.weight_decay,
+            eps: 1e-8,
+        }
+    }
 }
 
 /// AdamW over S stacked models, with its moments as plain vectors: one

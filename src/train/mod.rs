@@ -585,16 +585,7 @@ pub fn train_from(
                 .iter()
                 .map(|(_, t)| t.numel())
                 .collect();
-            let mut adam = fused::AdamW::new(
-                fused::AdamWConfig {
-                    lr: first.lr,
-                    beta1: first.beta1,
-                    beta2: first.beta2,
-                    weight_decay: first.weight_decay,
-                    eps: 1e-8,
-                },
-                &sizes,
-            );
+            let mut adam = fused::AdamW::new(fused::AdamWConfig::of(first), &sizes);
             if let Some(st) = &start {
                 adam.step = u64::from(st.epoch);
                 let names: Vec<&str> = model.named_weights().iter().map(|(n, _)| *n).collect();
