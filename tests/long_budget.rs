@@ -7,7 +7,7 @@
 use grokscope::config::RunConfig;
 use grokscope::grok::StopReason;
 use grokscope::train::run::{extend_runs, read_manifest, read_metric_rows, train_runs};
-use grokscope::train::Quiet;
+use grokscope::train::{Quiet, TrainError};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -20,6 +20,11 @@ fn tempdir(name: &str) -> PathBuf {
 
 fn bytes(run: &Path) -> Vec<u8> {
     std::fs::read(run.join("metrics.parquet")).unwrap()
+}
+
+/// Extends `runs` with one `--set` on two threads into `out`.
+fn extend(runs: &[PathBuf], set: &str, out: &Path) -> Result<Vec<PathBuf>, TrainError> {
+    extend_runs(runs, &[set.into()], out, 2, &[], &mut Quiet)
 }
 
 fn s3(epochs: usize) -> RunConfig {
@@ -37,15 +42,7 @@ fn an_extended_run_equals_a_longer_run_byte_for_byte() {
     let dir = tempdir("extend");
     let short = train_runs(&[s3(200)], &dir.join("a"), 2, &[], &mut Quiet).unwrap();
     let long = train_runs(&[s3(400)], &dir.join("b"), 2, &[], &mut Quiet).unwrap();
-    let ext = extend_runs(
-        &short,
-        &["epochs=400".into()],
-        &dir.join("c"),
-        2,
-        &[],
-        &mut Quiet,
-    )
-    .unwrap();
+    let ext = extend(&short, "epochs=400", &dir.join("c")).unwrap();
     assert_eq!(bytes(&ext[0]), bytes(&long[0]), "extension 200 -> 400");
     assert_eq!(
         std::fs::read(ext[0].join("final.safetensors")).unwrap(),
@@ -53,38 +50,16 @@ fn an_extended_run_equals_a_longer_run_byte_for_byte() {
     );
     // A budget off the evaluation grid extends too (its last evaluation is dropped).
     let odd = train_runs(&[s3(205)], &dir.join("d"), 2, &[], &mut Quiet).unwrap();
-    let ext = extend_runs(
-        &odd,
-        &["epochs=400".into()],
-        &dir.join("e"),
-        2,
-        &[],
-        &mut Quiet,
-    )
-    .unwrap();
+    let ext = extend(&odd, "epochs=400", &dir.join("e")).unwrap();
     assert_eq!(bytes(&ext[0]), bytes(&long[0]), "extension 205 -> 400");
     // Keys that change the run are refused, and so is a shorter budget.
-    let e = extend_runs(
-        &short,
-        &["lr=0.1".into()],
-        &dir.join("f"),
-        2,
-        &[],
-        &mut Quiet,
-    )
-    .unwrap_err()
-    .to_string();
+    let e = extend(&short, "lr=0.1", &dir.join("f"))
+        .unwrap_err()
+        .to_string();
     assert!(e.contains("`lr` changes the run"), "{e}");
-    let e = extend_runs(
-        &long,
-        &["epochs=300".into()],
-        &dir.join("f"),
-        2,
-        &[],
-        &mut Quiet,
-    )
-    .unwrap_err()
-    .to_string();
+    let e = extend(&long, "epochs=300", &dir.join("f"))
+        .unwrap_err()
+        .to_string();
     assert!(e.contains("already ends at epoch 400"), "{e}");
     // A run trained by another revision of the fused step (here: a manifest
     // from before the revision was recorded, which reads as revision 1) is
@@ -94,16 +69,9 @@ fn an_extended_run_equals_a_longer_run_byte_for_byte() {
         serde_json::from_str(&std::fs::read_to_string(&manifest).unwrap()).unwrap();
     m.as_object_mut().unwrap().remove("step_revision").unwrap();
     std::fs::write(&manifest, m.to_string()).unwrap();
-    let e = extend_runs(
-        &short,
-        &["epochs=400".into()],
-        &dir.join("g"),
-        2,
-        &[],
-        &mut Quiet,
-    )
-    .unwrap_err()
-    .to_string();
+    let e = extend(&short, "epochs=400", &dir.join("g"))
+        .unwrap_err()
+        .to_string();
     assert!(e.contains("revision 1 of the fused step"), "{e}");
     std::fs::remove_dir_all(&dir).unwrap();
 }
