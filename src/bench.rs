@@ -213,18 +213,20 @@ pub fn breakdown(n: usize, threads: usize, reps: usize) -> Result<Breakdown, Tra
     let rows = ds.train.len() as i64;
     let weights: Vec<&Tensor> = model.named_weights().into_iter().map(|(_, t)| t).collect();
     let sizes: Vec<usize> = weights.iter().map(|t| t.numel()).collect();
-    let mut adam = AdamW::new(AdamWConfig::of(&RunConfig::default()), &sizes);
+    let cfg = RunConfig::default();
+    let kind = crate::train::loss::LossKind::of(&cfg);
+    let mut adam = AdamW::new(AdamWConfig::of(&cfg), &sizes, 1);
     let (mut fwd, mut full, mut step, mut eval) = (0.0, 0.0, 0.0, 0.0);
     for rep in 0..=reps {
         let timed = rep > 0; // the first repetition warms up
         let t = Instant::now();
-        pass(&model, &train, rows, false)?;
+        pass(&model, &train, rows, false, kind)?;
         let t1 = Instant::now();
-        let (_, grads) = pass(&model, &train, rows, true)?;
+        let (_, grads) = pass(&model, &train, rows, true, kind)?;
         let t2 = Instant::now();
         adam.update(&weights, &grads.expect("a pass with gradients"))?;
         let t3 = Instant::now();
-        let _ = per_pair(&model, &test)?;
+        let _ = per_pair(&model, &test, kind)?;
         if timed {
             fwd += (t1 - t).as_secs_f64();
             full += (t2 - t1).as_secs_f64();

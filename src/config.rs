@@ -105,6 +105,56 @@ pub struct RunConfig {
     /// their true labels). The model memorises a table with no structure
     /// while seeing the same inputs (see [`crate::data::Dataset::for_config`]).
     pub shuffle_labels: bool,
+    /// Precision of the loss: `f32` (default) or `f64`, the logits upcast
+    /// for the loss and its gradient, as Nanda et al.'s code computes it
+    /// (see [`crate::train::loss`]).
+    pub loss_precision: LossPrecision,
+    /// `standard` softmax (default) or `stablemax` (Prieto et al. 2025) in
+    /// the cross-entropy.
+    pub softmax: Softmax,
+    /// `adamw` (default) or `orthogonal_adamw`: AdamW fed each weight's
+    /// gradient projected orthogonal to that weight (Prieto et al.'s ⊥AdamW).
+    pub optimizer: Optimizer,
+    /// Grokfast's EMA decay α (Lee et al. 2024): the filter keeps
+    /// `h = α h + (1 − α) g` and the optimiser sees `g + λ h`.
+    pub grokfast_alpha: f64,
+    /// Grokfast's amplification λ; 0 (default) turns the filter off.
+    pub grokfast_lambda: f64,
+}
+
+/// Precision of the loss and its gradient.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LossPrecision {
+    /// float32, as the model computes (the default).
+    #[default]
+    F32,
+    /// The logits upcast to float64 for the loss and its gradient.
+    F64,
+}
+
+/// The normalisation inside the cross-entropy.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Softmax {
+    /// `exp(x_j) / Σ exp(x_k)` (the default).
+    #[default]
+    Standard,
+    /// `s(x_j) / Σ s(x_k)` with `s(x) = x + 1` for `x ≥ 0`, `1 / (1 − x)`
+    /// below (Prieto et al. 2025).
+    Stablemax,
+}
+
+/// What the optimiser is fed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Optimizer {
+    /// AdamW on the gradient (the default).
+    #[default]
+    Adamw,
+    /// AdamW on `g − (⟨w, g⟩ / ⟨w, w⟩) w` per weight matrix and model
+    /// (unchanged where `w = 0`).
+    OrthogonalAdamw,
 }
 
 /// Initialisation of the weights (biases start at zero, LayerNorm gains at one).
@@ -160,6 +210,11 @@ impl Default for RunConfig {
             init: Init::FanIn,
             freeze_biases: false,
             shuffle_labels: false,
+            loss_precision: LossPrecision::F32,
+            softmax: Softmax::Standard,
+            optimizer: Optimizer::Adamw,
+            grokfast_alpha: 0.98,
+            grokfast_lambda: 0.0,
         }
     }
 }
@@ -254,6 +309,27 @@ impl RunConfig {
                 self.grok_window, self.eval_every
             ));
         }
+        if !(0.0..1.0).contains(&self.grokfast_alpha) {
+            return bad(format!(
+                "grokfast_alpha {} must be in [0, 1)",
+                self.grokfast_alpha
+            ));
+        }
+        if !(self.grokfast_lambda >= 0.0 && self.grokfast_lambda.is_finite()) {
+            return bad(format!(
+                "grokfast_lambda {} must be >= 0 (0 turns Grokfast off)",
+                self.grokfast_lambda
+            ));
+        }
+        let d = Self::default();
+        if self.step == Step::Autograd
+            && (self.loss_precision != d.loss_precision
+                || self.softmax != d.softmax
+                || self.optimizer != d.optimizer
+                || self.grokfast_lambda != d.grokfast_lambda)
+        {
+            return bad("loss_precision, softmax, optimizer and grokfast_lambda need the default step = \"fused\"; step = \"autograd\" is grokscope 0.1's reference and has none of them".into());
+        }
         // The estimate needs only the operation's name: refuse before the
         // table is built.
         crate::budget::check_table(&crate::groups::OperationSpec::parse(&self.op)?).map_err(
@@ -313,6 +389,13 @@ impl RunConfig {
             freeze_biases: (self.freeze_biases != d.freeze_biases).then_some(self.freeze_biases),
             shuffle_labels: (self.shuffle_labels != d.shuffle_labels)
                 .then_some(self.shuffle_labels),
+            loss_precision: (self.loss_precision != d.loss_precision)
+                .then_some(self.loss_precision),
+            softmax: (self.softmax != d.softmax).then_some(self.softmax),
+            optimizer: (self.optimizer != d.optimizer).then_some(self.optimizer),
+            // α matters only while the filter is on.
+            grokfast: (self.grokfast_lambda != d.grokfast_lambda)
+                .then_some((self.grokfast_alpha, self.grokfast_lambda)),
         }
     }
 
@@ -369,6 +452,14 @@ struct Identity<'a> {
     freeze_biases: Option<bool>,
     #[serde(skip_serializing_if = "Option::is_none")]
     shuffle_labels: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    loss_precision: Option<LossPrecision>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    softmax: Option<Softmax>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    optimizer: Option<Optimizer>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    grokfast: Option<(f64, f64)>,
 }
 
 /// A TOML error on one line, naming the file and, where the text parses

@@ -147,6 +147,24 @@ impl GrokReport {
     }
 }
 
+/// A train loss that rises more than this factor between two successive
+/// evaluations after memorisation is a loss spike.
+pub const SPIKE_FACTOR: f64 = 10.0;
+
+/// The evaluated epochs at which train loss jumped more than
+/// [`SPIKE_FACTOR`]× over the evaluation before, counting only jumps whose
+/// earlier evaluation is at or after `memorised` (none before memorisation).
+pub fn loss_spikes(train_loss: &[(u32, f64)], memorised: Option<u32>) -> Vec<u32> {
+    let Some(from) = memorised else {
+        return Vec::new();
+    };
+    train_loss
+        .windows(2)
+        .filter(|w| w[0].0 >= from && w[1].1 > SPIKE_FACTOR * w[0].1)
+        .map(|w| w[1].0)
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -218,5 +236,22 @@ mod tests {
         assert_eq!(r.verdict(), "grokked");
         let r = GrokReport::of(&train, &held, &held, 29, 20);
         assert_eq!(r.sustained_informative_grok_epoch, None);
+    }
+
+    #[test]
+    fn loss_spikes_count_tenfold_jumps_after_memorisation() {
+        let loss = [
+            (0, 4.0),
+            (10, 50.0), // a jump before memorisation: not counted
+            (20, 0.5),
+            (30, 5.0), // exactly 10x: not (more than 10x)
+            (40, 2e-6),
+            (50, 4e-5), // 20x: a spike
+            (60, 3e-4), // 7.5x: not
+            (70, 3e-2), // 100x: a spike
+        ];
+        assert_eq!(loss_spikes(&loss, Some(20)), vec![50, 70]);
+        assert_eq!(loss_spikes(&loss, Some(0)), vec![10, 50, 70]);
+        assert!(loss_spikes(&loss, None).is_empty());
     }
 }

@@ -702,17 +702,79 @@ impl Transformer {
     /// -> `[S]`.
     pub fn weight_norms(&self) -> Result<Tensor, ModelError> {
         let mut total = Tensor::f_zeros([self.n_models as i64], (Kind::Float, self.w_e.device()))?;
-        for (_, t) in self.named_weights() {
-            let sq = t
-                .f_pow_tensor_scalar(2)?
-                .f_flatten(1, -1)?
-                .f_sum_dim_intlist(1, false, Kind::Float)?;
+        for (_, sq) in self.weight_squares()? {
             total = total.f_add(&sq)?;
         }
         Ok(total.f_sqrt()?)
     }
+
+    /// Σ θ² of each weight of each model, in [`Self::named_weights`] order.
+    ///
+    /// # Shapes
+    /// -> `[S]` per weight.
+    pub fn weight_squares(&self) -> Result<Vec<(&'static str, Tensor)>, ModelError> {
+        self.named_weights()
+            .into_iter()
+            .map(|(name, t)| {
+                Ok((
+                    name,
+                    t.f_pow_tensor_scalar(2)?
+                        .f_flatten(1, -1)?
+                        .f_sum_dim_intlist(1, false, Kind::Float)?,
+                ))
+            })
+            .collect()
+    }
 }
+
+/// The metric naming one weight's norm in `metrics.parquet`:
+/// `weight_norm/<name>` (`None` for a name that is not a weight).
+pub fn norm_metric(name: &str) -> Option<&'static str> {
+    NORM_METRICS
+        .iter()
+        .find(|m| m.strip_prefix("weight_norm/") == Some(name))
+        .copied()
+}
+
+/// `weight_norm/<name>` of every weight [`TransformerConfig::parameter_specs`]
+/// can name (tested to cover them).
+pub const NORM_METRICS: [&str; 17] = [
+    "weight_norm/embed.W_E",
+    "weight_norm/pos_embed.W_pos",
+    "weight_norm/blocks.0.attn.W_Q",
+    "weight_norm/blocks.0.attn.W_K",
+    "weight_norm/blocks.0.attn.W_V",
+    "weight_norm/blocks.0.attn.W_O",
+    "weight_norm/blocks.0.mlp.W_in",
+    "weight_norm/blocks.0.mlp.b_in",
+    "weight_norm/blocks.0.mlp.W_out",
+    "weight_norm/blocks.0.mlp.b_out",
+    "weight_norm/unembed.W_U",
+    "weight_norm/blocks.0.ln1.w",
+    "weight_norm/blocks.0.ln1.b",
+    "weight_norm/blocks.0.ln2.w",
+    "weight_norm/blocks.0.ln2.b",
+    "weight_norm/ln_final.w",
+    "weight_norm/ln_final.b",
+];
 
 fn first_line(s: &str) -> &str {
     s.lines().next().unwrap_or(s)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_weight_has_its_norm_metric() {
+        let mut cfg = TransformerConfig::for_order(5);
+        cfg.layer_norm = true;
+        let names: Vec<&str> = cfg.parameter_specs().iter().map(|s| s.0).collect();
+        assert_eq!(names.len(), NORM_METRICS.len());
+        for name in names {
+            assert_eq!(norm_metric(name).unwrap(), format!("weight_norm/{name}"));
+        }
+        assert_eq!(norm_metric("W_E"), None);
+    }
 }

@@ -3,10 +3,12 @@
 //! grokscope's AdamW equals libtorch's AdamW on the same gradients.
 #![cfg(feature = "torch")]
 
+use grokscope::config::{LossPrecision, Softmax};
 use grokscope::data::Dataset;
 use grokscope::groups::Operation;
 use grokscope::model::{Transformer, TransformerConfig};
-use grokscope::train::fused::{autograd_pass, pass, AdamW, AdamWConfig, Chunk};
+use grokscope::train::fused::{autograd_pass, pass, project_out, AdamW, AdamWConfig, Chunk};
+use grokscope::train::loss::LossKind;
 use tch::{nn, nn::OptimizerConfig, Kind, Tensor};
 
 /// A model with every weight perturbed (biases start at zero otherwise).
@@ -54,11 +56,15 @@ fn chunks(op: &str, seeds: &[u64], rows: i64) -> (Vec<Chunk>, i64, usize) {
 }
 
 fn check_gradients(op: &str, seeds: &[u64]) {
+    check_gradients_of(op, seeds, LossKind::default());
+}
+
+fn check_gradients_of(op: &str, seeds: &[u64], kind: LossKind) {
     let (ch, total, n) = chunks(op, seeds, 37); // several uneven chunks
     let vs = nn::VarStore::new(tch::Device::Cpu);
     let m = model(&vs, n, seeds);
-    let (fused_stats, fused) = pass(&m, &ch, total, true).unwrap();
-    let (auto_stats, auto) = autograd_pass(&m, &ch, total, true).unwrap();
+    let (fused_stats, fused) = pass(&m, &ch, total, true, kind).unwrap();
+    let (auto_stats, auto) = autograd_pass(&m, &ch, total, true, kind).unwrap();
     let auto = auto.unwrap();
     for ((name, _), (g, r)) in m
         .named_weights()
@@ -69,7 +75,7 @@ fn check_gradients(op: &str, seeds: &[u64]) {
         let scale = f64::try_from(r.abs().max()).unwrap();
         assert!(
             diff <= 1e-5 * scale.max(1e-12),
-            "{op} S={}: {name} relative error {:.2e}",
+            "{op} S={} {kind:?}: {name} relative error {:.2e}",
             seeds.len(),
             diff / scale
         );
@@ -78,6 +84,111 @@ fn check_gradients(op: &str, seeds: &[u64]) {
         assert!((x - y).abs() <= 1e-4 * y.abs(), "loss {x} vs {y}");
     }
     assert_eq!(fused_stats.correct, auto_stats.correct);
+    assert_eq!(fused_stats.collapsed, auto_stats.collapsed);
+    for (x, y) in fused_stats
+        .logit_scale_sum
+        .iter()
+        .zip(&auto_stats.logit_scale_sum)
+    {
+        assert!((x - y).abs() <= 1e-5 * y.abs(), "logit scale {x} vs {y}");
+    }
+}
+
+#[test]
+fn gradients_of_the_f64_and_stablemax_losses_equal_autograd() {
+    for precision in [LossPrecision::F32, LossPrecision::F64] {
+        for softmax in [Softmax::Standard, Softmax::Stablemax] {
+            let kind = LossKind { precision, softmax };
+            check_gradients_of("s3", &[0], kind);
+            check_gradients_of("ring:6", &[4, 5], kind);
+        }
+    }
+    // The two-thread chunk loop.
+    check_gradients_of(
+        "add:59",
+        &[0],
+        LossKind {
+            precision: LossPrecision::F64,
+            softmax: Softmax::Stablemax,
+        },
+    );
+}
+
+/// A one-element AdamW: its weight after being fed `grads` one by one.
+fn adam_path(cfg: AdamWConfig, grads: &[f32]) -> Vec<f32> {
+    let w = Tensor::from_slice(&[1.0f32]);
+    let mut adam = AdamW::new(cfg, &[1], 1);
+    grads
+        .iter()
+        .map(|&g| {
+            adam.update(&[&w], &[Tensor::from_slice(&[g])]).unwrap();
+            f32::try_from(&w).unwrap()
+        })
+        .collect()
+}
+
+#[test]
+fn grokfast_feeds_adamw_the_gradient_plus_lambda_times_its_ema() {
+    let plain = AdamWConfig {
+        lr: 0.1,
+        beta1: 0.9,
+        beta2: 0.98,
+        weight_decay: 0.5,
+        eps: 1e-8,
+        grokfast: None,
+        orthogonal: false,
+    };
+    let filtered = AdamWConfig {
+        grokfast: Some((0.5, 2.0)),
+        ..plain
+    };
+    // By hand, α = 0.5, λ = 2 on gradients 1, −1, −1: the EMA is 1, then
+    // 0.5 − 0.5 = 0, then −0.5, so AdamW is fed 1 + 2 = 3, −1 + 0 = −1,
+    // −1 − 1 = −2.
+    assert_eq!(
+        adam_path(filtered, &[1.0, -1.0, -1.0]),
+        adam_path(plain, &[3.0, -1.0, -2.0])
+    );
+}
+
+#[test]
+fn orthogonal_adamw_projects_each_models_gradient_off_its_weight() {
+    // By hand: w = (3, 4), g = (1, 0): ⟨w, g⟩ / ⟨w, w⟩ = 3/25, so
+    // g⊥ = (1 − 9/25, −12/25) = (0.64, −0.48), orthogonal to w.
+    let mut g = [1.0f32, 0.0];
+    project_out(&[3.0, 4.0], &mut g);
+    assert!(
+        (g[0] - 0.64).abs() < 1e-7 && (g[1] + 0.48).abs() < 1e-7,
+        "{g:?}"
+    );
+    // A zero weight (a bias at initialisation) keeps its gradient.
+    let mut g = [1.0f32, 2.0];
+    project_out(&[0.0, 0.0], &mut g);
+    assert_eq!(g, [1.0, 2.0]);
+    // Two stacked models, each projected on its own weight: model 0's
+    // gradient along its weight vanishes, so only decay moves it; model 1's
+    // is orthogonal to its weight already and moves as plain AdamW.
+    let cfg = AdamWConfig {
+        lr: 0.1,
+        beta1: 0.9,
+        beta2: 0.98,
+        weight_decay: 0.0,
+        eps: 1e-8,
+        grokfast: None,
+        orthogonal: true,
+    };
+    let w = Tensor::from_slice(&[1.0f32, 0.0, 0.0, 1.0]).view([2, 2]);
+    let mut adam = AdamW::new(cfg, &[4], 2);
+    let g = Tensor::from_slice(&[2.0f32, 0.0, 1.0, 0.0]).view([2, 2]);
+    adam.update(&[&w], &[g]).unwrap();
+    let after = Vec::<f32>::try_from(w.view([-1])).unwrap();
+    assert_eq!(&after[..2], &[1.0, 0.0]);
+    // Plain AdamW's first step moves each coordinate by lr·sign(g).
+    assert!(
+        (after[2] + 0.1).abs() < 1e-6 && after[3] == 1.0,
+        "{after:?}"
+    );
+    assert!(adam.last_update_sq[0] == 0.0 && (adam.last_update_sq[1] - 0.01).abs() < 1e-8);
 }
 
 #[test]
@@ -97,7 +208,7 @@ fn the_fused_pass_gives_the_same_bits_on_one_thread_and_two() {
     let m = model(&vs, n, &[0, 1]);
     let run = |threads: i32| {
         tch::set_num_threads(threads);
-        let (stats, g) = pass(&m, &ch, total, true).unwrap();
+        let (stats, g) = pass(&m, &ch, total, true, LossKind::default()).unwrap();
         let g: Vec<Vec<f32>> = g
             .unwrap()
             .iter()
@@ -138,8 +249,10 @@ fn grokscope_adamw_equals_libtorch_adamw() {
         beta2: 0.98,
         weight_decay: 1.0,
         eps: 1e-8,
+        grokfast: None,
+        orthogonal: false,
     };
-    let mut adam = AdamW::new(cfg, &sizes);
+    let mut adam = AdamW::new(cfg, &sizes, 1);
     let mut opt = nn::AdamW {
         beta1: cfg.beta1,
         beta2: cfg.beta2,
@@ -151,9 +264,9 @@ fn grokscope_adamw_equals_libtorch_adamw() {
     .unwrap();
     for _ in 0..20 {
         opt.zero_grad();
-        let (_, g) = autograd_pass(&m, &ch, total, true).unwrap();
+        let (_, g) = autograd_pass(&m, &ch, total, true, LossKind::default()).unwrap();
         opt.step();
-        let (_, g2) = autograd_pass(&ours, &ch, total, true).unwrap();
+        let (_, g2) = autograd_pass(&ours, &ch, total, true, LossKind::default()).unwrap();
         adam.update(&weights, &g2.unwrap()).unwrap();
         drop(g);
     }

@@ -77,6 +77,61 @@ fn an_extended_run_equals_a_longer_run_byte_for_byte() {
 }
 
 #[test]
+fn runs_with_every_numerics_and_optimiser_control_extend_exactly_and_record_diagnostics() {
+    let dir = tempdir("controls");
+    let controls = |epochs: usize| {
+        let mut c = s3(epochs);
+        for set in [
+            "loss_precision=\"f64\"",
+            "softmax=\"stablemax\"",
+            "optimizer=\"orthogonal_adamw\"",
+            "grokfast_lambda=2.0",
+        ] {
+            c.set(set).unwrap();
+        }
+        c
+    };
+    let short = train_runs(&[controls(100)], &dir.join("a"), 2, &[], &mut Quiet).unwrap();
+    let long = train_runs(&[controls(200)], &dir.join("b"), 2, &[], &mut Quiet).unwrap();
+    // The Grokfast filter's state is stored with the moments, so the
+    // continuation is exact.
+    let ext = extend(&short, "epochs=200", &dir.join("c")).unwrap();
+    assert_eq!(bytes(&ext[0]), bytes(&long[0]), "extension 100 -> 200");
+    let rows = grokscope::train::run::read_metric_rows(&long[0].join("metrics.parquet")).unwrap();
+    let has = |split: &str, metric: &str| {
+        rows.iter()
+            .filter(|r| r.split == split && r.metric == metric)
+            .count()
+    };
+    // 21 evaluations (0, 10, ..., 200); no update before epoch 0's.
+    assert_eq!(has("train", "softmax_collapse_share"), 21);
+    assert_eq!(has("train", "logit_scale"), 21);
+    assert_eq!(has("model", "update_norm"), 20);
+    assert_eq!(has("model", "weight_norm/embed.W_E"), 21);
+    // The per-weight norms make up the total.
+    let at = |metric: &str| {
+        rows.iter()
+            .find(|r| r.epoch == 200 && r.metric == metric)
+            .unwrap()
+            .value
+    };
+    let parts: f64 = grokscope::model::NORM_METRICS
+        .iter()
+        .filter(|m| has("model", m) > 0)
+        .map(|m| at(m).powi(2))
+        .sum();
+    assert!((parts.sqrt() / at("weight_norm") - 1.0).abs() < 1e-5);
+    // Stablemax in f64 keeps the training loss away from exact zero.
+    assert_eq!(at("softmax_collapse_share"), 0.0);
+    // The reference step has none of these controls, and says so.
+    let mut c = controls(100);
+    c.step = grokscope::config::Step::Autograd;
+    let e = c.validate().unwrap_err().to_string();
+    assert!(e.contains("need the default step"), "{e}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
 fn a_stopped_run_equals_the_full_run_up_to_its_stop() {
     let dir = tempdir("stop");
     // add:23 at lr 0.003, weight decay 2 holds test accuracy from about

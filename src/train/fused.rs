@@ -21,6 +21,7 @@
 //! CPU.
 
 use super::attention;
+use super::loss::{self, LossKind};
 use crate::model::{ModelError, Transformer};
 use tch::{Kind, Tensor};
 
@@ -37,20 +38,29 @@ pub const STEP_REVISION: u32 = 2;
 
 /// Per-pair results of one pass over a set of pairs.
 pub struct PassStats {
-    /// Σ cross-entropy per model, f64.
+    /// Σ loss per model, f64.
     pub loss_sum: Vec<f64>,
     /// Correct predictions per model.
     pub correct: Vec<f64>,
+    /// Pairs whose loss is exactly zero in the working precision (softmax
+    /// collapse), per model.
+    pub collapsed: Vec<f64>,
+    /// Σ (max logit − mean logit) per model.
+    pub logit_scale_sum: Vec<f64>,
 }
 
 impl PassStats {
     /// Adds another pass's sums (of the same models).
     fn merge(&mut self, other: &Self) {
-        for (x, y) in self.loss_sum.iter_mut().zip(&other.loss_sum) {
-            *x += y;
-        }
-        for (x, y) in self.correct.iter_mut().zip(&other.correct) {
-            *x += y;
+        for (mine, theirs) in [
+            (&mut self.loss_sum, &other.loss_sum),
+            (&mut self.correct, &other.correct),
+            (&mut self.collapsed, &other.collapsed),
+            (&mut self.logit_scale_sum, &other.logit_scale_sum),
+        ] {
+            for (x, y) in mine.iter_mut().zip(theirs) {
+                *x += y;
+            }
         }
     }
 
@@ -59,44 +69,64 @@ impl PassStats {
         Self {
             loss_sum: vec![0.0; models],
             correct: vec![0.0; models],
+            collapsed: vec![0.0; models],
+            logit_scale_sum: vec![0.0; models],
         }
     }
 
-    /// Adds one chunk: cross-entropy `ce` `[S, B]` summed in f64, and the
+    /// Adds one chunk: the loss `loss` `[S, B]` summed in f64, and the
     /// pairs whose `logits` `[S, B, n]` pick the label `y` `[S, B]`.
-    fn add(&mut self, ce: &Tensor, logits: &Tensor, y: &Tensor) -> Result<(), tch::TchError> {
-        let l = Vec::<f64>::try_from(ce.f_detach()?.f_to_kind(Kind::Double)?.f_sum_dim_intlist(
-            1,
-            false,
-            Kind::Double,
-        )?)?;
-        let r = Vec::<f64>::try_from(
-            logits
-                .f_argmax(-1, false)?
-                .f_eq_tensor(y)?
-                .f_to_kind(Kind::Double)?
-                .f_sum_dim_intlist(1, false, Kind::Double)?,
-        )?;
-        for (acc, v) in self.loss_sum.iter_mut().zip(l) {
-            *acc += v;
-        }
-        for (acc, v) in self.correct.iter_mut().zip(r) {
-            *acc += v;
+    fn add(&mut self, loss: &Tensor, logits: &Tensor, y: &Tensor) -> Result<(), tch::TchError> {
+        let per_model = |t: Tensor| -> Result<Vec<f64>, tch::TchError> {
+            Vec::<f64>::try_from(t.f_to_kind(Kind::Double)?.f_sum_dim_intlist(
+                1,
+                false,
+                Kind::Double,
+            )?)
+        };
+        let loss = loss.f_detach()?;
+        let logits = logits.f_detach()?.f_to_kind(Kind::Double)?;
+        let sums = [
+            per_model(loss.shallow_clone())?,
+            per_model(logits.f_argmax(-1, false)?.f_eq_tensor(y)?)?,
+            per_model(loss.f_eq(0.0)?)?,
+            per_model(logits.f_amax(-1, false)?.f_sub(&logits.f_mean_dim(
+                -1,
+                false,
+                Kind::Double,
+            )?)?)?,
+        ];
+        for (acc, add) in [
+            &mut self.loss_sum,
+            &mut self.correct,
+            &mut self.collapsed,
+            &mut self.logit_scale_sum,
+        ]
+        .into_iter()
+        .zip(sums)
+        {
+            for (a, v) in acc.iter_mut().zip(add) {
+                *a += v;
+            }
         }
         Ok(())
     }
 }
 
 /// The loss head of one chunk in one pass over its pairs: adds each
-/// pair's cross-entropy `−logp[y]` (in f64) and correctness (the label is
-/// the first maximum of its `logits` row, as `argmax`) to `stats`, and
-/// turns `probs` (the softmax) into the gradient of Σ_s mean CE_s,
-/// `(probs − onehot(y)) / total`, in place. All three are `[rows, n]`.
+/// pair's loss (in f64), collapse, logit scale and correctness (the label
+/// is the first maximum of its `logits` row, as `argmax`) to `stats`, and
+/// writes the gradient of Σ_s mean loss_s into `grad` when given. With
+/// the default loss, `logp` is libtorch's log-softmax and `grad` holds the
+/// softmax, turned into `(probs − onehot(y)) / total` in place; otherwise
+/// `logp` is `None` and [`loss::row`] computes both. All are `[rows, n]`.
+#[allow(clippy::too_many_arguments)]
 fn head(
     stats: &mut PassStats,
+    kind: LossKind,
     logits: &[f32],
-    logp: &[f32],
-    mut probs: Option<&mut [f32]>,
+    logp: Option<&[f32]>,
+    mut grad: Option<&mut [f32]>,
     y: &[i64],
     batch: usize,
     total: f32,
@@ -105,21 +135,35 @@ fn head(
     for (r, &label) in y.iter().enumerate() {
         let (row, label) = (r * n..(r + 1) * n, label as usize);
         let s = r / batch;
-        stats.loss_sum[s] -= f64::from(logp[row.start + label]);
         let l = &logits[row.clone()];
-        let best = l
-            .iter()
-            .enumerate()
-            .fold(0, |b, (j, &v)| if v > l[b] { j } else { b });
+        let (best, sum) = l.iter().enumerate().fold((0, 0.0), |(b, sum), (j, &v)| {
+            (if v > l[b] { j } else { b }, sum + f64::from(v))
+        });
+        stats.logit_scale_sum[s] += f64::from(l[best]) - sum / n as f64;
         if best == label {
             stats.correct[s] += 1.0;
         }
-        if let Some(p) = probs.as_deref_mut() {
-            let p = &mut p[row];
-            p[label] -= 1.0;
-            for v in p.iter_mut() {
-                *v /= total;
+        let g = grad.as_deref_mut().map(|g| &mut g[row.clone()]);
+        let collapsed = match logp {
+            Some(logp) => {
+                let lp = logp[row.start + label];
+                stats.loss_sum[s] -= f64::from(lp);
+                if let Some(p) = g {
+                    p[label] -= 1.0;
+                    for v in p.iter_mut() {
+                        *v /= total;
+                    }
+                }
+                lp == 0.0
             }
+            None => {
+                let out = loss::row(kind, l, label, g, total);
+                stats.loss_sum[s] += out.loss;
+                out.collapsed
+            }
+        };
+        if collapsed {
+            stats.collapsed[s] += 1.0;
         }
     }
 }
@@ -480,6 +524,7 @@ fn run_part(
     chunks: &[Rows],
     total_rows: i64,
     backward: bool,
+    kind: LossKind,
 ) -> Result<PartOut, tch::TchError> {
     let _ftz = FlushSubnormals::here();
     let d = w.dims;
@@ -501,22 +546,38 @@ fn run_part(
             r2,
             logits,
         } = chunk_forward(w, t, c)?;
-        let logp = logits.f_log_softmax(-1, Kind::Float)?;
-        let probs = if backward {
-            Some(logits.f_softmax(-1, Kind::Float)?)
+        // The default loss keeps libtorch's log-softmax and softmax (its
+        // results are grokscope's stored ones); the others are computed
+        // row by row in Rust, gradient included.
+        let logp = if kind.is_default() {
+            Some(logits.f_log_softmax(-1, Kind::Float)?)
         } else {
             None
         };
+        let probs = match (backward, &logp) {
+            (false, _) => None,
+            (true, Some(_)) => Some(logits.f_softmax(-1, Kind::Float)?),
+            (true, None) => Some(Tensor::f_empty(
+                logits.size(),
+                (Kind::Float, tch::Device::Cpu),
+            )?),
+        };
         // SAFETY: `logits` and `logp` are contiguous f32 tensors only read
-        // here; `probs` is new and written only through its slice.
+        // here; `probs` is new (or the softmax's fresh output) and written
+        // only through its slice.
         unsafe {
             let probs_v = probs
                 .as_ref()
                 .map(|p| std::slice::from_raw_parts_mut(p.data_ptr() as *mut f32, p.numel()));
+            let logp_v = match &logp {
+                Some(l) => Some(view(l)?),
+                None => None,
+            };
             head(
                 &mut stats,
+                kind,
                 view(&logits)?,
-                view(&logp)?,
+                logp_v,
                 probs_v,
                 c.y,
                 c.batch,
@@ -607,7 +668,11 @@ fn chunk_forward(w: &HeadWeights, t: &attention::Tables, c: &Rows) -> Result<Fwd
 ///
 /// # Errors
 /// libtorch errors.
-pub fn per_pair(m: &Transformer, chunks: &[Chunk]) -> Result<(Tensor, Tensor), ModelError> {
+pub fn per_pair(
+    m: &Transformer,
+    chunks: &[Chunk],
+    kind: LossKind,
+) -> Result<(Tensor, Tensor), ModelError> {
     tch::no_grad(|| -> Result<(Tensor, Tensor), ModelError> {
         let t = if m.ln.is_none() {
             Some((tables(m)?, HeadWeights::of(m)?))
@@ -620,13 +685,7 @@ pub fn per_pair(m: &Transformer, chunks: &[Chunk]) -> Result<(Tensor, Tensor), M
                 Some((t, w)) => chunk_forward(w, &t.views()?, &Rows::of(c))?.logits,
                 None => m.forward_last(&c.a, &c.b)?,
             };
-            ces.push(
-                logits
-                    .f_log_softmax(-1, Kind::Float)?
-                    .f_gather(-1, &c.y.f_unsqueeze(-1)?, false)?
-                    .f_squeeze_dim(-1)?
-                    .f_neg()?,
-            );
+            ces.push(loss::per_pair(kind, &logits, &c.y)?.f_to_kind(Kind::Float)?);
             oks.push(
                 logits
                     .f_argmax(-1, false)?
@@ -698,13 +757,14 @@ pub fn pass(
     chunks: &[Chunk],
     total_rows: i64,
     backward: bool,
+    kind: LossKind,
 ) -> Result<(PassStats, Option<Grads>), ModelError> {
     if m.ln.is_some() {
         return Err(ModelError::Config(
             "the fused step has no LayerNorm backward; use autograd gradients".into(),
         ));
     }
-    tch::no_grad(|| pass_inner(m, chunks, total_rows, backward))
+    tch::no_grad(|| pass_inner(m, chunks, total_rows, backward, kind))
 }
 
 fn pass_inner(
@@ -712,6 +772,7 @@ fn pass_inner(
     chunks: &[Chunk],
     total_rows: i64,
     backward: bool,
+    kind: LossKind,
 ) -> Result<(PassStats, Option<Grads>), ModelError> {
     let (s, n) = (m.n_models as i64, m.cfg.d_vocab_out as i64);
     let (d, h, dh) = (
@@ -742,15 +803,15 @@ fn pass_inner(
             let (views, part) = (&views, &parts[1]);
             let other = scope.spawn(move || {
                 tch::set_num_threads(1);
-                run_part(&second, views, part, total_rows, backward)
+                run_part(&second, views, part, total_rows, backward, kind)
             });
-            let first = run_part(&head_weights, views, &parts[0], total_rows, backward);
+            let first = run_part(&head_weights, views, &parts[0], total_rows, backward, kind);
             [first, other.join().expect("the chunk loop's second thread")]
         })
     } else {
         parts
             .each_ref()
-            .map(|part| run_part(&head_weights, &views, part, total_rows, backward))
+            .map(|part| run_part(&head_weights, &views, part, total_rows, backward, kind))
     };
     let [first, second] = outs;
     let (first, second) = (first?, second?);
@@ -889,6 +950,14 @@ pub struct AdamWConfig {
     pub weight_decay: f64,
     /// ε, added after the square root.
     pub eps: f64,
+    /// Grokfast's EMA filter (α, λ) when on: the moments are fed
+    /// `g + λ h` with `h = α h + (1 − α) g` (`h` starts at the first
+    /// gradient, as Lee et al.'s code).
+    pub grokfast: Option<(f64, f64)>,
+    /// ⊥AdamW: the (filtered) gradient of each weight and model is
+    /// projected orthogonal to that weight, `g − (⟨w, g⟩ / ⟨w, w⟩) w`,
+    /// before the moments see it (left as it is where `w = 0`).
+    pub orthogonal: bool,
 }
 
 impl AdamWConfig {
@@ -900,11 +969,27 @@ impl AdamWConfig {
             beta2: cfg.beta2,
             weight_decay: cfg.weight_decay,
             eps: 1e-8,
+            grokfast: (cfg.grokfast_lambda > 0.0)
+                .then_some((cfg.grokfast_alpha, cfg.grokfast_lambda)),
+            orthogonal: cfg.optimizer == crate::config::Optimizer::OrthogonalAdamw,
         }
     }
 }
 
-/// AdamW over S stacked models, with its moments as plain vectors: one
+/// One model's optimiser state, per weight in [`Transformer::named_weights`]
+/// order: AdamW's moments and, with Grokfast on, the gradient EMA (empty
+/// otherwise).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Moments {
+    /// First moments.
+    pub m: Vec<Vec<f32>>,
+    /// Second moments.
+    pub v: Vec<Vec<f32>>,
+    /// Grokfast's EMA of the gradient (empty when Grokfast is off).
+    pub ema: Vec<Vec<f32>>,
+}
+
+/// AdamW over S stacked models, with its state as plain vectors: one
 /// `Vec<f32>` per weight (in [`Transformer::named_weights`] order) covering
 /// all S models, model s's entries contiguous (the leading dimension).
 #[derive(Debug, Clone, PartialEq)]
@@ -913,20 +998,34 @@ pub struct AdamW {
     pub cfg: AdamWConfig,
     /// Steps taken.
     pub step: u64,
-    /// First moments.
-    pub m: Vec<Vec<f32>>,
-    /// Second moments.
-    pub v: Vec<Vec<f32>>,
+    /// Models stacked in each weight.
+    pub models: usize,
+    /// The moments (and Grokfast's EMA) of all models.
+    pub state: Moments,
+    /// Σ over weights of the last update's squared change, per model
+    /// (`update_norm` is its square root).
+    pub last_update_sq: Vec<f64>,
 }
 
 impl AdamW {
-    /// Zero moments for weights of these element counts.
-    pub fn new(cfg: AdamWConfig, sizes: &[usize]) -> Self {
+    /// Zero moments for weights of these element counts, each holding
+    /// `models` stacked models.
+    pub fn new(cfg: AdamWConfig, sizes: &[usize], models: usize) -> Self {
+        let zeros = || sizes.iter().map(|&n| vec![0.0; n]).collect();
         Self {
             cfg,
             step: 0,
-            m: sizes.iter().map(|&n| vec![0.0; n]).collect(),
-            v: sizes.iter().map(|&n| vec![0.0; n]).collect(),
+            models,
+            state: Moments {
+                m: zeros(),
+                v: zeros(),
+                ema: if cfg.grokfast.is_some() {
+                    zeros()
+                } else {
+                    Vec::new()
+                },
+            },
+            last_update_sq: vec![0.0; models],
         }
     }
 
@@ -945,8 +1044,10 @@ impl AdamW {
         let sqrt_bc2 = (1.0 - c.beta2.powi(t)).sqrt() as f32;
         let step_size = (c.lr / (1.0 - c.beta1.powi(t))) as f32;
         let eps = c.eps as f32;
+        self.last_update_sq.iter_mut().for_each(|x| *x = 0.0);
+        let mut filtered = Vec::new();
         for (k, (w, g)) in weights.iter().zip(grads).enumerate() {
-            let n = self.m[k].len();
+            let n = self.state.m[k].len();
             let check = |x: &Tensor, what: &str| -> Result<(), ModelError> {
                 if x.kind() != Kind::Float || !x.is_contiguous() || x.numel() != n {
                     return Err(ModelError::Config(format!(
@@ -960,39 +1061,86 @@ impl AdamW {
             // SAFETY: both are contiguous f32 tensors of n elements (checked
             // above) that live for this call; the weight is a leaf updated
             // outside autograd, as optimisers do, and `g` is a separate tensor.
-            let (p, gr) = unsafe {
+            let (p, mut gr) = unsafe {
                 (
                     std::slice::from_raw_parts_mut(w.data_ptr() as *mut f32, n),
                     std::slice::from_raw_parts(g.data_ptr() as *const f32, n),
                 )
             };
-            for (((p, &g), m), v) in p
+            if c.grokfast.is_some() || c.orthogonal {
+                filtered.clear();
+                filtered.extend_from_slice(gr);
+                if let Some((alpha, lambda)) = c.grokfast {
+                    let ema = &mut self.state.ema[k];
+                    let (a, oa, l) = (alpha as f32, (1.0 - alpha) as f32, lambda as f32);
+                    for (h, g) in ema.iter_mut().zip(filtered.iter_mut()) {
+                        *h = if self.step == 1 { *g } else { a * *h + oa * *g };
+                        *g += l * *h;
+                    }
+                }
+                if c.orthogonal {
+                    let per = n / self.models;
+                    for (w, g) in p.chunks(per).zip(filtered.chunks_mut(per)) {
+                        project_out(w, g);
+                    }
+                }
+                gr = &filtered;
+            }
+            let per = n / self.models;
+            for (i, (((p, &g), m), v)) in p
                 .iter_mut()
                 .zip(gr)
-                .zip(self.m[k].iter_mut())
-                .zip(self.v[k].iter_mut())
+                .zip(self.state.m[k].iter_mut())
+                .zip(self.state.v[k].iter_mut())
+                .enumerate()
             {
+                let before = *p;
                 *p *= decay;
                 *m = b1 * *m + ob1 * g;
                 *v = b2 * *v + ob2 * (g * g);
                 let denom = v.sqrt() / sqrt_bc2 + eps;
                 *p -= step_size * *m / denom;
+                self.last_update_sq[i / per] += f64::from(*p - before).powi(2);
             }
         }
         Ok(())
     }
 
-    /// Model s's moments (`m` then `v` per weight), for storing with its run.
-    pub fn model_slice(&self, s: usize, n_models: usize) -> (Vec<Vec<f32>>, Vec<Vec<f32>>) {
+    /// Model s's state, for storing with its run.
+    pub fn model_slice(&self, s: usize) -> Moments {
         let cut = |all: &Vec<Vec<f32>>| {
             all.iter()
                 .map(|x| {
-                    let per = x.len() / n_models;
+                    let per = x.len() / self.models;
                     x[s * per..(s + 1) * per].to_vec()
                 })
                 .collect()
         };
-        (cut(&self.m), cut(&self.v))
+        Moments {
+            m: cut(&self.state.m),
+            v: cut(&self.state.v),
+            ema: cut(&self.state.ema),
+        }
+    }
+}
+
+/// Removes from `g` its component along `w`: `g − (⟨w, g⟩ / ⟨w, w⟩) w`,
+/// the products summed in f64; `g` is left as it is where `w = 0`.
+pub fn project_out(w: &[f32], g: &mut [f32]) {
+    let (wg, ww) = w
+        .iter()
+        .zip(g.iter())
+        .fold((0.0, 0.0), |(wg, ww), (&w, &g)| {
+            (
+                wg + f64::from(w) * f64::from(g),
+                ww + f64::from(w) * f64::from(w),
+            )
+        });
+    if ww > 0.0 {
+        let c = (wg / ww) as f32;
+        for (g, &w) in g.iter_mut().zip(w) {
+            *g -= c * w;
+        }
     }
 }
 
@@ -1008,12 +1156,13 @@ pub fn autograd_pass(
     chunks: &[Chunk],
     total_rows: i64,
     backward: bool,
+    kind: LossKind,
 ) -> Result<(PassStats, Option<Grads>), ModelError> {
     if !backward {
         // The same per-chunk statistics, without a graph.
-        return tch::no_grad(|| autograd_stats(m, chunks, total_rows, false));
+        return tch::no_grad(|| autograd_stats(m, chunks, total_rows, false, kind));
     }
-    autograd_stats(m, chunks, total_rows, true)
+    autograd_stats(m, chunks, total_rows, true, kind)
 }
 
 fn autograd_stats(
@@ -1021,6 +1170,7 @@ fn autograd_stats(
     chunks: &[Chunk],
     total_rows: i64,
     backward: bool,
+    kind: LossKind,
 ) -> Result<(PassStats, Option<Grads>), ModelError> {
     let weights: Vec<&Tensor> = m.named_weights().into_iter().map(|(_, t)| t).collect();
     for w in weights.iter().filter(|_| backward) {
@@ -1032,14 +1182,10 @@ fn autograd_stats(
     let mut stats = PassStats::new(m.n_models);
     for c in chunks {
         let logits = m.forward_last(&c.a, &c.b)?;
-        let ce = logits
-            .f_log_softmax(-1, Kind::Float)?
-            .f_gather(-1, &c.y.f_unsqueeze(-1)?, false)?
-            .f_squeeze_dim(-1)?
-            .f_neg()?;
+        let ce = loss::per_pair(kind, &logits, &c.y)?;
         tch::no_grad(|| stats.add(&ce, &logits, &c.y))?;
         if backward {
-            ce.f_sum(Kind::Float)?
+            ce.f_sum(ce.kind())?
                 .f_div_scalar(total_rows as f64)?
                 .f_backward()?;
         }

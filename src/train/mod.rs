@@ -12,6 +12,7 @@
 
 pub mod attention;
 pub mod fused;
+pub mod loss;
 pub mod run;
 pub mod slurm;
 pub mod sweep;
@@ -109,6 +110,11 @@ pub struct Summary {
     /// Wall time of the (possibly batched) training, seconds, summed over
     /// the processes that trained it when it was resumed or extended.
     pub wall_seconds: f64,
+    /// Evaluated epochs where train loss jumped more than tenfold after
+    /// memorisation ([`crate::grok::loss_spikes`]); empty in manifests
+    /// written before grokscope recorded them.
+    #[serde(default)]
+    pub loss_spikes: Vec<u32>,
 }
 
 /// Training pairs per model in one forward/backward chunk of the autograd
@@ -165,8 +171,8 @@ pub struct ModelState {
     pub epoch: u32,
     /// Weights with TransformerLens names, without the model dimension.
     pub weights: Vec<(String, Tensor)>,
-    /// AdamW first and second moments per weight (fused step only).
-    pub moments: Option<(Vec<Vec<f32>>, Vec<Vec<f32>>)>,
+    /// AdamW's moments (and Grokfast's EMA) per weight (fused step only).
+    pub moments: Option<fused::Moments>,
 }
 
 /// Where a batch starts when it does not start from initialisation: a
@@ -284,11 +290,13 @@ fn cross_entropy(logits: &Tensor, labels: &Tensor) -> Result<Tensor, tch::TchErr
         .f_neg()
 }
 
-/// Loss and accuracy of one split per model.
+/// Loss and accuracy of one split per model, and for the training split
+/// of the fused step the collapse share and logit scale.
 #[derive(Debug, Clone, Default)]
 struct SplitMetrics {
     loss: Vec<f64>,
     accuracy: Vec<f64>,
+    diagnostics: Option<(Vec<f64>, Vec<f64>)>,
 }
 
 /// How one step is computed: the reference (autograd and libtorch's
@@ -307,6 +315,7 @@ enum Stepper {
         test: Vec<fused::Chunk>,
         informative: Tensor, // [S, test pairs] mask in test order
         autograd: bool,      // LayerNorm: gradients by autograd
+        loss: loss::LossKind,
     },
 }
 
@@ -349,15 +358,16 @@ impl Stepper {
                 test,
                 informative,
                 autograd,
+                loss,
                 ..
             } => {
                 if !eval && !grads {
                     return Ok((None, None));
                 }
                 let (stats, g) = if *autograd {
-                    fused::autograd_pass(model, train, *train_rows, grads)?
+                    fused::autograd_pass(model, train, *train_rows, grads, *loss)?
                 } else {
-                    fused::pass(model, train, *train_rows, grads)?
+                    fused::pass(model, train, *train_rows, grads, *loss)?
                 };
                 if !eval {
                     return Ok((None, g));
@@ -366,9 +376,13 @@ impl Stepper {
                 let train_m = SplitMetrics {
                     loss: stats.loss_sum.iter().map(|l| l / n).collect(),
                     accuracy: stats.correct.iter().map(|c| c / n).collect(),
+                    diagnostics: Some((
+                        stats.collapsed.iter().map(|c| c / n).collect(),
+                        stats.logit_scale_sum.iter().map(|c| c / n).collect(),
+                    )),
                 };
                 let (test_m, inf_m) = tch::no_grad(|| -> Result<_, TrainError> {
-                    let (ce, correct) = fused::per_pair(model, test)?; // [S, test pairs]
+                    let (ce, correct) = fused::per_pair(model, test, *loss)?; // [S, test pairs]
                     let ones = Tensor::f_ones_like(informative)?;
                     let split = |mask: &Tensor| -> Result<SplitMetrics, TrainError> {
                         Ok(SplitMetrics {
@@ -378,6 +392,7 @@ impl Stepper {
                             accuracy: Vec::<f64>::try_from(
                                 masked_mean(&correct, mask)?.f_to_kind(Kind::Double)?,
                             )?,
+                            diagnostics: None,
                         })
                     };
                     Ok((split(&ones)?, split(informative)?))
@@ -446,7 +461,7 @@ impl Stepper {
             epoch,
             weights: model.model_weights(s)?,
             moments: match self {
-                Stepper::Fused { adam, .. } => Some(adam.model_slice(s, model.n_models)),
+                Stepper::Fused { adam, .. } => Some(adam.model_slice(s)),
                 Stepper::Autograd { .. } => None,
             },
         })
@@ -585,14 +600,14 @@ pub fn train_from(
                 .iter()
                 .map(|(_, t)| t.numel())
                 .collect();
-            let mut adam = fused::AdamW::new(fused::AdamWConfig::of(first), &sizes);
+            let mut adam = fused::AdamW::new(fused::AdamWConfig::of(first), &sizes, s_count);
             if let Some(st) = &start {
                 adam.step = u64::from(st.epoch);
                 let names: Vec<&str> = model.named_weights().iter().map(|(n, _)| *n).collect();
                 for (k, size) in sizes.iter().enumerate() {
                     let per = size / s_count;
                     for (s, state) in st.states.iter().enumerate() {
-                        let (m, v) = state.moments.as_ref().ok_or_else(|| {
+                        let stored = state.moments.as_ref().ok_or_else(|| {
                             TrainError::Batch(
                                 "the start has no optimiser state; it cannot be continued exactly"
                                     .into(),
@@ -606,14 +621,28 @@ pub fn train_from(
                             .ok_or_else(|| {
                                 TrainError::Batch(format!("the start lacks {}", names[k]))
                             })?;
-                        if m[j].len() != per || v[j].len() != per {
-                            return Err(TrainError::Batch(format!(
-                                "stored optimiser state has {} entries for a weight of {per}",
-                                m[j].len()
-                            )));
+                        let mut targets = vec![
+                            (&mut adam.state.m[k], &stored.m),
+                            (&mut adam.state.v[k], &stored.v),
+                        ];
+                        if first.grokfast_lambda > 0.0 {
+                            if stored.ema.is_empty() {
+                                return Err(TrainError::Batch(
+                                    "the start has no Grokfast filter state; it cannot be continued exactly".into(),
+                                ));
+                            }
+                            targets.push((&mut adam.state.ema[k], &stored.ema));
                         }
-                        adam.m[k][s * per..(s + 1) * per].copy_from_slice(&m[j]);
-                        adam.v[k][s * per..(s + 1) * per].copy_from_slice(&v[j]);
+                        for (target, from) in targets {
+                            let from = from.get(j).map_or(&[][..], |x| x.as_slice());
+                            if from.len() != per {
+                                return Err(TrainError::Batch(format!(
+                                    "stored optimiser state has {} entries for a weight of {per}",
+                                    from.len()
+                                )));
+                            }
+                            target[s * per..(s + 1) * per].copy_from_slice(from);
+                        }
                     }
                 }
             }
@@ -638,6 +667,7 @@ pub fn train_from(
                 test: fused::Chunk::split(&xa, &xb, &xy, n as i64, FUSED_CHUNK_ROWS)?,
                 informative: Tensor::f_from_slice(&inf)?.f_view([s_count as i64, test_rows])?,
                 autograd: first.layer_norm,
+                loss: loss::LossKind::of(first),
             }
         }
     };
@@ -680,6 +710,20 @@ pub fn train_from(
         let (evaluated, grads) = stepper.evaluate(&model, eval, !last)?;
         if let Some([train_m, test_m, inf_m]) = evaluated {
             let norms = Vec::<f64>::try_from(model.weight_norms()?.f_to_kind(Kind::Double)?)?;
+            let parts = model
+                .weight_squares()?
+                .into_iter()
+                .map(|(name, sq)| {
+                    let metric = crate::model::norm_metric(name).ok_or_else(|| {
+                        TrainError::Batch(format!("internal: no norm metric for {name}"))
+                    })?;
+                    Ok((metric, Vec::<f64>::try_from(sq.f_to_kind(Kind::Double)?)?))
+                })
+                .collect::<Result<Vec<_>, TrainError>>()?;
+            let update_sq = match &stepper {
+                Stepper::Fused { adam, .. } if adam.step > 0 => Some(adam.last_update_sq.clone()),
+                _ => None,
+            };
             for s in (0..s_count).filter(|&s| stopped[s].is_none()) {
                 let rows = &mut metrics[s];
                 for (split, m) in [
@@ -696,12 +740,25 @@ pub fn train_from(
                         });
                     }
                 }
-                rows.push(MetricRow {
-                    epoch: epoch as u32,
-                    split: "model",
-                    metric: "weight_norm",
-                    value: norms[s],
-                });
+                let mut push = |split, metric, value| {
+                    rows.push(MetricRow {
+                        epoch: epoch as u32,
+                        split,
+                        metric,
+                        value,
+                    })
+                };
+                push("model", "weight_norm", norms[s]);
+                if let Some((collapse, scale)) = &train_m.diagnostics {
+                    push("train", "softmax_collapse_share", collapse[s]);
+                    push("train", "logit_scale", scale[s]);
+                }
+                if let Some(u) = &update_sq {
+                    push("model", "update_norm", u[s].sqrt());
+                }
+                for (metric, sq) in &parts {
+                    push("model", metric, sq[s].sqrt());
+                }
             }
             let p = Progress {
                 epoch,
@@ -824,5 +881,6 @@ fn summarise(
         informative_pairs: d.informative_test.len(),
         test_pairs: d.test.len(),
         wall_seconds,
+        loss_spikes: crate::grok::loss_spikes(&series(rows, "train", "loss"), g.memorised_epoch),
     }
 }

@@ -217,18 +217,23 @@ pub fn write_state(
     if let Some(w) = weights {
         tmp_write(&state.weights, w)?;
     }
-    if let Some((m, v)) = &state.moments {
+    if let Some(moments) = &state.moments {
         let mut t = Vec::new();
         for (k, (name, w)) in state.weights.iter().enumerate() {
             let shape = w.size();
-            t.push((
-                format!("adam.m.{name}"),
-                tch::Tensor::f_from_slice(&m[k])?.f_view(shape.as_slice())?,
-            ));
-            t.push((
-                format!("adam.v.{name}"),
-                tch::Tensor::f_from_slice(&v[k])?.f_view(shape.as_slice())?,
-            ));
+            let parts = [
+                ("adam.m", moments.m.get(k)),
+                ("adam.v", moments.v.get(k)),
+                ("grokfast.ema", moments.ema.get(k)),
+            ];
+            for (prefix, values) in parts {
+                if let Some(values) = values {
+                    t.push((
+                        format!("{prefix}.{name}"),
+                        tch::Tensor::f_from_slice(values)?.f_view(shape.as_slice())?,
+                    ));
+                }
+            }
         }
         t.push((
             "adam.step".into(),
@@ -268,19 +273,23 @@ pub fn read_state(weights: &Path, optimizer: &Path) -> Result<ModelState, TrainE
         .get("adam.step")
         .and_then(|t| i64::try_from(t).ok())
         .ok_or_else(|| err(optimizer, "has no adam.step".into()))?;
-    let (mut m, mut v) = (Vec::new(), Vec::new());
+    let mut moments = crate::train::fused::Moments::default();
     for (name, _) in &w {
-        for (prefix, out) in [("adam.m.", &mut m), ("adam.v.", &mut v)] {
+        for (prefix, out) in [("adam.m.", &mut moments.m), ("adam.v.", &mut moments.v)] {
             let t = opt
                 .get(&format!("{prefix}{name}"))
                 .ok_or_else(|| err(optimizer, format!("has no {prefix}{name}")))?;
             out.push(Vec::<f32>::try_from(t.f_flatten(0, -1)?)?);
         }
+        // Grokfast's filter state, stored only by runs that use it.
+        if let Some(t) = opt.get(&format!("grokfast.ema.{name}")) {
+            moments.ema.push(Vec::<f32>::try_from(t.f_flatten(0, -1)?)?);
+        }
     }
     Ok(ModelState {
         epoch: u32::try_from(step).map_err(|_| err(optimizer, "bad adam.step".into()))?,
         weights: w,
-        moments: Some((m, v)),
+        moments: Some(moments),
     })
 }
 
@@ -317,12 +326,24 @@ pub fn read_metric_rows(path: &Path) -> Result<Vec<MetricRow>, TrainError> {
                     splits.get(i),
                     &["train", "test", "informative_test", "model"],
                 )?,
-                metric: intern(metrics.get(i), &["loss", "accuracy", "weight_norm"])?,
+                metric: intern(metrics.get(i), &METRIC_NAMES)
+                    .or_else(|_| intern(metrics.get(i), &crate::model::NORM_METRICS))?,
                 value: values.get(i).ok_or_else(|| bad("null value".into()))?,
             })
         })
         .collect()
 }
+
+/// The metrics a run records besides the per-weight norms
+/// ([`crate::model::NORM_METRICS`]).
+pub const METRIC_NAMES: [&str; 6] = [
+    "loss",
+    "accuracy",
+    "weight_norm",
+    "softmax_collapse_share",
+    "logit_scale",
+    "update_norm",
+];
 
 /// `resume/point-<epoch>.json`: where a resume point stands.
 #[derive(Debug, Clone, Serialize, Deserialize)]
