@@ -55,6 +55,14 @@ pub struct SweepSpec {
     /// Keys with lists of values; every combination is run.
     #[serde(default)]
     pub grid: toml::Table,
+    /// Arms of the experiment (`[[variants]]` tables of settings): every
+    /// grid point is run under each, for comparisons that are not a grid
+    /// (a baseline, one intervention, a baseline at a matched learning
+    /// rate). A variant may hold `ops = [...]`: it then applies to those
+    /// operations only (a learning rate matched per operation). None: one
+    /// arm, the `set` settings alone.
+    #[serde(default)]
+    pub variants: Vec<toml::Table>,
 }
 
 impl SweepSpec {
@@ -88,22 +96,23 @@ impl SweepSpec {
         Ok(spec)
     }
 
-    /// Every configuration, grouped: one group per (operation, grid point),
-    /// each holding one config per seed. Order: ops, then grid (keys
-    /// sorted, values as listed), then seeds.
+    /// Every configuration, grouped: one group per (operation, variant,
+    /// grid point), each holding one config per seed. Order: ops, then
+    /// variants as listed, then grid (keys sorted, values as listed), then
+    /// seeds. A variant's settings override `set`; the grid's override both.
     ///
     /// # Errors
     /// A setting that is not a config key or a value of the wrong type; an
     /// invalid configuration.
     pub fn expand(&self) -> Result<Vec<Vec<RunConfig>>, TrainError> {
-        let mut points: Vec<Vec<(String, toml::Value)>> = vec![vec![]];
+        let mut grid: Vec<Vec<(String, toml::Value)>> = vec![vec![]];
         for (key, values) in &self.grid {
             let values = values.as_array().ok_or_else(|| {
                 ConfigError::Invalid(format!(
                     "grid.{key} must be a list of values, e.g. {key} = [0.1, 1.0]"
                 ))
             })?;
-            points = points
+            grid = grid
                 .iter()
                 .flat_map(|p| {
                     values
@@ -112,9 +121,46 @@ impl SweepSpec {
                 })
                 .collect();
         }
+        let arms = if self.variants.is_empty() {
+            vec![toml::Table::new()]
+        } else {
+            self.variants.clone()
+        };
+        // Each arm's settings and the operations it is restricted to.
+        let mut restricted = Vec::new();
+        for arm in &arms {
+            let mut settings = arm.clone();
+            let only = match settings.remove("ops") {
+                None => None,
+                Some(v) => Some(
+                    v.as_array()
+                        .and_then(|a| {
+                            a.iter()
+                                .map(|o| o.as_str().map(String::from))
+                                .collect::<Option<Vec<_>>>()
+                        })
+                        .filter(|o| o.iter().all(|op| self.ops.contains(op)))
+                        .ok_or_else(|| {
+                            ConfigError::Invalid(format!(
+                                "a variant's ops must be a list of the sweep's ops {:?}, got {v}",
+                                self.ops
+                            ))
+                        })?,
+                ),
+            };
+            restricted.push((settings, only));
+        }
         let mut groups = Vec::new();
         for op in &self.ops {
-            for point in &points {
+            let points = restricted
+                .iter()
+                .filter(|(_, only)| only.as_ref().is_none_or(|o| o.contains(op)))
+                .flat_map(|(arm, _)| {
+                    grid.iter().map(move |g| {
+                        [arm.clone().into_iter().collect::<Vec<_>>(), g.clone()].concat()
+                    })
+                });
+            for point in points {
                 let mut group = Vec::new();
                 for &seed in &self.seeds {
                     let mut table =
@@ -767,4 +813,87 @@ pub fn results_frame(run_dirs: &[PathBuf]) -> Result<DataFrame, TrainError> {
 /// `experiments/suite/`.
 pub fn results_dir_for(spec_path: &Path) -> PathBuf {
     spec_path.with_extension("")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn variants_are_arms_crossed_with_the_grid() {
+        let spec = SweepSpec::parse(
+            r#"
+ops = ["s3"]
+seeds = [0, 1]
+[set]
+epochs = 50
+lr = 0.002
+[grid]
+weight_decay = [0.5, 1.0]
+[[variants]]
+[[variants]]
+loss_precision = "f64"
+[[variants]]
+lr = 0.004
+"#,
+            "test",
+        )
+        .unwrap();
+        let groups = spec.expand().unwrap();
+        // 3 arms x 2 grid points, 2 seeds each, arms outermost.
+        assert_eq!(groups.len(), 6);
+        assert!(groups.iter().all(|g| g.len() == 2 && g[0].epochs == 50));
+        let arm = |g: &Vec<RunConfig>| (g[0].loss_precision, g[0].lr, g[0].weight_decay);
+        use crate::config::LossPrecision::{F32, F64};
+        assert_eq!(
+            groups.iter().map(arm).collect::<Vec<_>>(),
+            vec![
+                (F32, 0.002, 0.5),
+                (F32, 0.002, 1.0),
+                (F64, 0.002, 0.5),
+                (F64, 0.002, 1.0),
+                (F32, 0.004, 0.5),
+                (F32, 0.004, 1.0),
+            ]
+        );
+        // A variant's key must be a config key.
+        let bad = SweepSpec::parse(
+            "ops = [\"s3\"]\nseeds = [0]\n[[variants]]\nlearning_rate = 1.0\n",
+            "t",
+        )
+        .unwrap()
+        .expand()
+        .unwrap_err()
+        .to_string();
+        assert!(bad.contains("learning_rate"), "{bad}");
+        // A variant restricted to some operations runs only on those.
+        let spec = SweepSpec::parse(
+            "ops = [\"s3\", \"d5\"]\nseeds = [0]\n[[variants]]\n[[variants]]\nops = [\"d5\"]\nlr = 0.004\n",
+            "t",
+        )
+        .unwrap();
+        let runs: Vec<(String, f64)> = spec
+            .expand()
+            .unwrap()
+            .iter()
+            .map(|g| (g[0].op.clone(), g[0].lr))
+            .collect();
+        assert_eq!(
+            runs,
+            vec![
+                ("s3".into(), 0.001),
+                ("d5".into(), 0.001),
+                ("d5".into(), 0.004)
+            ]
+        );
+        let bad = SweepSpec::parse(
+            "ops = [\"s3\"]\nseeds = [0]\n[[variants]]\nops = [\"a4\"]\n",
+            "t",
+        )
+        .unwrap()
+        .expand()
+        .unwrap_err()
+        .to_string();
+        assert!(bad.contains("a variant's ops"), "{bad}");
+    }
 }
