@@ -8,7 +8,8 @@
 //! - [`abelianisation`]: the coset test (is a prediction right in G/[G, G]?);
 //! - [`cka`]: linear, RBF and debiased CKA with permutation nulls;
 //! - [`progress`]: restricted/excluded loss and Gini coefficients;
-//! - [`complexity`]: C1, C2, F1, F2 and their rank correlation with grok epochs.
+//! - [`complexity`]: C1, C2, F1, F2 and their rank correlation with grok epochs;
+//! - [`mechanism`]: clock or pizza, neuron irrep purity, irrep ablation.
 //!
 //! Rows are indexed by group elements in the group's element order unless a
 //! function says otherwise.
@@ -17,6 +18,7 @@ pub mod abelianisation;
 pub mod cka;
 pub mod complexity;
 pub mod fourier;
+pub mod mechanism;
 pub mod peter_weyl;
 pub mod progress;
 pub mod survival;

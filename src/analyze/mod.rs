@@ -13,6 +13,8 @@
 //! Every spectrum is computed for the final weights and for the untrained
 //! weights of the same seed (epoch 0), the null it must be read against.
 
+pub mod mechanism;
+
 use crate::analysis::abelianisation::{coset_accuracy, CosetAccuracy};
 use crate::analysis::fourier::{cyclic_probe, FourierSpectrum};
 use crate::analysis::peter_weyl::{select_rows, IrrepSpectrum, PairSpectrum};
@@ -114,6 +116,8 @@ pub struct RunAnalysis {
     /// The same on the informative test pairs whose transpose is not in
     /// training either.
     pub coset_unseen_transpose: Option<(CosetAccuracy, CosetAccuracy)>,
+    /// Clock or pizza, neuron irrep purity and irrep ablation.
+    pub mechanism: mechanism::Mechanism,
 }
 
 /// A run's weights at the final and initial checkpoints, as one S = 2 model.
@@ -392,6 +396,7 @@ pub fn analyze_run(dir: &Path) -> Result<RunAnalysis, AnalyzeError> {
         .map(|&i| reps.find(&e_final.irreps[i]).expect("same group"))
         .collect();
     let progress = progress_over_checkpoints(dir, &cfg, &op, (&ds.labels, &in_train), &key_idx)?;
+    let mechanism = mechanism::probe(&model, &op, &ds, &key_idx, &pairs, cfg.seed)?;
 
     let out = dir.join("analysis");
     std::fs::create_dir_all(&out).map_err(|e| TrainError::Io {
@@ -451,6 +456,7 @@ pub fn analyze_run(dir: &Path) -> Result<RunAnalysis, AnalyzeError> {
         gini: (gini(&e_final.share), gini(&e_init.share)),
         coset,
         coset_unseen_transpose: coset_unseen,
+        mechanism,
     };
     write_json(&out.join("summary.json"), &analysis)?;
     Ok(analysis)
@@ -686,6 +692,15 @@ fn write_table(df: &mut DataFrame, dir: &Path, name: &str) -> Result<Vec<PathBuf
 fn per_run_frame(summaries: &[RunAnalysis], runs: &[SweepRun]) -> Result<DataFrame, AnalyzeError> {
     let fourier =
         |a: &RunAnalysis, i: usize, f: &dyn Fn(&FourierSummary) -> f64| a.fourier.get(i).map(f);
+    // The lowest test accuracy among the ablations `pick` selects.
+    let ablation = |a: &RunAnalysis, pick: fn(&str) -> bool| {
+        a.mechanism
+            .ablations
+            .iter()
+            .filter(|x| pick(&x.ablation))
+            .map(|x| x.test_accuracy)
+            .reduce(f64::min)
+    };
     let df = df!(
         "run_id" => summaries.iter().map(|a| a.run_id.clone()).collect::<Vec<_>>(),
         "op" => runs.iter().map(|r| r.op.clone()).collect::<Vec<_>>(),
@@ -722,6 +737,17 @@ fn per_run_frame(summaries: &[RunAnalysis], runs: &[SweepRun]) -> Result<DataFra
         "coset_accuracy_unseen" => summaries.iter().map(|a| a.coset_unseen_transpose.map(|c| c.0.accuracy)).collect::<Vec<_>>(),
         "coset_accuracy_unseen_init" => summaries.iter().map(|a| a.coset_unseen_transpose.map(|c| c.1.accuracy)).collect::<Vec<_>>(),
         "coset_pairs_unseen" => summaries.iter().map(|a| a.coset_unseen_transpose.map(|c| c.0.pairs as u32)).collect::<Vec<_>>(),
+        "gradient_symmetricity" => summaries.iter().map(|a| a.mechanism.gradient_symmetricity.map(|x| x.0)).collect::<Vec<_>>(),
+        "gradient_symmetricity_init" => summaries.iter().map(|a| a.mechanism.gradient_symmetricity.map(|x| x.1)).collect::<Vec<_>>(),
+        "distance_irrelevance" => summaries.iter().map(|a| a.mechanism.distance_irrelevance.map(|x| x.0)).collect::<Vec<_>>(),
+        "distance_irrelevance_init" => summaries.iter().map(|a| a.mechanism.distance_irrelevance.map(|x| x.1)).collect::<Vec<_>>(),
+        "neuron_purity" => summaries.iter().map(|a| a.mechanism.neuron_purity.0).collect::<Vec<_>>(),
+        "neuron_purity_init" => summaries.iter().map(|a| a.mechanism.neuron_purity.1).collect::<Vec<_>>(),
+        "key_neuron_share" => summaries.iter().map(|a| a.mechanism.key_neuron_share.0).collect::<Vec<_>>(),
+        "key_neuron_share_init" => summaries.iter().map(|a| a.mechanism.key_neuron_share.1).collect::<Vec<_>>(),
+        "ablation_none_accuracy" => summaries.iter().map(|a| ablation(a, |x| x == "none")).collect::<Vec<_>>(),
+        "ablation_keep_key_accuracy" => summaries.iter().map(|a| ablation(a, |x| x == "keep key")).collect::<Vec<_>>(),
+        "ablation_remove_key_min_accuracy" => summaries.iter().map(|a| ablation(a, |x| x.starts_with("remove "))).collect::<Vec<_>>(),
     );
     df.map_err(|e| AnalyzeError::NotARun(format!("analysis table: {e}")))
 }

@@ -1,0 +1,218 @@
+//! The mechanism probes of one run ([`crate::analysis::mechanism`]): the
+//! tch side, which reads gradients and ablated predictions out of the
+//! model, and hands plain matrices to the maths.
+
+use super::{embedding, table_logits, AnalyzeError};
+use crate::analysis::mechanism::{
+    distance_irrelevance, gradient_symmetricity, neuron_purity, project, Ablation,
+};
+use crate::analysis::peter_weyl::{select_rows, PairSpectrum};
+use crate::convert::to_vec;
+use crate::data::Dataset;
+use crate::groups::{GroupKind, Operation};
+use crate::model::Transformer;
+use nalgebra::DMatrix;
+use serde::Serialize;
+use tch::Tensor;
+
+/// Pairs sampled for gradient symmetricity (Zhong et al. used 100).
+pub const SYMMETRICITY_PAIRS: usize = 200;
+
+/// Test accuracy and loss of the trained model with its embedding ablated.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct AblationResult {
+    /// `none`, `remove <irrep>` or `keep key`.
+    pub ablation: String,
+    /// Test accuracy.
+    pub test_accuracy: f64,
+    /// Mean test cross-entropy (float64 softmax).
+    pub test_loss: f64,
+}
+
+/// A run's mechanism probes, trained (`.0`) and at initialisation (`.1`).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Mechanism {
+    /// Gradient symmetricity (cyclic analysis groups only).
+    pub gradient_symmetricity: Option<(f64, f64)>,
+    /// Distance irrelevance (cyclic analysis groups only).
+    pub distance_irrelevance: Option<(f64, f64)>,
+    /// Mean neuron irrep purity.
+    pub neuron_purity: (f64, f64),
+    /// Share of neurons whose strongest irrep pair is key on both axes.
+    pub key_neuron_share: (f64, f64),
+    /// The trained model's test accuracy and loss: unablated, with each key
+    /// irrep removed from the embedding, and with only the key irreps
+    /// (and the mean) kept.
+    pub ablations: Vec<AblationResult>,
+}
+
+/// The probes of model 0 (trained) and 1 (initial) of `model`; `key` are
+/// the trained embedding's key irreps as indices into the group's real
+/// irreps; `neurons` the two models' neuron spectra.
+pub(super) fn probe(
+    model: &Transformer,
+    op: &Operation,
+    ds: &Dataset,
+    key: &[usize],
+    neurons: &[PairSpectrum; 2],
+    seed: u64,
+) -> Result<Mechanism, AnalyzeError> {
+    let view = &op.analysis;
+    let n = op.order();
+    let purity = [
+        neuron_purity(&neurons[0], key),
+        neuron_purity(&neurons[1], key),
+    ];
+    let cyclic = matches!(view.group.kind(), GroupKind::Cyclic(_));
+    let (mut symmetricity, mut irrelevance) = (None, None);
+    if cyclic {
+        let logits = table_logits(model, n)?;
+        let correct = |s: usize| {
+            DMatrix::from_fn(view.group.order(), view.group.order(), |g, h| {
+                let (ta, tb) = (view.tokens[g], view.tokens[h]);
+                logits[s][(ta * n + tb, op.table[ta * n + tb])]
+            })
+        };
+        irrelevance = Some((
+            distance_irrelevance(&correct(0))?,
+            distance_irrelevance(&correct(1))?,
+        ));
+        symmetricity = Some((
+            gradient_symmetricity(&embedding_gradients(model, op, 0, seed)?)?,
+            gradient_symmetricity(&embedding_gradients(model, op, 1, seed)?)?,
+        ));
+    }
+    Ok(Mechanism {
+        gradient_symmetricity: symmetricity,
+        distance_irrelevance: irrelevance,
+        neuron_purity: (purity[0].mean_purity, purity[1].mean_purity),
+        key_neuron_share: (purity[0].key_share, purity[1].key_share),
+        ablations: ablations(model, op, ds, key)?,
+    })
+}
+
+/// `(∂Q/∂E_a, ∂Q/∂E_b)` of model `s` for [`SYMMETRICITY_PAIRS`] pairs of
+/// distinct analysis-group elements drawn with `seed`, Q the logit of the
+/// right answer.
+fn embedding_gradients(
+    model: &Transformer,
+    op: &Operation,
+    s: i64,
+    seed: u64,
+) -> Result<Vec<(Vec<f64>, Vec<f64>)>, AnalyzeError> {
+    let view = &op.analysis;
+    let (n, m) = (op.order(), view.group.order());
+    let mut rng = crate::rng::SplitMix64::derived(seed, "gradient-symmetricity");
+    let mut out = Vec::with_capacity(SYMMETRICITY_PAIRS);
+    let s_count = model.n_models as i64;
+    while out.len() < SYMMETRICITY_PAIRS.min(m * (m - 1)) {
+        let (g, h) = (rng.below(m), rng.below(m));
+        if g == h {
+            continue;
+        }
+        let (ta, tb) = (view.tokens[g], view.tokens[h]);
+        let label = op.table[ta * n + tb] as i64;
+        let grad = model.w_e.grad();
+        if grad.defined() {
+            let _ = grad.shallow_clone().f_zero_()?;
+        }
+        let a = Tensor::f_full(
+            [s_count, 1],
+            ta as i64,
+            (tch::Kind::Int64, tch::Device::Cpu),
+        )?;
+        let b = Tensor::f_full(
+            [s_count, 1],
+            tb as i64,
+            (tch::Kind::Int64, tch::Device::Cpu),
+        )?;
+        let q = model
+            .forward_last(&a, &b)?
+            .f_get(s)?
+            .f_get(0)?
+            .f_get(label)?;
+        q.f_backward()?;
+        let g_e = model.w_e.grad().f_get(s)?;
+        out.push((
+            to_vec(&g_e.f_get(ta as i64)?)?,
+            to_vec(&g_e.f_get(tb as i64)?)?,
+        ));
+    }
+    Ok(out)
+}
+
+/// Test accuracy and float64 cross-entropy of model 0 on `ds`'s test pairs.
+fn test_metrics(
+    model: &Transformer,
+    op: &Operation,
+    ds: &Dataset,
+) -> Result<(f64, f64), AnalyzeError> {
+    let n = op.order();
+    let logits = &table_logits(model, n)?[0];
+    let (mut right, mut loss) = (0usize, 0.0);
+    for &p in &ds.test {
+        let row: Vec<f64> = logits.row(p).iter().copied().collect();
+        let label = ds.labels[p];
+        // The first maximum, as argmax.
+        let best = (0..row.len()).fold(0, |b, j| if row[j] > row[b] { j } else { b });
+        let lse = row[best] + row.iter().map(|x| (x - row[best]).exp()).sum::<f64>().ln();
+        loss += lse - row[label];
+        if best == label {
+            right += 1;
+        }
+    }
+    let t = ds.test.len().max(1) as f64;
+    Ok((right as f64 / t, loss / t))
+}
+
+/// The trained model's test metrics with its embedding (the analysis
+/// group's rows) ablated; the weights are restored afterwards.
+fn ablations(
+    model: &Transformer,
+    op: &Operation,
+    ds: &Dataset,
+    key: &[usize],
+) -> Result<Vec<AblationResult>, AnalyzeError> {
+    let view = &op.analysis;
+    let reps = view.group.representations();
+    let original = model.w_e.f_get(0)?.f_detach()?.copy();
+    let rows = select_rows(view, &embedding(model, 0, op.order() as i64)?)?;
+    let (accuracy, loss) = test_metrics(model, op, ds)?;
+    let mut out = vec![AblationResult {
+        ablation: "none".into(),
+        test_accuracy: accuracy,
+        test_loss: loss,
+    }];
+    let mut arms: Vec<(String, Ablation)> = key
+        .iter()
+        .map(|&i| (format!("remove {}", reps.real[i].name), Ablation::Remove(i)))
+        .collect();
+    if !key.is_empty() {
+        arms.push(("keep key".into(), Ablation::KeepOnly(key)));
+    }
+    let result = (|| -> Result<(), AnalyzeError> {
+        for (name, ablation) in arms {
+            let ablated = project(&view.group, &rows, ablation)?;
+            tch::no_grad(|| -> Result<(), AnalyzeError> {
+                let w = original.copy();
+                for (g, &t) in view.tokens.iter().enumerate() {
+                    let values: Vec<f32> = ablated.row(g).iter().map(|&x| x as f32).collect();
+                    w.f_get(t as i64)?
+                        .f_copy_(&Tensor::f_from_slice(&values)?)?;
+                }
+                model.w_e.f_get(0)?.f_copy_(&w)?;
+                Ok(())
+            })?;
+            let (accuracy, loss) = test_metrics(model, op, ds)?;
+            out.push(AblationResult {
+                ablation: name,
+                test_accuracy: accuracy,
+                test_loss: loss,
+            });
+        }
+        Ok(())
+    })();
+    tch::no_grad(|| model.w_e.f_get(0)?.f_copy_(&original))?;
+    result?;
+    Ok(out)
+}
