@@ -25,6 +25,7 @@ pub const ALL: &[FigureSpec] = &[
     FigureSpec { name: "controls", size: (1500, 600), caption: "Final test and informative-test accuracy by group order, abelian and non-abelian" },
     FigureSpec { name: "survival", size: (1500, 520), caption: "Kaplan–Meier share of runs sustain-grokked by each epoch in the long-budget study" },
     FigureSpec { name: "progress-measures", size: (1500, 430), caption: "Progress measures over training" },
+    FigureSpec { name: "numerics", size: (1500, 820), caption: "Train loss by loss precision and softmax, and test accuracy with Grokfast against baselines, every seed" },
 ];
 
 const FONT: &str = "sans-serif";
@@ -63,6 +64,7 @@ pub fn available(name: &str, exp: &Experiments) -> bool {
         "ablation-wd" => exp.weight_decay.is_some(),
         "ablation-size" => exp.size.is_some(),
         "survival" => !exp.long_budget.is_empty(),
+        "numerics" => exp.numerics.as_ref().is_some_and(|s| s.curves.is_some()),
         _ => false,
     }
 }
@@ -171,6 +173,7 @@ pub fn draw<DB: DrawingBackend>(
             &need(&exp.controls, "controls")?.results,
         ),
         "survival" => survival(area, &exp.long_budget),
+        "numerics" => super::numerics::figure(area, need(&exp.numerics, "numerics")?),
         "progress-measures" => {
             let s = suite()?;
             let all = s.ops()?;

@@ -19,6 +19,7 @@
 
 pub mod figures;
 pub mod nulls;
+pub mod numerics;
 pub mod survival;
 pub mod tables;
 pub mod twins;
@@ -254,6 +255,9 @@ pub struct Experiments {
     /// The twins experiment's settings ([`twins::TWINS_SWEEPS`]), empty
     /// until its results exist.
     pub twins: Vec<survival::Setting>,
+    /// `numerics`: loss precision, StableMax, Grokfast and a matched
+    /// baseline ([`numerics`]).
+    pub numerics: Option<SweepData>,
 }
 
 impl Experiments {
@@ -282,6 +286,7 @@ impl Experiments {
             layer_norm: SweepData::load(dir, "layer-norm")?,
             shuffled_labels: SweepData::load(dir, "shuffled-labels")?,
             twins: survival::from_sweeps(dir, &twins_sweeps)?,
+            numerics: SweepData::load(dir, "numerics")?,
             long_budget_sweeps,
         })
     }

@@ -1823,6 +1823,12 @@ pub fn write_all(exp: &Experiments, dir: &Path) -> Result<Vec<PathBuf>> {
     {
         files.push(("nulls-table.tex".into(), super::nulls::table(sw, &mut n)?));
     }
+    if let Some(sw) = &exp.numerics {
+        files.push((
+            "numerics-table.tex".into(),
+            super::numerics::table(sw, &mut n)?,
+        ));
+    }
     let twins = super::twins::pairs(&exp.twins);
     if !twins.is_empty() {
         files.push((

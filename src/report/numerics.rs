@@ -1,0 +1,451 @@
+//! The `numerics` experiment: float32 vs float64 loss, StableMax, Grokfast
+//! and a learning-rate-matched baseline on the same operations and seeds
+//! ([`Arm`]), read from its results, curves and analysis: a table, the
+//! numbers the paper cites and a figure (train loss by loss arm, test
+//! accuracy by optimiser arm, every seed its own line).
+
+use super::tables::{tex, Numbers};
+use super::{draw_err, floats, register_fonts, strings, Result, SweepData};
+use plotters::coord::Shift;
+use plotters::prelude::*;
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+/// An arm of the experiment, told apart by the settings it changes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Arm {
+    /// The suite's settings.
+    Baseline,
+    /// `loss_precision = "f64"`.
+    F64,
+    /// `softmax = "stablemax"`.
+    StableMax,
+    /// `grokfast_lambda > 0`.
+    Grokfast,
+    /// The baseline at another learning rate (matched to Grokfast's update).
+    Matched,
+}
+
+impl Arm {
+    /// Every arm, in table order.
+    pub const ALL: [Arm; 5] = [
+        Arm::Baseline,
+        Arm::F64,
+        Arm::StableMax,
+        Arm::Grokfast,
+        Arm::Matched,
+    ];
+
+    /// The arm of a run's settings.
+    pub fn of(precision: &str, softmax: &str, grokfast_lambda: f64, lr: f64) -> Self {
+        if grokfast_lambda > 0.0 {
+            Arm::Grokfast
+        } else if softmax == "stablemax" {
+            Arm::StableMax
+        } else if precision == "f64" {
+            Arm::F64
+        } else if (lr - crate::config::RunConfig::default().lr).abs() > 1e-12 {
+            Arm::Matched
+        } else {
+            Arm::Baseline
+        }
+    }
+
+    /// Its label in the table and figure.
+    pub fn label(self) -> &'static str {
+        match self {
+            Arm::Baseline => "baseline (f32 softmax)",
+            Arm::F64 => "f64 loss",
+            Arm::StableMax => "StableMax",
+            Arm::Grokfast => "Grokfast",
+            Arm::Matched => "baseline, matched lr",
+        }
+    }
+
+    /// Its key in `numbers.tex`.
+    pub fn key(self) -> &'static str {
+        match self {
+            Arm::Baseline => "baseline",
+            Arm::F64 => "f64",
+            Arm::StableMax => "stablemax",
+            Arm::Grokfast => "grokfast",
+            Arm::Matched => "matched",
+        }
+    }
+
+    fn colour(self) -> RGBColor {
+        match self {
+            Arm::Baseline => RGBColor(0, 114, 178),
+            Arm::F64 => RGBColor(213, 94, 0),
+            Arm::StableMax => RGBColor(0, 158, 115),
+            Arm::Grokfast => RGBColor(230, 159, 0),
+            Arm::Matched => RGBColor(204, 121, 167),
+        }
+    }
+}
+
+/// One run as the experiment reads it.
+#[derive(Debug, Clone)]
+pub struct NumericsRun {
+    /// Run id.
+    pub id: String,
+    /// Operation as configured.
+    pub op: String,
+    /// Its arm.
+    pub arm: Arm,
+    /// Learning rate.
+    pub lr: f64,
+    /// Sustained grok epoch.
+    pub grok: Option<f64>,
+    /// Epochs of the train-loss spikes.
+    pub spikes: Vec<u32>,
+    /// (epoch, value) per metric, `split/metric`.
+    pub curves: BTreeMap<String, Vec<(f64, f64)>>,
+    /// Mechanism numbers from the analysis (name -> value), when analysed.
+    pub mechanism: BTreeMap<String, f64>,
+}
+
+impl NumericsRun {
+    fn series(&self, key: &str) -> &[(f64, f64)] {
+        self.curves.get(key).map_or(&[], Vec::as_slice)
+    }
+
+    /// Mean `update_norm` over the evaluations at epochs 1–200.
+    pub fn early_update_norm(&self) -> f64 {
+        mean(
+            &self
+                .series("model/update_norm")
+                .iter()
+                .filter(|p| p.0 <= 200.0)
+                .map(|p| p.1)
+                .collect::<Vec<_>>(),
+        )
+    }
+
+    /// The largest share of collapsed training pairs at any evaluation.
+    pub fn max_collapse(&self) -> f64 {
+        self.series("train/softmax_collapse_share")
+            .iter()
+            .map(|p| p.1)
+            .fold(0.0, f64::max)
+    }
+}
+
+fn mean(v: &[f64]) -> f64 {
+    if v.is_empty() {
+        f64::NAN
+    } else {
+        v.iter().sum::<f64>() / v.len() as f64
+    }
+}
+
+fn median(v: &[f64]) -> f64 {
+    let mut v: Vec<f64> = v.iter().copied().filter(|x| x.is_finite()).collect();
+    if v.is_empty() {
+        return f64::NAN;
+    }
+    v.sort_by(f64::total_cmp);
+    let m = v.len() / 2;
+    if v.len() % 2 == 1 {
+        v[m]
+    } else {
+        (v[m - 1] + v[m]) / 2.0
+    }
+}
+
+/// The mechanism columns read from `analysis.parquet`.
+const MECHANISM: [&str; 8] = [
+    "gradient_symmetricity",
+    "gradient_symmetricity_init",
+    "distance_irrelevance",
+    "distance_irrelevance_init",
+    "neuron_purity",
+    "neuron_purity_init",
+    "ablation_keep_key_accuracy",
+    "ablation_remove_key_min_accuracy",
+];
+
+/// Every run of the sweep with its curves and, when analysed, mechanism numbers.
+///
+/// # Errors
+/// Missing columns or tables.
+pub fn runs(sweep: &SweepData) -> Result<Vec<NumericsRun>> {
+    let r = &sweep.results;
+    let (ids, ops, precision, softmax) = (
+        strings(r, "run_id")?,
+        strings(r, "op")?,
+        strings(r, "loss_precision")?,
+        strings(r, "softmax")?,
+    );
+    let (lambda, lr, grok) = (
+        floats(r, "grokfast_lambda")?,
+        floats(r, "lr")?,
+        floats(r, "sustained_grok_epoch")?,
+    );
+    let spikes = strings(r, "loss_spikes")?;
+    let mut out: Vec<NumericsRun> = (0..ids.len())
+        .map(|i| NumericsRun {
+            id: ids[i].clone(),
+            op: ops[i].clone(),
+            arm: Arm::of(
+                &precision[i],
+                &softmax[i],
+                lambda[i].unwrap_or(0.0),
+                lr[i].unwrap_or(f64::NAN),
+            ),
+            lr: lr[i].unwrap_or(f64::NAN),
+            grok: grok[i],
+            spikes: serde_json::from_str(&spikes[i]).unwrap_or_default(),
+            curves: BTreeMap::new(),
+            mechanism: BTreeMap::new(),
+        })
+        .collect();
+    let index: BTreeMap<String, usize> = ids.iter().cloned().zip(0..).collect();
+    let c = sweep.need(&sweep.curves, "curves")?;
+    let (cid, epoch, split, metric, value) = (
+        strings(c, "run_id")?,
+        floats(c, "epoch")?,
+        strings(c, "split")?,
+        strings(c, "metric")?,
+        floats(c, "value")?,
+    );
+    for i in 0..cid.len() {
+        if let Some(&k) = index.get(&cid[i]) {
+            out[k]
+                .curves
+                .entry(format!("{}/{}", split[i], metric[i]))
+                .or_default()
+                .push((epoch[i].unwrap_or(0.0), value[i].unwrap_or(f64::NAN)));
+        }
+    }
+    if let Some(a) = &sweep.analysis {
+        let aid = strings(a, "run_id")?;
+        for name in MECHANISM {
+            for (id, v) in aid.iter().zip(floats(a, name)?) {
+                if let (Some(&k), Some(v)) = (index.get(id), v) {
+                    out[k].mechanism.insert(name.to_string(), v);
+                }
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// The operations of the runs, in first-seen order.
+fn ops(runs: &[NumericsRun]) -> Vec<String> {
+    let mut ops: Vec<String> = Vec::new();
+    for r in runs {
+        if !ops.contains(&r.op) {
+            ops.push(r.op.clone());
+        }
+    }
+    ops
+}
+
+/// The table of the experiment (`numerics-table.tex`) and its numbers
+/// (`numerics/...`).
+///
+/// # Errors
+/// Missing columns or tables.
+pub fn table(sweep: &SweepData, n: &mut Numbers) -> Result<String> {
+    let runs = runs(sweep)?;
+    let mut s = String::from(
+        "% Generated; do not edit.\n\\begin{tabular}{llrrrrrr}\n\\toprule\noperation & arm & lr & sustained grok & median epoch & runs with spikes & spikes & max collapse share \\\\\n\\midrule\n",
+    );
+    for op in ops(&runs) {
+        let of_op: Vec<&NumericsRun> = runs.iter().filter(|r| r.op == op).collect();
+        for arm in Arm::ALL {
+            let rs: Vec<&&NumericsRun> = of_op.iter().filter(|r| r.arm == arm).collect();
+            if rs.is_empty() {
+                continue;
+            }
+            let k = |x: &str| format!("numerics/{op}/{}/{x}", arm.key());
+            let grokked = rs.iter().filter(|r| r.grok.is_some()).count();
+            let epochs: Vec<f64> = rs.iter().filter_map(|r| r.grok).collect();
+            let spike_runs = rs.iter().filter(|r| !r.spikes.is_empty()).count();
+            let spikes: usize = rs.iter().map(|r| r.spikes.len()).sum();
+            let collapse = median(&rs.iter().map(|r| r.max_collapse()).collect::<Vec<_>>());
+            n.set(k("runs"), rs.len().to_string());
+            n.set(k("grokked"), grokked.to_string());
+            n.num(k("median_grok"), median(&epochs), 0);
+            n.set(k("spike_runs"), spike_runs.to_string());
+            n.set(k("spikes"), spikes.to_string());
+            n.num(k("collapse"), collapse, 3);
+            n.num(k("update_norm"), mean(&rs.iter().map(|r| r.early_update_norm()).collect::<Vec<_>>()), 4);
+            n.set(
+                k("first_spikes"),
+                rs.iter()
+                    .filter_map(|r| r.spikes.first().map(u32::to_string))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            );
+            let median_epoch = median(&epochs);
+            let _ = writeln!(
+                s,
+                "{} & {} & {} & {grokked}/{} & {} & {spike_runs}/{} & {spikes} & {collapse:.3} \\\\",
+                tex(&op),
+                arm.label(),
+                format_lr(rs[0].lr),
+                rs.len(),
+                if median_epoch.is_finite() {
+                    format!("{median_epoch:.0}")
+                } else {
+                    "--".into()
+                },
+                rs.len(),
+            );
+        }
+        // The matching: Grokfast's mean early update norm over the matched arm's.
+        let norm = |arm: Arm| {
+            mean(
+                &of_op
+                    .iter()
+                    .filter(|r| r.arm == arm)
+                    .map(|r| r.early_update_norm())
+                    .collect::<Vec<_>>(),
+            )
+        };
+        n.num(
+            format!("numerics/{op}/matched_ratio"),
+            norm(Arm::Grokfast) / norm(Arm::Matched),
+            3,
+        );
+        n.num(
+            format!("numerics/{op}/unmatched_ratio"),
+            norm(Arm::Grokfast) / norm(Arm::Baseline),
+            3,
+        );
+        s.push_str("\\midrule\n");
+    }
+    if s.ends_with("\\midrule\n") {
+        s.truncate(s.len() - "\\midrule\n".len());
+    }
+    s.push_str("\\bottomrule\n\\end{tabular}\n");
+    mechanism_numbers(&runs, n);
+    Ok(s)
+}
+
+fn format_lr(lr: f64) -> String {
+    format!("{:.3}e-3", lr * 1e3)
+}
+
+/// Means of the mechanism probes per operation over grokked and
+/// non-grokked runs (`numerics/<op>/mech/<grokked|not>/<name>`).
+fn mechanism_numbers(runs: &[NumericsRun], n: &mut Numbers) {
+    for op in ops(runs) {
+        for (status, grokked) in [("grokked", true), ("not", false)] {
+            let rs: Vec<&NumericsRun> = runs
+                .iter()
+                .filter(|r| r.op == op && r.grok.is_some() == grokked)
+                .collect();
+            n.set(format!("numerics/{op}/mech/{status}/runs"), rs.len().to_string());
+            for name in MECHANISM {
+                let v: Vec<f64> = rs.iter().filter_map(|r| r.mechanism.get(name).copied()).collect();
+                n.num(format!("numerics/{op}/mech/{status}/{name}"), mean(&v), 2);
+            }
+        }
+    }
+}
+
+/// Train loss (top row, loss arms) and test accuracy (bottom row,
+/// optimiser arms) per operation, one line per run.
+///
+/// # Errors
+/// Missing tables or a drawing error.
+pub fn figure<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, sweep: &SweepData) -> Result<()> {
+    register_fonts();
+    let e = draw_err("numerics");
+    area.fill(&WHITE).map_err(&e)?;
+    let runs = runs(sweep)?;
+    let ops = ops(&runs);
+    let rows = area.split_evenly((2, ops.len().max(1)));
+    let max_epoch = runs
+        .iter()
+        .flat_map(|r| r.series("train/loss").iter().map(|p| p.0))
+        .fold(1.0, f64::max);
+    const FLOOR: f64 = -12.0; // log10 of the smallest loss drawn
+    let panels: [(&str, &[Arm], &str); 2] = [
+        ("train/loss", &[Arm::Baseline, Arm::F64, Arm::StableMax], "log10 train loss"),
+        ("test/accuracy", &[Arm::Baseline, Arm::Grokfast, Arm::Matched], "test accuracy"),
+    ];
+    for (row, (metric, arms, y_desc)) in panels.iter().enumerate() {
+        for (col, op) in ops.iter().enumerate() {
+            let panel = &rows[row * ops.len() + col];
+            let loss = row == 0;
+            let y = if loss { FLOOR..1.0 } else { 0.0..1.02 };
+            let title = if loss {
+                format!("{op}: train loss by loss")
+            } else {
+                format!("{op}: test accuracy by optimiser")
+            };
+            let mut chart = ChartBuilder::on(panel)
+                .caption(title, ("sans-serif", 17))
+                .margin(8)
+                .x_label_area_size(32)
+                .y_label_area_size(46)
+                .build_cartesian_2d(0.0..max_epoch, y)
+                .map_err(&e)?;
+            chart
+                .configure_mesh()
+                .x_desc("epoch")
+                .y_desc(*y_desc)
+                .label_style(("sans-serif", 12))
+                .x_labels(6)
+                .x_label_formatter(&|x| format!("{x:.0}"))
+                .draw()
+                .map_err(&e)?;
+            for &arm in arms.iter() {
+                let colour = arm.colour();
+                let mut first = true;
+                for r in runs.iter().filter(|r| &r.op == op && r.arm == arm) {
+                    let pts: Vec<(f64, f64)> = r
+                        .series(metric)
+                        .iter()
+                        .map(|&(x, v)| {
+                            (x, if loss { v.max(1e-300).log10().max(FLOOR) } else { v })
+                        })
+                        .collect();
+                    let drawn = chart
+                        .draw_series(LineSeries::new(pts, colour.mix(0.8).stroke_width(1)))
+                        .map_err(&e)?;
+                    if first {
+                        drawn.label(arm.label()).legend(move |(x, y)| {
+                            PathElement::new(vec![(x, y), (x + 16, y)], colour.stroke_width(2))
+                        });
+                        first = false;
+                    }
+                }
+            }
+            chart
+                .configure_series_labels()
+                .position(if loss {
+                    SeriesLabelPosition::UpperRight
+                } else {
+                    SeriesLabelPosition::LowerRight
+                })
+                .background_style(WHITE.mix(0.85))
+                .border_style(BLACK.mix(0.3))
+                .label_font(("sans-serif", 12))
+                .draw()
+                .map_err(&e)?;
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn arms_are_told_apart_by_the_setting_they_change() {
+        assert_eq!(Arm::of("f32", "standard", 0.0, 1e-3), Arm::Baseline);
+        assert_eq!(Arm::of("f64", "standard", 0.0, 1e-3), Arm::F64);
+        assert_eq!(Arm::of("f32", "stablemax", 0.0, 1e-3), Arm::StableMax);
+        assert_eq!(Arm::of("f32", "standard", 2.0, 1e-3), Arm::Grokfast);
+        assert_eq!(Arm::of("f32", "standard", 0.0, 1.229e-3), Arm::Matched);
+        assert_eq!(median(&[3.0, 1.0, 2.0]), 2.0);
+        assert_eq!(median(&[4.0, 1.0, 2.0, 3.0]), 2.5);
+        assert!(median(&[]).is_nan());
+    }
+}
