@@ -23,8 +23,10 @@ run: build
 # and an exact retrain of one stored configuration.
 test: setup test-rust test-notebooks test-paper
 
-# The maths-only build (no libtorch) is tested too, so it keeps compiling.
+# The maths-only build (no libtorch) is tested too, so it keeps compiling;
+# clippy's warnings fail the test (rustup's default profile installs clippy).
 test-rust:
+	$(CARGO) clippy --release --all-targets -- -D warnings
 	$(CARGO) test --release
 	$(CARGO) test --release --no-default-features
 

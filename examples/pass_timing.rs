@@ -27,11 +27,11 @@ fn main() {
     for rows in [512, 1024, 2048, 4096, 9000] {
         let ch = Chunk::split(&ta, &tb, &ty, 113, rows).unwrap();
         for backward in [false, true] {
-            pass(&m, &ch, ta.size()[1], backward).unwrap();
+            pass(&m, &ch, ta.size()[1], backward, Default::default()).unwrap();
             let mut best = f64::MAX;
             for _ in 0..30 {
                 let start = Instant::now();
-                pass(&m, &ch, ta.size()[1], backward).unwrap();
+                pass(&m, &ch, ta.size()[1], backward, Default::default()).unwrap();
                 best = best.min(start.elapsed().as_secs_f64() * 1e3);
             }
             println!("rows {rows:5} backward {backward}: min {best:.2} ms");

@@ -305,12 +305,14 @@ fn frozen_biases_stay_exactly_zero_while_the_rest_trains() {
     use grokscope::config::{RunConfig, Step};
     for step in [Step::Fused, Step::Autograd] {
         for freeze in [true, false] {
-            let mut c = RunConfig::default();
-            c.op = "s3".into();
-            c.epochs = 30;
-            c.checkpoint_every = 0;
-            c.freeze_biases = freeze;
-            c.step = step;
+            let c = RunConfig {
+                op: "s3".into(),
+                epochs: 30,
+                checkpoint_every: 0,
+                freeze_biases: freeze,
+                step,
+                ..RunConfig::default()
+            };
             let t = grokscope::train::train(&[c], 1, &mut grokscope::train::Quiet).unwrap();
             for (name, w) in t.model.named_weights() {
                 let max = f64::try_from(w.abs().max()).unwrap();

@@ -28,13 +28,14 @@ fn extend(runs: &[PathBuf], set: &str, out: &Path) -> Result<Vec<PathBuf>, Train
 }
 
 fn s3(epochs: usize) -> RunConfig {
-    let mut c = RunConfig::default();
-    c.op = "s3".into();
-    c.epochs = epochs;
-    c.checkpoint_every = 50;
-    c.d_model = 32;
-    c.d_mlp = 64;
-    c
+    RunConfig {
+        op: "s3".into(),
+        epochs,
+        checkpoint_every: 50,
+        d_model: 32,
+        d_mlp: 64,
+        ..RunConfig::default()
+    }
 }
 
 #[test]
@@ -136,16 +137,15 @@ fn a_stopped_run_equals_the_full_run_up_to_its_stop() {
     let dir = tempdir("stop");
     // add:23 at lr 0.003, weight decay 2 holds test accuracy from about
     // epoch 550 on every kernel path measured; a window of 200 keeps the test short.
-    let cfg = |stop: bool| {
-        let mut c = RunConfig::default();
-        c.op = "add:23".into();
-        c.epochs = 2500;
-        c.lr = 3e-3;
-        c.weight_decay = 2.0;
-        c.checkpoint_every = 0;
-        c.grok_window = 200;
-        c.stop_after_grok = stop;
-        c
+    let cfg = |stop: bool| RunConfig {
+        op: "add:23".into(),
+        epochs: 2500,
+        lr: 3e-3,
+        weight_decay: 2.0,
+        checkpoint_every: 0,
+        grok_window: 200,
+        stop_after_grok: stop,
+        ..RunConfig::default()
     };
     // Two seeds batched: each stops on its own.
     let batch = |stop| {

@@ -132,15 +132,16 @@ fn run_with_cache_records_transformerlens_activations() {
 }
 
 fn tiny(op: &str, seed: u64, epochs: usize) -> RunConfig {
-    let mut c = RunConfig::default();
-    c.op = op.into();
-    c.seed = seed;
-    c.epochs = epochs;
-    c.eval_every = 5;
-    c.d_model = 32;
-    c.d_mlp = 64;
-    c.checkpoint_every = 0;
-    c
+    RunConfig {
+        op: op.into(),
+        seed,
+        epochs,
+        eval_every: 5,
+        d_model: 32,
+        d_mlp: 64,
+        checkpoint_every: 0,
+        ..RunConfig::default()
+    }
 }
 
 #[test]

@@ -23,14 +23,15 @@ fn bin() -> Command {
 /// Settings that make add:23 grok in seconds: the DESIGN.md model and
 /// optimiser, a larger learning rate and weight decay.
 fn fast_add23(seed: u64) -> RunConfig {
-    let mut c = RunConfig::default();
-    c.op = "add:23".into();
-    c.seed = seed;
-    c.epochs = 1500;
-    c.lr = 3e-3;
-    c.weight_decay = 2.0;
-    c.checkpoint_every = 500;
-    c
+    RunConfig {
+        op: "add:23".into(),
+        seed,
+        epochs: 1500,
+        lr: 3e-3,
+        weight_decay: 2.0,
+        checkpoint_every: 500,
+        ..RunConfig::default()
+    }
 }
 
 /// Holds on every CPU kernel path: on the paths measured (ATen avx2 and

@@ -25,6 +25,9 @@ use super::AnalysisError;
 use crate::groups::FiniteGroup;
 use nalgebra::DMatrix;
 
+/// Paired gradients `(∂Q/∂E_a, ∂Q/∂E_b)`, one pair per sampled (a, b).
+pub type GradientPairs = Vec<(Vec<f64>, Vec<f64>)>;
+
 /// Mean cosine similarity of paired gradients `(∂Q/∂E_a, ∂Q/∂E_b)`; pairs
 /// where either gradient is zero are skipped.
 ///

@@ -4,7 +4,7 @@
 
 use super::{embedding, table_logits, AnalyzeError};
 use crate::analysis::mechanism::{
-    distance_irrelevance, gradient_symmetricity, neuron_purity, project, Ablation,
+    distance_irrelevance, gradient_symmetricity, neuron_purity, project, Ablation, GradientPairs,
 };
 use crate::analysis::peter_weyl::{select_rows, PairSpectrum};
 use crate::convert::to_vec;
@@ -99,7 +99,7 @@ fn embedding_gradients(
     op: &Operation,
     s: i64,
     seed: u64,
-) -> Result<Vec<(Vec<f64>, Vec<f64>)>, AnalyzeError> {
+) -> Result<GradientPairs, AnalyzeError> {
     let view = &op.analysis;
     let (n, m) = (op.order(), view.group.order());
     let mut rng = crate::rng::SplitMix64::derived(seed, "gradient-symmetricity");

@@ -192,6 +192,9 @@ pub fn draw<DB: DrawingBackend>(
     }
 }
 
+/// x -> (x as drawn, grok epochs of the runs there; `None` = not grokked).
+type GrokEpochsAt = BTreeMap<i64, (f64, Vec<Option<f64>>)>;
+
 /// Mean, min and max of values.
 fn summary(v: &[f64]) -> (f64, f64, f64) {
     let mean = v.iter().sum::<f64>() / v.len().max(1) as f64;
@@ -396,15 +399,18 @@ pub(super) fn spectrum_rows(spectra: &DataFrame) -> Result<Vec<SpectrumRow>> {
         .collect())
 }
 
-/// Mean share per component over seeds, keeping the components' order:
-/// (component, mean, min, max, expected).
+/// A component of a spectrum summarised over seeds: (component, mean,
+/// min, max, expected share).
+pub(super) type MeanShare = (String, f64, f64, f64, f64);
+
+/// Mean share per component over seeds, keeping the components' order.
 fn mean_spectrum(
     rows: &[SpectrumRow],
     op: &str,
     source: &str,
     checkpoint: &str,
     order: Option<&str>,
-) -> Vec<(String, f64, f64, f64, f64)> {
+) -> Vec<MeanShare> {
     let mut by: Vec<(String, Vec<f64>, f64)> = Vec::new();
     for r in rows.iter().filter(|r| {
         r.0 == op && r.2 == source && r.3 == checkpoint && order.is_none_or(|o| r.4 == o)
@@ -429,8 +435,8 @@ pub(super) fn seed_spectra(
     source: &str,
     checkpoint: &str,
     order: &str,
-) -> BTreeMap<u64, Vec<(String, f64, f64, f64, f64)>> {
-    let mut out: BTreeMap<u64, Vec<(String, f64, f64, f64, f64)>> = BTreeMap::new();
+) -> BTreeMap<u64, Vec<MeanShare>> {
+    let mut out: BTreeMap<u64, Vec<MeanShare>> = BTreeMap::new();
     for r in rows
         .iter()
         .filter(|r| r.0 == op && r.2 == source && r.3 == checkpoint && r.4 == order)
@@ -443,12 +449,12 @@ pub(super) fn seed_spectra(
 }
 
 /// Mean over seeds of each seed's top-k concentration.
-fn mean_top_k(spectra: &BTreeMap<u64, Vec<(String, f64, f64, f64, f64)>>, k: usize) -> f64 {
+fn mean_top_k(spectra: &BTreeMap<u64, Vec<MeanShare>>, k: usize) -> f64 {
     spectra.values().map(|s| top_k(s, k)).sum::<f64>() / spectra.len().max(1) as f64
 }
 
 /// Share of the top-k components of a spectrum.
-fn top_k(spec: &[(String, f64, f64, f64, f64)], k: usize) -> f64 {
+fn top_k(spec: &[MeanShare], k: usize) -> f64 {
     let mut v: Vec<f64> = spec.iter().map(|s| s.1).collect();
     v.sort_by(|a, b| b.total_cmp(a));
     v.iter().take(k).sum::<f64>() / v.iter().sum::<f64>().max(f64::MIN_POSITIVE)
@@ -458,8 +464,8 @@ fn top_k(spec: &[(String, f64, f64, f64, f64)], k: usize) -> f64 {
 fn spectrum_panel<DB: DrawingBackend>(
     panel: &DrawingArea<DB, Shift>,
     caption: &str,
-    fin: &[(String, f64, f64, f64, f64)],
-    init: &[(String, f64, f64, f64, f64)],
+    fin: &[MeanShare],
+    init: &[MeanShare],
     e: &dyn Fn(String) -> ReportError,
 ) -> Result<()> {
     let n = fin.len().max(1) as f64;
@@ -857,9 +863,8 @@ pub fn cka_matrix<DB: DrawingBackend>(
             .label_style((FONT, 11))
             .draw()
             .map_err(&e)?;
-        for x in 0..n {
-            for y in 0..n {
-                let v = m[x][y];
+        for (x, column) in m.iter().enumerate().take(n) {
+            for (y, &v) in column.iter().enumerate().take(n) {
                 let (x0, y0) = (x as f64, (n - 1 - y) as f64);
                 chart
                     .draw_series(std::iter::once(Rectangle::new(
@@ -1079,7 +1084,7 @@ pub fn ablation<DB: DrawingBackend>(
         .fold(1.0, f64::max);
     let top = max_epoch * 1.08;
     // family -> x -> grok epochs (None = not grokked)
-    let mut series: BTreeMap<String, BTreeMap<i64, (f64, Vec<Option<f64>>)>> = BTreeMap::new();
+    let mut series: BTreeMap<String, GrokEpochsAt> = BTreeMap::new();
     for i in 0..ops.len() {
         series
             .entry(family(&ops[i]))

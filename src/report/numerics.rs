@@ -271,7 +271,11 @@ pub fn table(sweep: &SweepData, n: &mut Numbers) -> Result<String> {
             n.set(k("spike_runs"), spike_runs.to_string());
             n.set(k("spikes"), spikes.to_string());
             n.num(k("collapse"), collapse, 3);
-            n.num(k("update_norm"), mean(&rs.iter().map(|r| r.early_update_norm()).collect::<Vec<_>>()), 4);
+            n.num(
+                k("update_norm"),
+                mean(&rs.iter().map(|r| r.early_update_norm()).collect::<Vec<_>>()),
+                4,
+            );
             n.set(
                 k("first_spikes"),
                 rs.iter()
@@ -338,9 +342,15 @@ fn mechanism_numbers(runs: &[NumericsRun], n: &mut Numbers) {
                 .iter()
                 .filter(|r| r.op == op && r.grok.is_some() == grokked)
                 .collect();
-            n.set(format!("numerics/{op}/mech/{status}/runs"), rs.len().to_string());
+            n.set(
+                format!("numerics/{op}/mech/{status}/runs"),
+                rs.len().to_string(),
+            );
             for name in MECHANISM {
-                let v: Vec<f64> = rs.iter().filter_map(|r| r.mechanism.get(name).copied()).collect();
+                let v: Vec<f64> = rs
+                    .iter()
+                    .filter_map(|r| r.mechanism.get(name).copied())
+                    .collect();
                 n.num(format!("numerics/{op}/mech/{status}/{name}"), mean(&v), 2);
             }
         }
@@ -365,8 +375,16 @@ pub fn figure<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, sweep: &SweepDa
         .fold(1.0, f64::max);
     const FLOOR: f64 = -12.0; // log10 of the smallest loss drawn
     let panels: [(&str, &[Arm], &str); 2] = [
-        ("train/loss", &[Arm::Baseline, Arm::F64, Arm::StableMax], "log10 train loss"),
-        ("test/accuracy", &[Arm::Baseline, Arm::Grokfast, Arm::Matched], "test accuracy"),
+        (
+            "train/loss",
+            &[Arm::Baseline, Arm::F64, Arm::StableMax],
+            "log10 train loss",
+        ),
+        (
+            "test/accuracy",
+            &[Arm::Baseline, Arm::Grokfast, Arm::Matched],
+            "test accuracy",
+        ),
     ];
     for (row, (metric, arms, y_desc)) in panels.iter().enumerate() {
         for (col, op) in ops.iter().enumerate() {
@@ -402,7 +420,14 @@ pub fn figure<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, sweep: &SweepDa
                         .series(metric)
                         .iter()
                         .map(|&(x, v)| {
-                            (x, if loss { v.max(1e-300).log10().max(FLOOR) } else { v })
+                            (
+                                x,
+                                if loss {
+                                    v.max(1e-300).log10().max(FLOOR)
+                                } else {
+                                    v
+                                },
+                            )
                         })
                         .collect();
                     let drawn = chart

@@ -15,6 +15,12 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
+/// Grok epochs (`None` = not grokked) and final test accuracies of runs.
+type GrokAndAccuracy = (Vec<Option<f64>>, Vec<f64>);
+
+/// A value per run, trained and at initialisation.
+type TrainedAndInit = (Vec<f64>, Vec<f64>);
+
 /// Per-operation outcome over seeds.
 #[derive(Debug, Clone)]
 pub struct OpStats {
@@ -686,9 +692,12 @@ pub mod verdicts {
         })
     }
 
+    /// Whether an irrep name is the one a claim names.
+    pub type IrrepTest = fn(&str) -> bool;
+
     /// The reference study's dominant irrep per group, as a predicate on our
     /// names (D5's "rho_2a" does not say which 2-dimensional irrep).
-    pub fn claimed_irrep(op: &str) -> Option<(&'static str, fn(&str) -> bool)> {
+    pub fn claimed_irrep(op: &str) -> Option<(&'static str, IrrepTest)> {
         match op {
             "s3" => Some(("standard, d = 2", |x| x == "[2,1]")),
             "d5" => Some(("rho\\_2a, d = 2", |x| x.starts_with("rho_"))),
@@ -1194,7 +1203,7 @@ fn ablation_table(sweep: &SweepData, key: &str, label: &str) -> Result<String> {
     };
     let mut cols: Vec<String> = Vec::new();
     // (row, column) -> grok epochs and final test accuracies of the runs.
-    let mut cells: BTreeMap<(String, String), (Vec<Option<f64>>, Vec<f64>)> = BTreeMap::new();
+    let mut cells: BTreeMap<(String, String), GrokAndAccuracy> = BTreeMap::new();
     let mut rows: Vec<String> = Vec::new();
     for i in 0..ops.len() {
         let col = if key == "order" {
@@ -1731,7 +1740,7 @@ fn long_budget_pw_table(sweeps: &[SweepData], n: &mut Numbers) -> Result<Option<
         }
     };
     // (op, grokked) -> dominant shares trained and at initialisation.
-    let mut per_op: BTreeMap<(&str, bool), (Vec<f64>, Vec<f64>)> = BTreeMap::new();
+    let mut per_op: BTreeMap<(&str, bool), TrainedAndInit> = BTreeMap::new();
     for ((w, op, grokked), c) in &cells {
         let irreps: Vec<String> = c
             .irreps
