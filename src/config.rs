@@ -1,4 +1,4 @@
-//! The flat run configuration (DESIGN.md defaults), read from TOML and
+//! The flat run configuration (docs/design.md defaults), read from TOML and
 //! `--set key=value` overrides. It is plain data: no device, no RNG.
 //!
 //! ```

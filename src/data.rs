@@ -59,7 +59,7 @@ impl Dataset {
     /// The dataset of `op` with `round(train_fraction · n²)` training pairs
     /// chosen by a permutation seeded with `seed`.
     ///
-    /// The informative test pairs exclude (DESIGN.md) pairs involving the
+    /// The informative test pairs exclude (docs/design.md) pairs involving the
     /// identity (a left identity as `a` or a right identity as `b`) and pairs
     /// (a, b) whose transpose (b, a) is in training with a ∘ b = b ∘ a.
     ///

@@ -5,7 +5,7 @@
 //! representations ([`groups`]), the dataset of all pairs `a ∘ b`
 //! ([`data`]), the analyses that read a trained model through
 //! representation theory ([`analysis`]), and, with the `torch` feature, the
-//! 1-layer transformer and its trainer. Definitions follow `DESIGN.md`.
+//! 1-layer transformer and its trainer. Definitions follow `docs/design.md`.
 //!
 //! ```
 //! use grokscope::groups::Operation;

@@ -1,4 +1,4 @@
-//! The 1-layer transformer of DESIGN.md, in tch, with TransformerLens names.
+//! The 1-layer transformer of docs/design.md, in tch, with TransformerLens names.
 //!
 //! A [`Transformer`] holds **S models at once**: every weight has a leading
 //! model dimension (S = 1 for a single run). That is how batched seeds train
@@ -85,7 +85,7 @@ pub struct TransformerConfig {
 }
 
 impl TransformerConfig {
-    /// The DESIGN.md defaults for a group of order n: d_model 64, 4 heads,
+    /// The docs/design.md defaults for a group of order n: d_model 64, 4 heads,
     /// d_mlp 256, no LayerNorm.
     pub fn for_order(n: usize) -> Self {
         Self {

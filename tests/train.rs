@@ -20,7 +20,7 @@ fn bin() -> Command {
     Command::new(env!("CARGO_BIN_EXE_grokscope"))
 }
 
-/// Settings that make add:23 grok in seconds: the DESIGN.md model and
+/// Settings that make add:23 grok in seconds: the docs/design.md model and
 /// optimiser, a larger learning rate and weight decay.
 fn fast_add23(seed: u64) -> RunConfig {
     RunConfig {

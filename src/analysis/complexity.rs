@@ -1,4 +1,4 @@
-//! Representation-theoretic complexity scores of a group (DESIGN.md).
+//! Representation-theoretic complexity scores of a group (docs/design.md).
 //!
 //! - C1 = rank + max_k d_k / 10 + 0.5·[non-abelian] (the reference study's).
 //!   The reference hand-assigned its `rank` and its values are not published
@@ -166,7 +166,7 @@ pub fn spearman(x: &[f64], y: &[f64]) -> Option<f64> {
 }
 
 /// Spearman's ρ with operations as the unit and its exact one-sided
-/// permutation test (DESIGN.md: seeds are never counted as independent
+/// permutation test (docs/design.md: seeds are never counted as independent
 /// groups).
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct OperationRankTest {

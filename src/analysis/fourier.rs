@@ -1,4 +1,4 @@
-//! Fourier spectra of functions on Z/n (DESIGN.md): subtract the column
+//! Fourier spectra of functions on Z/n (docs/design.md): subtract the column
 //! means, DFT each column along the element axis, P_k = Σ_columns |Ê_k|²,
 //! merge k with n − k, giving frequencies 1..⌊n/2⌋.
 //!

@@ -1,4 +1,4 @@
-//! Peter–Weyl spectra (DESIGN.md): for f: G -> R^d, power(ρ) =
+//! Peter–Weyl spectra (docs/design.md): for f: G -> R^d, power(ρ) =
 //! ‖Π_ρ f‖² / ‖f − mean‖², Π_ρ the projector onto ρ's isotypic component
 //! of the real regular representation. The trivial component is the mean
 //! and is excluded, so the shares of the non-trivial irreps sum to 1.

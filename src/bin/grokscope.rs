@@ -675,7 +675,7 @@ mod torch_cmds {
             })
             .unwrap_or_else(|| "unknown CPU".into());
         let e = epochs_for(8939, scale);
-        println!("grokscope bench: add (p = 113, 8939 training pairs, DESIGN.md defaults), {e} epochs per measurement, evaluation every 10");
+        println!("grokscope bench: add (p = 113, 8939 training pairs, docs/design.md defaults), {e} epochs per measurement, evaluation every 10");
         println!(
             "machine: {cpu}, {cores} cores; libtorch {}",
             grokscope::train::run::LIBTORCH_VERSION

@@ -1,4 +1,4 @@
-//! Constructors for the group families of DESIGN.md, with the element order
+//! Constructors for the group families of docs/design.md, with the element order
 //! it fixes: integers in natural order; permutations in lexicographic order
 //! of their one-line notation; dihedral elements as r^k, then s·r^k.
 

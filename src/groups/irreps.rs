@@ -52,7 +52,7 @@ impl FsType {
 /// A real irreducible representation as explicit orthogonal matrices.
 #[derive(Debug, Clone)]
 pub struct RealIrrep {
-    /// Stable name (DESIGN.md): `[3,1]` for S_n, `rho_k` for D_n, `omega` for A4.
+    /// Stable name (docs/design.md): `[3,1]` for S_n, `rho_k` for D_n, `omega` for A4.
     pub name: String,
     /// ρ(g) for every element g, each `real_dim × real_dim` and orthogonal.
     pub matrices: Vec<DMatrix<f64>>,

@@ -3,7 +3,7 @@
 //!
 //! A [`FiniteGroup`] is built from a table and validated (closure, identity,
 //! inverses, associativity), or from a constructor for the families of
-//! DESIGN.md. Element `i` is the token `i`; labels are for humans.
+//! docs/design.md. Element `i` is the token `i`; labels are for humans.
 //!
 //! ```
 //! use grokscope::groups::FiniteGroup;

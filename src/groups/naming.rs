@@ -1,4 +1,4 @@
-//! Stable names and order for irreps, per family (DESIGN.md):
+//! Stable names and order for irreps, per family (docs/design.md):
 //! Z/n and F_p^x by frequency `f{k}`; (Z/2)^k by character vector `chi{v}`;
 //! D_n as `trivial`, `sign`, `sign_r`, `sign_sr`, `rho_k`; S_n by partition
 //! (`[3,1]`), identified by Murnaghan–Nakayama characters; A4 as `1`,

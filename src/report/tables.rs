@@ -952,7 +952,7 @@ pub mod verdicts {
         })
     }
 
-    /// R7, with operations as the unit (DESIGN.md): Spearman's ρ between a
+    /// R7, with operations as the unit (docs/design.md): Spearman's ρ between a
     /// score and the median sustained grok epoch (never grokked: censored,
     /// tied last) over the abelian operations, with an exact one-sided
     /// permutation test over operations. Confirmed if C1's or C2's p < 0.05;

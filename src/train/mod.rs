@@ -129,7 +129,7 @@ pub const CHUNK_ROWS: i64 = 2048;
 /// seed, threads and batch.
 pub const FUSED_CHUNK_ROWS: i64 = 512;
 
-/// Accuracy threshold for "memorised" and "grokked" (DESIGN.md).
+/// Accuracy threshold for "memorised" and "grokked" (docs/design.md).
 pub const THRESHOLD: f64 = crate::grok::THRESHOLD;
 
 /// (epoch, value) of one split's metric, in epoch order.
