@@ -98,6 +98,18 @@ enum Command {
         #[arg(long, default_value = "paper/generated")]
         generated: PathBuf,
     },
+    /// The verdict on each claim of the reference study: the rule, its verdict and the numbers that decided it.
+    Claims {
+        /// The stored results.
+        #[arg(long, default_value = "experiments")]
+        experiments: PathBuf,
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+        /// Also print every number each rule read.
+        #[arg(long)]
+        numbers: bool,
+    },
     /// Measure training throughput against PyTorch eager and project the suite's wall time.
     #[cfg(feature = "torch")]
     Bench {
@@ -205,6 +217,11 @@ fn run(cli: Cli) -> Result<()> {
             generated,
         } => figures(&experiments, &out, &generated),
         Command::Survival { sweeps } => survival(&sweeps),
+        Command::Claims {
+            experiments,
+            json,
+            numbers,
+        } => claims(&experiments, json, numbers),
         #[cfg(feature = "torch")]
         Command::Train {
             op,
@@ -366,6 +383,44 @@ fn figures(
         tables.len(),
         generated.display()
     );
+    Ok(())
+}
+
+fn claims(experiments: &std::path::Path, json: bool, numbers: bool) -> Result<()> {
+    if !experiments.is_dir() {
+        anyhow::bail!(
+            "{} is not a directory; give --experiments the directory of stored sweep results (experiments/ in the repository)",
+            experiments.display()
+        );
+    }
+    let exp = grokscope::report::Experiments::load(experiments)?;
+    let verdicts = grokscope::report::claims::verdicts(&exp)?;
+    if verdicts.is_empty() {
+        anyhow::bail!(
+            "no claim can be decided from {}: it holds no sweep results; run `grokscope sweep experiments/suite.toml` or point --experiments at stored results",
+            experiments.display()
+        );
+    }
+    if json {
+        println!("{}", serde_json::to_string_pretty(&verdicts)?);
+        return Ok(());
+    }
+    for v in &verdicts {
+        println!("{}: {}", v.claim, v.verdict.replace("\\,", " "));
+        println!("  claim: {}", v.statement);
+        println!("  rule:  {}", v.rule);
+        for (version, verdict) in &v.other_versions {
+            println!(
+                "  by the rule's {} version: {verdict}",
+                version.replace('_', " ")
+            );
+        }
+        if numbers {
+            for (k, value) in &v.numbers {
+                println!("    {k} = {value}");
+            }
+        }
+    }
     Ok(())
 }
 

@@ -17,6 +17,7 @@
 //! # let _ = suite;
 //! ```
 
+pub mod claims;
 pub mod figures;
 pub mod nulls;
 pub mod numerics;
