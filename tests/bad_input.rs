@@ -94,3 +94,39 @@ fn an_oversize_sweep_is_refused_with_one_line() {
     );
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn bad_numerics_settings_and_claims_without_results_say_what_to_do() {
+    check(
+        &["train", "--op", "s3", "--set", "grokfast_alpha=1.5"],
+        "grokfast_alpha 1.5 must be in [0, 1)",
+    );
+    check(
+        &["train", "--op", "s3", "--set", "softmax=\"sparsemax\""],
+        "sparsemax",
+    );
+    check(
+        &[
+            "train",
+            "--op",
+            "s3",
+            "--set",
+            "step=\"autograd\"",
+            "--set",
+            "loss_precision=\"f64\"",
+        ],
+        "need the default step",
+    );
+    let missing = std::env::temp_dir().join(format!("grokscope-noexp-{}", std::process::id()));
+    check(
+        &["claims", "--experiments", missing.to_str().unwrap()],
+        "is not a directory",
+    );
+    let empty = std::env::temp_dir().join(format!("grokscope-emptyexp-{}", std::process::id()));
+    std::fs::create_dir_all(&empty).unwrap();
+    check(
+        &["claims", "--experiments", empty.to_str().unwrap()],
+        "holds no sweep results",
+    );
+    std::fs::remove_dir_all(&empty).unwrap();
+}

@@ -29,6 +29,9 @@ pub struct Verdict {
     pub rule: &'static str,
 }
 
+/// The verdict word of a rule whose experiments have no results.
+const NOT_MEASURED: &str = "not measured";
+
 /// Every claim the rules decide: (id, statement, rule).
 pub const CLAIMS: &[(&str, &str, &str)] = &[
     (
@@ -90,7 +93,10 @@ pub fn from_numbers(numbers: &Numbers) -> Vec<Verdict> {
         .iter()
         .filter_map(|&(claim, statement, rule)| {
             let prefix = format!("{claim}/");
-            let verdict = numbers.get(&format!("{prefix}verdict"))?.to_string();
+            let verdict = numbers
+                .get(&format!("{prefix}verdict"))
+                .filter(|v| *v != NOT_MEASURED)?
+                .to_string();
             let (mut other_versions, mut values) = (Vec::new(), Vec::new());
             for (key, value) in numbers.iter().filter(|(k, _)| k.starts_with(&prefix)) {
                 let key = &key[prefix.len()..];
@@ -125,8 +131,9 @@ mod tests {
         n.set("R3long/verdict", "budget artefact");
         n.set("R3long/status", "complete");
         n.set("suite/ops", "8");
+        n.set("R8/verdict", "not measured");
         let v = from_numbers(&n);
-        assert_eq!(v.len(), 2, "claims without a verdict are left out");
+        assert_eq!(v.len(), 2, "claims without a verdict or inputs are left out");
         assert_eq!((v[0].claim, v[0].verdict.as_str()), ("R2", "refuted"));
         assert_eq!(
             v[0].other_versions,
