@@ -133,7 +133,11 @@ mod tests {
         n.set("suite/ops", "8");
         n.set("R8/verdict", "not measured");
         let v = from_numbers(&n);
-        assert_eq!(v.len(), 2, "claims without a verdict or inputs are left out");
+        assert_eq!(
+            v.len(),
+            2,
+            "claims without a verdict or inputs are left out"
+        );
         assert_eq!((v[0].claim, v[0].verdict.as_str()), ("R2", "refuted"));
         assert_eq!(
             v[0].other_versions,

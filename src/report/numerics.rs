@@ -97,6 +97,8 @@ pub struct NumericsRun {
     pub lr: f64,
     /// Sustained grok epoch.
     pub grok: Option<f64>,
+    /// Test evaluations below 0.99 after the sustained grok.
+    pub relapses: f64,
     /// Epochs of the train-loss spikes.
     pub spikes: Vec<u32>,
     /// (epoch, value) per metric, `split/metric`.
@@ -154,13 +156,14 @@ fn median(v: &[f64]) -> f64 {
 }
 
 /// The mechanism columns read from `analysis.parquet`.
-const MECHANISM: [&str; 8] = [
+const MECHANISM: [&str; 9] = [
     "gradient_symmetricity",
     "gradient_symmetricity_init",
     "distance_irrelevance",
     "distance_irrelevance_init",
     "neuron_purity",
     "neuron_purity_init",
+    "ablation_none_accuracy",
     "ablation_keep_key_accuracy",
     "ablation_remove_key_min_accuracy",
 ];
@@ -183,6 +186,7 @@ pub fn runs(sweep: &SweepData) -> Result<Vec<NumericsRun>> {
         floats(r, "sustained_grok_epoch")?,
     );
     let spikes = strings(r, "loss_spikes")?;
+    let relapses = floats(r, "relapses")?;
     let mut out: Vec<NumericsRun> = (0..ids.len())
         .map(|i| NumericsRun {
             id: ids[i].clone(),
@@ -195,6 +199,7 @@ pub fn runs(sweep: &SweepData) -> Result<Vec<NumericsRun>> {
             ),
             lr: lr[i].unwrap_or(f64::NAN),
             grok: grok[i],
+            relapses: relapses[i].unwrap_or(0.0),
             spikes: serde_json::from_str(&spikes[i]).unwrap_or_default(),
             curves: BTreeMap::new(),
             mechanism: BTreeMap::new(),
@@ -250,7 +255,7 @@ fn ops(runs: &[NumericsRun]) -> Vec<String> {
 pub fn table(sweep: &SweepData, n: &mut Numbers) -> Result<String> {
     let runs = runs(sweep)?;
     let mut s = String::from(
-        "% Generated; do not edit.\n\\begin{tabular}{llrrrrrr}\n\\toprule\noperation & arm & lr & sustained grok & median epoch & runs with spikes & spikes & max collapse share \\\\\n\\midrule\n",
+        "% Generated; do not edit.\n\\begin{tabular}{llrrrrrrr}\n\\toprule\noperation & arm & lr & sustained grok & median epoch & relapses & runs with spikes & spikes & max collapse share \\\\\n\\midrule\n",
     );
     for op in ops(&runs) {
         let of_op: Vec<&NumericsRun> = runs.iter().filter(|r| r.op == op).collect();
@@ -264,10 +269,44 @@ pub fn table(sweep: &SweepData, n: &mut Numbers) -> Result<String> {
             let epochs: Vec<f64> = rs.iter().filter_map(|r| r.grok).collect();
             let spike_runs = rs.iter().filter(|r| !r.spikes.is_empty()).count();
             let spikes: usize = rs.iter().map(|r| r.spikes.len()).sum();
+            let relapses: f64 = rs.iter().map(|r| r.relapses).sum();
+            n.num(k("relapses"), relapses, 0);
+            let final_scale = |r: &&&NumericsRun| r.series("train/logit_scale").last().map(|p| p.1);
+            n.num(
+                k("logit_scale"),
+                mean(&rs.iter().filter_map(final_scale).collect::<Vec<_>>()),
+                0,
+            );
+            let min_loss = |r: &&&NumericsRun| {
+                r.series("train/loss")
+                    .iter()
+                    .map(|p| p.1)
+                    .filter(|v| *v > 0.0)
+                    .fold(f64::INFINITY, f64::min)
+            };
+            n.set(
+                k("min_loss"),
+                sci(median(&rs.iter().map(min_loss).collect::<Vec<_>>())),
+            );
             let collapse = median(&rs.iter().map(|r| r.max_collapse()).collect::<Vec<_>>());
             n.set(k("runs"), rs.len().to_string());
             n.set(k("grokked"), grokked.to_string());
             n.num(k("median_grok"), median(&epochs), 0);
+            n.num(
+                k("min_grok"),
+                epochs.iter().copied().fold(f64::NAN, f64::min),
+                0,
+            );
+            n.num(
+                k("max_grok"),
+                epochs.iter().copied().fold(f64::NAN, f64::max),
+                0,
+            );
+            n.num(
+                k("max_collapse"),
+                rs.iter().map(|r| r.max_collapse()).fold(0.0, f64::max),
+                3,
+            );
             n.set(k("spike_runs"), spike_runs.to_string());
             n.set(k("spikes"), spikes.to_string());
             n.num(k("collapse"), collapse, 3);
@@ -286,13 +325,18 @@ pub fn table(sweep: &SweepData, n: &mut Numbers) -> Result<String> {
             let median_epoch = median(&epochs);
             let _ = writeln!(
                 s,
-                "{} & {} & {} & {grokked}/{} & {} & {spike_runs}/{} & {spikes} & {collapse:.3} \\\\",
+                "{} & {} & {} & {grokked}/{} & {} & {} & {spike_runs}/{} & {spikes} & {collapse:.3} \\\\",
                 tex(&op),
                 arm.label(),
                 format_lr(rs[0].lr),
                 rs.len(),
                 if median_epoch.is_finite() {
                     format!("{median_epoch:.0}")
+                } else {
+                    "--".into()
+                },
+                if grokked > 0 {
+                    format!("{relapses:.0}")
                 } else {
                     "--".into()
                 },
@@ -327,6 +371,16 @@ pub fn table(sweep: &SweepData, n: &mut Numbers) -> Result<String> {
     s.push_str("\\bottomrule\n\\end{tabular}\n");
     mechanism_numbers(&runs, n);
     Ok(s)
+}
+
+/// `v` as LaTeX `$m\times10^{e}$` with one significant digit.
+fn sci(v: f64) -> String {
+    if !v.is_finite() || v <= 0.0 {
+        return "n/a".into();
+    }
+    let text = format!("{v:.0e}");
+    let (m, e) = text.split_once('e').unwrap_or((&text, "0"));
+    format!("${m}\\times10^{{{e}}}$")
 }
 
 fn format_lr(lr: f64) -> String {
@@ -373,7 +427,17 @@ pub fn figure<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, sweep: &SweepDa
         .iter()
         .flat_map(|r| r.series("train/loss").iter().map(|p| p.0))
         .fold(1.0, f64::max);
-    const FLOOR: f64 = -12.0; // log10 of the smallest loss drawn
+    // The loss axis reaches half a decade below the smallest loss (at most
+    // down to 1e-12; a loss of exactly 0 is drawn there).
+    let floor = runs
+        .iter()
+        .flat_map(|r| r.series("train/loss").iter().map(|p| p.1))
+        .filter(|v| *v > 0.0)
+        .map(f64::log10)
+        .fold(0.0, f64::min)
+        .max(-12.0)
+        .floor()
+        - 0.5;
     let panels: [(&str, &[Arm], &str); 2] = [
         (
             "train/loss",
@@ -390,7 +454,7 @@ pub fn figure<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, sweep: &SweepDa
         for (col, op) in ops.iter().enumerate() {
             let panel = &rows[row * ops.len() + col];
             let loss = row == 0;
-            let y = if loss { FLOOR..1.0 } else { 0.0..1.02 };
+            let y = if loss { floor..1.0 } else { 0.0..1.02 };
             let title = if loss {
                 format!("{op}: train loss by loss")
             } else {
@@ -423,7 +487,7 @@ pub fn figure<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, sweep: &SweepDa
                             (
                                 x,
                                 if loss {
-                                    v.max(1e-300).log10().max(FLOOR)
+                                    v.max(1e-300).log10().max(floor)
                                 } else {
                                     v
                                 },
@@ -472,5 +536,7 @@ mod tests {
         assert_eq!(median(&[3.0, 1.0, 2.0]), 2.0);
         assert_eq!(median(&[4.0, 1.0, 2.0, 3.0]), 2.5);
         assert!(median(&[]).is_nan());
+        assert_eq!(sci(1.6e-7), "$2\\times10^{-7}$");
+        assert_eq!(sci(0.0), "n/a");
     }
 }
