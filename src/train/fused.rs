@@ -1199,3 +1199,50 @@ fn autograd_stats(
         .collect::<Result<Vec<_>, tch::TchError>>()?;
     Ok((stats, Some(grads)))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::{LossPrecision, Softmax};
+
+    #[test]
+    fn the_loss_head_counts_collapse_and_logit_scale_by_hand() {
+        // Two models of one pair each. Model 0: logits (30, 0), label 0:
+        // −log p = ln(1 + e^−30) ≈ 9.4e−14, exactly 0 in float32
+        // (collapsed); logit scale 30 − 15 = 15. Model 1: logits (1, 2),
+        // label 1: −log p = ln(1 + e^−1) ≈ 0.313; scale 2 − 1.5 = 0.5.
+        let logits = [30.0f32, 0.0, 1.0, 2.0];
+        let y = [0i64, 1];
+        // The default loss reads libtorch's log-softmax.
+        let logp = Tensor::from_slice(&logits)
+            .view([2, 2])
+            .log_softmax(-1, Kind::Float);
+        let logp = Vec::<f32>::try_from(logp.view([-1])).unwrap();
+        let mut stats = PassStats::new(2);
+        head(
+            &mut stats,
+            LossKind::default(),
+            &logits,
+            Some(&logp),
+            None,
+            &y,
+            1,
+            1.0,
+        );
+        assert_eq!(stats.collapsed, vec![1.0, 0.0]);
+        assert_eq!(stats.logit_scale_sum, vec![15.0, 0.5]);
+        assert_eq!(stats.correct, vec![1.0, 1.0]);
+        assert_eq!(stats.loss_sum[0], 0.0);
+        assert!((stats.loss_sum[1] - (1.0 + (-1.0f64).exp()).ln()).abs() < 1e-6);
+        // In float64 the first pair is not collapsed.
+        let mut stats = PassStats::new(2);
+        let f64_loss = LossKind {
+            precision: LossPrecision::F64,
+            softmax: Softmax::Standard,
+        };
+        head(&mut stats, f64_loss, &logits, None, None, &y, 1, 1.0);
+        assert_eq!(stats.collapsed, vec![0.0, 0.0]);
+        assert!(stats.loss_sum[0] > 0.0 && stats.loss_sum[0] < 1e-13);
+        assert_eq!(stats.logit_scale_sum, vec![15.0, 0.5]);
+    }
+}
