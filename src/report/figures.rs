@@ -11,23 +11,6 @@ use plotters::style::text_anchor::{HPos, Pos, VPos};
 use polars::prelude::DataFrame;
 use std::collections::BTreeMap;
 
-/// Every figure, in paper order.
-pub const ALL: &[FigureSpec] = &[
-    FigureSpec { name: "grokking-curves", size: (1500, 720), caption: "Train, test and informative-test accuracy of the reference suite" },
-    FigureSpec { name: "fourier-spectra", size: (1500, 430), caption: "Fourier spectra of the token embeddings of add, sub and ring" },
-    FigureSpec { name: "mul-discrete-log", size: (1200, 430), caption: "The multiplication embedding's spectrum in raw label order and in discrete-log order" },
-    FigureSpec { name: "peter-weyl", size: (1500, 460), caption: "Peter–Weyl power per irrep of the non-abelian groups' embeddings against the untrained null" },
-    FigureSpec { name: "cka-matrix", size: (1500, 1000), caption: "Cross-operation CKA of the suite's embeddings with its baselines" },
-    FigureSpec { name: "complexity-vs-grok", size: (1500, 420), caption: "Complexity scores against measured grok epochs" },
-    FigureSpec { name: "ablation-fraction", size: (900, 500), caption: "Grok epoch against training fraction" },
-    FigureSpec { name: "ablation-wd", size: (900, 500), caption: "Grok epoch against weight decay" },
-    FigureSpec { name: "ablation-size", size: (900, 500), caption: "Grok epoch against group order" },
-    FigureSpec { name: "controls", size: (1500, 600), caption: "Final test and informative-test accuracy by group order, abelian and non-abelian" },
-    FigureSpec { name: "survival", size: (1500, 520), caption: "Kaplan–Meier share of runs sustain-grokked by each epoch in the long-budget study" },
-    FigureSpec { name: "progress-measures", size: (1500, 430), caption: "Progress measures over training" },
-    FigureSpec { name: "numerics", size: (1500, 820), caption: "Train loss by loss precision and softmax, and test accuracy with Grokfast against baselines, every seed" },
-];
-
 const FONT: &str = "sans-serif";
 const BLUE: RGBColor = RGBColor(0, 114, 178);
 const ORANGE: RGBColor = RGBColor(230, 159, 0);
@@ -45,27 +28,6 @@ fn family_colour(family: &str, k: usize) -> RGBColor {
         "ring" => GREEN,
         "dihedral" => VERMILLION,
         _ => [ORANGE, PURPLE, SKY][k % 3],
-    }
-}
-
-/// Whether the tables a figure needs exist.
-pub fn available(name: &str, exp: &Experiments) -> bool {
-    let suite = exp.suite.as_ref();
-    match name {
-        "grokking-curves" => suite.is_some_and(|s| s.curves.is_some()),
-        "fourier-spectra" | "mul-discrete-log" | "peter-weyl" => {
-            suite.is_some_and(|s| s.spectra.is_some())
-        }
-        "cka-matrix" => suite.is_some_and(|s| s.cka.is_some()),
-        "progress-measures" => suite.is_some_and(|s| s.progress.is_some()),
-        "complexity-vs-grok" => suite.is_some(),
-        "controls" => suite.is_some() && exp.controls.is_some(),
-        "ablation-fraction" => exp.fraction.is_some(),
-        "ablation-wd" => exp.weight_decay.is_some(),
-        "ablation-size" => exp.size.is_some(),
-        "survival" => !exp.long_budget.is_empty(),
-        "numerics" => exp.numerics.as_ref().is_some_and(|s| s.curves.is_some()),
-        _ => false,
     }
 }
 
@@ -93,6 +55,191 @@ fn need<'a>(s: &'a Option<SweepData>, what: &str) -> Result<&'a SweepData> {
     })
 }
 
+/// Declares the paper's figures in one list: each entry names its variant,
+/// file stem, size, caption, when its data exist and how it is drawn (a
+/// call of its drawing function). Adding a figure is one entry here and one
+/// drawing function.
+macro_rules! paper_figures {
+    ($(
+        $variant:ident = $name:literal, ($w:literal, $h:literal), $caption:literal,
+        needs |$needs_exp:ident| $needs:expr,
+        draws |$area:ident, $exp:ident| $draw:expr;
+    )*) => {
+        /// Every figure of the paper, in paper order.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+        pub enum PaperFigure {
+            $(#[doc = $caption] $variant,)*
+        }
+
+        /// Every figure's file stem, size and caption, in paper order.
+        pub const ALL: &[FigureSpec] = &[
+            $(FigureSpec { name: $name, size: ($w, $h), caption: $caption },)*
+        ];
+
+        impl PaperFigure {
+            /// Every figure, in paper order.
+            pub const ALL: &'static [PaperFigure] = &[$(PaperFigure::$variant,)*];
+
+            /// Its file stem, size and caption.
+            pub fn spec(self) -> FigureSpec {
+                match self {
+                    $(PaperFigure::$variant => FigureSpec { name: $name, size: ($w, $h), caption: $caption },)*
+                }
+            }
+
+            /// Whether the tables it needs exist in `exp`.
+            pub fn available(self, exp: &Experiments) -> bool {
+                match self {
+                    $(PaperFigure::$variant => {
+                        let $needs_exp = exp;
+                        $needs
+                    })*
+                }
+            }
+
+            /// Draws it from `exp`.
+            ///
+            /// # Errors
+            /// Missing data or a drawing error.
+            pub fn draw<DB: DrawingBackend>(
+                self,
+                area: &DrawingArea<DB, Shift>,
+                exp: &Experiments,
+            ) -> Result<()> {
+                match self {
+                    $(PaperFigure::$variant => {
+                        let ($area, $exp) = (area, exp);
+                        $draw
+                    })*
+                }
+            }
+        }
+    };
+}
+
+paper_figures! {
+    GrokkingCurves = "grokking-curves", (1500, 720), "Train, test and informative-test accuracy of the reference suite",
+        needs |exp| exp.suite.as_ref().is_some_and(|s| s.curves.is_some()),
+        draws |area, exp| {
+            let s = exp.suite()?;
+            grokking_curves(area, s.need(&s.curves, "curves")?, &s.results)
+        };
+    FourierSpectra = "fourier-spectra", (1500, 430), "Fourier spectra of the token embeddings of add, sub and ring",
+        needs |exp| exp.suite.as_ref().is_some_and(|s| s.spectra.is_some()),
+        draws |area, exp| {
+            let s = exp.suite()?;
+            let ops = first_of_families(&s.ops()?, &["add", "sub", "ring"]);
+            fourier_spectra(
+                area,
+                s.need(&s.spectra, "spectra")?,
+                &ops.iter().map(String::as_str).collect::<Vec<_>>(),
+            )
+        };
+    MulDiscreteLog = "mul-discrete-log", (1200, 430), "The multiplication embedding's spectrum in raw label order and in discrete-log order",
+        needs |exp| exp.suite.as_ref().is_some_and(|s| s.spectra.is_some()),
+        draws |area, exp| {
+            let s = exp.suite()?;
+            let op = first_of_families(&s.ops()?, &["mul"])
+                .pop()
+                .ok_or_else(|| ReportError::Data("the suite has no mul operation".into()))?;
+            mul_discrete_log(area, s.need(&s.spectra, "spectra")?, &op)
+        };
+    PeterWeyl = "peter-weyl", (1500, 460), "Peter–Weyl power per irrep of the non-abelian groups' embeddings against the untrained null",
+        needs |exp| exp.suite.as_ref().is_some_and(|s| s.spectra.is_some()),
+        draws |area, exp| {
+            let s = exp.suite()?;
+            let ops = non_abelian(&s.ops()?);
+            peter_weyl(
+                area,
+                s.need(&s.spectra, "spectra")?,
+                &ops.iter().map(String::as_str).collect::<Vec<_>>(),
+            )
+        };
+    CkaMatrix = "cka-matrix", (1500, 1000), "Cross-operation CKA of the suite's embeddings with its baselines",
+        needs |exp| exp.suite.as_ref().is_some_and(|s| s.cka.is_some()),
+        draws |area, exp| {
+            let s = exp.suite()?;
+            cka_matrix(area, s.need(&s.cka, "cka")?, &s.ops()?)
+        };
+    ComplexityVsGrok = "complexity-vs-grok", (1500, 420), "Complexity scores against measured grok epochs",
+        needs |exp| exp.suite.is_some(),
+        draws |area, exp| {
+            // Sustained grok epochs, as R7's verdict reads them.
+            let sustained = |s: &SweepData| -> Result<SweepData> {
+                Ok(super::tables::verdicts::with_sustained(s)?.unwrap_or_else(|| s.clone()))
+            };
+            let controls = exp.controls.as_ref().map(sustained).transpose()?;
+            complexity_vs_grok(
+                area,
+                &sustained(exp.suite()?)?.results,
+                controls.as_ref().map(|c| &c.results),
+            )
+        };
+    AblationFraction = "ablation-fraction", (900, 500), "Grok epoch against training fraction",
+        needs |exp| exp.fraction.is_some(),
+        draws |area, exp| ablation(
+            area,
+            &need(&exp.fraction, "ablation-fraction")?.results,
+            "train_fraction",
+            "training fraction",
+        );
+    AblationWd = "ablation-wd", (900, 500), "Grok epoch against weight decay",
+        needs |exp| exp.weight_decay.is_some(),
+        draws |area, exp| ablation(
+            area,
+            &need(&exp.weight_decay, "ablation-wd")?.results,
+            "weight_decay",
+            "weight decay",
+        );
+    AblationSize = "ablation-size", (900, 500), "Grok epoch against group order",
+        needs |exp| exp.size.is_some(),
+        draws |area, exp| ablation(
+            area,
+            &need(&exp.size, "ablation-size")?.results,
+            "order",
+            "group order |G|",
+        );
+    Controls = "controls", (1500, 600), "Final test and informative-test accuracy by group order, abelian and non-abelian",
+        needs |exp| exp.suite.is_some() && exp.controls.is_some(),
+        draws |area, exp| controls(
+            area,
+            &exp.suite()?.results,
+            &need(&exp.controls, "controls")?.results,
+        );
+    Survival = "survival", (1500, 520), "Kaplan–Meier share of runs sustain-grokked by each epoch in the long-budget study",
+        needs |exp| !exp.long_budget.is_empty(),
+        draws |area, exp| survival(area, &exp.long_budget);
+    ProgressMeasures = "progress-measures", (1500, 430), "Progress measures over training",
+        needs |exp| exp.suite.as_ref().is_some_and(|s| s.progress.is_some()),
+        draws |area, exp| {
+            let s = exp.suite()?;
+            let all = s.ops()?;
+            let mut ops = first_of_families(&all, &["add", "mul"]);
+            ops.extend(non_abelian(&all).pop());
+            progress_measures(
+                area,
+                s.need(&s.progress, "progress")?,
+                &ops.iter().map(String::as_str).collect::<Vec<_>>(),
+            )
+        };
+    Numerics = "numerics", (1500, 820), "Train loss by loss precision and softmax, and test accuracy with Grokfast against baselines, every seed",
+        needs |exp| exp.numerics.as_ref().is_some_and(|s| s.curves.is_some()),
+        draws |area, exp| super::numerics::figure(area, need(&exp.numerics, "numerics")?);
+}
+
+impl PaperFigure {
+    /// The figure whose file stem is `name`.
+    pub fn from_name(name: &str) -> Option<Self> {
+        Self::ALL.iter().copied().find(|f| f.spec().name == name)
+    }
+}
+
+/// Whether the tables the figure called `name` needs exist (false for an
+/// unknown name).
+pub fn available(name: &str, exp: &Experiments) -> bool {
+    PaperFigure::from_name(name).is_some_and(|f| f.available(exp))
+}
+
 /// Draws the figure called `name`.
 ///
 /// # Errors
@@ -102,94 +249,14 @@ pub fn draw<DB: DrawingBackend>(
     area: &DrawingArea<DB, Shift>,
     exp: &Experiments,
 ) -> Result<()> {
-    let suite = || exp.suite();
-    match name {
-        "grokking-curves" => {
-            let s = suite()?;
-            grokking_curves(area, s.need(&s.curves, "curves")?, &s.results)
-        }
-        "fourier-spectra" => {
-            let s = suite()?;
-            let ops = first_of_families(&s.ops()?, &["add", "sub", "ring"]);
-            fourier_spectra(
-                area,
-                s.need(&s.spectra, "spectra")?,
-                &ops.iter().map(String::as_str).collect::<Vec<_>>(),
-            )
-        }
-        "mul-discrete-log" => {
-            let s = suite()?;
-            let op = first_of_families(&s.ops()?, &["mul"])
-                .pop()
-                .ok_or_else(|| ReportError::Data("the suite has no mul operation".into()))?;
-            mul_discrete_log(area, s.need(&s.spectra, "spectra")?, &op)
-        }
-        "peter-weyl" => {
-            let s = suite()?;
-            let ops = non_abelian(&s.ops()?);
-            peter_weyl(
-                area,
-                s.need(&s.spectra, "spectra")?,
-                &ops.iter().map(String::as_str).collect::<Vec<_>>(),
-            )
-        }
-        "cka-matrix" => {
-            let s = suite()?;
-            cka_matrix(area, s.need(&s.cka, "cka")?, &s.ops()?)
-        }
-        "complexity-vs-grok" => {
-            // Sustained grok epochs, as R7's verdict reads them.
-            let sustained = |s: &SweepData| -> Result<SweepData> {
-                Ok(super::tables::verdicts::with_sustained(s)?.unwrap_or_else(|| s.clone()))
-            };
-            let controls = exp.controls.as_ref().map(sustained).transpose()?;
-            complexity_vs_grok(
-                area,
-                &sustained(suite()?)?.results,
-                controls.as_ref().map(|c| &c.results),
-            )
-        }
-        "ablation-fraction" => ablation(
-            area,
-            &need(&exp.fraction, "ablation-fraction")?.results,
-            "train_fraction",
-            "training fraction",
-        ),
-        "ablation-wd" => ablation(
-            area,
-            &need(&exp.weight_decay, "ablation-wd")?.results,
-            "weight_decay",
-            "weight decay",
-        ),
-        "ablation-size" => ablation(
-            area,
-            &need(&exp.size, "ablation-size")?.results,
-            "order",
-            "group order |G|",
-        ),
-        "controls" => controls(
-            area,
-            &suite()?.results,
-            &need(&exp.controls, "controls")?.results,
-        ),
-        "survival" => survival(area, &exp.long_budget),
-        "numerics" => super::numerics::figure(area, need(&exp.numerics, "numerics")?),
-        "progress-measures" => {
-            let s = suite()?;
-            let all = s.ops()?;
-            let mut ops = first_of_families(&all, &["add", "mul"]);
-            ops.extend(non_abelian(&all).pop());
-            progress_measures(
-                area,
-                s.need(&s.progress, "progress")?,
-                &ops.iter().map(String::as_str).collect::<Vec<_>>(),
-            )
-        }
-        other => Err(ReportError::Data(format!(
-            "unknown figure {other}; known: {}",
-            ALL.iter().map(|f| f.name).collect::<Vec<_>>().join(", ")
-        ))),
-    }
+    PaperFigure::from_name(name)
+        .ok_or_else(|| {
+            ReportError::Data(format!(
+                "unknown figure {name}; known: {}",
+                ALL.iter().map(|f| f.name).collect::<Vec<_>>().join(", ")
+            ))
+        })?
+        .draw(area, exp)
 }
 
 /// x -> (x as drawn, grok epochs of the runs there; `None` = not grokked).
@@ -1751,4 +1818,26 @@ pub fn progress_measures<DB: DrawingBackend>(
     }
     area.present().map_err(&e)?;
     Ok(())
+}
+
+#[cfg(test)]
+mod registry_tests {
+    use super::*;
+
+    #[test]
+    fn every_figure_has_one_unique_name_that_finds_it() {
+        assert_eq!(PaperFigure::ALL.len(), ALL.len());
+        for (f, spec) in PaperFigure::ALL.iter().zip(ALL) {
+            assert_eq!(f.spec(), *spec);
+            assert_eq!(PaperFigure::from_name(spec.name), Some(*f));
+        }
+        let mut names: Vec<&str> = ALL.iter().map(|s| s.name).collect();
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), ALL.len(), "figure names repeat");
+        assert_eq!(PaperFigure::from_name("no-such-figure"), None);
+        // Nothing is available without results.
+        let empty = Experiments::load(std::path::Path::new("/nonexistent-experiments")).unwrap();
+        assert!(PaperFigure::ALL.iter().all(|f| !f.available(&empty)));
+    }
 }

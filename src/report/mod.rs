@@ -347,7 +347,9 @@ pub fn png_bytes(
     Ok(png)
 }
 
-/// One figure of the paper: its file name, size and drawing function.
+/// One figure of the paper: its file name, size and caption
+/// ([`figures::PaperFigure`] draws it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct FigureSpec {
     /// File stem in `figures/`.
     pub name: &'static str,
