@@ -4,7 +4,7 @@ use anyhow::Result;
 use clap::{Parser, Subcommand};
 use grokscope::analysis::complexity::ComplexityScores;
 use grokscope::groups::{
-    clean_float, format_character, Operation, CATALOGUE_FAMILIES, SHORT_NAMES,
+    catalogue_families, clean_float, format_character, Operation, SHORT_NAMES,
 };
 use serde_json::json;
 use std::path::PathBuf;
@@ -273,7 +273,7 @@ fn ops() -> Result<()> {
         );
     }
     println!("\nfamilies (write family:n):");
-    for (family, what) in CATALOGUE_FAMILIES {
+    for (family, what) in catalogue_families() {
         println!("  {family:<15} {what}");
     }
     Ok(())

@@ -22,24 +22,130 @@ pub const SHORT_NAMES: &[(&str, &str)] = &[
     ("quaternion", "dicyclic:2"),
 ];
 
-/// The parameterised families and what they mean.
-pub const CATALOGUE_FAMILIES: &[(&str, &str)] = &[
-    ("add:p", "(a + b) mod p on 0..p-1, p prime; analysed as Z/p"),
-    ("sub:p", "(a - b) mod p on 0..p-1, p prime; not a group, analysed on Z/p labels"),
-    ("mul:p", "(a * b) mod p on 1..p-1, p prime; analysed as Z/(p-1) after discrete log"),
-    ("mul0:p", "(a * b) mod p on 0..p-1 (0 absorbing), p prime; not a group, analysed on 1..p-1 after discrete log"),
-    ("ring:n", "(a + b) mod n on 0..n-1, n >= 2; analysed as Z/n"),
-    ("dihedral:n", "the dihedral group of order 2n, n >= 1: r^k then s r^k"),
-    ("dicyclic:n", "the dicyclic group of order 4n, n >= 1: a^k then a^k x (dicyclic:2 = quaternion, Q8); for even n its character table is that of dihedral:2n"),
-    ("symmetric:n", "S_n by composition, 2 <= n <= 6, permutations in lexicographic order"),
-    ("alternating:n", "A_n by composition, 3 <= n <= 6, even permutations in lexicographic order"),
-    ("xor:k", "(Z/2)^k under bitwise XOR on 0..2^k-1, 1 <= k <= 10"),
-    ("semidirect:n,m,k", "Z/n ⋊ Z/m, the generator of Z/m acting by multiplication by k (k^m = 1 mod n, gcd(k, n) = 1): elements a^i b^j, index j*n + i"),
-    ("heisenberg:p", "the Heisenberg group mod p (upper unitriangular 3x3 matrices), order p^3, p prime"),
-    ("product:A,B", "the direct product of the groups of two catalogue operations A and B (not products themselves), pairs (a, b) with a major"),
-    ("smallgroup:n,i", "GAP's SmallGroup(n, i), 2 <= n <= 32, from the GAP export shipped with grokscope"),
-    ("table:PATH", "a group's Cayley table from a file: .csv of indices 0..n-1, or .json {\"labels\": [...], \"table\": [[...]]} of indices or labels"),
+/// One family of operations: the pattern of its names, what it means, how
+/// many integer parameters it takes and its constructor. [`FAMILIES`] is
+/// the only list of families: parsing, `grokscope ops` and construction
+/// all read it, so a family cannot be parsed without being built.
+pub struct Family {
+    /// `add:p`, `semidirect:n,m,k`, ...
+    pub pattern: &'static str,
+    /// What the family's tables are.
+    pub description: &'static str,
+    /// Integer parameters (0 for `product` and `table`, which take names).
+    pub arity: usize,
+    build: fn(&Build) -> Result<Operation, GroupError>,
+}
+
+impl Family {
+    /// The family's name: the pattern before ':'.
+    pub fn name(&self) -> &'static str {
+        self.pattern.split(':').next().unwrap_or(self.pattern)
+    }
+}
+
+/// Every family of operations, in the order `grokscope ops` lists them.
+pub const FAMILIES: &[Family] = &[
+    Family {
+        pattern: "add:p",
+        description: "(a + b) mod p on 0..p-1, p prime; analysed as Z/p",
+        arity: 1,
+        build: build_add,
+    },
+    Family {
+        pattern: "sub:p",
+        description: "(a - b) mod p on 0..p-1, p prime; not a group, analysed on Z/p labels",
+        arity: 1,
+        build: build_sub,
+    },
+    Family {
+        pattern: "mul:p",
+        description: "(a * b) mod p on 1..p-1, p prime; analysed as Z/(p-1) after discrete log",
+        arity: 1,
+        build: build_mul,
+    },
+    Family {
+        pattern: "mul0:p",
+        description: "(a * b) mod p on 0..p-1 (0 absorbing), p prime; not a group, analysed on 1..p-1 after discrete log",
+        arity: 1,
+        build: build_mul,
+    },
+    Family {
+        pattern: "ring:n",
+        description: "(a + b) mod n on 0..n-1, n >= 2; analysed as Z/n",
+        arity: 1,
+        build: build_ring,
+    },
+    Family {
+        pattern: "dihedral:n",
+        description: "the dihedral group of order 2n, n >= 1: r^k then s r^k",
+        arity: 1,
+        build: build_dihedral,
+    },
+    Family {
+        pattern: "dicyclic:n",
+        description: "the dicyclic group of order 4n, n >= 1: a^k then a^k x (dicyclic:2 = quaternion, Q8); for even n its character table is that of dihedral:2n",
+        arity: 1,
+        build: build_dicyclic,
+    },
+    Family {
+        pattern: "symmetric:n",
+        description: "S_n by composition, 2 <= n <= 6, permutations in lexicographic order",
+        arity: 1,
+        build: build_symmetric,
+    },
+    Family {
+        pattern: "alternating:n",
+        description: "A_n by composition, 3 <= n <= 6, even permutations in lexicographic order",
+        arity: 1,
+        build: build_alternating,
+    },
+    Family {
+        pattern: "xor:k",
+        description: "(Z/2)^k under bitwise XOR on 0..2^k-1, 1 <= k <= 10",
+        arity: 1,
+        build: build_xor,
+    },
+    Family {
+        pattern: "semidirect:n,m,k",
+        description: "Z/n ⋊ Z/m, the generator of Z/m acting by multiplication by k (k^m = 1 mod n, gcd(k, n) = 1): elements a^i b^j, index j*n + i",
+        arity: 3,
+        build: build_semidirect,
+    },
+    Family {
+        pattern: "heisenberg:p",
+        description: "the Heisenberg group mod p (upper unitriangular 3x3 matrices), order p^3, p prime",
+        arity: 1,
+        build: build_heisenberg,
+    },
+    Family {
+        pattern: "product:A,B",
+        description: "the direct product of the groups of two catalogue operations A and B (not products themselves), pairs (a, b) with a major",
+        arity: 0,
+        build: build_product,
+    },
+    Family {
+        pattern: "smallgroup:n,i",
+        description: "GAP's SmallGroup(n, i), 2 <= n <= 32, from the GAP export shipped with grokscope",
+        arity: 2,
+        build: build_smallgroup,
+    },
+    Family {
+        pattern: "table:PATH",
+        description: "a group's Cayley table from a file: .csv of indices 0..n-1, or .json {\"labels\": [...], \"table\": [[...]]} of indices or labels",
+        arity: 0,
+        build: build_table,
+    },
 ];
+
+/// The family called `name`.
+fn family(name: &str) -> Option<&'static Family> {
+    FAMILIES.iter().find(|f| f.name() == name)
+}
+
+/// The parameterised families and what they mean: (pattern, description).
+pub fn catalogue_families() -> impl Iterator<Item = (&'static str, &'static str)> {
+    FAMILIES.iter().map(|f| (f.pattern, f.description))
+}
 
 /// What can go wrong naming an operation.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -83,15 +189,6 @@ pub struct OperationSpec {
     pub path: Option<String>,
 }
 
-/// How many integer parameters each multi-parameter family takes.
-fn arity(family: &str) -> usize {
-    match family {
-        "semidirect" => 3,
-        "smallgroup" => 2,
-        _ => 1,
-    }
-}
-
 impl OperationSpec {
     /// Parses `family:n` or a short name.
     ///
@@ -109,19 +206,14 @@ impl OperationSpec {
                 .map(|(s, _)| *s)
                 .collect::<Vec<_>>()
                 .join(", "),
-            families: CATALOGUE_FAMILIES
+            families: FAMILIES
                 .iter()
-                .map(|(f, _)| *f)
+                .map(|f| f.pattern)
                 .collect::<Vec<_>>()
                 .join(", "),
         };
         let (family, rest) = full.split_once(':').ok_or_else(unknown)?;
-        if !CATALOGUE_FAMILIES
-            .iter()
-            .any(|(f, _)| f.split(':').next() == Some(family))
-        {
-            return Err(unknown());
-        }
+        let entry = self::family(family).ok_or_else(unknown)?;
         let bad = |why: String| OperationError::Parameter {
             name: name.to_string(),
             source: Box::new(GroupError::Parameter(why)),
@@ -170,15 +262,12 @@ impl OperationSpec {
             .map(|p| p.trim().parse::<usize>())
             .collect::<Result<_, _>>()
             .map_err(|_| unknown())?;
-        if params.len() != arity(family) {
+        if params.len() != entry.arity {
             return Err(bad(format!(
                 "{family} takes {} integer parameter(s), got {}: write {}",
-                arity(family),
+                entry.arity,
                 params.len(),
-                CATALOGUE_FAMILIES
-                    .iter()
-                    .find(|(f, _)| f.split(':').next() == Some(family))
-                    .map_or(family, |(f, _)| *f)
+                entry.pattern
             )));
         }
         Ok(Self {
@@ -304,182 +393,16 @@ impl Operation {
     }
 
     fn from_spec(name: &str, spec: &OperationSpec) -> Result<Self, GroupError> {
-        let n = spec.n;
-        let canonical = spec.canonical();
-        let identity_view = |group: &FiniteGroup| AnalysisView {
-            tokens: (0..group.order()).collect(),
-            group: group.clone(),
-            relabelling: "identity".into(),
-        };
-        let from_group = |group: FiniteGroup, description: String| Operation {
-            name: name.to_string(),
-            canonical: canonical.clone(),
-            description,
-            labels: group.labels().to_vec(),
-            table: group.table().to_vec(),
-            analysis: identity_view(&group),
-            group: Some(group),
-            raw: None,
-        };
-        let require_prime = |what: &str| -> Result<(), GroupError> {
-            if super::is_prime(n) {
-                Ok(())
-            } else {
-                Err(GroupError::Parameter(format!(
-                    "{what} needs a prime modulus, and {n} is not prime (e.g. {what}:113)"
-                )))
-            }
-        };
-        Ok(match spec.family.as_str() {
-            "add" => {
-                require_prime("add")?;
-                from_group(FiniteGroup::cyclic(n)?, format!("(a + b) mod {n}"))
-            }
-            "ring" => {
-                if n < 2 {
-                    return Err(GroupError::Parameter(format!(
-                        "ring:{n} has fewer than 2 elements; use ring:n with n >= 2"
-                    )));
-                }
-                from_group(FiniteGroup::cyclic(n)?, format!("(a + b) mod {n}"))
-            }
-            "sub" => {
-                require_prime("sub")?;
-                let z = FiniteGroup::cyclic(n)?;
-                Operation {
-                    name: name.to_string(),
-                    canonical: canonical.clone(),
-                    description: format!("(a - b) mod {n} (not a group operation)"),
-                    labels: z.labels().to_vec(),
-                    table: (0..n * n).map(|i| (i / n + n - i % n) % n).collect(),
-                    analysis: identity_view(&z),
-                    group: None,
-                    raw: None,
-                }
-            }
-            "mul" | "mul0" => {
-                require_prime(&spec.family)?;
-                if n < 3 {
-                    return Err(GroupError::Parameter(
-                        "mul:2 has a single unit; use an odd prime such as 113".into(),
-                    ));
-                }
-                let units = FiniteGroup::units_mod_prime(n)?;
-                let g = match units.kind() {
-                    super::GroupKind::Units { generator, .. } => *generator,
-                    _ => unreachable!("units_mod_prime builds a Units group"),
-                };
-                let log = discrete_log_table(n, g)?;
-                let z = FiniteGroup::cyclic(n - 1)?;
-                // residue of g^j, for j in 0..p-1
-                let mut power = vec![0; n - 1];
-                for a in 1..n {
-                    power[log[a]] = a;
-                }
-                // mul tokens are residue - 1; mul0 tokens are the residues.
-                let shift = if spec.family == "mul" { 1 } else { 0 };
-                let analysis = AnalysisView {
-                    group: z.clone(),
-                    tokens: power.iter().map(|&a| a - shift).collect(),
-                    relabelling: format!("discrete log, g = {g}"),
-                };
-                let raw = AnalysisView {
-                    group: z,
-                    tokens: (1..n).map(|a| a - shift).collect(),
-                    relabelling: "raw label order".into(),
-                };
-                if spec.family == "mul" {
-                    let mut op = from_group(units, format!("(a * b) mod {n} on 1..{}", n - 1));
-                    op.analysis = analysis;
-                    op.raw = Some(raw);
-                    op
-                } else {
-                    Operation {
-                        name: name.to_string(),
-                        canonical: canonical.clone(),
-                        description: format!(
-                            "(a * b) mod {n} on 0..{} (0 absorbing; not a group)",
-                            n - 1
-                        ),
-                        labels: (0..n).map(|a| a.to_string()).collect(),
-                        table: (0..n * n).map(|i| (i / n) * (i % n) % n).collect(),
-                        group: None,
-                        analysis,
-                        raw: Some(raw),
-                    }
-                }
-            }
-            "dihedral" => from_group(
-                FiniteGroup::dihedral(n)?,
-                format!("dihedral group of order {}", 2 * n),
-            ),
-            "dicyclic" => from_group(
-                FiniteGroup::dicyclic(n)?,
-                format!("dicyclic group of order {}", 4 * n),
-            ),
-            "symmetric" => {
-                if n < 2 {
-                    return Err(GroupError::Parameter(
-                        "symmetric:1 has one element; use 2 <= n <= 6".into(),
-                    ));
-                }
-                from_group(FiniteGroup::symmetric(n)?, format!("S{n} by composition"))
-            }
-            "alternating" => {
-                from_group(FiniteGroup::alternating(n)?, format!("A{n} by composition"))
-            }
-            "xor" => {
-                let k = u32::try_from(n).unwrap_or(u32::MAX);
-                from_group(
-                    FiniteGroup::elementary_abelian(k)?,
-                    format!("(Z/2)^{n} under XOR"),
-                )
-            }
-            "semidirect" => {
-                let (m, k) = (spec.params[1], spec.params[2]);
-                from_group(
-                    FiniteGroup::semidirect(n, m, k)?,
-                    format!("Z/{n} ⋊ Z/{m}, acting by multiplication by {k}"),
-                )
-            }
-            "heisenberg" => {
-                if !super::is_prime(n) {
-                    return Err(GroupError::Parameter(format!(
-                        "heisenberg needs a prime p, and {n} is not prime (e.g. heisenberg:3, order 27)"
-                    )));
-                }
-                from_group(
-                    FiniteGroup::heisenberg(n)?,
-                    format!("Heisenberg group mod {n}, order {}", n * n * n),
-                )
-            }
-            "product" => {
-                let group = |f: &OperationSpec| -> Result<FiniteGroup, GroupError> {
-                    Self::from_spec(&f.canonical(), f)?.group.ok_or_else(|| {
-                        GroupError::Parameter(format!(
-                            "{} is not a group operation; a product needs two groups",
-                            f.canonical()
-                        ))
-                    })
-                };
-                let (a, b) = (group(&spec.factors[0])?, group(&spec.factors[1])?);
-                let description = format!("{} × {}", a.name(), b.name());
-                from_group(a.direct_product(&b), description)
-            }
-            "table" => {
-                let path = spec.path.as_deref().unwrap_or_default();
-                let group = super::table_file::group(path)?;
-                let description = format!("the group of {path} ({} elements)", group.order());
-                from_group(group, description)
-            }
-            "smallgroup" => {
-                let i = spec.params[1];
-                from_group(
-                    super::small::small_group(n, i)?,
-                    format!("GAP's SmallGroup({n}, {i})"),
-                )
-            }
-            other => unreachable!("OperationSpec::parse admitted unknown family {other}"),
+        let family = family(&spec.family).ok_or_else(|| {
+            GroupError::Parameter(format!(
+                "unknown family {}; `grokscope ops` lists the families",
+                spec.family
+            ))
+        })?;
+        (family.build)(&Build {
+            name,
+            spec,
+            canonical: spec.canonical(),
         })
     }
 
@@ -513,4 +436,235 @@ impl Operation {
             .filter(|&e| (0..n).all(|x| self.apply(x, e) == x))
             .collect()
     }
+}
+
+/// What a family's constructor is given.
+struct Build<'a> {
+    name: &'a str,
+    spec: &'a OperationSpec,
+    canonical: String,
+}
+
+impl Build<'_> {
+    fn n(&self) -> usize {
+        self.spec.n
+    }
+
+    /// An operation that is its group's table, analysed on the group itself.
+    fn from_group(&self, group: FiniteGroup, description: String) -> Operation {
+        Operation {
+            name: self.name.to_string(),
+            canonical: self.canonical.clone(),
+            description,
+            labels: group.labels().to_vec(),
+            table: group.table().to_vec(),
+            analysis: identity_view(&group),
+            group: Some(group),
+            raw: None,
+        }
+    }
+
+    fn require_prime(&self, what: &str) -> Result<(), GroupError> {
+        let n = self.n();
+        if super::is_prime(n) {
+            Ok(())
+        } else {
+            Err(GroupError::Parameter(format!(
+                "{what} needs a prime modulus, and {n} is not prime (e.g. {what}:113)"
+            )))
+        }
+    }
+}
+
+/// A group analysed with its elements as they are.
+fn identity_view(group: &FiniteGroup) -> AnalysisView {
+    AnalysisView {
+        tokens: (0..group.order()).collect(),
+        group: group.clone(),
+        relabelling: "identity".into(),
+    }
+}
+
+fn build_add(b: &Build) -> Result<Operation, GroupError> {
+    b.require_prime("add")?;
+    let n = b.n();
+    Ok(b.from_group(FiniteGroup::cyclic(n)?, format!("(a + b) mod {n}")))
+}
+
+fn build_ring(b: &Build) -> Result<Operation, GroupError> {
+    let n = b.n();
+    if n < 2 {
+        return Err(GroupError::Parameter(format!(
+            "ring:{n} has fewer than 2 elements; use ring:n with n >= 2"
+        )));
+    }
+    Ok(b.from_group(FiniteGroup::cyclic(n)?, format!("(a + b) mod {n}")))
+}
+
+fn build_sub(b: &Build) -> Result<Operation, GroupError> {
+    b.require_prime("sub")?;
+    let n = b.n();
+    let z = FiniteGroup::cyclic(n)?;
+    Ok(Operation {
+        name: b.name.to_string(),
+        canonical: b.canonical.clone(),
+        description: format!("(a - b) mod {n} (not a group operation)"),
+        labels: z.labels().to_vec(),
+        table: (0..n * n).map(|i| (i / n + n - i % n) % n).collect(),
+        analysis: identity_view(&z),
+        group: None,
+        raw: None,
+    })
+}
+
+/// `mul:p` (the units) and `mul0:p` (with 0 absorbing), both analysed as
+/// Z/(p − 1) after the discrete log.
+fn build_mul(b: &Build) -> Result<Operation, GroupError> {
+    let family = b.spec.family.as_str();
+    b.require_prime(family)?;
+    let n = b.n();
+    if n < 3 {
+        return Err(GroupError::Parameter(
+            "mul:2 has a single unit; use an odd prime such as 113".into(),
+        ));
+    }
+    let units = FiniteGroup::units_mod_prime(n)?;
+    let super::GroupKind::Units { generator: g, .. } = *units.kind() else {
+        return Err(GroupError::Parameter(format!(
+            "internal: the units mod {n} came without a generator"
+        )));
+    };
+    let log = discrete_log_table(n, g)?;
+    let z = FiniteGroup::cyclic(n - 1)?;
+    // residue of g^j, for j in 0..p-1
+    let mut power = vec![0; n - 1];
+    for a in 1..n {
+        power[log[a]] = a;
+    }
+    // mul tokens are residue - 1; mul0 tokens are the residues.
+    let shift = if family == "mul" { 1 } else { 0 };
+    let analysis = AnalysisView {
+        group: z.clone(),
+        tokens: power.iter().map(|&a| a - shift).collect(),
+        relabelling: format!("discrete log, g = {g}"),
+    };
+    let raw = AnalysisView {
+        group: z,
+        tokens: (1..n).map(|a| a - shift).collect(),
+        relabelling: "raw label order".into(),
+    };
+    Ok(if family == "mul" {
+        let mut op = b.from_group(units, format!("(a * b) mod {n} on 1..{}", n - 1));
+        op.analysis = analysis;
+        op.raw = Some(raw);
+        op
+    } else {
+        Operation {
+            name: b.name.to_string(),
+            canonical: b.canonical.clone(),
+            description: format!("(a * b) mod {n} on 0..{} (0 absorbing; not a group)", n - 1),
+            labels: (0..n).map(|a| a.to_string()).collect(),
+            table: (0..n * n).map(|i| (i / n) * (i % n) % n).collect(),
+            group: None,
+            analysis,
+            raw: Some(raw),
+        }
+    })
+}
+
+fn build_dihedral(b: &Build) -> Result<Operation, GroupError> {
+    let n = b.n();
+    Ok(b.from_group(
+        FiniteGroup::dihedral(n)?,
+        format!("dihedral group of order {}", 2 * n),
+    ))
+}
+
+fn build_dicyclic(b: &Build) -> Result<Operation, GroupError> {
+    let n = b.n();
+    Ok(b.from_group(
+        FiniteGroup::dicyclic(n)?,
+        format!("dicyclic group of order {}", 4 * n),
+    ))
+}
+
+fn build_symmetric(b: &Build) -> Result<Operation, GroupError> {
+    let n = b.n();
+    if n < 2 {
+        return Err(GroupError::Parameter(
+            "symmetric:1 has one element; use 2 <= n <= 6".into(),
+        ));
+    }
+    Ok(b.from_group(FiniteGroup::symmetric(n)?, format!("S{n} by composition")))
+}
+
+fn build_alternating(b: &Build) -> Result<Operation, GroupError> {
+    let n = b.n();
+    Ok(b.from_group(FiniteGroup::alternating(n)?, format!("A{n} by composition")))
+}
+
+fn build_xor(b: &Build) -> Result<Operation, GroupError> {
+    let n = b.n();
+    let k = u32::try_from(n).unwrap_or(u32::MAX);
+    Ok(b.from_group(
+        FiniteGroup::elementary_abelian(k)?,
+        format!("(Z/2)^{n} under XOR"),
+    ))
+}
+
+fn build_semidirect(b: &Build) -> Result<Operation, GroupError> {
+    let (n, m, k) = (b.n(), b.spec.params[1], b.spec.params[2]);
+    Ok(b.from_group(
+        FiniteGroup::semidirect(n, m, k)?,
+        format!("Z/{n} ⋊ Z/{m}, acting by multiplication by {k}"),
+    ))
+}
+
+fn build_heisenberg(b: &Build) -> Result<Operation, GroupError> {
+    let n = b.n();
+    if !super::is_prime(n) {
+        return Err(GroupError::Parameter(format!(
+            "heisenberg needs a prime p, and {n} is not prime (e.g. heisenberg:3, order 27)"
+        )));
+    }
+    Ok(b.from_group(
+        FiniteGroup::heisenberg(n)?,
+        format!("Heisenberg group mod {n}, order {}", n * n * n),
+    ))
+}
+
+fn build_product(b: &Build) -> Result<Operation, GroupError> {
+    let group = |f: &OperationSpec| -> Result<FiniteGroup, GroupError> {
+        Operation::from_spec(&f.canonical(), f)?
+            .group
+            .ok_or_else(|| {
+                GroupError::Parameter(format!(
+                    "{} is not a group operation; a product needs two groups",
+                    f.canonical()
+                ))
+            })
+    };
+    let [first, second] = b.spec.factors.as_slice() else {
+        return Err(GroupError::Parameter(
+            "a product needs two factors, e.g. product:s3,ring:2".into(),
+        ));
+    };
+    let (x, y) = (group(first)?, group(second)?);
+    let description = format!("{} × {}", x.name(), y.name());
+    Ok(b.from_group(x.direct_product(&y), description))
+}
+
+fn build_table(b: &Build) -> Result<Operation, GroupError> {
+    let path = b.spec.path.as_deref().unwrap_or_default();
+    let group = super::table_file::group(path)?;
+    let description = format!("the group of {path} ({} elements)", group.order());
+    Ok(b.from_group(group, description))
+}
+
+fn build_smallgroup(b: &Build) -> Result<Operation, GroupError> {
+    let (n, i) = (b.n(), b.spec.params[1]);
+    Ok(b.from_group(
+        super::small::small_group(n, i)?,
+        format!("GAP's SmallGroup({n}, {i})"),
+    ))
 }

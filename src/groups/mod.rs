@@ -25,7 +25,8 @@ pub mod small;
 pub mod table_file;
 
 pub use catalogue::{
-    AnalysisView, Operation, OperationError, OperationSpec, CATALOGUE_FAMILIES, SHORT_NAMES,
+    catalogue_families, AnalysisView, Family, Operation, OperationError, OperationSpec, FAMILIES,
+    SHORT_NAMES,
 };
 pub use construct::{discrete_log_table, is_prime, smallest_primitive_root};
 pub use irreps::{

@@ -662,3 +662,43 @@ fn catalogue_operations_have_the_documented_tables() {
         assert!(op.group.is_some());
     }
 }
+
+#[test]
+fn every_family_in_the_table_parses_and_builds() {
+    // One example per family; a family added to FAMILIES without one here
+    // fails this test.
+    let examples = [
+        ("add", "add:7", 7),
+        ("sub", "sub:7", 7),
+        ("mul", "mul:7", 6),
+        ("mul0", "mul0:7", 7),
+        ("ring", "ring:6", 6),
+        ("dihedral", "dihedral:3", 6),
+        ("dicyclic", "dicyclic:2", 8),
+        ("symmetric", "symmetric:3", 6),
+        ("alternating", "alternating:4", 12),
+        ("xor", "xor:2", 4),
+        ("semidirect", "semidirect:7,3,2", 21),
+        ("heisenberg", "heisenberg:3", 27),
+        ("product", "product:s3,ring:2", 12),
+        ("smallgroup", "smallgroup:8,3", 8),
+    ];
+    for f in super::FAMILIES {
+        if f.name() == "table" {
+            continue; // needs a file: tests in table_file
+        }
+        let (_, name, order) = examples
+            .iter()
+            .find(|(family, _, _)| *family == f.name())
+            .unwrap_or_else(|| panic!("no example for family {}", f.pattern));
+        let op = Operation::parse(name).unwrap();
+        assert_eq!(op.order(), *order, "{name}");
+        // The arity the table gives is the one parse enforces.
+        if f.arity > 0 {
+            let wrong = format!("{}:{}", f.name(), vec!["3"; f.arity + 1].join(","));
+            let e = Operation::parse(&wrong).unwrap_err().to_string();
+            assert!(e.contains(f.pattern), "{wrong}: {e}");
+        }
+    }
+    assert_eq!(super::FAMILIES.len(), examples.len() + 1);
+}
