@@ -243,9 +243,40 @@ pub struct Transformer {
     pub b_out: Tensor,
     /// `unembed.W_U`: [S, d_model, d_vocab_out].
     pub w_u: Tensor,
-    /// LayerNorm gains and biases (`blocks.0.ln1.w`, ..., `ln_final.b`),
-    /// each [S, d_model], when enabled.
-    pub ln: Option<[Tensor; 6]>,
+    /// The three LayerNorms, when enabled.
+    pub ln: Option<LayerNorms>,
+}
+
+/// One LayerNorm's gain and bias, each [S, d_model].
+#[derive(Debug)]
+pub struct LayerNorm {
+    /// Gain (`*.w`), initialised to 1.
+    pub w: Tensor,
+    /// Bias (`*.b`), initialised to 0.
+    pub b: Tensor,
+}
+
+/// The LayerNorms before attention, before the MLP and before the
+/// unembedding (TransformerLens' `blocks.0.ln1`, `blocks.0.ln2`, `ln_final`).
+#[derive(Debug)]
+pub struct LayerNorms {
+    /// `blocks.0.ln1`.
+    pub ln1: LayerNorm,
+    /// `blocks.0.ln2`.
+    pub ln2: LayerNorm,
+    /// `ln_final`.
+    pub ln_final: LayerNorm,
+}
+
+impl LayerNorms {
+    /// The three in order, with their gains' and biases' TransformerLens names.
+    fn named(&self) -> [(&LayerNorm, [&'static str; 2]); 3] {
+        [
+            (&self.ln1, ["blocks.0.ln1.w", "blocks.0.ln1.b"]),
+            (&self.ln2, ["blocks.0.ln2.w", "blocks.0.ln2.b"]),
+            (&self.ln_final, ["ln_final.w", "ln_final.b"]),
+        ]
+    }
 }
 
 /// Named activations of one forward pass (TransformerLens hook names), each
@@ -325,12 +356,34 @@ impl Transformer {
             let path = parts[1..].iter().fold(vs.sub(parts[0]), |p, c| p.sub(*c));
             Ok(path.f_var_copy(leaf, &t.f_to_kind(Kind::Float)?)?)
         };
-        let mut get = |i: usize| take(specs[i].0, &specs[i].1);
-        let (w_e, w_pos, w_q, w_k, w_v, w_o) =
-            (get(0)?, get(1)?, get(2)?, get(3)?, get(4)?, get(5)?);
-        let (w_in, b_in, w_out, b_out, w_u) = (get(6)?, get(7)?, get(8)?, get(9)?, get(10)?);
+        let mut get = |name: &str| -> Result<Tensor, ModelError> {
+            let shape = specs
+                .iter()
+                .find(|s| s.0 == name)
+                .map(|s| s.1.clone())
+                .ok_or_else(|| {
+                    ModelError::Config(format!("{name} is not a weight of this config"))
+                })?;
+            take(name, &shape)
+        };
+        let (w_e, w_pos) = (get("embed.W_E")?, get("pos_embed.W_pos")?);
+        let (w_q, w_k) = (get("blocks.0.attn.W_Q")?, get("blocks.0.attn.W_K")?);
+        let (w_v, w_o) = (get("blocks.0.attn.W_V")?, get("blocks.0.attn.W_O")?);
+        let (w_in, b_in) = (get("blocks.0.mlp.W_in")?, get("blocks.0.mlp.b_in")?);
+        let (w_out, b_out) = (get("blocks.0.mlp.W_out")?, get("blocks.0.mlp.b_out")?);
+        let w_u = get("unembed.W_U")?;
         let ln = if cfg.layer_norm {
-            Some([get(11)?, get(12)?, get(13)?, get(14)?, get(15)?, get(16)?])
+            let mut norm = |prefix: &str| -> Result<LayerNorm, ModelError> {
+                Ok(LayerNorm {
+                    w: get(&format!("{prefix}.w"))?,
+                    b: get(&format!("{prefix}.b"))?,
+                })
+            };
+            Some(LayerNorms {
+                ln1: norm("blocks.0.ln1")?,
+                ln2: norm("blocks.0.ln2")?,
+                ln_final: norm("ln_final")?,
+            })
         } else {
             None
         };
@@ -359,28 +412,26 @@ impl Transformer {
 
     /// Every weight with its TransformerLens name, in `parameter_specs` order.
     pub fn named_weights(&self) -> Vec<(&'static str, &Tensor)> {
-        let mut out: Vec<&Tensor> = vec![
-            &self.w_e,
-            &self.w_pos,
-            &self.w_q,
-            &self.w_k,
-            &self.w_v,
-            &self.w_o,
-            &self.w_in,
-            &self.b_in,
-            &self.w_out,
-            &self.b_out,
-            &self.w_u,
+        let mut out: Vec<(&'static str, &Tensor)> = vec![
+            ("embed.W_E", &self.w_e),
+            ("pos_embed.W_pos", &self.w_pos),
+            ("blocks.0.attn.W_Q", &self.w_q),
+            ("blocks.0.attn.W_K", &self.w_k),
+            ("blocks.0.attn.W_V", &self.w_v),
+            ("blocks.0.attn.W_O", &self.w_o),
+            ("blocks.0.mlp.W_in", &self.w_in),
+            ("blocks.0.mlp.b_in", &self.b_in),
+            ("blocks.0.mlp.W_out", &self.w_out),
+            ("blocks.0.mlp.b_out", &self.b_out),
+            ("unembed.W_U", &self.w_u),
         ];
         if let Some(ln) = &self.ln {
-            out.extend(ln.iter());
+            for (norm, [w, b]) in ln.named() {
+                out.push((w, &norm.w));
+                out.push((b, &norm.b));
+            }
         }
-        self.cfg
-            .parameter_specs()
-            .into_iter()
-            .map(|s| s.0)
-            .zip(out)
-            .collect()
+        out
     }
 
     /// The weights of model `s` (no model dimension), detached copies.
@@ -464,9 +515,14 @@ impl Transformer {
         Self::from_tensors(cfg.clone(), vs, weights)
     }
 
+    /// LayerNorm `i` (0: before attention, 1: before the MLP, 2: before
+    /// the unembedding) of `x`, or `x` itself without LayerNorm.
     fn ln(&self, i: usize, x: &Tensor) -> Result<Tensor, TchError> {
         match &self.ln {
-            Some(ln) => layer_norm(x, &ln[2 * i], &ln[2 * i + 1]),
+            Some(ln) => {
+                let norm = ln.named()[i].0;
+                layer_norm(x, &norm.w, &norm.b)
+            }
             None => Ok(x.shallow_clone()),
         }
     }
@@ -776,5 +832,21 @@ mod tests {
             assert_eq!(norm_metric(name).unwrap(), format!("weight_norm/{name}"));
         }
         assert_eq!(norm_metric("W_E"), None);
+    }
+
+    #[test]
+    fn named_weights_follow_parameter_specs_with_and_without_layer_norm() {
+        for layer_norm in [false, true] {
+            let mut cfg = TransformerConfig::for_order(5);
+            cfg.layer_norm = layer_norm;
+            let vs = nn::VarStore::new(tch::Device::Cpu);
+            let m = cfg.init(&vs.root(), &[0]).unwrap();
+            let names: Vec<&str> = m.named_weights().iter().map(|w| w.0).collect();
+            let specs: Vec<&str> = cfg.parameter_specs().iter().map(|s| s.0).collect();
+            assert_eq!(names, specs);
+            for ((_, t), spec) in m.named_weights().iter().zip(cfg.parameter_specs()) {
+                assert_eq!(t.size()[1..], spec.1[..], "{}", spec.0);
+            }
+        }
     }
 }
