@@ -177,6 +177,15 @@ pub struct SweepData {
     pub complexity: Option<DataFrame>,
 }
 
+/// An operation's canonical `family:n` name (`s3` and `symmetric:3` are
+/// both `symmetric:3`); rules that name a group compare these, so a sweep
+/// written either way is read the same.
+pub(crate) fn canonical(op: &str) -> String {
+    crate::groups::OperationSpec::parse(op)
+        .map(|s| s.canonical())
+        .unwrap_or_else(|_| op.to_string())
+}
+
 impl SweepData {
     /// Loads `dir/<name>/`; `None` when the sweep has no results yet.
     ///

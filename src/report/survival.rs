@@ -231,8 +231,11 @@ pub fn decide_r3(settings: &[Setting]) -> R3Decision {
     let mut pick = |inputs: &[(&str, &str)]| -> Vec<(Tally, usize)> {
         inputs
             .iter()
-            .map(
-                |(sweep, op)| match settings.iter().find(|s| s.sweep == *sweep && s.op == *op) {
+            .map(|(sweep, op)| {
+                match settings
+                    .iter()
+                    .find(|s| s.sweep == *sweep && super::canonical(&s.op) == *op)
+                {
                     Some(s) => {
                         if !s.complete() {
                             incomplete.push(s.label());
@@ -251,8 +254,8 @@ pub fn decide_r3(settings: &[Setting]) -> R3Decision {
                             1,
                         )
                     }
-                },
-            )
+                }
+            })
             .collect()
     };
     let decisive = pick(R3_DECISIVE);
@@ -337,5 +340,18 @@ mod tests {
         let d = decide_r3(&s);
         assert!(d.incomplete.is_empty());
         assert_eq!(d.verdict(), Some(R3Verdict::RealBoundary));
+    }
+
+    #[test]
+    fn a_setting_named_by_its_short_alias_is_the_same_input() {
+        let grok = [(900.0, true), (1200.0, true), (30000.0, false)];
+        let d = decide_r3(&[setting("long-budget", "s4", &grok, 3)]);
+        assert!(
+            !d.incomplete.iter().any(|x| x.starts_with("symmetric:4")),
+            "{:?}",
+            d.incomplete
+        );
+        // Two of three S4 runs grok: a budget artefact whatever is missing.
+        assert_eq!(d.verdict(), Some(R3Verdict::BudgetArtefact));
     }
 }

@@ -7,7 +7,7 @@
 //! [`verdicts`], written before the full-size runs and stated in the paper.
 
 use super::figures::{seed_spectra, spectrum_rows, SpectrumRow};
-use super::{floats, strings, Experiments, ReportError, Result, SweepData};
+use super::{canonical, floats, strings, Experiments, ReportError, Result, SweepData};
 use crate::analysis::complexity::ComplexityScores;
 use crate::groups::{Operation, OperationSpec};
 use crate::store::write_atomic;
@@ -687,26 +687,33 @@ pub mod verdicts {
             .count();
         n.set("R4/seeds_higher", wins.to_string());
         n.set("R4/seeds", d1.len().to_string());
-        Ok(if wins == d1.len() && !d1.is_empty() {
+        Ok(r4_decide(wins, d1.len()))
+    }
+
+    /// R4's thresholds: of `seeds` seeds, `wins` concentrate more in
+    /// discrete-log order at both k.
+    pub fn r4_decide(wins: usize, seeds: usize) -> &'static str {
+        if wins == seeds && seeds > 0 {
             "confirmed in direction"
-        } else if 2 * wins <= d1.len() {
+        } else if 2 * wins <= seeds {
             "refuted"
         } else {
             "inconclusive"
-        })
+        }
     }
 
     /// Whether an irrep name is the one a claim names.
     pub type IrrepTest = fn(&str) -> bool;
 
     /// The reference study's dominant irrep per group, as a predicate on our
-    /// names (D5's "rho_2a" does not say which 2-dimensional irrep).
+    /// names (D5's "rho_2a" does not say which 2-dimensional irrep). Groups
+    /// are matched by canonical name, so `s3` and `symmetric:3` both count.
     pub fn claimed_irrep(op: &str) -> Option<(&'static str, IrrepTest)> {
-        match op {
-            "s3" => Some(("standard, d = 2", |x| x == "[2,1]")),
-            "d5" => Some(("rho\\_2a, d = 2", |x| x.starts_with("rho_"))),
-            "a4" => Some(("rho\\_3, d = 3", |x| x == "3")),
-            "s4" => Some(("standard, d = 3", |x| x == "[3,1]")),
+        match canonical(op).as_str() {
+            "symmetric:3" => Some(("standard, d = 2", |x| x == "[2,1]")),
+            "dihedral:5" => Some(("rho\\_2a, d = 2", |x| x.starts_with("rho_"))),
+            "alternating:4" => Some(("rho\\_3, d = 3", |x| x == "3")),
+            "symmetric:4" => Some(("standard, d = 3", |x| x == "[3,1]")),
             _ => None,
         }
     }
@@ -759,13 +766,18 @@ pub mod verdicts {
         }
         n.set("R5/groups_passing", pass.to_string());
         n.set("R5/groups", total.to_string());
-        Ok(if total > 0 && pass == total {
+        Ok(r5_decide(pass, total))
+    }
+
+    /// R5's thresholds: `pass` of the `total` named groups passed.
+    pub fn r5_decide(pass: usize, total: usize) -> &'static str {
+        if total > 0 && pass == total {
             "confirmed"
         } else if pass == 0 {
             "refuted"
         } else {
             "partly confirmed"
-        })
+        }
     }
 
     /// Mean of a CKA column over rows matching a filter.
@@ -923,8 +935,10 @@ pub mod verdicts {
             floats(cka, "null_mean")?,
             floats(cka, "null_p95")?,
         );
+        let (add, s3) = ("add:113", "symmetric:3");
         for i in 0..a.len() {
-            let pair = (a[i] == "add" && b[i] == "s3") || (a[i] == "s3" && b[i] == "add");
+            let (ca, cb) = (canonical(&a[i]), canonical(&b[i]));
+            let pair = (ca == add && cb == s3) || (ca == s3 && cb == add);
             if !pair || e[i] != "linear" || p[i] != "seed_matched" {
                 continue;
             }
@@ -946,14 +960,44 @@ pub mod verdicts {
                 n.num("R6/add_s3/hidden_null95", null95[i].unwrap_or(f64::NAN), 2);
             }
         }
-        let high = trained >= 0.80;
-        let learned = trained > init + 0.05 && trained > mismatched + 0.05 && deb > deb_null;
-        Ok(match (high, learned) {
+        Ok(r6_decide(&CkaMeans {
+            trained,
+            init,
+            mismatched,
+            debiased: deb,
+            debiased_null95: deb_null,
+        }))
+    }
+
+    /// The cross-operation CKA means R6 decides on (trained, seed-matched
+    /// unless said otherwise).
+    #[derive(Debug, Clone, Copy)]
+    pub struct CkaMeans {
+        /// Biased linear CKA.
+        pub trained: f64,
+        /// Biased linear CKA at initialisation.
+        pub init: f64,
+        /// Biased linear CKA of seed-mismatched pairs.
+        pub mismatched: f64,
+        /// Debiased linear CKA.
+        pub debiased: f64,
+        /// The 95th percentile of the debiased CKA's permutation null.
+        pub debiased_null95: f64,
+    }
+
+    /// R6's thresholds: high at >= 0.80; learned if more than 0.05 above
+    /// both baselines and the debiased value above its null.
+    pub fn r6_decide(c: &CkaMeans) -> &'static str {
+        let high = c.trained >= 0.80;
+        let learned = c.trained > c.init + 0.05
+            && c.trained > c.mismatched + 0.05
+            && c.debiased > c.debiased_null95;
+        match (high, learned) {
             (true, true) => "confirmed",
             (true, false) => "reproduced but not learned",
             (false, false) => "refuted",
             (false, true) => "inconclusive",
-        })
+        }
     }
 
     /// R7, with operations as the unit (docs/design.md): Spearman's ρ between a
@@ -1000,8 +1044,7 @@ pub mod verdicts {
             1.0 / (1..=n_ops).product::<usize>().max(1) as f64,
             3,
         );
-        let mut decided = false;
-        let mut refuted = true;
+        let mut deciding = Vec::new();
         for (subset, keep) in [("ops", None), ("ops_without_sub", Some("sub"))] {
             let sel: Vec<&(String, [f64; 4], f64)> = rows
                 .iter()
@@ -1024,20 +1067,25 @@ pub mod verdicts {
                     }
                 }
                 if subset == "ops" && (*score == "C1" || *score == "C2") {
-                    decided |= t.as_ref().is_some_and(|t| t.p_value < 0.05);
-                    refuted &= t.as_ref().is_none_or(|t| t.rho <= 0.0);
+                    deciding.push(t.map(|t| (t.rho, t.p_value)));
                 }
             }
         }
         let first = r7_bootstrap(suite, n)?;
         n.set("R7/verdict_bootstrap_rule", first);
-        Ok(if decided {
+        Ok(r7_decide(&deciding))
+    }
+
+    /// R7's thresholds on C1's and C2's rank tests, each (rho, one-sided
+    /// p) or `None` when the score ties on every operation.
+    pub fn r7_decide(tests: &[Option<(f64, f64)>]) -> &'static str {
+        if tests.iter().flatten().any(|&(_, p)| p < 0.05) {
             "confirmed"
-        } else if refuted {
+        } else if tests.iter().all(|t| t.is_none_or(|(rho, _)| rho <= 0.0)) {
             "refuted"
         } else {
             "not decided"
-        })
+        }
     }
 
     /// The first R7 rule (runs as the unit, bootstrap over seeds), kept for
@@ -1172,7 +1220,13 @@ pub mod verdicts {
         n.set("R8/duplicates", duplicates.to_string());
         n.set("R8/ring_later", later.to_string());
         n.set("R8/compared", compared.to_string());
-        Ok(if compared == 0 {
+        Ok(r8_decide(later, compared))
+    }
+
+    /// R8's thresholds: ring later than add in `later` of `compared`
+    /// settings.
+    pub fn r8_decide(later: usize, compared: usize) -> &'static str {
+        if compared == 0 {
             "not measured"
         } else if later == compared {
             "confirmed"
@@ -1180,7 +1234,7 @@ pub mod verdicts {
             "refuted"
         } else {
             "partly confirmed"
-        })
+        }
     }
 }
 
@@ -1331,7 +1385,7 @@ fn complexity_table(exp: &Experiments) -> Result<String> {
     {
         for op in sweep.ops()? {
             let o = Operation::parse(&op).map_err(|e| ReportError::Data(e.to_string()))?;
-            if seen.contains(&o.analysis.group.name().to_string()) && !op.starts_with("sub") {
+            if seen.contains(&o.analysis.group.name().to_string()) && family(&op) != "sub" {
                 continue;
             }
             seen.push(o.analysis.group.name().to_string());
@@ -1967,6 +2021,15 @@ mod tests {
             verdicts::r2(&suite(Some(2500.0), None), &mut n),
             "partly confirmed"
         );
+        // The threshold itself: epoch 2000 is in time, 2010 is not.
+        assert_eq!(
+            verdicts::r2(&suite(Some(2000.0), None), &mut n),
+            "confirmed"
+        );
+        assert_eq!(
+            verdicts::r2(&suite(Some(2010.0), None), &mut n),
+            "partly confirmed"
+        );
         assert_eq!(verdicts::r2(&suite(None, None), &mut n), "refuted");
         assert_eq!(n.get("R2/grokked"), Some("11"));
         assert_eq!(n.get("R2/runs"), Some("12"));
@@ -2063,6 +2126,194 @@ mod tests {
     fn tex_sets_exponents_as_superscripts_and_escapes_the_rest() {
         assert_eq!(tex("(Z/2)^7"), "(Z/2)\\textsuperscript{7}");
         assert_eq!(tex("a^b_c"), "a\\^{}b\\_c");
+    }
+
+    /// A sweep of the given operations (one row per run in `results`)
+    /// with the given analysis and spectra tables.
+    fn sweep_with(
+        ops: &[&str],
+        analysis: polars::prelude::DataFrame,
+        spectra: Option<polars::prelude::DataFrame>,
+    ) -> SweepData {
+        use polars::prelude::*;
+        SweepData {
+            name: "t".into(),
+            results: df!("op" => ops).unwrap(),
+            curves: None,
+            analysis: Some(analysis),
+            spectra,
+            progress: None,
+            cka: None,
+            complexity: None,
+        }
+    }
+
+    #[test]
+    fn r4_counts_a_seed_only_when_both_k_favour_discrete_log_order() {
+        use polars::prelude::*;
+        // Seed 0 wins at k = 1 and 5; seed 1 wins at k = 1 only; seed 2 at both.
+        let analysis = |k5_seed1: f64| {
+            df!(
+                "op" => ["mul"; 3],
+                "concentration_k1" => [0.9, 0.9, 0.9],
+                "concentration_k5" => [0.95, k5_seed1, 0.95],
+                "raw_concentration_k1" => [0.1, 0.1, 0.1],
+                "raw_concentration_k5" => [0.5, 0.5, 0.5],
+                "probe_accuracy" => [1.0; 3],
+                "raw_probe_accuracy" => [0.2; 3],
+            )
+            .unwrap()
+        };
+        let mut n = Numbers::default();
+        let s = sweep_with(&["mul"], analysis(0.4), None);
+        assert_eq!(verdicts::r4(&s, &mut n).unwrap(), "inconclusive");
+        assert_eq!(n.get("R4/seeds_higher"), Some("2"));
+        let s = sweep_with(&["mul"], analysis(0.6), None);
+        assert_eq!(verdicts::r4(&s, &mut n).unwrap(), "confirmed in direction");
+        // A suite without multiplication does not measure R4.
+        let s = sweep_with(&["add"], analysis(0.6), None);
+        assert_eq!(verdicts::r4(&s, &mut n).unwrap(), "not measured");
+        // The thresholds: all seeds; more than half; at most half.
+        assert_eq!(verdicts::r4_decide(3, 3), "confirmed in direction");
+        assert_eq!(verdicts::r4_decide(2, 3), "inconclusive");
+        assert_eq!(verdicts::r4_decide(2, 4), "refuted");
+        assert_eq!(verdicts::r4_decide(0, 0), "refuted");
+    }
+
+    #[test]
+    fn r5_reads_a_group_by_its_canonical_name_and_needs_every_seed() {
+        use polars::prelude::*;
+        let analysis = |op: &str, dominant: [&str; 2], share: [f64; 2]| {
+            df!(
+                "op" => [op; 2],
+                "dominant_irrep" => dominant,
+                "dominant_share" => share,
+                "dominant_share_init" => [0.4, 0.4],
+                "dominant_expected" => [0.5, 0.5],
+            )
+            .unwrap()
+        };
+        // S3's real irreps: trivial, sign (1-dimensional) and [2,1].
+        let spectra = |op: &str| {
+            let (mut ops, mut seed, mut ck, mut comp, mut share) =
+                (vec![], vec![], vec![], vec![], vec![]);
+            for s in 0..2u64 {
+                for (c, f, i) in [("[1,1,1]", 0.1, 0.3), ("[2,1]", 0.9, 0.7)] {
+                    for (checkpoint, v) in [("final", f), ("init", i)] {
+                        ops.push(op.to_string());
+                        seed.push(s);
+                        ck.push(checkpoint);
+                        comp.push(c);
+                        share.push(v);
+                    }
+                }
+            }
+            let k = ops.len();
+            df!(
+                "op" => ops,
+                "seed" => seed,
+                "source" => vec!["embed"; k],
+                "checkpoint" => ck,
+                "order" => vec!["identity"; k],
+                "component" => comp,
+                "share" => share,
+                "expected" => vec![0.5; k],
+            )
+            .unwrap()
+        };
+        let mut n = Numbers::default();
+        for op in ["s3", "symmetric:3"] {
+            let s = sweep_with(
+                &[op],
+                analysis(op, ["[2,1]", "[2,1]"], [0.9, 0.8]),
+                Some(spectra(op)),
+            );
+            assert_eq!(verdicts::r5(&s, &mut n).unwrap(), "confirmed", "{op}");
+            assert_eq!(n.get("R5/groups"), Some("1"), "{op} counts as S3");
+            assert_eq!(n.get(&format!("R5/{op}/abelian_share")), Some("0.10"));
+        }
+        // One seed on another irrep, or one seed below its untrained share.
+        let s = sweep_with(
+            &["s3"],
+            analysis("s3", ["[2,1]", "[1,1,1]"], [0.9, 0.8]),
+            Some(spectra("s3")),
+        );
+        assert_eq!(verdicts::r5(&s, &mut n).unwrap(), "refuted");
+        assert_eq!(n.get("R5/s3/matches"), Some("1/2"));
+        let s = sweep_with(
+            &["s3"],
+            analysis("s3", ["[2,1]", "[2,1]"], [0.9, 0.4]),
+            Some(spectra("s3")),
+        );
+        assert_eq!(verdicts::r5(&s, &mut n).unwrap(), "refuted");
+        // A group the claim does not name is not counted.
+        assert!(verdicts::claimed_irrep("symmetric:5").is_none());
+        assert!(verdicts::claimed_irrep("dihedral:5").is_some());
+        assert_eq!(verdicts::r5_decide(4, 4), "confirmed");
+        assert_eq!(verdicts::r5_decide(3, 4), "partly confirmed");
+        assert_eq!(verdicts::r5_decide(1, 4), "partly confirmed");
+        assert_eq!(verdicts::r5_decide(0, 4), "refuted");
+        assert_eq!(verdicts::r5_decide(0, 0), "refuted");
+    }
+
+    #[test]
+    fn r6_needs_high_cka_and_a_margin_over_both_baselines_and_the_null() {
+        use verdicts::{r6_decide, CkaMeans};
+        let base = CkaMeans {
+            trained: 0.85,
+            init: 0.70,
+            mismatched: 0.70,
+            debiased: 0.30,
+            debiased_null95: 0.10,
+        };
+        assert_eq!(r6_decide(&base), "confirmed");
+        let c = |f: &dyn Fn(&mut CkaMeans)| {
+            let mut m = base;
+            f(&mut m);
+            r6_decide(&m)
+        };
+        // High at 0.80, not at 0.79.
+        assert_eq!(c(&|m| m.trained = 0.80), "confirmed");
+        assert_eq!(c(&|m| m.trained = 0.79), "inconclusive");
+        // A margin of more than 0.05 over init and over mismatched pairs.
+        assert_eq!(c(&|m| m.init = 0.79), "confirmed");
+        assert_eq!(c(&|m| m.init = 0.81), "reproduced but not learned");
+        assert_eq!(c(&|m| m.mismatched = 0.81), "reproduced but not learned");
+        // The debiased value must exceed its null's 95th percentile.
+        assert_eq!(
+            c(&|m| m.debiased_null95 = 0.31),
+            "reproduced but not learned"
+        );
+        assert_eq!(
+            c(&|m| {
+                m.trained = 0.6;
+                m.init = 0.6;
+            }),
+            "refuted"
+        );
+    }
+
+    #[test]
+    fn r7_is_confirmed_by_either_score_and_refuted_only_by_both() {
+        use verdicts::r7_decide;
+        assert_eq!(r7_decide(&[Some((0.9, 0.04)), None]), "confirmed");
+        assert_eq!(r7_decide(&[None, Some((0.9, 0.04))]), "confirmed");
+        assert_eq!(r7_decide(&[Some((0.9, 0.05)), None]), "not decided");
+        assert_eq!(r7_decide(&[Some((0.0, 0.6)), Some((-0.5, 0.9))]), "refuted");
+        assert_eq!(
+            r7_decide(&[Some((0.1, 0.4)), Some((-0.5, 0.9))]),
+            "not decided"
+        );
+        assert_eq!(r7_decide(&[None, None]), "refuted");
+    }
+
+    #[test]
+    fn r8_needs_ring_later_in_every_compared_setting() {
+        use verdicts::r8_decide;
+        assert_eq!(r8_decide(4, 4), "confirmed");
+        assert_eq!(r8_decide(3, 4), "partly confirmed");
+        assert_eq!(r8_decide(2, 4), "refuted");
+        assert_eq!(r8_decide(0, 0), "not measured");
     }
 
     #[test]
