@@ -451,7 +451,7 @@ impl Build<'_> {
     }
 
     /// An operation that is its group's table, analysed on the group itself.
-    fn from_group(&self, group: FiniteGroup, description: String) -> Operation {
+    fn group_table(&self, group: FiniteGroup, description: String) -> Operation {
         Operation {
             name: self.name.to_string(),
             canonical: self.canonical.clone(),
@@ -488,7 +488,7 @@ fn identity_view(group: &FiniteGroup) -> AnalysisView {
 fn build_add(b: &Build) -> Result<Operation, GroupError> {
     b.require_prime("add")?;
     let n = b.n();
-    Ok(b.from_group(FiniteGroup::cyclic(n)?, format!("(a + b) mod {n}")))
+    Ok(b.group_table(FiniteGroup::cyclic(n)?, format!("(a + b) mod {n}")))
 }
 
 fn build_ring(b: &Build) -> Result<Operation, GroupError> {
@@ -498,7 +498,7 @@ fn build_ring(b: &Build) -> Result<Operation, GroupError> {
             "ring:{n} has fewer than 2 elements; use ring:n with n >= 2"
         )));
     }
-    Ok(b.from_group(FiniteGroup::cyclic(n)?, format!("(a + b) mod {n}")))
+    Ok(b.group_table(FiniteGroup::cyclic(n)?, format!("(a + b) mod {n}")))
 }
 
 fn build_sub(b: &Build) -> Result<Operation, GroupError> {
@@ -554,7 +554,7 @@ fn build_mul(b: &Build) -> Result<Operation, GroupError> {
         relabelling: "raw label order".into(),
     };
     Ok(if family == "mul" {
-        let mut op = b.from_group(units, format!("(a * b) mod {n} on 1..{}", n - 1));
+        let mut op = b.group_table(units, format!("(a * b) mod {n} on 1..{}", n - 1));
         op.analysis = analysis;
         op.raw = Some(raw);
         op
@@ -574,7 +574,7 @@ fn build_mul(b: &Build) -> Result<Operation, GroupError> {
 
 fn build_dihedral(b: &Build) -> Result<Operation, GroupError> {
     let n = b.n();
-    Ok(b.from_group(
+    Ok(b.group_table(
         FiniteGroup::dihedral(n)?,
         format!("dihedral group of order {}", 2 * n),
     ))
@@ -582,7 +582,7 @@ fn build_dihedral(b: &Build) -> Result<Operation, GroupError> {
 
 fn build_dicyclic(b: &Build) -> Result<Operation, GroupError> {
     let n = b.n();
-    Ok(b.from_group(
+    Ok(b.group_table(
         FiniteGroup::dicyclic(n)?,
         format!("dicyclic group of order {}", 4 * n),
     ))
@@ -595,18 +595,18 @@ fn build_symmetric(b: &Build) -> Result<Operation, GroupError> {
             "symmetric:1 has one element; use 2 <= n <= 6".into(),
         ));
     }
-    Ok(b.from_group(FiniteGroup::symmetric(n)?, format!("S{n} by composition")))
+    Ok(b.group_table(FiniteGroup::symmetric(n)?, format!("S{n} by composition")))
 }
 
 fn build_alternating(b: &Build) -> Result<Operation, GroupError> {
     let n = b.n();
-    Ok(b.from_group(FiniteGroup::alternating(n)?, format!("A{n} by composition")))
+    Ok(b.group_table(FiniteGroup::alternating(n)?, format!("A{n} by composition")))
 }
 
 fn build_xor(b: &Build) -> Result<Operation, GroupError> {
     let n = b.n();
     let k = u32::try_from(n).unwrap_or(u32::MAX);
-    Ok(b.from_group(
+    Ok(b.group_table(
         FiniteGroup::elementary_abelian(k)?,
         format!("(Z/2)^{n} under XOR"),
     ))
@@ -614,7 +614,7 @@ fn build_xor(b: &Build) -> Result<Operation, GroupError> {
 
 fn build_semidirect(b: &Build) -> Result<Operation, GroupError> {
     let (n, m, k) = (b.n(), b.spec.params[1], b.spec.params[2]);
-    Ok(b.from_group(
+    Ok(b.group_table(
         FiniteGroup::semidirect(n, m, k)?,
         format!("Z/{n} ⋊ Z/{m}, acting by multiplication by {k}"),
     ))
@@ -627,7 +627,7 @@ fn build_heisenberg(b: &Build) -> Result<Operation, GroupError> {
             "heisenberg needs a prime p, and {n} is not prime (e.g. heisenberg:3, order 27)"
         )));
     }
-    Ok(b.from_group(
+    Ok(b.group_table(
         FiniteGroup::heisenberg(n)?,
         format!("Heisenberg group mod {n}, order {}", n * n * n),
     ))
@@ -651,19 +651,19 @@ fn build_product(b: &Build) -> Result<Operation, GroupError> {
     };
     let (x, y) = (group(first)?, group(second)?);
     let description = format!("{} × {}", x.name(), y.name());
-    Ok(b.from_group(x.direct_product(&y), description))
+    Ok(b.group_table(x.direct_product(&y), description))
 }
 
 fn build_table(b: &Build) -> Result<Operation, GroupError> {
     let path = b.spec.path.as_deref().unwrap_or_default();
     let group = super::table_file::group(path)?;
     let description = format!("the group of {path} ({} elements)", group.order());
-    Ok(b.from_group(group, description))
+    Ok(b.group_table(group, description))
 }
 
 fn build_smallgroup(b: &Build) -> Result<Operation, GroupError> {
     let (n, i) = (b.n(), b.spec.params[1]);
-    Ok(b.from_group(
+    Ok(b.group_table(
         super::small::small_group(n, i)?,
         format!("GAP's SmallGroup({n}, {i})"),
     ))
