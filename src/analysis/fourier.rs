@@ -158,6 +158,18 @@ impl FourierSpectrum {
             .filter(|&k| is_key(shares[k - 1], self.expected_share(k)))
             .collect()
     }
+
+    /// The frequencies the discrete-log probe regresses on: the key
+    /// frequencies, or when none passes (an untrained or diffuse
+    /// embedding) the three strongest, so the probe always has features.
+    pub fn probe_frequencies(&self) -> Vec<usize> {
+        let key = self.key_frequencies();
+        if key.is_empty() {
+            self.ranked().into_iter().take(3).collect()
+        } else {
+            key
+        }
+    }
 }
 
 /// Result of the discrete-log probe.
@@ -303,6 +315,30 @@ mod tests {
             assert!((s.total() / n as f64 - centred).abs() < 1e-9 * centred);
             assert_eq!(s.power.len(), n / 2);
         }
+    }
+
+    #[test]
+    fn the_probe_falls_back_to_the_three_strongest_frequencies() {
+        // One planted frequency is key and the probe uses it alone.
+        let n = 31;
+        let e = DMatrix::from_fn(n, 2, |x, j| {
+            let t = 2.0 * std::f64::consts::PI * 4.0 * x as f64 / n as f64;
+            if j == 0 {
+                t.cos()
+            } else {
+                t.sin()
+            }
+        });
+        let s = FourierSpectrum::of_rows(&e).unwrap();
+        assert_eq!(s.probe_frequencies(), vec![4]);
+        // Equal power at every frequency: none is key, the three strongest
+        // (ties by frequency: 1, 2, 3) are used.
+        let flat = FourierSpectrum {
+            n,
+            power: vec![1.0; n / 2],
+        };
+        assert!(flat.key_frequencies().is_empty());
+        assert_eq!(flat.probe_frequencies(), vec![1, 2, 3]);
     }
 
     #[test]

@@ -9,12 +9,14 @@
 //! - [`cka`]: linear, RBF and debiased CKA with permutation nulls;
 //! - [`progress`]: restricted/excluded loss and Gini coefficients;
 //! - [`complexity`]: C1, C2, F1, F2 and their rank correlation with grok epochs;
+//! - [`across_runs`]: which runs CKA pairs and the complexity subsets;
 //! - [`mechanism`]: clock or pizza, neuron irrep purity, irrep ablation.
 //!
 //! Rows are indexed by group elements in the group's element order unless a
 //! function says otherwise.
 
 pub mod abelianisation;
+pub mod across_runs;
 pub mod cka;
 pub mod complexity;
 pub mod fourier;

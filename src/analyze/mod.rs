@@ -16,6 +16,7 @@
 pub mod mechanism;
 
 use crate::analysis::abelianisation::{coset_accuracy, CosetAccuracy};
+use crate::analysis::across_runs::{cka_rows, complexity_rows, RunEmbeddings, ScoredRun};
 use crate::analysis::fourier::{cyclic_probe, FourierSpectrum};
 use crate::analysis::peter_weyl::{select_rows, IrrepSpectrum, PairSpectrum};
 use crate::analysis::progress::{gini, losses};
@@ -285,6 +286,12 @@ fn spectrum_rows(
 /// # Errors
 /// A directory that is not a complete run, missing or corrupt weights.
 pub fn analyze_run(dir: &Path) -> Result<RunAnalysis, AnalyzeError> {
+    Ok(analyze_weights(dir)?.0)
+}
+
+/// [`analyze_run`], also returning the element embeddings the sweep's
+/// comparisons read, so a sweep loads each run's weights once.
+fn analyze_weights(dir: &Path) -> Result<(RunAnalysis, RunEmbeddings), AnalyzeError> {
     let (final_w, init_w) = (
         dir.join("final.safetensors"),
         dir.join("checkpoints/epoch_000000.safetensors"),
@@ -330,10 +337,7 @@ pub fn analyze_run(dir: &Path) -> Result<RunAnalysis, AnalyzeError> {
                 FourierSpectrum::of_rows(&rows[0])?,
                 FourierSpectrum::of_rows(&rows[1])?,
             );
-            let mut probe_freqs = f.key_frequencies();
-            if probe_freqs.is_empty() {
-                probe_freqs = f.ranked().into_iter().take(3).collect();
-            }
+            let probe_freqs = f.probe_frequencies();
             let probe =
                 |r: &DMatrix<f64>| cyclic_probe(r, &probe_freqs, 5, cfg.seed).map(|p| p.accuracy);
             if v.relabelling != view.relabelling {
@@ -459,7 +463,17 @@ pub fn analyze_run(dir: &Path) -> Result<RunAnalysis, AnalyzeError> {
         mechanism,
     };
     write_json(&out.join("summary.json"), &analysis)?;
-    Ok(analysis)
+    let group_rows = [
+        select_rows(view, &embeds[0])?,
+        select_rows(view, &embeds[1])?,
+    ];
+    let embeddings = RunEmbeddings {
+        op: cfg.op.clone(),
+        seed: cfg.seed,
+        embed: embeds,
+        group_rows,
+    };
+    Ok((analysis, embeddings))
 }
 
 /// (epoch, metric, value) for every stored checkpoint; losses use the
@@ -511,41 +525,12 @@ fn progress_over_checkpoints(
     Ok(rows)
 }
 
-/// Number of permutation draws behind every CKA null.
-pub const CKA_NULL_DRAWS: usize = 1000;
-
-/// The three CKA variants reported everywhere.
-pub const CKA_VARIANTS: [(
-    &str,
-    crate::analysis::cka::Kernel,
-    crate::analysis::cka::Estimator,
-); 3] = [
-    (
-        "linear",
-        crate::analysis::cka::Kernel::Linear,
-        crate::analysis::cka::Estimator::Biased,
-    ),
-    (
-        "debiased_linear",
-        crate::analysis::cka::Kernel::Linear,
-        crate::analysis::cka::Estimator::Debiased,
-    ),
-    (
-        "rbf",
-        crate::analysis::cka::Kernel::Rbf { factor: 1.0 },
-        crate::analysis::cka::Estimator::Biased,
-    ),
-];
+pub use crate::analysis::across_runs::{CKA_NULL_DRAWS, CKA_VARIANTS};
 
 /// One run of a sweep as the sweep analysis needs it.
 struct SweepRun {
-    op: String,
-    seed: u64,
     grok_epoch: Option<u32>,
-    /// Element embedding rows in token order, final and initial.
-    embed: [DMatrix<f64>; 2],
-    /// The same rows in the analysis group's order.
-    group_rows: [DMatrix<f64>; 2],
+    embeddings: RunEmbeddings,
 }
 
 fn str_col(df: &DataFrame, name: &str) -> Result<Vec<String>, AnalyzeError> {
@@ -580,15 +565,6 @@ pub fn read_results(results_dir: &Path) -> Result<DataFrame, AnalyzeError> {
     })
 }
 
-/// Mean of the values, NaN when empty.
-fn mean(v: &[f64]) -> f64 {
-    if v.is_empty() {
-        f64::NAN
-    } else {
-        v.iter().sum::<f64>() / v.len() as f64
-    }
-}
-
 /// Analyses every run of a sweep and writes, into `results_dir`:
 /// `analysis.parquet`/`.csv` (one row per run), `cka.parquet`/`.csv` and
 /// `complexity.parquet`/`.csv`. `progress` receives one line per step.
@@ -616,27 +592,14 @@ pub fn analyze_sweep(
             i + 1,
             ids.len()
         ));
-        summaries.push(analyze_run(&dir)?);
-        let files = [
-            dir.join("final.safetensors"),
-            dir.join("checkpoints/epoch_000000.safetensors"),
-        ];
-        let loaded = load(&dir, &files)?;
-        let n = loaded.op.order() as i64;
-        let embed = [
-            embedding(&loaded.model, 0, n)?,
-            embedding(&loaded.model, 1, n)?,
-        ];
-        let group_rows = [
-            select_rows(&loaded.op.analysis, &embed[0])?,
-            select_rows(&loaded.op.analysis, &embed[1])?,
-        ];
+        let (summary, mut embeddings) = analyze_weights(&dir)?;
+        summaries.push(summary);
+        // The sweep's table names the run; its config agrees by construction.
+        embeddings.op = ops[i].clone();
+        embeddings.seed = seeds[i].unwrap_or(0) as u64;
         runs.push(SweepRun {
-            op: ops[i].clone(),
-            seed: seeds[i].unwrap_or(0) as u64,
             grok_epoch: groks[i].map(|e| e as u32),
-            embed,
-            group_rows,
+            embeddings,
         });
     }
     let mut written = Vec::new();
@@ -662,6 +625,7 @@ pub fn analyze_sweep(
                 0,
                 Column::new("run_id".into(), vec![id.as_str(); h]),
             )?;
+            let r = &r.embeddings;
             add(&mut df, 1, Column::new("op".into(), vec![r.op.as_str(); h]))?;
             add(&mut df, 2, Column::new("seed".into(), vec![r.seed; h]))?;
             frames.push(df);
@@ -703,8 +667,8 @@ fn per_run_frame(summaries: &[RunAnalysis], runs: &[SweepRun]) -> Result<DataFra
     };
     let df = df!(
         "run_id" => summaries.iter().map(|a| a.run_id.clone()).collect::<Vec<_>>(),
-        "op" => runs.iter().map(|r| r.op.clone()).collect::<Vec<_>>(),
-        "seed" => runs.iter().map(|r| r.seed).collect::<Vec<_>>(),
+        "op" => runs.iter().map(|r| r.embeddings.op.clone()).collect::<Vec<_>>(),
+        "seed" => runs.iter().map(|r| r.embeddings.seed).collect::<Vec<_>>(),
         "group" => summaries.iter().map(|a| a.group.clone()).collect::<Vec<_>>(),
         "grokked" => summaries.iter().map(|a| a.grokked).collect::<Vec<_>>(),
         "dominant_irrep" => summaries.iter().map(|a| a.dominant_irrep.clone()).collect::<Vec<_>>(),
@@ -752,152 +716,11 @@ fn per_run_frame(summaries: &[RunAnalysis], runs: &[SweepRun]) -> Result<DataFra
     df.map_err(|e| AnalyzeError::NotARun(format!("analysis table: {e}")))
 }
 
-/// One row of the CKA table.
-struct CkaRow {
-    op_a: String,
-    op_b: String,
-    comparison: &'static str,
-    estimator: &'static str,
-    checkpoint: &'static str,
-    pairing: &'static str,
-    value: f64,
-    pairs: usize,
-    null_mean: f64,
-    null_p95: f64,
-    p_value: f64,
-}
-
-/// CKA values averaged over pairs of runs, with the permutation null for
-/// the final seed-matched (or same-operation) comparisons.
+/// The CKA table ([`crate::analysis::across_runs`] decides what is
+/// compared).
 fn cka_frame(runs: &[SweepRun]) -> Result<DataFrame, AnalyzeError> {
-    use crate::analysis::cka::{cka, cka_with_null, reference_first_rows};
-    let mut ops: Vec<String> = Vec::new();
-    for r in runs {
-        if !ops.contains(&r.op) {
-            ops.push(r.op.clone());
-        }
-    }
-    let of = |op: &str| runs.iter().filter(|r| r.op == op).collect::<Vec<_>>();
-    let mut rows = Vec::new();
-    for (ia, a) in ops.iter().enumerate() {
-        for b in &ops[ia..] {
-            let same_op = a == b;
-            let (ra, rb) = (of(a), of(b));
-            for (pairing, matched) in [("seed_matched", true), ("seed_mismatched", false)] {
-                // Same operation: distinct seeds only (rows = elements); a
-                // "matched" same-op pair would be a run with itself.
-                if same_op && matched {
-                    continue;
-                }
-                let pairs: Vec<(&SweepRun, &SweepRun)> = ra
-                    .iter()
-                    .flat_map(|x| rb.iter().map(move |y| (*x, *y)))
-                    .filter(|(x, y)| {
-                        if same_op {
-                            x.seed < y.seed
-                        } else {
-                            (x.seed == y.seed) == matched
-                        }
-                    })
-                    .collect();
-                if pairs.is_empty() {
-                    continue;
-                }
-                for (ck, checkpoint) in [(0usize, "final"), (1, "init")] {
-                    // Same op: rows = group elements. Different ops: rows = hidden units (X = Eᵀ).
-                    let mats = |x: &SweepRun, y: &SweepRun| -> (DMatrix<f64>, DMatrix<f64>) {
-                        if same_op {
-                            (x.group_rows[ck].clone(), y.group_rows[ck].clone())
-                        } else {
-                            (x.embed[ck].transpose(), y.embed[ck].transpose())
-                        }
-                    };
-                    for (name, kernel, est) in CKA_VARIANTS {
-                        let with_null = ck == 0 && (matched || same_op);
-                        let (mut vals, mut nm, mut np, mut pv) = (vec![], vec![], vec![], vec![]);
-                        for (x, y) in &pairs {
-                            let (mx, my) = mats(x, y);
-                            if with_null {
-                                let r =
-                                    cka_with_null(&mx, &my, kernel, est, CKA_NULL_DRAWS, x.seed)?;
-                                vals.push(r.value);
-                                nm.push(r.null_mean);
-                                np.push(r.null_p95);
-                                pv.push(r.p_value);
-                            } else {
-                                vals.push(cka(&mx, &my, kernel, est)?);
-                            }
-                        }
-                        rows.push(CkaRow {
-                            op_a: a.clone(),
-                            op_b: b.clone(),
-                            comparison: if same_op {
-                                "same_op_elements"
-                            } else {
-                                "cross_op_hidden_units"
-                            },
-                            estimator: name,
-                            checkpoint,
-                            pairing: if same_op { "different_seeds" } else { pairing },
-                            value: mean(&vals),
-                            pairs: vals.len(),
-                            null_mean: mean(&nm),
-                            null_p95: mean(&np),
-                            // Conservative across pairs: the largest p-value.
-                            p_value: pv.iter().copied().fold(f64::NAN, f64::max),
-                        });
-                    }
-                }
-            }
-            // The reference study's statistic on seed-matched pairs, beside
-            // the same statistic for independent Gaussian matrices.
-            if !same_op {
-                let pairs: Vec<_> = ra
-                    .iter()
-                    .flat_map(|x| {
-                        rb.iter()
-                            .filter(move |y| y.seed == x.seed)
-                            .map(move |y| (*x, *y))
-                    })
-                    .collect();
-                for (ck, checkpoint) in [(0usize, "final"), (1, "init")] {
-                    let vals: Vec<f64> = pairs
-                        .iter()
-                        .map(|(x, y)| reference_first_rows(&x.embed[ck], &y.embed[ck], 6))
-                        .collect::<Result<_, _>>()?;
-                    if vals.is_empty() {
-                        continue;
-                    }
-                    let d = ra[0].embed[0].ncols();
-                    let mut rng = crate::rng::SplitMix64::derived(0, "reference-null");
-                    let null: Vec<f64> = (0..CKA_NULL_DRAWS)
-                        .map(|_| {
-                            let x = DMatrix::from_fn(6, d, |_, _| rng.normal());
-                            let y = DMatrix::from_fn(6, d, |_, _| rng.normal());
-                            reference_first_rows(&x, &y, 6)
-                        })
-                        .collect::<Result<_, _>>()?;
-                    let mut sorted = null.clone();
-                    sorted.sort_by(f64::total_cmp);
-                    let v = mean(&vals);
-                    rows.push(CkaRow {
-                        op_a: a.clone(),
-                        op_b: b.clone(),
-                        comparison: "reference_first_6_rows",
-                        estimator: "linear",
-                        checkpoint,
-                        pairing: "seed_matched",
-                        value: v,
-                        pairs: vals.len(),
-                        null_mean: mean(&null),
-                        null_p95: sorted[(0.95 * sorted.len() as f64) as usize - 1],
-                        p_value: (1 + null.iter().filter(|&&x| x >= v).count()) as f64
-                            / (1 + null.len()) as f64,
-                    });
-                }
-            }
-        }
-    }
+    let embeddings: Vec<RunEmbeddings> = runs.iter().map(|r| r.embeddings.clone()).collect();
+    let rows = cka_rows(&embeddings)?;
     df!(
         "op_a" => rows.iter().map(|r| r.op_a.clone()).collect::<Vec<_>>(),
         "op_b" => rows.iter().map(|r| r.op_b.clone()).collect::<Vec<_>>(),
@@ -914,38 +737,27 @@ fn cka_frame(runs: &[SweepRun]) -> Result<DataFrame, AnalyzeError> {
     .map_err(|e| AnalyzeError::NotARun(format!("CKA table: {e}")))
 }
 
-/// Spearman ρ of each complexity score with grok epochs, with intervals.
+/// Spearman ρ of each complexity score with grok epochs, with intervals
+/// ([`crate::analysis::across_runs::complexity_rows`]).
 fn complexity_frame(runs: &[SweepRun]) -> Result<DataFrame, AnalyzeError> {
-    use crate::analysis::complexity::{predictive_check, ComplexityScores, GrokObservation};
+    use crate::analysis::complexity::ComplexityScores;
     let mut cache: std::collections::HashMap<String, ComplexityScores> = Default::default();
+    let mut scored = Vec::new();
     for r in runs {
-        if !cache.contains_key(&r.op) {
-            let op = Operation::parse(&r.op)
+        let op = &r.embeddings.op;
+        if !cache.contains_key(op) {
+            let o = Operation::parse(op)
                 .map_err(crate::config::ConfigError::from)
                 .map_err(TrainError::from)?;
-            cache.insert(r.op.clone(), ComplexityScores::of(&op.analysis.group));
+            cache.insert(op.clone(), ComplexityScores::of(&o.analysis.group));
         }
+        scored.push(ScoredRun {
+            op: op.clone(),
+            scores: cache[op].clone(),
+            grok_epoch: r.grok_epoch,
+        });
     }
-    let scores = crate::analysis::complexity::SCORE_FIELDS;
-    // Over all runs, and over the abelian operations alone: the reference
-    // study's claim is about the abelian grokking order, and over all runs ρ
-    // mostly measures the abelian/non-abelian split (non-abelian runs are
-    // censored and score higher).
-    let mut rows: Vec<(&str, &str, crate::analysis::complexity::RankCorrelation)> = Vec::new();
-    for (subset, abelian_only) in [("all", false), ("abelian", true)] {
-        for (name, f) in scores {
-            let obs: Vec<GrokObservation> = runs
-                .iter()
-                .filter(|r| !abelian_only || cache[&r.op].abelian)
-                .map(|r| GrokObservation {
-                    op: r.op.clone(),
-                    score: f(&cache[&r.op]),
-                    grok_epoch: r.grok_epoch,
-                })
-                .collect();
-            rows.push((subset, name, predictive_check(&obs, 2000, 0)));
-        }
-    }
+    let rows = complexity_rows(&scored);
     df!(
         "subset" => rows.iter().map(|r| r.0).collect::<Vec<_>>(),
         "score" => rows.iter().map(|r| r.1).collect::<Vec<_>>(),
