@@ -13,8 +13,8 @@ build: setup
 	$(CARGO) build --release
 
 # The main job: a quick suite (small moduli, 1500 epochs) trained, analysed
-# and drawn into scratch/ in a few minutes. FULL=1 runs every experiment of
-# the paper at full size (hours) and redraws figures/ and paper/generated/.
+# and drawn into scratch/ in a few minutes. FULL=1 trains the paper's
+# experiments at full size (hours) and redraws figures/ and paper/generated/.
 run: build
 	$(BIN) run $(if $(FULL),--full,)
 
@@ -44,10 +44,10 @@ paper: setup
 figures: build
 	$(BIN) figures
 
-# Every experiment at full size, then figures (same as `make run FULL=1`).
+# The paper's experiments at full size, analysed, then figures (same as
+# `make run FULL=1`).
 experiments: build
-	scripts/run-experiments
-	$(BIN) figures
+	$(BIN) run --full
 
 # Jupyter Lab on notebooks/ with the project's registered Rust kernel.
 lab: setup

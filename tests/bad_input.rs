@@ -130,3 +130,16 @@ fn bad_numerics_settings_and_claims_without_results_say_what_to_do() {
     );
     std::fs::remove_dir_all(&empty).unwrap();
 }
+
+#[test]
+fn paper_experiments_are_chosen_by_registered_name_before_anything_trains() {
+    check(
+        &["run", "--full", "--sweeps", "suite,sweet"],
+        "sweet is not an experiment of the paper; the experiments are suite, controls",
+    );
+    check(&["run", "--sweeps", "suite"], "add one of them");
+    check(
+        &["run", "--campaign", "--sweeps", "chughtai", "--runs", "runs"],
+        "outside the work tree",
+    );
+}

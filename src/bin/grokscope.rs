@@ -69,12 +69,24 @@ enum Command {
         #[command(flatten)]
         campaign: Campaign,
     },
-    /// The main job: train the quick suite (or --full: every experiment), analyse it, draw the figures.
+    /// The main job: train the quick suite (or --full: the paper's experiments), analyse it, draw the figures.
     #[cfg(feature = "torch")]
     Run {
-        /// Run every experiment of the paper at full size (hours) instead of the quick suite.
+        /// Train the paper's experiments at full size (hours on 2 cores), from experiments/*.toml
+        /// (run from the repository root), analyse each and redraw figures/ and paper/generated/.
         #[arg(long)]
         full: bool,
+        /// As --full, for the long-budget campaign (days on 2 cores; resumable): keep its runs
+        /// outside the work tree with --runs or GROKSCOPE_RUNS.
+        #[arg(long, conflicts_with = "full")]
+        campaign: bool,
+        /// Only these experiments (comma-separated names from experiments/, e.g. suite,controls),
+        /// with --full or --campaign.
+        #[arg(long, value_delimiter = ',')]
+        sweeps: Vec<String>,
+        /// Directory for the experiments' run directories (with --full or --campaign).
+        #[arg(long, env = "GROKSCOPE_RUNS", default_value = "runs")]
+        runs: PathBuf,
         /// Where the quick suite's runs, tables and figures go.
         #[arg(long, default_value = "scratch")]
         out: PathBuf,
@@ -238,7 +250,29 @@ fn run(cli: Cli) -> Result<()> {
             campaign,
         } => torch_cmds::sweep(spec, jobs, runs, campaign),
         #[cfg(feature = "torch")]
-        Command::Run { full, out } => torch_cmds::run_main(full, &out),
+        Command::Run {
+            full,
+            campaign,
+            sweeps,
+            runs,
+            out,
+        } => {
+            use grokscope::report::experiments::Stage;
+            match (full, campaign) {
+                (false, false) if sweeps.is_empty() => torch_cmds::run_main(&out),
+                (false, false) => anyhow::bail!(
+                    "--sweeps selects experiments of --full or --campaign; add one of them"
+                ),
+                _ => {
+                    let stage = if campaign {
+                        Stage::Campaign
+                    } else {
+                        Stage::Full
+                    };
+                    torch_cmds::run_experiments(stage, &sweeps, &runs)
+                }
+            }
+        }
         #[cfg(feature = "torch")]
         Command::Bench { scale } => torch_cmds::bench(scale),
         #[cfg(feature = "torch")]
@@ -669,21 +703,81 @@ mod torch_cmds {
         Ok(())
     }
 
-    /// `grokscope run`: the quick suite end to end, or every experiment.
-    pub fn run_main(full: bool, out: &std::path::Path) -> Result<()> {
-        if full {
-            let status = std::process::Command::new(
-                std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/run-experiments"),
-            )
-            .env("GROKSCOPE", std::env::current_exe()?)
-            .status()?;
-            anyhow::ensure!(status.success(), "scripts/run-experiments failed");
-            return super::figures(
-                std::path::Path::new("experiments"),
-                std::path::Path::new("figures"),
-                std::path::Path::new("paper/generated"),
+    /// `grokscope run --full` / `--campaign`: trains the paper's
+    /// experiments of `stage` (or those named), each from
+    /// `experiments/<name>.toml` into `experiments/<name>/`, analyses each
+    /// and redraws the figures. Resumable: complete runs are skipped.
+    pub fn run_experiments(
+        stage: grokscope::report::experiments::Stage,
+        only: &[String],
+        runs: &std::path::Path,
+    ) -> Result<()> {
+        use grokscope::report::experiments::{at_stage, find, Stage};
+        let names: Vec<&str> = if only.is_empty() {
+            at_stage(stage)
+        } else {
+            only.iter()
+                .map(|n| find(n).map(|e| e.name))
+                .collect::<std::result::Result<_, _>>()
+                .map_err(anyhow::Error::msg)?
+        };
+        let campaign = names
+            .iter()
+            .any(|n| find(n).is_ok_and(|e| e.stage == Stage::Campaign));
+        if campaign && runs == std::path::Path::new("runs") {
+            anyhow::bail!(
+                "the long-budget campaign takes days and its runs must survive a new checkout: \
+                 give a runs directory outside the work tree with --runs or GROKSCOPE_RUNS"
             );
         }
+        let specs: Vec<(PathBuf, SweepSpec)> = names
+            .iter()
+            .map(|n| {
+                let path = PathBuf::from(format!("experiments/{n}.toml"));
+                if !path.exists() {
+                    anyhow::bail!(
+                        "{} not found; run `grokscope run` from the repository root",
+                        path.display()
+                    );
+                }
+                Ok((path.clone(), SweepSpec::from_file(&path)?))
+            })
+            .collect::<Result<_>>()?;
+        let argv: Vec<String> = std::env::args().collect();
+        for (i, (path, spec)) in specs.iter().enumerate() {
+            let results = results_dir_for(path);
+            eprintln!(
+                "=== {} ({}/{}): sweep into {}",
+                path.display(),
+                i + 1,
+                specs.len(),
+                results.display()
+            );
+            let start = std::time::Instant::now();
+            let swept = run_sweep(spec, runs, &results, 0, &argv, &Lines)?;
+            anyhow::ensure!(
+                swept.missing.is_empty(),
+                "{}: runs missing: {}; run it again to resume",
+                path.display(),
+                swept.missing.join(", ")
+            );
+            eprintln!(
+                "trained {} runs ({} already complete) in {:.0} s; analysing",
+                swept.trained,
+                swept.skipped,
+                start.elapsed().as_secs_f64()
+            );
+            grokscope::analyze::analyze_sweep(&results, runs, &|m| eprintln!("{m}"))?;
+        }
+        super::figures(
+            std::path::Path::new("experiments"),
+            std::path::Path::new("figures"),
+            std::path::Path::new("paper/generated"),
+        )
+    }
+
+    /// `grokscope run`: the quick suite end to end.
+    pub fn run_main(out: &std::path::Path) -> Result<()> {
         // The quick suite stands in for the suite, so every suite figure is drawn.
         let spec = SweepSpec::parse(
             include_str!("../../experiments/quick.toml"),

@@ -18,6 +18,7 @@
 //! ```
 
 pub mod claims;
+pub mod experiments;
 pub mod figures;
 pub mod nulls;
 pub mod numerics;
@@ -251,18 +252,18 @@ pub struct Experiments {
     pub weight_decay: Option<SweepData>,
     /// `ablation-size`.
     pub size: Option<SweepData>,
-    /// The long-budget study's settings ([`survival::LONG_BUDGET_SWEEPS`]).
+    /// The long-budget study's settings (its sweeps: [`experiments::Part::LongBudget`]).
     pub long_budget: Vec<survival::Setting>,
     /// `layer-norm`: the suite with LayerNorm on (the reference study's
     /// architecture).
     pub layer_norm: Option<SweepData>,
     /// The long-budget study's sweeps that have results, in the order of
-    /// [`survival::LONG_BUDGET_SWEEPS`].
+    /// [`experiments::PAPER_EXPERIMENTS`].
     pub long_budget_sweeps: Vec<SweepData>,
     /// `shuffled-labels`: R5's shuffled-label nulls beside true-label runs
     /// of the same seeds ([`nulls`]).
     pub shuffled_labels: Option<SweepData>,
-    /// The twins experiment's settings ([`twins::TWINS_SWEEPS`]), empty
+    /// The twins experiment's settings ([`experiments::Part::Twins`]), empty
     /// until its results exist.
     pub twins: Vec<survival::Setting>,
     /// `numerics`: loss precision, StableMax, Grokfast and a matched
@@ -284,19 +285,26 @@ impl Experiments {
                 .filter_map(Result::transpose)
                 .collect()
         };
-        let long_budget_sweeps = present(survival::LONG_BUDGET_SWEEPS)?;
-        let twins_sweeps = present(twins::TWINS_SWEEPS)?;
+        use experiments::Part;
+        let long_budget_sweeps = present(&experiments::in_part(Part::LongBudget))?;
+        let twins_sweeps = present(&experiments::in_part(Part::Twins))?;
+        // A sweep read by name must be a registered experiment.
+        let named = |name: &str| -> Result<Option<SweepData>> {
+            let e = experiments::find(name).map_err(ReportError::Data)?;
+            debug_assert_eq!(e.part, Part::Named, "{name}");
+            SweepData::load(dir, name)
+        };
         Ok(Self {
-            suite: SweepData::load(dir, "suite")?,
-            controls: SweepData::load(dir, "controls")?,
-            fraction: SweepData::load(dir, "ablation-fraction")?,
-            weight_decay: SweepData::load(dir, "ablation-wd")?,
-            size: SweepData::load(dir, "ablation-size")?,
+            suite: named("suite")?,
+            controls: named("controls")?,
+            fraction: named("ablation-fraction")?,
+            weight_decay: named("ablation-wd")?,
+            size: named("ablation-size")?,
             long_budget: survival::from_sweeps(dir, &long_budget_sweeps)?,
-            layer_norm: SweepData::load(dir, "layer-norm")?,
-            shuffled_labels: SweepData::load(dir, "shuffled-labels")?,
+            layer_norm: named("layer-norm")?,
+            shuffled_labels: named("shuffled-labels")?,
             twins: survival::from_sweeps(dir, &twins_sweeps)?,
-            numerics: SweepData::load(dir, "numerics")?,
+            numerics: named("numerics")?,
             long_budget_sweeps,
         })
     }

@@ -12,17 +12,6 @@ use crate::analysis::survival::{r3_long_budget, KaplanMeier, R3Verdict, Tally};
 use std::collections::BTreeMap;
 use std::path::Path;
 
-/// The long-budget study's sweeps (`experiments/<name>/`), in the paper's
-/// order.
-pub const LONG_BUDGET_SWEEPS: &[&str] = &[
-    "chughtai",
-    "chughtai-s5",
-    "long-budget-a5",
-    "long-budget-s5",
-    "long-budget",
-    "fraction-small",
-];
-
 /// The runs of one operation at one training fraction in one sweep.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Setting {

@@ -20,9 +20,6 @@ use crate::analysis::survival::{gehan_stratified, mann_whitney_stratified, Gehan
 use crate::groups::Operation;
 use std::fmt::Write as _;
 
-/// The sweeps of the twins experiment (`experiments/<name>/`).
-pub const TWINS_SWEEPS: &[&str] = &["twins"];
-
 /// One pair of twins at one training fraction.
 #[derive(Debug, Clone)]
 pub struct Twins {
