@@ -26,6 +26,7 @@ pub mod groups;
 pub mod kernels;
 pub mod notebook;
 pub mod report;
+pub mod results;
 pub mod rng;
 pub mod store;
 

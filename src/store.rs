@@ -67,12 +67,55 @@ pub fn short_hex(digest: &[u8]) -> String {
 /// # Errors
 /// Polars or I/O errors, naming the path.
 pub fn write_parquet(df: &mut DataFrame, path: &Path) -> Result<(), StoreError> {
+    // A stored table is stamped with its name and format version, and may
+    // hold only the columns its layout lists (crate::results).
+    let stamp = match crate::results::layout_for_path(path) {
+        Some(l) => {
+            if let Some(c) = df.get_column_names().into_iter().find(|c| !l.has(c)) {
+                return Err(StoreError::new(
+                    path,
+                    format!(
+                        "column {c} is not in the {} table's layout (format {}); add it to src/results/mod.rs",
+                        l.table, l.version
+                    ),
+                ));
+            }
+            Some(KeyValueMetadata::from_static(vec![
+                (crate::results::TABLE_KEY.into(), l.table.into()),
+                (crate::results::FORMAT_KEY.into(), l.version.to_string()),
+            ]))
+        }
+        None => None,
+    };
     let mut buf = Vec::new();
     ParquetWriter::new(&mut buf)
         .with_compression(ParquetCompression::Zstd(None))
+        .with_key_value_metadata(stamp)
         .finish(df)
         .map_err(|e| StoreError::new(path, e))?;
     write_atomic(path, &buf)
+}
+
+/// The format stamp of a Parquet file ([`crate::results`]).
+///
+/// # Errors
+/// An unreadable file.
+pub fn read_stamp(path: &Path) -> Result<crate::results::Stamp, StoreError> {
+    use crate::results::{Stamp, FORMAT_KEY, TABLE_KEY};
+    let err = |e: String| StoreError::new(path, e);
+    let file = std::fs::File::open(path).map_err(|e| err(e.to_string()))?;
+    let mut reader = ParquetReader::new(file);
+    let meta = reader.get_metadata().map_err(|e| err(e.to_string()))?;
+    let kv = meta.key_value_metadata().clone().unwrap_or_default();
+    let get = |k: &str| kv.iter().find(|x| x.key == k).and_then(|x| x.value.clone());
+    Ok(match (get(TABLE_KEY), get(FORMAT_KEY)) {
+        (Some(t), Some(v)) => Stamp::Found(
+            t,
+            v.parse()
+                .map_err(|_| err(format!("format version {v} is not a number")))?,
+        ),
+        _ => Stamp::Missing,
+    })
 }
 
 /// Stacks frames with the same columns into one (empty for none).
@@ -94,6 +137,19 @@ pub fn vstack_all(frames: &[DataFrame]) -> Result<DataFrame, StoreError> {
 /// # Errors
 /// A missing or unreadable file, naming it.
 pub fn read_parquet(path: &Path) -> Result<DataFrame, StoreError> {
+    if crate::results::layout_for_path(path).is_some() {
+        let stamp = read_stamp(path)?;
+        crate::results::check_stamp(path, &stamp).map_err(|e| StoreError::new(path, e))?;
+    }
+    read_parquet_unchecked(path)
+}
+
+/// Reads any Parquet file without checking its format stamp (for
+/// [`crate::results::migrate`]).
+///
+/// # Errors
+/// A missing or unreadable file.
+pub fn read_parquet_unchecked(path: &Path) -> Result<DataFrame, StoreError> {
     let err = |e: String| StoreError::new(path, e);
     let file = std::fs::File::open(path).map_err(|e| err(e.to_string()))?;
     ParquetReader::new(file)

@@ -139,7 +139,14 @@ fn paper_experiments_are_chosen_by_registered_name_before_anything_trains() {
     );
     check(&["run", "--sweeps", "suite"], "add one of them");
     check(
-        &["run", "--campaign", "--sweeps", "chughtai", "--runs", "runs"],
+        &[
+            "run",
+            "--campaign",
+            "--sweeps",
+            "chughtai",
+            "--runs",
+            "runs",
+        ],
         "outside the work tree",
     );
 }

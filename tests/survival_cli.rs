@@ -89,3 +89,43 @@ fn the_verdict_is_final_only_when_missing_runs_cannot_change_it() {
     assert!(out.contains("not reached"), "{out}");
     std::fs::remove_dir_all(&root).unwrap();
 }
+
+#[test]
+fn a_table_without_a_format_stamp_is_refused_until_migrated() {
+    let root = std::env::temp_dir().join(format!("grokscope-migrate-{}", std::process::id()));
+    let dir = root.join("chughtai");
+    results(&dir, &[("alternating:5", Some(100.0), 600.0)], 1);
+    // Rewrite the table as an older grokscope did: no metadata.
+    let path = dir.join("results.parquet");
+    let mut df = grokscope::store::read_parquet(&path).unwrap();
+    let mut f = std::fs::File::create(&path).unwrap();
+    ParquetWriter::new(&mut f).finish(&mut df).unwrap();
+    let bin = env!("CARGO_BIN_EXE_grokscope");
+    let o = Command::new(bin)
+        .arg("survival")
+        .arg(&dir)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert_eq!(err.trim_end().lines().count(), 1, "{err}");
+    assert!(
+        err.contains("format version; run `grokscope migrate"),
+        "{err}"
+    );
+    let o = Command::new(bin)
+        .arg("migrate")
+        .arg(&root)
+        .output()
+        .unwrap();
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        out.contains("1 tables migrated, 0 already current"),
+        "{out}"
+    );
+    assert!(survival(&dir).contains("1/1"));
+    // The migrated table holds the same rows.
+    let again = grokscope::store::read_parquet(&path).unwrap();
+    assert!(again.equals_missing(&df));
+    let _ = std::fs::remove_dir_all(&root);
+}

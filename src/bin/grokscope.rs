@@ -122,6 +122,13 @@ enum Command {
         #[arg(long)]
         numbers: bool,
     },
+    /// Bring stored tables written by an older grokscope to the current format: checks each
+    /// Parquet table's columns against its layout and stamps its format version (atomic writes).
+    Migrate {
+        /// Directories searched recursively: experiments/, a runs directory, a sweep's results.
+        #[arg(required = true)]
+        dirs: Vec<PathBuf>,
+    },
     /// Measure training throughput against PyTorch eager and project the suite's wall time.
     #[cfg(feature = "torch")]
     Bench {
@@ -234,6 +241,21 @@ fn run(cli: Cli) -> Result<()> {
             json,
             numbers,
         } => claims(&experiments, json, numbers),
+        Command::Migrate { dirs } => {
+            for d in dirs {
+                anyhow::ensure!(
+                    d.is_dir(),
+                    "{} is not a directory; give experiments/ or a runs directory",
+                    d.display()
+                );
+                let (migrated, current) = grokscope::results::migrate(&d)?;
+                println!(
+                    "{}: {migrated} tables migrated, {current} already current",
+                    d.display()
+                );
+            }
+            Ok(())
+        }
         #[cfg(feature = "torch")]
         Command::Train {
             op,

@@ -1,0 +1,508 @@
+//! The layout of every stored table, and its format version.
+//!
+//! Each Parquet file grokscope writes carries two file-level metadata
+//! entries: `grokscope.table` (the table's name below) and
+//! `grokscope.format` (its layout version). [`crate::store::write_parquet`]
+//! stamps them and refuses a column the layout does not list (so renaming
+//! a struct field cannot silently rename a stored column);
+//! [`crate::store::read_parquet`] refuses a file without them or of another
+//! version, with a one-line error saying what to do: an older file is
+//! brought up to date by `grokscope migrate DIR` ([`migrate`]), a newer one
+//! needs a newer grokscope.
+//!
+//! A layout is its required columns (every file has them) and its optional
+//! ones: columns added after the first results were stored, absent from
+//! older files and read as "not measured". Column names are those users'
+//! scripts read; they do not change within a version.
+
+use std::path::Path;
+
+/// Metadata key naming the table.
+pub const TABLE_KEY: &str = "grokscope.table";
+/// Metadata key holding the table's layout version.
+pub const FORMAT_KEY: &str = "grokscope.format";
+
+/// Where a table lives.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Level {
+    /// In a run directory (`runs/<id>/...`).
+    Run,
+    /// In a sweep's results directory (`experiments/<name>/...`).
+    Sweep,
+}
+
+/// One stored table's layout.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Layout {
+    /// The table's name, stamped into its files.
+    pub table: &'static str,
+    /// Where it lives.
+    pub level: Level,
+    /// Its file name (run-level analysis tables live in `analysis/`;
+    /// resume points' metrics are `resume/metrics-<epoch>.parquet`).
+    pub file: &'static str,
+    /// Layout version; bump it (and teach [`migrate`] the change) when a
+    /// column is renamed, removed or changes meaning.
+    pub version: u32,
+    /// Columns every file of this version has.
+    pub required: &'static [&'static str],
+    /// Columns added later; absent from older files ("not measured").
+    pub optional: &'static [&'static str],
+}
+
+impl Layout {
+    /// Whether the layout lists `column`.
+    pub fn has(&self, column: &str) -> bool {
+        self.required.contains(&column) || self.optional.contains(&column)
+    }
+
+    /// Checks a file's columns against the layout.
+    ///
+    /// # Errors
+    /// A required column missing or a column the layout does not list.
+    pub fn check<'a>(&self, columns: impl IntoIterator<Item = &'a str>) -> Result<(), String> {
+        let columns: Vec<&str> = columns.into_iter().collect();
+        if let Some(c) = columns.iter().find(|c| !self.has(c)) {
+            return Err(format!(
+                "column {c} is not in the {} table's layout (format {}); add it to src/results/mod.rs",
+                self.table, self.version
+            ));
+        }
+        if let Some(c) = self.required.iter().find(|c| !columns.contains(c)) {
+            return Err(format!(
+                "the {} table lacks its required column {c}",
+                self.table
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// The run configuration's keys as `results.parquet` stores them (serde
+/// flattening of [`crate::config::RunConfig`]).
+const RESULTS_REQUIRED: &[&str] = &[
+    "run_id",
+    "beta1",
+    "beta2",
+    "checkpoint_every",
+    "d_mlp",
+    "d_model",
+    "epochs",
+    "eval_every",
+    "layer_norm",
+    "lr",
+    "n_heads",
+    "op",
+    "seed",
+    "threads",
+    "train_fraction",
+    "weight_decay",
+    "final_informative_accuracy",
+    "final_test_accuracy",
+    "final_test_loss",
+    "final_train_accuracy",
+    "final_train_loss",
+    "grok_delay",
+    "grokked_epoch",
+    "informative_pairs",
+    "memorised_epoch",
+    "test_pairs",
+    "wall_seconds",
+    "canonical_op",
+    "config_hash",
+    "dataset_hash",
+    "crate_version",
+    "libtorch_version",
+    "git_commit",
+    "run_threads",
+    "batch_seeds",
+];
+
+const RESULTS_OPTIONAL: &[&str] = &[
+    "allow_long",
+    "freeze_biases",
+    "grok_window",
+    "grokfast_alpha",
+    "grokfast_lambda",
+    "init",
+    "loss_precision",
+    "optimizer",
+    "shuffle_labels",
+    "softmax",
+    "step",
+    "stop_after_grok",
+    "first_relapse_epoch",
+    "last_epoch",
+    "loss_spikes",
+    "relapses",
+    "stop_reason",
+    "sustained_grok_epoch",
+    "sustained_informative_grok_epoch",
+    "kernel_path",
+    "host",
+];
+
+const ANALYSIS_REQUIRED: &[&str] = &[
+    "run_id",
+    "op",
+    "seed",
+    "group",
+    "grokked",
+    "dominant_irrep",
+    "dominant_share",
+    "dominant_share_init",
+    "dominant_expected",
+    "key_irreps",
+    "unembed_dominant",
+    "unembed_dominant_share",
+    "neurons_dominant",
+    "neurons_dominant_share",
+    "neurons_diagonal_share",
+    "neurons_diagonal_share_init",
+    "gini",
+    "gini_init",
+    "concentration_k1",
+    "concentration_k5",
+    "concentration_k1_init",
+    "concentration_k5_init",
+    "key_frequencies",
+    "probe_accuracy",
+    "probe_accuracy_init",
+    "raw_concentration_k1",
+    "raw_concentration_k5",
+    "raw_probe_accuracy",
+];
+
+const ANALYSIS_OPTIONAL: &[&str] = &[
+    "coset_accuracy",
+    "coset_accuracy_init",
+    "coset_chance",
+    "coset_pairs",
+    "coset_accuracy_unseen",
+    "coset_accuracy_unseen_init",
+    "coset_pairs_unseen",
+    "gradient_symmetricity",
+    "gradient_symmetricity_init",
+    "distance_irrelevance",
+    "distance_irrelevance_init",
+    "neuron_purity",
+    "neuron_purity_init",
+    "key_neuron_share",
+    "key_neuron_share_init",
+    "ablation_none_accuracy",
+    "ablation_keep_key_accuracy",
+    "ablation_remove_key_min_accuracy",
+];
+
+const SPECTRUM: &[&str] = &[
+    "source",
+    "checkpoint",
+    "order",
+    "component",
+    "real_dim",
+    "share",
+    "expected",
+];
+
+/// Every stored table.
+pub const LAYOUTS: &[Layout] = &[
+    Layout {
+        table: "results",
+        level: Level::Sweep,
+        file: "results.parquet",
+        version: 1,
+        required: RESULTS_REQUIRED,
+        optional: RESULTS_OPTIONAL,
+    },
+    Layout {
+        table: "curves",
+        level: Level::Sweep,
+        file: "curves.parquet",
+        version: 1,
+        required: &["run_id", "epoch", "split", "metric", "value"],
+        optional: &[],
+    },
+    Layout {
+        table: "spectra",
+        level: Level::Sweep,
+        file: "spectra.parquet",
+        version: 1,
+        required: &[
+            "run_id",
+            "op",
+            "seed",
+            "source",
+            "checkpoint",
+            "order",
+            "component",
+            "real_dim",
+            "share",
+            "expected",
+        ],
+        optional: &[],
+    },
+    Layout {
+        table: "progress",
+        level: Level::Sweep,
+        file: "progress.parquet",
+        version: 1,
+        required: &["run_id", "op", "seed", "epoch", "metric", "value"],
+        optional: &[],
+    },
+    Layout {
+        table: "analysis",
+        level: Level::Sweep,
+        file: "analysis.parquet",
+        version: 1,
+        required: ANALYSIS_REQUIRED,
+        optional: ANALYSIS_OPTIONAL,
+    },
+    Layout {
+        table: "cka",
+        level: Level::Sweep,
+        file: "cka.parquet",
+        version: 1,
+        required: &[
+            "op_a",
+            "op_b",
+            "comparison",
+            "estimator",
+            "checkpoint",
+            "pairing",
+            "value",
+            "pairs",
+            "null_mean",
+            "null_p95",
+            "p_value",
+        ],
+        optional: &[],
+    },
+    Layout {
+        table: "complexity",
+        level: Level::Sweep,
+        file: "complexity.parquet",
+        version: 1,
+        required: &[
+            "subset",
+            "score",
+            "spearman_rho",
+            "ci_low",
+            "ci_high",
+            "runs",
+            "censored",
+        ],
+        optional: &[],
+    },
+    Layout {
+        table: "run-metrics",
+        level: Level::Run,
+        file: "metrics.parquet",
+        version: 1,
+        required: &["epoch", "split", "metric", "value"],
+        optional: &[],
+    },
+    Layout {
+        table: "run-spectra",
+        level: Level::Run,
+        file: "spectra.parquet",
+        version: 1,
+        required: SPECTRUM,
+        optional: &[],
+    },
+    Layout {
+        table: "run-neurons",
+        level: Level::Run,
+        file: "neurons.parquet",
+        version: 1,
+        required: &["checkpoint", "irrep_a", "irrep_b", "share"],
+        optional: &[],
+    },
+    Layout {
+        table: "run-progress",
+        level: Level::Run,
+        file: "progress.parquet",
+        version: 1,
+        required: &["epoch", "metric", "value"],
+        optional: &[],
+    },
+];
+
+/// The layout named `table`.
+pub fn layout(table: &str) -> Option<&'static Layout> {
+    LAYOUTS.iter().find(|l| l.table == table)
+}
+
+/// The layout a file at `path` holds, from where it lives: run-level
+/// analysis tables are in `<run>/analysis/`, run metrics are
+/// `metrics.parquet` or a resume point's `metrics-<epoch>.parquet`, every
+/// other known file name is a sweep table. `None` for another file.
+pub fn layout_for_path(path: &Path) -> Option<&'static Layout> {
+    let name = path.file_name()?.to_str()?;
+    let parent = path
+        .parent()
+        .and_then(|p| p.file_name())
+        .and_then(|p| p.to_str())
+        .unwrap_or("");
+    if name.starts_with("metrics") && name.ends_with(".parquet") {
+        return layout("run-metrics");
+    }
+    let level = if parent == "analysis" {
+        Level::Run
+    } else {
+        Level::Sweep
+    };
+    LAYOUTS.iter().find(|l| l.level == level && l.file == name)
+}
+
+/// What reading a file's stamp found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Stamp {
+    /// Written before format versions existed.
+    Missing,
+    /// (table, version).
+    Found(String, u32),
+}
+
+/// Checks a file's stamp against the layout its path says it holds.
+///
+/// # Errors
+/// A file without a stamp, of another table, or of another version: the
+/// message says what to do.
+pub fn check_stamp(path: &Path, stamp: &Stamp) -> Result<(), String> {
+    let Some(expected) = layout_for_path(path) else {
+        return Ok(());
+    };
+    let dir = path
+        .parent()
+        .map_or_else(|| ".".into(), |p| p.display().to_string());
+    match stamp {
+        Stamp::Missing => Err(format!(
+            "written before tables carried a format version; run `grokscope migrate {dir}` once"
+        )),
+        Stamp::Found(table, _) if table != expected.table => Err(format!(
+            "holds the {table} table where the {} table belongs; move it or re-run what writes it",
+            expected.table
+        )),
+        Stamp::Found(_, v) if *v < expected.version => Err(format!(
+            "format {v} of the {} table, this grokscope reads format {}; run `grokscope migrate {dir}`",
+            expected.table, expected.version
+        )),
+        Stamp::Found(_, v) if *v > expected.version => Err(format!(
+            "format {v} of the {} table, newer than this grokscope reads ({}); use a newer grokscope",
+            expected.table, expected.version
+        )),
+        Stamp::Found(..) => Ok(()),
+    }
+}
+
+/// Brings every table under `dir` (recursively) to the current format:
+/// checks each file's columns against its layout and stamps it, writing
+/// atomically. Files already current are left untouched; a file of a newer
+/// format or whose columns do not fit is an error naming it. Returns
+/// (files migrated, files already current).
+///
+/// # Errors
+/// An unreadable directory or file, or a file that cannot be migrated.
+pub fn migrate(dir: &Path) -> Result<(usize, usize), crate::store::StoreError> {
+    use crate::store::{read_parquet_unchecked, read_stamp, write_parquet, StoreError};
+    let mut files = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        let entries = std::fs::read_dir(&d).map_err(|e| StoreError::new(&d, e))?;
+        for e in entries {
+            let p = e.map_err(|e| StoreError::new(&d, e))?.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else if layout_for_path(&p).is_some() && p.extension().is_some_and(|x| x == "parquet")
+            {
+                files.push(p);
+            }
+        }
+    }
+    files.sort();
+    let (mut migrated, mut current) = (0, 0);
+    for p in files {
+        let stamp = read_stamp(&p)?;
+        if check_stamp(&p, &stamp).is_ok() {
+            current += 1;
+            continue;
+        }
+        if matches!(stamp, Stamp::Found(..)) {
+            // Only unstamped (format 0) files are migrated by this version;
+            // anything else is reported as check_stamp words it.
+            return Err(StoreError::new(
+                &p,
+                check_stamp(&p, &stamp).err().unwrap_or_default(),
+            ));
+        }
+        let mut df = read_parquet_unchecked(&p)?;
+        write_parquet(&mut df, &p)?;
+        migrated += 1;
+    }
+    Ok((migrated, current))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths_name_their_tables() {
+        let t = |p: &str| layout_for_path(Path::new(p)).map(|l| l.table);
+        assert_eq!(t("experiments/suite/results.parquet"), Some("results"));
+        assert_eq!(t("experiments/suite/spectra.parquet"), Some("spectra"));
+        assert_eq!(t("runs/x/analysis/spectra.parquet"), Some("run-spectra"));
+        assert_eq!(t("runs/x/analysis/progress.parquet"), Some("run-progress"));
+        assert_eq!(t("runs/x/metrics.parquet"), Some("run-metrics"));
+        assert_eq!(
+            t("runs/x/resume/metrics-000100.parquet"),
+            Some("run-metrics")
+        );
+        assert_eq!(t("runs/x/other.parquet"), None);
+    }
+
+    #[test]
+    fn stamps_are_checked_both_ways_with_what_to_do() {
+        let p = Path::new("experiments/suite/cka.parquet");
+        assert!(check_stamp(p, &Stamp::Found("cka".into(), 1)).is_ok());
+        let e = check_stamp(p, &Stamp::Missing).unwrap_err();
+        assert!(e.contains("grokscope migrate experiments/suite"), "{e}");
+        let e = check_stamp(p, &Stamp::Found("cka".into(), 0)).unwrap_err();
+        assert!(e.contains("run `grokscope migrate"), "{e}");
+        let e = check_stamp(p, &Stamp::Found("cka".into(), 2)).unwrap_err();
+        assert!(e.contains("newer grokscope"), "{e}");
+        let e = check_stamp(p, &Stamp::Found("curves".into(), 1)).unwrap_err();
+        assert!(e.contains("holds the curves table"), "{e}");
+        // A file that is not one of the tables is not checked.
+        assert!(check_stamp(Path::new("x/y.parquet"), &Stamp::Missing).is_ok());
+    }
+
+    #[test]
+    fn a_renamed_or_missing_column_does_not_fit_the_layout() {
+        let l = layout("complexity").unwrap();
+        let ok = l.required.to_vec();
+        assert!(l.check(ok.iter().copied()).is_ok());
+        let mut renamed = ok.clone();
+        renamed[2] = "rho";
+        let e = l.check(renamed.iter().copied()).unwrap_err();
+        assert!(
+            e.contains("column rho is not in the complexity table"),
+            "{e}"
+        );
+        let e = l.check(ok[1..].iter().copied()).unwrap_err();
+        assert!(e.contains("lacks its required column subset"), "{e}");
+        // Optional columns may be absent.
+        let a = layout("analysis").unwrap();
+        assert!(a.check(a.required.iter().copied()).is_ok());
+    }
+
+    #[test]
+    fn every_table_name_and_file_is_unique_per_level() {
+        for (i, a) in LAYOUTS.iter().enumerate() {
+            for b in &LAYOUTS[i + 1..] {
+                assert_ne!(a.table, b.table);
+                assert!(a.level != b.level || a.file != b.file, "{}", a.file);
+            }
+        }
+    }
+}
