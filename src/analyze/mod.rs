@@ -534,24 +534,13 @@ struct SweepRun {
 }
 
 fn str_col(df: &DataFrame, name: &str) -> Result<Vec<String>, AnalyzeError> {
-    let c = df
-        .column(name)
-        .and_then(|c| c.str().cloned())
-        .map_err(|e| AnalyzeError::NotARun(format!("results table: {e}")))?;
-    Ok(c.iter()
-        .map(|v| v.unwrap_or_default().to_string())
-        .collect())
+    crate::results::columns::strings(df, name)
+        .map_err(|e| AnalyzeError::NotARun(format!("results table: {e}")))
 }
 
 fn int_col(df: &DataFrame, name: &str) -> Result<Vec<Option<i64>>, AnalyzeError> {
-    let c = df
-        .column(name)
-        .and_then(|c| c.cast(&DataType::Int64))
-        .map_err(|e| AnalyzeError::NotARun(format!("results table: {e}")))?;
-    let c = c
-        .i64()
-        .map_err(|e| AnalyzeError::NotARun(format!("results table: {e}")))?;
-    Ok(c.iter().collect())
+    crate::results::columns::ints(df, name)
+        .map_err(|e| AnalyzeError::NotARun(format!("results table: {e}")))
 }
 
 /// Reads a sweep's `results.parquet`.

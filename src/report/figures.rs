@@ -436,34 +436,11 @@ fn draw_legend<'a, DB: DrawingBackend + 'a, CT: CoordTranslate>(
         .map_err(draw_err(figure))
 }
 
-/// Rows of a spectra table: (op, seed, source, checkpoint, order, component, share, expected).
-pub(super) type SpectrumRow = (String, u64, String, String, String, String, f64, f64);
+pub(super) use crate::results::rows::SpectrumRow;
 
+/// Every row of a sweep's spectra table.
 pub(super) fn spectrum_rows(spectra: &DataFrame) -> Result<Vec<SpectrumRow>> {
-    let (op, seed, source, ck, order, comp, share, exp) = (
-        strings(spectra, "op")?,
-        floats(spectra, "seed")?,
-        strings(spectra, "source")?,
-        strings(spectra, "checkpoint")?,
-        strings(spectra, "order")?,
-        strings(spectra, "component")?,
-        floats(spectra, "share")?,
-        floats(spectra, "expected")?,
-    );
-    Ok((0..op.len())
-        .map(|i| {
-            (
-                op[i].clone(),
-                seed[i].unwrap_or(0.0) as u64,
-                source[i].clone(),
-                ck[i].clone(),
-                order[i].clone(),
-                comp[i].clone(),
-                share[i].unwrap_or(0.0),
-                exp[i].unwrap_or(0.0),
-            )
-        })
-        .collect())
+    SpectrumRow::read_all(spectra).map_err(ReportError::Data)
 }
 
 /// A component of a spectrum summarised over seeds: (component, mean,
@@ -480,11 +457,14 @@ fn mean_spectrum(
 ) -> Vec<MeanShare> {
     let mut by: Vec<(String, Vec<f64>, f64)> = Vec::new();
     for r in rows.iter().filter(|r| {
-        r.0 == op && r.2 == source && r.3 == checkpoint && order.is_none_or(|o| r.4 == o)
+        r.op == op
+            && r.source == source
+            && r.checkpoint == checkpoint
+            && order.is_none_or(|o| r.order == o)
     }) {
-        match by.iter_mut().find(|(c, _, _)| *c == r.5) {
-            Some((_, v, _)) => v.push(r.6),
-            None => by.push((r.5.clone(), vec![r.6], r.7)),
+        match by.iter_mut().find(|(c, _, _)| *c == r.component) {
+            Some((_, v, _)) => v.push(r.share),
+            None => by.push((r.component.clone(), vec![r.share], r.expected)),
         }
     }
     by.into_iter()
@@ -504,13 +484,16 @@ pub(super) fn seed_spectra(
     order: &str,
 ) -> BTreeMap<u64, Vec<MeanShare>> {
     let mut out: BTreeMap<u64, Vec<MeanShare>> = BTreeMap::new();
-    for r in rows
-        .iter()
-        .filter(|r| r.0 == op && r.2 == source && r.3 == checkpoint && r.4 == order)
-    {
-        out.entry(r.1)
-            .or_default()
-            .push((r.5.clone(), r.6, r.6, r.6, r.7));
+    for r in rows.iter().filter(|r| {
+        r.op == op && r.source == source && r.checkpoint == checkpoint && r.order == order
+    }) {
+        out.entry(r.seed).or_default().push((
+            r.component.clone(),
+            r.share,
+            r.share,
+            r.share,
+            r.expected,
+        ));
     }
     out
 }
@@ -603,8 +586,8 @@ pub fn mul_discrete_log<DB: DrawingBackend>(
     let rows = spectrum_rows(spectra)?;
     let mut orders: Vec<String> = rows
         .iter()
-        .filter(|r| r.0 == op && r.2 == "embed")
-        .map(|r| r.4.clone())
+        .filter(|r| r.op == op && r.source == "embed")
+        .map(|r| r.order.clone())
         .collect();
     orders.sort();
     orders.dedup();

@@ -82,26 +82,13 @@ pub fn register_fonts() {
     });
 }
 
-/// The column called `name`, found by a linear scan of the names.
-///
-/// polars' own lookup goes through a cached, hash-seeded schema once one
-/// exists; under evcxr every cell carries its own copy of polars' statics,
-/// so a schema cached in one cell misses in the next ("column not found").
-/// A scan by name has no cache and works on frames from any cell.
+/// The column called `name` ([`crate::results::columns::column`]: a scan
+/// by name that works on frames from any notebook cell).
 ///
 /// # Errors
 /// No such column.
 pub fn column<'a>(df: &'a DataFrame, name: &str) -> Result<&'a Column> {
-    df.columns()
-        .iter()
-        .find(|c| c.name().as_str() == name)
-        .ok_or_else(|| {
-            let names: Vec<&str> = df.columns().iter().map(|c| c.name().as_str()).collect();
-            ReportError::Data(format!(
-                "column {name} not found; the table has {}",
-                names.join(", ")
-            ))
-        })
+    crate::results::columns::column(df, name).map_err(ReportError::Data)
 }
 
 /// The named columns as a new table (for display), found like [`column`],
@@ -122,13 +109,7 @@ pub fn select(df: &DataFrame, names: &[&str]) -> Result<DataFrame> {
 /// # Errors
 /// A missing column or one that is not text.
 pub fn strings(df: &DataFrame, name: &str) -> Result<Vec<String>> {
-    let c = column(df, name)?
-        .str()
-        .cloned()
-        .map_err(|e| ReportError::Data(format!("column {name}: {e}")))?;
-    Ok(c.iter()
-        .map(|v| v.unwrap_or_default().to_string())
-        .collect())
+    crate::results::columns::strings(df, name).map_err(ReportError::Data)
 }
 
 /// A numeric column as f64 (nulls as `None`).
@@ -136,13 +117,7 @@ pub fn strings(df: &DataFrame, name: &str) -> Result<Vec<String>> {
 /// # Errors
 /// A missing or non-numeric column.
 pub fn floats(df: &DataFrame, name: &str) -> Result<Vec<Option<f64>>> {
-    let c = column(df, name)?
-        .cast(&DataType::Float64)
-        .map_err(|e| ReportError::Data(format!("column {name}: {e}")))?;
-    let c = c
-        .f64()
-        .map_err(|e| ReportError::Data(format!("column {name}: {e}")))?;
-    Ok(c.iter().collect())
+    crate::results::columns::floats(df, name).map_err(ReportError::Data)
 }
 
 /// A boolean column (nulls as false).
@@ -150,11 +125,7 @@ pub fn floats(df: &DataFrame, name: &str) -> Result<Vec<Option<f64>>> {
 /// # Errors
 /// A missing or non-boolean column.
 pub fn bools(df: &DataFrame, name: &str) -> Result<Vec<bool>> {
-    let c = column(df, name)?
-        .bool()
-        .cloned()
-        .map_err(|e| ReportError::Data(format!("column {name}: {e}")))?;
-    Ok(c.iter().map(|v| v.unwrap_or(false)).collect())
+    crate::results::columns::bools(df, name).map_err(ReportError::Data)
 }
 
 /// The stored tables of one sweep (`experiments/<name>/`).

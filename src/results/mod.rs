@@ -15,6 +15,9 @@
 //! older files and read as "not measured". Column names are those users'
 //! scripts read; they do not change within a version.
 
+pub mod columns;
+pub mod rows;
+
 use std::path::Path;
 
 /// Metadata key naming the table.
