@@ -71,15 +71,8 @@ pub fn write_parquet(df: &mut DataFrame, path: &Path) -> Result<(), StoreError> 
     // hold only the columns its layout lists (crate::results).
     let stamp = match crate::results::layout_for_path(path) {
         Some(l) => {
-            if let Some(c) = df.get_column_names().into_iter().find(|c| !l.has(c)) {
-                return Err(StoreError::new(
-                    path,
-                    format!(
-                        "column {c} is not in the {} table's layout (format {}); add it to src/results/mod.rs",
-                        l.table, l.version
-                    ),
-                ));
-            }
+            l.check_known(df.get_column_names().into_iter().map(|c| c.as_str()))
+                .map_err(|e| StoreError::new(path, e))?;
             Some(KeyValueMetadata::from_static(vec![
                 (crate::results::TABLE_KEY.into(), l.table.into()),
                 (crate::results::FORMAT_KEY.into(), l.version.to_string()),

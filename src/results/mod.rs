@@ -59,18 +59,31 @@ impl Layout {
         self.required.contains(&column) || self.optional.contains(&column)
     }
 
+    /// Checks that the layout lists every column (what a writer may add;
+    /// required columns are checked by [`Layout::check`]).
+    ///
+    /// # Errors
+    /// A column the layout does not list.
+    pub fn check_known<'a>(
+        &self,
+        columns: impl IntoIterator<Item = &'a str>,
+    ) -> Result<(), String> {
+        match columns.into_iter().find(|c| !self.has(c)) {
+            Some(c) => Err(format!(
+                "column {c} is not in the {} table's layout (format {}); add it to src/results/mod.rs",
+                self.table, self.version
+            )),
+            None => Ok(()),
+        }
+    }
+
     /// Checks a file's columns against the layout.
     ///
     /// # Errors
     /// A required column missing or a column the layout does not list.
     pub fn check<'a>(&self, columns: impl IntoIterator<Item = &'a str>) -> Result<(), String> {
         let columns: Vec<&str> = columns.into_iter().collect();
-        if let Some(c) = columns.iter().find(|c| !self.has(c)) {
-            return Err(format!(
-                "column {c} is not in the {} table's layout (format {}); add it to src/results/mod.rs",
-                self.table, self.version
-            ));
-        }
+        self.check_known(columns.iter().copied())?;
         if let Some(c) = self.required.iter().find(|c| !columns.contains(c)) {
             return Err(format!(
                 "the {} table lacks its required column {c}",
@@ -399,9 +412,11 @@ pub fn check_stamp(path: &Path, stamp: &Stamp) -> Result<(), String> {
 }
 
 /// Brings every table under `dir` (recursively) to the current format:
-/// checks each file's columns against its layout and stamps it, writing
-/// atomically. Files already current are left untouched; a file of a newer
-/// format or whose columns do not fit is an error naming it. Returns
+/// checks that its layout lists each of the file's columns and stamps it,
+/// writing atomically. Files already current are left untouched; a file of
+/// a newer format or with a column the layout does not list is an error
+/// naming it. Required columns are not enforced, so hand-made partial
+/// tables migrate too. Returns
 /// (files migrated, files already current).
 ///
 /// # Errors
@@ -416,7 +431,7 @@ pub fn migrate(dir: &Path) -> Result<(usize, usize), crate::store::StoreError> {
             let p = e.map_err(|e| StoreError::new(&d, e))?.path();
             if p.is_dir() {
                 stack.push(p);
-            } else if layout_for_path(&p).is_some() && p.extension().is_some_and(|x| x == "parquet")
+            } else if p.extension().is_some_and(|x| x == "parquet") && layout_for_path(&p).is_some()
             {
                 files.push(p);
             }
@@ -426,18 +441,17 @@ pub fn migrate(dir: &Path) -> Result<(usize, usize), crate::store::StoreError> {
     let (mut migrated, mut current) = (0, 0);
     for p in files {
         let stamp = read_stamp(&p)?;
-        if check_stamp(&p, &stamp).is_ok() {
-            current += 1;
-            continue;
-        }
-        if matches!(stamp, Stamp::Found(..)) {
+        match (check_stamp(&p, &stamp), &stamp) {
+            (Ok(()), _) => {
+                current += 1;
+                continue;
+            }
             // Only unstamped (format 0) files are migrated by this version;
             // anything else is reported as check_stamp words it.
-            return Err(StoreError::new(
-                &p,
-                check_stamp(&p, &stamp).err().unwrap_or_default(),
-            ));
+            (Err(e), Stamp::Found(..)) => return Err(StoreError::new(&p, e)),
+            (Err(_), Stamp::Missing) => {}
         }
+        // write_parquet refuses a column the layout does not list.
         let mut df = read_parquet_unchecked(&p)?;
         write_parquet(&mut df, &p)?;
         migrated += 1;
