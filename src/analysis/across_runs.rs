@@ -19,7 +19,7 @@
 //!   the same statistic for independent Gaussian 6 × d matrices.
 
 use super::cka::{cka, cka_with_null, reference_first_rows, Estimator, Kernel};
-use super::complexity::{predictive_check, ComplexityScores, GrokObservation, RankCorrelation};
+use super::complexity::{predictive_check, ComplexityScores, GrokObservation};
 use super::AnalysisError;
 use nalgebra::DMatrix;
 
@@ -49,32 +49,7 @@ pub struct RunEmbeddings {
     pub group_rows: [DMatrix<f64>; 2],
 }
 
-/// One row of the CKA table: a comparison averaged over its pairs of runs.
-#[derive(Debug, Clone, PartialEq)]
-pub struct CkaRow {
-    /// First operation.
-    pub op_a: String,
-    /// Second operation (equal to `op_a` for same-operation rows).
-    pub op_b: String,
-    /// `cross_op_hidden_units`, `same_op_elements` or `reference_first_6_rows`.
-    pub comparison: &'static str,
-    /// `linear`, `debiased_linear` or `rbf`.
-    pub estimator: &'static str,
-    /// `final` or `init`.
-    pub checkpoint: &'static str,
-    /// `seed_matched`, `seed_mismatched` or `different_seeds`.
-    pub pairing: &'static str,
-    /// Mean CKA over the pairs.
-    pub value: f64,
-    /// Pairs of runs averaged.
-    pub pairs: usize,
-    /// Mean of the pairs' null means (NaN without a null).
-    pub null_mean: f64,
-    /// Mean of the pairs' null 95th percentiles (NaN without a null).
-    pub null_p95: f64,
-    /// The largest p-value over the pairs (conservative; NaN without a null).
-    pub p_value: f64,
-}
+pub use crate::results::rows::{CkaRow, ComplexityRow};
 
 /// Mean of the values, NaN when empty.
 fn mean(v: &[f64]) -> f64 {
@@ -170,12 +145,13 @@ pub fn cka_rows(runs: &[RunEmbeddings]) -> Result<Vec<CkaRow>, AnalysisError> {
                                 "same_op_elements"
                             } else {
                                 "cross_op_hidden_units"
-                            },
-                            estimator: name,
-                            checkpoint,
-                            pairing: if same_op { "different_seeds" } else { pairing },
+                            }
+                            .into(),
+                            estimator: name.into(),
+                            checkpoint: checkpoint.into(),
+                            pairing: if same_op { "different_seeds" } else { pairing }.into(),
                             value: mean(&vals),
-                            pairs: vals.len(),
+                            pairs: vals.len() as u32,
                             null_mean: mean(&nm),
                             null_p95: mean(&np),
                             p_value: pv.iter().copied().fold(f64::NAN, f64::max),
@@ -223,12 +199,12 @@ fn reference_rows(
         rows.push(CkaRow {
             op_a: a.to_string(),
             op_b: b.to_string(),
-            comparison: "reference_first_6_rows",
-            estimator: "linear",
-            checkpoint,
-            pairing: "seed_matched",
+            comparison: "reference_first_6_rows".into(),
+            estimator: "linear".into(),
+            checkpoint: checkpoint.into(),
+            pairing: "seed_matched".into(),
             value: v,
-            pairs: vals.len(),
+            pairs: vals.len() as u32,
             null_mean: mean(&null),
             null_p95: sorted[(0.95 * sorted.len() as f64) as usize - 1],
             p_value: (1 + null.iter().filter(|&&x| x >= v).count()) as f64
@@ -255,8 +231,8 @@ pub struct ScoredRun {
 /// groups (`abelian`): the reference study's claim is about the abelian
 /// grokking order, and over all runs ρ mostly measures the
 /// abelian/non-abelian split (non-abelian runs are censored and score
-/// higher). Rows: (subset, score, correlation).
-pub fn complexity_rows(runs: &[ScoredRun]) -> Vec<(&'static str, &'static str, RankCorrelation)> {
+/// higher).
+pub fn complexity_rows(runs: &[ScoredRun]) -> Vec<ComplexityRow> {
     let mut rows = Vec::new();
     for (subset, abelian_only) in [("all", false), ("abelian", true)] {
         for (name, f) in super::complexity::SCORE_FIELDS {
@@ -269,7 +245,16 @@ pub fn complexity_rows(runs: &[ScoredRun]) -> Vec<(&'static str, &'static str, R
                     grok_epoch: r.grok_epoch,
                 })
                 .collect();
-            rows.push((subset, name, predictive_check(&obs, 2000, 0)));
+            let c = predictive_check(&obs, 2000, 0);
+            rows.push(ComplexityRow {
+                subset: subset.into(),
+                score: name.into(),
+                spearman_rho: c.rho,
+                ci_low: c.ci_low,
+                ci_high: c.ci_high,
+                runs: c.runs as u32,
+                censored: c.censored as u32,
+            });
         }
     }
     rows
@@ -316,8 +301,13 @@ mod tests {
         let find = |a: &str, b: &str, c: &str, e: &str, k: &str, p: &str| {
             rows.iter()
                 .find(|r| {
-                    (r.op_a.as_str(), r.op_b.as_str(), r.comparison, r.estimator) == (a, b, c, e)
-                        && (r.checkpoint, r.pairing) == (k, p)
+                    (
+                        r.op_a.as_str(),
+                        r.op_b.as_str(),
+                        r.comparison.as_str(),
+                        r.estimator.as_str(),
+                    ) == (a, b, c, e)
+                        && (r.checkpoint.as_str(), r.pairing.as_str()) == (k, p)
                 })
                 .unwrap_or_else(|| panic!("no row {a} {b} {c} {e} {k} {p}"))
         };
@@ -418,8 +408,7 @@ mod tests {
         assert_eq!(rows.len(), 8);
         let get = |subset: &str, score: &str| {
             rows.iter()
-                .find(|r| r.0 == subset && r.1 == score)
-                .map(|r| r.2.clone())
+                .find(|r| r.subset == subset && r.score == score)
                 .unwrap()
         };
         assert_eq!(get("all", "C1").runs, 4);

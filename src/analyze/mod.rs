@@ -13,10 +13,13 @@
 //! Every spectrum is computed for the final weights and for the untrained
 //! weights of the same seed (epoch 0), the null it must be read against.
 
+use crate::results::record::Record;
 pub mod mechanism;
 
 use crate::analysis::abelianisation::{coset_accuracy, CosetAccuracy};
-use crate::analysis::across_runs::{cka_rows, complexity_rows, RunEmbeddings, ScoredRun};
+use crate::analysis::across_runs::{
+    cka_rows, complexity_rows, CkaRow, ComplexityRow, RunEmbeddings, ScoredRun,
+};
 use crate::analysis::fourier::{cyclic_probe, FourierSpectrum};
 use crate::analysis::peter_weyl::{select_rows, IrrepSpectrum, PairSpectrum};
 use crate::analysis::progress::{gini, losses};
@@ -26,6 +29,7 @@ use crate::convert::{to_dmatrix, to_vec};
 use crate::data::Dataset;
 use crate::groups::{AnalysisView, GroupKind, Operation};
 use crate::model::{ModelError, Transformer, TransformerConfig};
+use crate::results::rows::{AnalysisRow, NeuronRow, ProgressRow, RunSpectrumRow};
 use crate::store::{read_parquet, vstack_all, write_csv, write_json, write_parquet};
 use crate::train::run::{read_config, read_manifest, Status};
 use crate::train::TrainError;
@@ -266,18 +270,18 @@ fn spectrum_rows(
     checkpoint: &str,
     order: &str,
     s: &IrrepSpectrum,
-    rows: &mut Vec<(String, String, String, String, u32, f64, f64)>,
+    rows: &mut Vec<RunSpectrumRow>,
 ) {
     for i in 0..s.irreps.len() {
-        rows.push((
-            source.into(),
-            checkpoint.into(),
-            order.into(),
-            s.irreps[i].clone(),
-            s.real_dims[i] as u32,
-            s.share[i],
-            s.expected[i],
-        ));
+        rows.push(RunSpectrumRow {
+            source: source.into(),
+            checkpoint: checkpoint.into(),
+            order: order.into(),
+            component: s.irreps[i].clone(),
+            real_dim: s.real_dims[i] as u32,
+            share: s.share[i],
+            expected: s.expected[i],
+        });
     }
 }
 
@@ -380,14 +384,16 @@ fn analyze_weights(dir: &Path) -> Result<(RunAnalysis, RunEmbeddings), AnalyzeEr
         PairSpectrum::of_functions(&view.group, &neuron_functions(&model, view, n, 0)?)?,
         PairSpectrum::of_functions(&view.group, &neuron_functions(&model, view, n, 1)?)?,
     ];
-    let mut neuron_rows: (Vec<&str>, Vec<String>, Vec<String>, Vec<f64>) = Default::default();
+    let mut neuron_rows = Vec::new();
     for (checkpoint, p) in ["final", "init"].iter().zip(&pairs) {
         for i in 0..p.irreps.len() {
             for j in 0..p.irreps.len() {
-                neuron_rows.0.push(checkpoint);
-                neuron_rows.1.push(p.irreps[i].clone());
-                neuron_rows.2.push(p.irreps[j].clone());
-                neuron_rows.3.push(p.share[(i, j)]);
+                neuron_rows.push(NeuronRow {
+                    checkpoint: checkpoint.to_string(),
+                    irrep_a: p.irreps[i].clone(),
+                    irrep_b: p.irreps[j].clone(),
+                    share: p.share[(i, j)],
+                });
             }
         }
     }
@@ -411,26 +417,18 @@ fn analyze_weights(dir: &Path) -> Result<(RunAnalysis, RunEmbeddings), AnalyzeEr
         path: out.display().to_string(),
         reason: e.to_string(),
     };
-    let mut df = df!(
-        "source" => spectra.iter().map(|r| r.0.clone()).collect::<Vec<_>>(),
-        "checkpoint" => spectra.iter().map(|r| r.1.clone()).collect::<Vec<_>>(),
-        "order" => spectra.iter().map(|r| r.2.clone()).collect::<Vec<_>>(),
-        "component" => spectra.iter().map(|r| r.3.clone()).collect::<Vec<_>>(),
-        "real_dim" => spectra.iter().map(|r| r.4).collect::<Vec<_>>(),
-        "share" => spectra.iter().map(|r| r.5).collect::<Vec<_>>(),
-        "expected" => spectra.iter().map(|r| r.6).collect::<Vec<_>>(),
-    )
-    .map_err(io)?;
-    write_parquet(&mut df, &out.join("spectra.parquet"))?;
-    let mut df = df!("checkpoint" => neuron_rows.0, "irrep_a" => neuron_rows.1, "irrep_b" => neuron_rows.2, "share" => neuron_rows.3).map_err(io)?;
-    write_parquet(&mut df, &out.join("neurons.parquet"))?;
-    let mut df = df!(
-        "epoch" => progress.iter().map(|r| r.0).collect::<Vec<_>>(),
-        "metric" => progress.iter().map(|r| r.1).collect::<Vec<_>>(),
-        "value" => progress.iter().map(|r| r.2).collect::<Vec<_>>(),
-    )
-    .map_err(io)?;
-    write_parquet(&mut df, &out.join("progress.parquet"))?;
+    write_parquet(
+        &mut RunSpectrumRow::frame(&spectra).map_err(io)?,
+        &out.join("spectra.parquet"),
+    )?;
+    write_parquet(
+        &mut NeuronRow::frame(&neuron_rows).map_err(io)?,
+        &out.join("neurons.parquet"),
+    )?;
+    write_parquet(
+        &mut ProgressRow::frame(&progress).map_err(io)?,
+        &out.join("progress.parquet"),
+    )?;
 
     let (dom, dom_share) = e_final.dominant();
     let di = e_final
@@ -484,7 +482,7 @@ fn progress_over_checkpoints(
     op: &Operation,
     (labels, is_train): (&[usize], &[bool]),
     key: &[usize],
-) -> Result<Vec<(u32, &'static str, f64)>, AnalyzeError> {
+) -> Result<Vec<ProgressRow>, AnalyzeError> {
     let mut ckpts: Vec<(u32, PathBuf)> = std::fs::read_dir(dir.join("checkpoints"))
         .map_err(|e| TrainError::Io {
             path: dir.join("checkpoints").display().to_string(),
@@ -519,7 +517,11 @@ fn progress_over_checkpoints(
             ("gini_embed", gini(&spec.share)),
             ("weight_norm", norm),
         ] {
-            rows.push((epoch, metric, value));
+            rows.push(ProgressRow {
+                epoch,
+                metric: metric.into(),
+                value,
+            });
         }
     }
     Ok(rows)
@@ -654,76 +656,74 @@ fn per_run_frame(summaries: &[RunAnalysis], runs: &[SweepRun]) -> Result<DataFra
             .map(|x| x.test_accuracy)
             .reduce(f64::min)
     };
-    let df = df!(
-        "run_id" => summaries.iter().map(|a| a.run_id.clone()).collect::<Vec<_>>(),
-        "op" => runs.iter().map(|r| r.embeddings.op.clone()).collect::<Vec<_>>(),
-        "seed" => runs.iter().map(|r| r.embeddings.seed).collect::<Vec<_>>(),
-        "group" => summaries.iter().map(|a| a.group.clone()).collect::<Vec<_>>(),
-        "grokked" => summaries.iter().map(|a| a.grokked).collect::<Vec<_>>(),
-        "dominant_irrep" => summaries.iter().map(|a| a.dominant_irrep.clone()).collect::<Vec<_>>(),
-        "dominant_share" => summaries.iter().map(|a| a.dominant_share).collect::<Vec<_>>(),
-        "dominant_share_init" => summaries.iter().map(|a| a.dominant_share_init).collect::<Vec<_>>(),
-        "dominant_expected" => summaries.iter().map(|a| a.dominant_expected).collect::<Vec<_>>(),
-        "key_irreps" => summaries.iter().map(|a| a.key_irreps.join(" ")).collect::<Vec<_>>(),
-        "unembed_dominant" => summaries.iter().map(|a| a.unembed_dominant.0.clone()).collect::<Vec<_>>(),
-        "unembed_dominant_share" => summaries.iter().map(|a| a.unembed_dominant.1).collect::<Vec<_>>(),
-        "neurons_dominant" => summaries.iter().map(|a| format!("{}⊗{}", a.neurons_dominant.0, a.neurons_dominant.1)).collect::<Vec<_>>(),
-        "neurons_dominant_share" => summaries.iter().map(|a| a.neurons_dominant.2).collect::<Vec<_>>(),
-        "neurons_diagonal_share" => summaries.iter().map(|a| a.neurons_diagonal_share.0).collect::<Vec<_>>(),
-        "neurons_diagonal_share_init" => summaries.iter().map(|a| a.neurons_diagonal_share.1).collect::<Vec<_>>(),
-        "gini" => summaries.iter().map(|a| a.gini.0).collect::<Vec<_>>(),
-        "gini_init" => summaries.iter().map(|a| a.gini.1).collect::<Vec<_>>(),
-        "concentration_k1" => summaries.iter().map(|a| fourier(a, 0, &|f| f.concentration_k1)).collect::<Vec<_>>(),
-        "concentration_k5" => summaries.iter().map(|a| fourier(a, 0, &|f| f.concentration_k5)).collect::<Vec<_>>(),
-        "concentration_k1_init" => summaries.iter().map(|a| fourier(a, 0, &|f| f.init_concentration_k1)).collect::<Vec<_>>(),
-        "concentration_k5_init" => summaries.iter().map(|a| fourier(a, 0, &|f| f.init_concentration_k5)).collect::<Vec<_>>(),
-        "key_frequencies" => summaries.iter().map(|a| a.fourier.first().map(|f| format!("{:?}", f.key_frequencies))).collect::<Vec<_>>(),
-        "probe_accuracy" => summaries.iter().map(|a| fourier(a, 0, &|f| f.probe_accuracy)).collect::<Vec<_>>(),
-        "probe_accuracy_init" => summaries.iter().map(|a| fourier(a, 0, &|f| f.init_probe_accuracy)).collect::<Vec<_>>(),
-        "raw_concentration_k1" => summaries.iter().map(|a| fourier(a, 1, &|f| f.concentration_k1)).collect::<Vec<_>>(),
-        "raw_concentration_k5" => summaries.iter().map(|a| fourier(a, 1, &|f| f.concentration_k5)).collect::<Vec<_>>(),
-        "raw_probe_accuracy" => summaries.iter().map(|a| fourier(a, 1, &|f| f.probe_accuracy)).collect::<Vec<_>>(),
-        "coset_accuracy" => summaries.iter().map(|a| a.coset.map(|c| c.0.accuracy)).collect::<Vec<_>>(),
-        "coset_accuracy_init" => summaries.iter().map(|a| a.coset.map(|c| c.1.accuracy)).collect::<Vec<_>>(),
-        "coset_chance" => summaries.iter().map(|a| a.coset.map(|c| c.0.chance)).collect::<Vec<_>>(),
-        "coset_pairs" => summaries.iter().map(|a| a.coset.map(|c| c.0.pairs as u32)).collect::<Vec<_>>(),
-        "coset_accuracy_unseen" => summaries.iter().map(|a| a.coset_unseen_transpose.map(|c| c.0.accuracy)).collect::<Vec<_>>(),
-        "coset_accuracy_unseen_init" => summaries.iter().map(|a| a.coset_unseen_transpose.map(|c| c.1.accuracy)).collect::<Vec<_>>(),
-        "coset_pairs_unseen" => summaries.iter().map(|a| a.coset_unseen_transpose.map(|c| c.0.pairs as u32)).collect::<Vec<_>>(),
-        "gradient_symmetricity" => summaries.iter().map(|a| a.mechanism.gradient_symmetricity.map(|x| x.0)).collect::<Vec<_>>(),
-        "gradient_symmetricity_init" => summaries.iter().map(|a| a.mechanism.gradient_symmetricity.map(|x| x.1)).collect::<Vec<_>>(),
-        "distance_irrelevance" => summaries.iter().map(|a| a.mechanism.distance_irrelevance.map(|x| x.0)).collect::<Vec<_>>(),
-        "distance_irrelevance_init" => summaries.iter().map(|a| a.mechanism.distance_irrelevance.map(|x| x.1)).collect::<Vec<_>>(),
-        "neuron_purity" => summaries.iter().map(|a| a.mechanism.neuron_purity.0).collect::<Vec<_>>(),
-        "neuron_purity_init" => summaries.iter().map(|a| a.mechanism.neuron_purity.1).collect::<Vec<_>>(),
-        "key_neuron_share" => summaries.iter().map(|a| a.mechanism.key_neuron_share.0).collect::<Vec<_>>(),
-        "key_neuron_share_init" => summaries.iter().map(|a| a.mechanism.key_neuron_share.1).collect::<Vec<_>>(),
-        "ablation_none_accuracy" => summaries.iter().map(|a| ablation(a, |x| x == "none")).collect::<Vec<_>>(),
-        "ablation_keep_key_accuracy" => summaries.iter().map(|a| ablation(a, |x| x == "keep key")).collect::<Vec<_>>(),
-        "ablation_remove_key_min_accuracy" => summaries.iter().map(|a| ablation(a, |x| x.starts_with("remove "))).collect::<Vec<_>>(),
-    );
-    df.map_err(|e| AnalyzeError::NotARun(format!("analysis table: {e}")))
+    let rows: Vec<AnalysisRow> = summaries
+        .iter()
+        .zip(runs)
+        .map(|(a, r)| {
+            let f = |i: usize, pick: &dyn Fn(&FourierSummary) -> f64| fourier(a, i, pick);
+            let m = &a.mechanism;
+            AnalysisRow {
+                run_id: a.run_id.clone(),
+                op: r.embeddings.op.clone(),
+                seed: r.embeddings.seed,
+                group: a.group.clone(),
+                grokked: a.grokked,
+                dominant_irrep: a.dominant_irrep.clone(),
+                dominant_share: a.dominant_share,
+                dominant_share_init: a.dominant_share_init,
+                dominant_expected: a.dominant_expected,
+                key_irreps: a.key_irreps.join(" "),
+                unembed_dominant: a.unembed_dominant.0.clone(),
+                unembed_dominant_share: a.unembed_dominant.1,
+                neurons_dominant: format!("{}⊗{}", a.neurons_dominant.0, a.neurons_dominant.1),
+                neurons_dominant_share: a.neurons_dominant.2,
+                neurons_diagonal_share: a.neurons_diagonal_share.0,
+                neurons_diagonal_share_init: a.neurons_diagonal_share.1,
+                gini: a.gini.0,
+                gini_init: a.gini.1,
+                concentration_k1: f(0, &|f| f.concentration_k1),
+                concentration_k5: f(0, &|f| f.concentration_k5),
+                concentration_k1_init: f(0, &|f| f.init_concentration_k1),
+                concentration_k5_init: f(0, &|f| f.init_concentration_k5),
+                key_frequencies: a
+                    .fourier
+                    .first()
+                    .map(|f| format!("{:?}", f.key_frequencies)),
+                probe_accuracy: f(0, &|f| f.probe_accuracy),
+                probe_accuracy_init: f(0, &|f| f.init_probe_accuracy),
+                raw_concentration_k1: f(1, &|f| f.concentration_k1),
+                raw_concentration_k5: f(1, &|f| f.concentration_k5),
+                raw_probe_accuracy: f(1, &|f| f.probe_accuracy),
+                coset_accuracy: a.coset.map(|c| c.0.accuracy),
+                coset_accuracy_init: a.coset.map(|c| c.1.accuracy),
+                coset_chance: a.coset.map(|c| c.0.chance),
+                coset_pairs: a.coset.map(|c| c.0.pairs as u32),
+                coset_accuracy_unseen: a.coset_unseen_transpose.map(|c| c.0.accuracy),
+                coset_accuracy_unseen_init: a.coset_unseen_transpose.map(|c| c.1.accuracy),
+                coset_pairs_unseen: a.coset_unseen_transpose.map(|c| c.0.pairs as u32),
+                gradient_symmetricity: m.gradient_symmetricity.map(|x| x.0),
+                gradient_symmetricity_init: m.gradient_symmetricity.map(|x| x.1),
+                distance_irrelevance: m.distance_irrelevance.map(|x| x.0),
+                distance_irrelevance_init: m.distance_irrelevance.map(|x| x.1),
+                neuron_purity: Some(m.neuron_purity.0),
+                neuron_purity_init: Some(m.neuron_purity.1),
+                key_neuron_share: Some(m.key_neuron_share.0),
+                key_neuron_share_init: Some(m.key_neuron_share.1),
+                ablation_none_accuracy: ablation(a, |x| x == "none"),
+                ablation_keep_key_accuracy: ablation(a, |x| x == "keep key"),
+                ablation_remove_key_min_accuracy: ablation(a, |x| x.starts_with("remove ")),
+            }
+        })
+        .collect();
+    AnalysisRow::frame(&rows).map_err(|e| AnalyzeError::NotARun(format!("analysis table: {e}")))
 }
 
 /// The CKA table ([`crate::analysis::across_runs`] decides what is
 /// compared).
 fn cka_frame(runs: &[SweepRun]) -> Result<DataFrame, AnalyzeError> {
     let embeddings: Vec<RunEmbeddings> = runs.iter().map(|r| r.embeddings.clone()).collect();
-    let rows = cka_rows(&embeddings)?;
-    df!(
-        "op_a" => rows.iter().map(|r| r.op_a.clone()).collect::<Vec<_>>(),
-        "op_b" => rows.iter().map(|r| r.op_b.clone()).collect::<Vec<_>>(),
-        "comparison" => rows.iter().map(|r| r.comparison).collect::<Vec<_>>(),
-        "estimator" => rows.iter().map(|r| r.estimator).collect::<Vec<_>>(),
-        "checkpoint" => rows.iter().map(|r| r.checkpoint).collect::<Vec<_>>(),
-        "pairing" => rows.iter().map(|r| r.pairing).collect::<Vec<_>>(),
-        "value" => rows.iter().map(|r| r.value).collect::<Vec<_>>(),
-        "pairs" => rows.iter().map(|r| r.pairs as u32).collect::<Vec<_>>(),
-        "null_mean" => rows.iter().map(|r| r.null_mean).collect::<Vec<_>>(),
-        "null_p95" => rows.iter().map(|r| r.null_p95).collect::<Vec<_>>(),
-        "p_value" => rows.iter().map(|r| r.p_value).collect::<Vec<_>>(),
-    )
-    .map_err(|e| AnalyzeError::NotARun(format!("CKA table: {e}")))
+    CkaRow::frame(&cka_rows(&embeddings)?)
+        .map_err(|e| AnalyzeError::NotARun(format!("CKA table: {e}")))
 }
 
 /// Spearman ρ of each complexity score with grok epochs, with intervals
@@ -746,15 +746,6 @@ fn complexity_frame(runs: &[SweepRun]) -> Result<DataFrame, AnalyzeError> {
             grok_epoch: r.grok_epoch,
         });
     }
-    let rows = complexity_rows(&scored);
-    df!(
-        "subset" => rows.iter().map(|r| r.0).collect::<Vec<_>>(),
-        "score" => rows.iter().map(|r| r.1).collect::<Vec<_>>(),
-        "spearman_rho" => rows.iter().map(|r| r.2.rho).collect::<Vec<_>>(),
-        "ci_low" => rows.iter().map(|r| r.2.ci_low).collect::<Vec<_>>(),
-        "ci_high" => rows.iter().map(|r| r.2.ci_high).collect::<Vec<_>>(),
-        "runs" => rows.iter().map(|r| r.2.runs as u32).collect::<Vec<_>>(),
-        "censored" => rows.iter().map(|r| r.2.censored as u32).collect::<Vec<_>>(),
-    )
-    .map_err(|e| AnalyzeError::NotARun(format!("complexity table: {e}")))
+    ComplexityRow::frame(&complexity_rows(&scored))
+        .map_err(|e| AnalyzeError::NotARun(format!("complexity table: {e}")))
 }

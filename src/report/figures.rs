@@ -5,6 +5,7 @@
 use super::{draw_err, floats, strings, Experiments, FigureSpec, ReportError, Result, SweepData};
 use crate::analysis::complexity::ComplexityScores;
 use crate::groups::Operation;
+use crate::results::rows::CkaRow;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
@@ -159,7 +160,7 @@ paper_figures! {
         needs |exp| exp.suite.as_ref().is_some_and(|s| s.cka.is_some()),
         draws |area, exp| {
             let s = exp.suite()?;
-            cka_matrix(area, s.need(&s.cka, "cka")?, &s.ops()?)
+            cka_matrix(area, &s.need_rows(&s.cka, "cka")?, &s.ops()?)
         };
     ComplexityVsGrok = "complexity-vs-grok", (1500, 420), "Complexity scores against measured grok epochs",
         needs |exp| exp.suite.is_some(),
@@ -458,13 +459,13 @@ fn mean_spectrum(
     let mut by: Vec<(String, Vec<f64>, f64)> = Vec::new();
     for r in rows.iter().filter(|r| {
         r.op == op
-            && r.source == source
-            && r.checkpoint == checkpoint
-            && order.is_none_or(|o| r.order == o)
+            && r.row.source == source
+            && r.row.checkpoint == checkpoint
+            && order.is_none_or(|o| r.row.order == o)
     }) {
-        match by.iter_mut().find(|(c, _, _)| *c == r.component) {
-            Some((_, v, _)) => v.push(r.share),
-            None => by.push((r.component.clone(), vec![r.share], r.expected)),
+        match by.iter_mut().find(|(c, _, _)| *c == r.row.component) {
+            Some((_, v, _)) => v.push(r.row.share),
+            None => by.push((r.row.component.clone(), vec![r.row.share], r.row.expected)),
         }
     }
     by.into_iter()
@@ -485,14 +486,17 @@ pub(super) fn seed_spectra(
 ) -> BTreeMap<u64, Vec<MeanShare>> {
     let mut out: BTreeMap<u64, Vec<MeanShare>> = BTreeMap::new();
     for r in rows.iter().filter(|r| {
-        r.op == op && r.source == source && r.checkpoint == checkpoint && r.order == order
+        r.op == op
+            && r.row.source == source
+            && r.row.checkpoint == checkpoint
+            && r.row.order == order
     }) {
         out.entry(r.seed).or_default().push((
-            r.component.clone(),
-            r.share,
-            r.share,
-            r.share,
-            r.expected,
+            r.row.component.clone(),
+            r.row.share,
+            r.row.share,
+            r.row.share,
+            r.row.expected,
         ));
     }
     out
@@ -586,8 +590,8 @@ pub fn mul_discrete_log<DB: DrawingBackend>(
     let rows = spectrum_rows(spectra)?;
     let mut orders: Vec<String> = rows
         .iter()
-        .filter(|r| r.op == op && r.source == "embed")
-        .map(|r| r.order.clone())
+        .filter(|r| r.op == op && r.row.source == "embed")
+        .map(|r| r.row.order.clone())
         .collect();
     orders.sort();
     orders.dedup();
@@ -792,22 +796,12 @@ fn heat(v: f64) -> RGBColor {
 /// Missing columns or a drawing error.
 pub fn cka_matrix<DB: DrawingBackend>(
     area: &DrawingArea<DB, Shift>,
-    cka: &DataFrame,
+    cka: &[CkaRow],
     ops: &[String],
 ) -> Result<()> {
     super::register_fonts();
     let e = draw_err("cka-matrix");
     area.fill(&WHITE).map_err(&e)?;
-    let (a, b, comp, est, ck, pairing, val) = (
-        strings(cka, "op_a")?,
-        strings(cka, "op_b")?,
-        strings(cka, "comparison")?,
-        strings(cka, "estimator")?,
-        strings(cka, "checkpoint")?,
-        strings(cka, "pairing")?,
-        floats(cka, "value")?,
-    );
-    let null95 = floats(cka, "null_p95")?;
     let panels_spec: [(&str, &str, &str, &str); 6] = [
         (
             "linear CKA, trained, same seed",
@@ -859,29 +853,28 @@ pub fn cka_matrix<DB: DrawingBackend>(
         let mut m = vec![vec![f64::NAN; n]; n];
         // The permutation null's 95th percentile, mean over the off-diagonal cells.
         let mut nulls = Vec::new();
-        for i in 0..a.len() {
-            let (Some(x), Some(y)) = (idx(&a[i]), idx(&b[i])) else {
+        for r in cka {
+            let (Some(x), Some(y)) = (idx(&r.op_a), idx(&r.op_b)) else {
                 continue;
             };
-            let v = val[i].unwrap_or(f64::NAN);
             let matches_est = if *estimator == "reference" {
-                comp[i] == "reference_first_6_rows"
+                r.comparison == "reference_first_6_rows"
             } else {
-                est[i] == *estimator && comp[i] != "reference_first_6_rows"
+                r.estimator == *estimator && r.comparison != "reference_first_6_rows"
             };
-            if !matches_est || ck[i] != *checkpoint {
+            if !matches_est || r.checkpoint != *checkpoint {
                 continue;
             }
             let ok = if x == y {
-                comp[i] == "same_op_elements" && *estimator != "reference"
+                r.comparison == "same_op_elements" && *estimator != "reference"
             } else {
-                pairing[i] == *pair
+                r.pairing == *pair
             };
             if ok {
-                m[x][y] = v;
-                m[y][x] = v;
-                if x != y {
-                    nulls.extend(null95[i].filter(|v| v.is_finite()));
+                m[x][y] = r.value;
+                m[y][x] = r.value;
+                if x != y && r.null_p95.is_finite() {
+                    nulls.push(r.null_p95);
                 }
             }
         }

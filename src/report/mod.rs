@@ -208,6 +208,21 @@ impl SweepData {
             ReportError::Data(format!("experiments/{}/{what}.parquet is missing; run `grokscope analyze --sweep experiments/{}`", self.name, self.name))
         })
     }
+
+    /// A table's typed rows ([`Self::need`], read through its
+    /// [`Record`](crate::results::record::Record)).
+    ///
+    /// # Errors
+    /// As [`Self::need`], or a column missing or of the wrong type.
+    pub fn need_rows<R: crate::results::record::Record>(
+        &self,
+        table: &Option<DataFrame>,
+        what: &str,
+    ) -> Result<Vec<R>> {
+        R::read_all(self.need(table, what)?).map_err(|e| {
+            ReportError::Data(format!("experiments/{}/{what}.parquet: {e}", self.name))
+        })
+    }
 }
 
 /// Every sweep the paper uses, each present once its results exist.

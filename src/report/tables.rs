@@ -10,6 +10,7 @@ use super::figures::{seed_spectra, spectrum_rows, SpectrumRow};
 use super::{canonical, floats, strings, Experiments, ReportError, Result, SweepData};
 use crate::analysis::complexity::ComplexityScores;
 use crate::groups::{Operation, OperationSpec};
+use crate::results::rows::{CkaRow, ComplexityRow};
 use crate::store::write_atomic;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -782,25 +783,20 @@ pub mod verdicts {
 
     /// Mean of a CKA column over rows matching a filter.
     fn cka_mean(
-        cka: &polars::prelude::DataFrame,
+        cka: &[CkaRow],
         comparison: &str,
         estimator: &str,
         checkpoint: &str,
         pairing: &str,
-        col: &str,
+        pick: fn(&CkaRow) -> f64,
     ) -> Result<(f64, f64, f64)> {
-        let (c, e, k, p) = (
-            strings(cka, "comparison")?,
-            strings(cka, "estimator")?,
-            strings(cka, "checkpoint")?,
-            strings(cka, "pairing")?,
-        );
-        let v = floats(cka, col)?;
-        let sel: Vec<f64> = (0..c.len())
-            .filter(|&i| {
-                c[i] == comparison && e[i] == estimator && k[i] == checkpoint && p[i] == pairing
+        let sel: Vec<f64> = cka
+            .iter()
+            .filter(|r| {
+                (r.comparison.as_str(), r.estimator.as_str()) == (comparison, estimator)
+                    && (r.checkpoint.as_str(), r.pairing.as_str()) == (checkpoint, pairing)
             })
-            .filter_map(|i| v[i])
+            .map(pick)
             .collect();
         let min = sel.iter().copied().fold(f64::INFINITY, f64::min);
         let max = sel.iter().copied().fold(f64::NEG_INFINITY, f64::max);
@@ -815,40 +811,36 @@ pub mod verdicts {
     /// (both), "reproduced but not learned" (high but not above baselines),
     /// "refuted" (not high and not above baselines), else "inconclusive".
     pub fn r6(suite: &SweepData, n: &mut Numbers) -> Result<&'static str> {
-        let cka = suite.need(&suite.cka, "cka")?;
+        let cka: &[CkaRow] = &suite.need_rows(&suite.cka, "cka")?;
         let x = "cross_op_hidden_units";
-        let (trained, tmin, tmax) = cka_mean(cka, x, "linear", "final", "seed_matched", "value")?;
-        let (init, _, _) = cka_mean(cka, x, "linear", "init", "seed_matched", "value")?;
-        let (mismatched, _, _) = cka_mean(cka, x, "linear", "final", "seed_mismatched", "value")?;
-        let (null95, _, _) = cka_mean(cka, x, "linear", "final", "seed_matched", "null_p95")?;
-        let (deb, _, _) = cka_mean(cka, x, "debiased_linear", "final", "seed_matched", "value")?;
-        let (deb_init, _, _) =
-            cka_mean(cka, x, "debiased_linear", "init", "seed_matched", "value")?;
-        let (deb_mis, _, _) = cka_mean(
-            cka,
-            x,
-            "debiased_linear",
-            "final",
-            "seed_mismatched",
-            "value",
-        )?;
-        let (deb_null, _, _) = cka_mean(
-            cka,
-            x,
-            "debiased_linear",
-            "final",
-            "seed_matched",
-            "null_p95",
-        )?;
-        let (rbf, _, _) = cka_mean(cka, x, "rbf", "final", "seed_matched", "value")?;
-        let (rbf_init, _, _) = cka_mean(cka, x, "rbf", "init", "seed_matched", "value")?;
+        let (trained, tmin, tmax) =
+            cka_mean(cka, x, "linear", "final", "seed_matched", |r| r.value)?;
+        let (init, _, _) = cka_mean(cka, x, "linear", "init", "seed_matched", |r| r.value)?;
+        let (mismatched, _, _) =
+            cka_mean(cka, x, "linear", "final", "seed_mismatched", |r| r.value)?;
+        let (null95, _, _) = cka_mean(cka, x, "linear", "final", "seed_matched", |r| r.null_p95)?;
+        let (deb, _, _) = cka_mean(cka, x, "debiased_linear", "final", "seed_matched", |r| {
+            r.value
+        })?;
+        let (deb_init, _, _) = cka_mean(cka, x, "debiased_linear", "init", "seed_matched", |r| {
+            r.value
+        })?;
+        let (deb_mis, _, _) =
+            cka_mean(cka, x, "debiased_linear", "final", "seed_mismatched", |r| {
+                r.value
+            })?;
+        let (deb_null, _, _) = cka_mean(cka, x, "debiased_linear", "final", "seed_matched", |r| {
+            r.null_p95
+        })?;
+        let (rbf, _, _) = cka_mean(cka, x, "rbf", "final", "seed_matched", |r| r.value)?;
+        let (rbf_init, _, _) = cka_mean(cka, x, "rbf", "init", "seed_matched", |r| r.value)?;
         let (reference, _, _) = cka_mean(
             cka,
             "reference_first_6_rows",
             "linear",
             "final",
             "seed_matched",
-            "value",
+            |r| r.value,
         )?;
         let (reference_init, _, _) = cka_mean(
             cka,
@@ -856,7 +848,7 @@ pub mod verdicts {
             "linear",
             "init",
             "seed_matched",
-            "value",
+            |r| r.value,
         )?;
         let (reference_null, _, _) = cka_mean(
             cka,
@@ -864,7 +856,7 @@ pub mod verdicts {
             "linear",
             "final",
             "seed_matched",
-            "null_mean",
+            |r| r.null_mean,
         )?;
         let (same_op, _, _) = cka_mean(
             cka,
@@ -872,7 +864,7 @@ pub mod verdicts {
             "linear",
             "final",
             "different_seeds",
-            "value",
+            |r| r.value,
         )?;
         let (same_op_deb, _, _) = cka_mean(
             cka,
@@ -880,7 +872,7 @@ pub mod verdicts {
             "debiased_linear",
             "final",
             "different_seeds",
-            "value",
+            |r| r.value,
         )?;
         let (same_op_null, _, _) = cka_mean(
             cka,
@@ -888,7 +880,7 @@ pub mod verdicts {
             "linear",
             "final",
             "different_seeds",
-            "null_p95",
+            |r| r.null_p95,
         )?;
         let (same_op_deb_null, _, _) = cka_mean(
             cka,
@@ -896,7 +888,7 @@ pub mod verdicts {
             "debiased_linear",
             "final",
             "different_seeds",
-            "null_p95",
+            |r| r.null_p95,
         )?;
         for (k, v) in [
             ("same_op_null95", same_op_null),
@@ -922,42 +914,25 @@ pub mod verdicts {
             n.num(format!("R6/{k}"), v, 2);
         }
         // The one pair the reference study quotes a number for (add-S3, 0.97).
-        let (a, b, c, e, k, p) = (
-            strings(cka, "op_a")?,
-            strings(cka, "op_b")?,
-            strings(cka, "comparison")?,
-            strings(cka, "estimator")?,
-            strings(cka, "checkpoint")?,
-            strings(cka, "pairing")?,
-        );
-        let (value, null_mean, null95) = (
-            floats(cka, "value")?,
-            floats(cka, "null_mean")?,
-            floats(cka, "null_p95")?,
-        );
         let (add, s3) = ("add:113", "symmetric:3");
-        for i in 0..a.len() {
-            let (ca, cb) = (canonical(&a[i]), canonical(&b[i]));
+        for r in cka {
+            let (ca, cb) = (canonical(&r.op_a), canonical(&r.op_b));
             let pair = (ca == add && cb == s3) || (ca == s3 && cb == add);
-            if !pair || e[i] != "linear" || p[i] != "seed_matched" {
+            if !pair || r.estimator != "linear" || r.pairing != "seed_matched" {
                 continue;
             }
-            let key = match (c[i].as_str(), k[i].as_str()) {
+            let key = match (r.comparison.as_str(), r.checkpoint.as_str()) {
                 ("reference_first_6_rows", "final") => "reference",
                 ("reference_first_6_rows", "init") => "reference_init",
                 ("cross_op_hidden_units", "final") => "hidden",
                 _ => continue,
             };
-            n.num(format!("R6/add_s3/{key}"), value[i].unwrap_or(f64::NAN), 2);
+            n.num(format!("R6/add_s3/{key}"), r.value, 2);
             if key == "reference" {
-                n.num(
-                    "R6/add_s3/reference_null",
-                    null_mean[i].unwrap_or(f64::NAN),
-                    2,
-                );
+                n.num("R6/add_s3/reference_null", r.null_mean, 2);
             }
             if key == "hidden" {
-                n.num("R6/add_s3/hidden_null95", null95[i].unwrap_or(f64::NAN), 2);
+                n.num("R6/add_s3/hidden_null95", r.null_p95, 2);
             }
         }
         Ok(r6_decide(&CkaMeans {
@@ -1092,34 +1067,30 @@ pub mod verdicts {
     /// disclosure: `R7/<subset>/<score>/rho` and `/ci` from the sweep's
     /// complexity table.
     fn r7_bootstrap(suite: &SweepData, n: &mut Numbers) -> Result<&'static str> {
-        let Some(c) = &suite.complexity else {
+        if suite.complexity.is_none() {
             return Ok("not measured");
-        };
-        let (subset, score, rho, lo, hi) = (
-            strings(c, "subset")?,
-            strings(c, "score")?,
-            floats(c, "spearman_rho")?,
-            floats(c, "ci_low")?,
-            floats(c, "ci_high")?,
-        );
+        }
+        let rows: Vec<ComplexityRow> = suite.need_rows(&suite.complexity, "complexity")?;
         let mut above = false;
         let mut all_below_or_tied = true;
-        for i in 0..score.len() {
-            let key = format!("R7/{}/{}", subset[i], score[i]);
+        for r in &rows {
+            let key = format!("R7/{}/{}", r.subset, r.score);
             n.set(
                 format!("{key}/rho"),
-                rho[i].map_or("undefined (tied)".to_string(), |r| format!("{r:.2}")),
+                r.spearman_rho
+                    .map_or("undefined (tied)".to_string(), |r| format!("{r:.2}")),
             );
             n.set(
                 format!("{key}/ci"),
-                match (lo[i], hi[i]) {
+                match (r.ci_low, r.ci_high) {
                     (Some(l), Some(h)) => format!("[{l:.2}, {h:.2}]"),
                     _ => "--".into(),
                 },
             );
-            if subset[i] == "abelian" && (score[i] == "C1" || score[i] == "C2") {
-                above |= lo[i].is_some_and(|l| l > 0.0);
-                all_below_or_tied &= rho[i].is_none() || hi[i].is_some_and(|h| h <= 0.0);
+            if r.subset == "abelian" && (r.score == "C1" || r.score == "C2") {
+                above |= r.ci_low.is_some_and(|l| l > 0.0);
+                all_below_or_tied &=
+                    r.spearman_rho.is_none() || r.ci_high.is_some_and(|h| h <= 0.0);
             }
         }
         Ok(if above {
@@ -2209,13 +2180,19 @@ mod tests {
                 }
             }
             let k = ops.len();
+            let dims: Vec<u32> = comp
+                .iter()
+                .map(|c| if *c == "[2,1]" { 2 } else { 1 })
+                .collect();
             df!(
+                "run_id" => seed.iter().map(|s| format!("{op}-{s}")).collect::<Vec<_>>(),
                 "op" => ops,
                 "seed" => seed,
                 "source" => vec!["embed"; k],
                 "checkpoint" => ck,
                 "order" => vec!["identity"; k],
                 "component" => comp,
+                "real_dim" => dims,
                 "share" => share,
                 "expected" => vec![0.5; k],
             )

@@ -14,10 +14,16 @@
 //! ones: columns added after the first results were stored, absent from
 //! older files and read as "not measured". Column names are those users'
 //! scripts read; they do not change within a version.
+//!
+//! Rows of the analysis tables are declared once in [`rows`] (see
+//! [`record`]); their layouts here take their columns from those structs.
 
 pub mod columns;
+pub mod record;
 pub mod rows;
 
+use record::{Record, RUN_KEY};
+use rows::{AnalysisRow, CkaRow, ComplexityRow, NeuronRow, ProgressRow, RunSpectrumRow};
 use std::path::Path;
 
 /// Metadata key naming the table.
@@ -47,7 +53,10 @@ pub struct Layout {
     /// Layout version; bump it (and teach [`migrate`] the change) when a
     /// column is renamed, removed or changes meaning.
     pub version: u32,
-    /// Columns every file of this version has.
+    /// Columns naming the run a row came from, first in the file
+    /// ([`record::RUN_KEY`] for sweep tables of run-level rows).
+    pub key: &'static [&'static str],
+    /// Columns every file of this version has (after the key).
     pub required: &'static [&'static str],
     /// Columns added later; absent from older files ("not measured").
     pub optional: &'static [&'static str],
@@ -56,7 +65,9 @@ pub struct Layout {
 impl Layout {
     /// Whether the layout lists `column`.
     pub fn has(&self, column: &str) -> bool {
-        self.required.contains(&column) || self.optional.contains(&column)
+        self.key.contains(&column)
+            || self.required.contains(&column)
+            || self.optional.contains(&column)
     }
 
     /// Checks that the layout lists every column (what a writer may add;
@@ -70,7 +81,7 @@ impl Layout {
     ) -> Result<(), String> {
         match columns.into_iter().find(|c| !self.has(c)) {
             Some(c) => Err(format!(
-                "column {c} is not in the {} table's layout (format {}); add it to src/results/mod.rs",
+                "column {c} is not in the {} table's layout (format {}); add it to the table's row in src/results (rows.rs; mod.rs for results and metrics)",
                 self.table, self.version
             )),
             None => Ok(()),
@@ -84,7 +95,8 @@ impl Layout {
     pub fn check<'a>(&self, columns: impl IntoIterator<Item = &'a str>) -> Result<(), String> {
         let columns: Vec<&str> = columns.into_iter().collect();
         self.check_known(columns.iter().copied())?;
-        if let Some(c) = self.required.iter().find(|c| !columns.contains(c)) {
+        let mut required = self.key.iter().chain(self.required);
+        if let Some(c) = required.find(|c| !columns.contains(c)) {
             return Err(format!(
                 "the {} table lacks its required column {c}",
                 self.table
@@ -97,7 +109,6 @@ impl Layout {
 /// The run configuration's keys as `results.parquet` stores them (serde
 /// flattening of [`crate::config::RunConfig`]).
 const RESULTS_REQUIRED: &[&str] = &[
-    "run_id",
     "beta1",
     "beta2",
     "checkpoint_every",
@@ -158,67 +169,26 @@ const RESULTS_OPTIONAL: &[&str] = &[
     "host",
 ];
 
-const ANALYSIS_REQUIRED: &[&str] = &[
-    "run_id",
-    "op",
-    "seed",
-    "group",
-    "grokked",
-    "dominant_irrep",
-    "dominant_share",
-    "dominant_share_init",
-    "dominant_expected",
-    "key_irreps",
-    "unembed_dominant",
-    "unembed_dominant_share",
-    "neurons_dominant",
-    "neurons_dominant_share",
-    "neurons_diagonal_share",
-    "neurons_diagonal_share_init",
-    "gini",
-    "gini_init",
-    "concentration_k1",
-    "concentration_k5",
-    "concentration_k1_init",
-    "concentration_k5_init",
-    "key_frequencies",
-    "probe_accuracy",
-    "probe_accuracy_init",
-    "raw_concentration_k1",
-    "raw_concentration_k5",
-    "raw_probe_accuracy",
-];
+/// A layout whose columns are a [`Record`]'s, after `key`.
+const fn of<R: Record>(
+    table: &'static str,
+    level: Level,
+    file: &'static str,
+    key: &'static [&'static str],
+) -> Layout {
+    Layout {
+        table,
+        level,
+        file,
+        version: 1,
+        key,
+        required: R::REQUIRED,
+        optional: R::OPTIONAL,
+    }
+}
 
-const ANALYSIS_OPTIONAL: &[&str] = &[
-    "coset_accuracy",
-    "coset_accuracy_init",
-    "coset_chance",
-    "coset_pairs",
-    "coset_accuracy_unseen",
-    "coset_accuracy_unseen_init",
-    "coset_pairs_unseen",
-    "gradient_symmetricity",
-    "gradient_symmetricity_init",
-    "distance_irrelevance",
-    "distance_irrelevance_init",
-    "neuron_purity",
-    "neuron_purity_init",
-    "key_neuron_share",
-    "key_neuron_share_init",
-    "ablation_none_accuracy",
-    "ablation_keep_key_accuracy",
-    "ablation_remove_key_min_accuracy",
-];
-
-const SPECTRUM: &[&str] = &[
-    "source",
-    "checkpoint",
-    "order",
-    "component",
-    "real_dim",
-    "share",
-    "expected",
-];
+/// A run's metrics: epoch, split, metric, value.
+const METRICS: &[&str] = &["epoch", "split", "metric", "value"];
 
 /// Every stored table.
 pub const LAYOUTS: &[Layout] = &[
@@ -227,6 +197,7 @@ pub const LAYOUTS: &[Layout] = &[
         level: Level::Sweep,
         file: "results.parquet",
         version: 1,
+        key: &["run_id"],
         required: RESULTS_REQUIRED,
         optional: RESULTS_OPTIONAL,
     },
@@ -235,112 +206,27 @@ pub const LAYOUTS: &[Layout] = &[
         level: Level::Sweep,
         file: "curves.parquet",
         version: 1,
-        required: &["run_id", "epoch", "split", "metric", "value"],
+        key: &["run_id"],
+        required: METRICS,
         optional: &[],
     },
-    Layout {
-        table: "spectra",
-        level: Level::Sweep,
-        file: "spectra.parquet",
-        version: 1,
-        required: &[
-            "run_id",
-            "op",
-            "seed",
-            "source",
-            "checkpoint",
-            "order",
-            "component",
-            "real_dim",
-            "share",
-            "expected",
-        ],
-        optional: &[],
-    },
-    Layout {
-        table: "progress",
-        level: Level::Sweep,
-        file: "progress.parquet",
-        version: 1,
-        required: &["run_id", "op", "seed", "epoch", "metric", "value"],
-        optional: &[],
-    },
-    Layout {
-        table: "analysis",
-        level: Level::Sweep,
-        file: "analysis.parquet",
-        version: 1,
-        required: ANALYSIS_REQUIRED,
-        optional: ANALYSIS_OPTIONAL,
-    },
-    Layout {
-        table: "cka",
-        level: Level::Sweep,
-        file: "cka.parquet",
-        version: 1,
-        required: &[
-            "op_a",
-            "op_b",
-            "comparison",
-            "estimator",
-            "checkpoint",
-            "pairing",
-            "value",
-            "pairs",
-            "null_mean",
-            "null_p95",
-            "p_value",
-        ],
-        optional: &[],
-    },
-    Layout {
-        table: "complexity",
-        level: Level::Sweep,
-        file: "complexity.parquet",
-        version: 1,
-        required: &[
-            "subset",
-            "score",
-            "spearman_rho",
-            "ci_low",
-            "ci_high",
-            "runs",
-            "censored",
-        ],
-        optional: &[],
-    },
+    of::<RunSpectrumRow>("spectra", Level::Sweep, "spectra.parquet", RUN_KEY),
+    of::<ProgressRow>("progress", Level::Sweep, "progress.parquet", RUN_KEY),
+    of::<AnalysisRow>("analysis", Level::Sweep, "analysis.parquet", &[]),
+    of::<CkaRow>("cka", Level::Sweep, "cka.parquet", &[]),
+    of::<ComplexityRow>("complexity", Level::Sweep, "complexity.parquet", &[]),
     Layout {
         table: "run-metrics",
         level: Level::Run,
         file: "metrics.parquet",
         version: 1,
-        required: &["epoch", "split", "metric", "value"],
+        key: &[],
+        required: METRICS,
         optional: &[],
     },
-    Layout {
-        table: "run-spectra",
-        level: Level::Run,
-        file: "spectra.parquet",
-        version: 1,
-        required: SPECTRUM,
-        optional: &[],
-    },
-    Layout {
-        table: "run-neurons",
-        level: Level::Run,
-        file: "neurons.parquet",
-        version: 1,
-        required: &["checkpoint", "irrep_a", "irrep_b", "share"],
-        optional: &[],
-    },
-    Layout {
-        table: "run-progress",
-        level: Level::Run,
-        file: "progress.parquet",
-        version: 1,
-        required: &["epoch", "metric", "value"],
-        optional: &[],
-    },
+    of::<RunSpectrumRow>("run-spectra", Level::Run, "spectra.parquet", &[]),
+    of::<NeuronRow>("run-neurons", Level::Run, "neurons.parquet", &[]),
+    of::<ProgressRow>("run-progress", Level::Run, "progress.parquet", &[]),
 ];
 
 /// The layout named `table`.

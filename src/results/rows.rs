@@ -1,57 +1,210 @@
-//! Typed rows of the stored tables the report reads row by row.
+//! Typed rows of the stored tables: each struct is the one place its
+//! table's columns are named (see [`crate::record!`]); the layouts in
+//! [`super::LAYOUTS`] take their column lists from them.
 
-use super::columns::{floats, strings};
-use polars::prelude::DataFrame;
+use super::record::Keyed;
 
-/// One row of a sweep's `spectra.parquet`: one irrep's (or frequency's)
-/// share of one run's embedding or unembedding power.
-#[derive(Debug, Clone, PartialEq)]
-pub struct SpectrumRow {
-    /// The operation as configured.
-    pub op: String,
-    /// The run's seed.
-    pub seed: u64,
-    /// `embed` or `unembed`.
-    pub source: String,
-    /// `final` or `init`.
-    pub checkpoint: String,
-    /// The element order: `identity`, `discrete log, g = ...`, `raw label order`.
-    pub order: String,
-    /// The irrep's (or frequency's) name.
-    pub component: String,
-    /// Its share of the non-trivial power.
-    pub share: f64,
-    /// Its share under an isotropic (random) function.
-    pub expected: f64,
+crate::record! {
+    /// One row of a sweep's `cka.parquet`: a comparison averaged over its
+    /// pairs of runs ([`crate::analysis::across_runs::cka_rows`]).
+    pub struct CkaRow {
+        /// First operation.
+        op_a: String,
+        /// Second operation (equal to `op_a` for same-operation rows).
+        op_b: String,
+        /// `cross_op_hidden_units`, `same_op_elements` or `reference_first_6_rows`.
+        comparison: String,
+        /// `linear`, `debiased_linear` or `rbf`.
+        estimator: String,
+        /// `final` or `init`.
+        checkpoint: String,
+        /// `seed_matched`, `seed_mismatched` or `different_seeds`.
+        pairing: String,
+        /// Mean CKA over the pairs.
+        value: f64,
+        /// Pairs of runs averaged.
+        pairs: u32,
+        /// Mean of the pairs' null means (NaN without a null).
+        null_mean: f64,
+        /// Mean of the pairs' null 95th percentiles (NaN without a null).
+        null_p95: f64,
+        /// The largest p-value over the pairs (conservative; NaN without a null).
+        p_value: f64,
+    }
 }
 
-impl SpectrumRow {
-    /// Every row of a sweep's spectra table.
-    ///
-    /// # Errors
-    /// A missing column or one of the wrong type.
-    pub fn read_all(spectra: &DataFrame) -> Result<Vec<Self>, String> {
-        let (op, seed, source, checkpoint, order, component, share, expected) = (
-            strings(spectra, "op")?,
-            floats(spectra, "seed")?,
-            strings(spectra, "source")?,
-            strings(spectra, "checkpoint")?,
-            strings(spectra, "order")?,
-            strings(spectra, "component")?,
-            floats(spectra, "share")?,
-            floats(spectra, "expected")?,
-        );
-        Ok((0..op.len())
-            .map(|i| Self {
-                op: op[i].clone(),
-                seed: seed[i].unwrap_or(0.0) as u64,
-                source: source[i].clone(),
-                checkpoint: checkpoint[i].clone(),
-                order: order[i].clone(),
-                component: component[i].clone(),
-                share: share[i].unwrap_or(0.0),
-                expected: expected[i].unwrap_or(0.0),
-            })
-            .collect())
+crate::record! {
+    /// One row of a sweep's `analysis.parquet`: what the analysis found in
+    /// one run's weights (docs/design.md defines each measure). `_init`
+    /// columns are the same measure on the run's initial weights.
+    pub struct AnalysisRow {
+        /// The run.
+        run_id: String,
+        /// The operation as configured.
+        op: String,
+        /// The run's seed.
+        seed: u64,
+        /// The analysis group.
+        group: String,
+        /// Whether the run sustain-grokked.
+        grokked: bool,
+        /// Dominant non-trivial irrep of the embedding.
+        dominant_irrep: String,
+        /// Its share of the embedding's non-constant power.
+        dominant_share: f64,
+        /// The same irrep's share at initialisation.
+        dominant_share_init: f64,
+        /// Its share under an isotropic (random) embedding.
+        dominant_expected: f64,
+        /// The embedding's key irreps, space-separated.
+        key_irreps: String,
+        /// Dominant irrep of the unembedding.
+        unembed_dominant: String,
+        /// Its share.
+        unembed_dominant_share: f64,
+        /// Dominant irrep pair `ρ⊗σ` of the MLP neurons over G × G.
+        neurons_dominant: String,
+        /// Its share.
+        neurons_dominant_share: f64,
+        /// The neurons' share on (ρ, ρ) pairs.
+        neurons_diagonal_share: f64,
+        /// The same at initialisation.
+        neurons_diagonal_share_init: f64,
+        /// Gini of the embedding's irrep spectrum.
+        gini: f64,
+        /// The same at initialisation.
+        gini_init: f64,
+        /// Fourier power in the top frequency (cyclic analysis groups only).
+        concentration_k1: Option<f64>,
+        /// Fourier power in the top five frequencies.
+        concentration_k5: Option<f64>,
+        /// `concentration_k1` at initialisation.
+        concentration_k1_init: Option<f64>,
+        /// `concentration_k5` at initialisation.
+        concentration_k5_init: Option<f64>,
+        /// The key frequencies, as a list.
+        key_frequencies: Option<String>,
+        /// Accuracy of the Fourier probe.
+        probe_accuracy: Option<f64>,
+        /// The same at initialisation.
+        probe_accuracy_init: Option<f64>,
+        /// `concentration_k1` in raw label order (no discrete-log relabelling).
+        raw_concentration_k1: Option<f64>,
+        /// `concentration_k5` in raw label order.
+        raw_concentration_k5: Option<f64>,
+        /// `probe_accuracy` in raw label order.
+        raw_probe_accuracy: Option<f64>,
+    }
+    optional {
+        /// Coset test accuracy on the informative test pairs.
+        coset_accuracy: f64,
+        /// The same at initialisation.
+        coset_accuracy_init: f64,
+        /// The coset test's chance level.
+        coset_chance: f64,
+        /// Informative test pairs in the analysis group.
+        coset_pairs: u32,
+        /// Coset test accuracy on the pairs whose transpose is not in training.
+        coset_accuracy_unseen: f64,
+        /// The same at initialisation.
+        coset_accuracy_unseen_init: f64,
+        /// Those pairs.
+        coset_pairs_unseen: u32,
+        /// Gradient symmetricity (cyclic analysis groups only).
+        gradient_symmetricity: f64,
+        /// The same at initialisation.
+        gradient_symmetricity_init: f64,
+        /// Distance irrelevance (cyclic analysis groups only).
+        distance_irrelevance: f64,
+        /// The same at initialisation.
+        distance_irrelevance_init: f64,
+        /// Mean neuron irrep purity.
+        neuron_purity: f64,
+        /// The same at initialisation.
+        neuron_purity_init: f64,
+        /// Share of neurons whose strongest irrep pair is key on both axes.
+        key_neuron_share: f64,
+        /// The same at initialisation.
+        key_neuron_share_init: f64,
+        /// Test accuracy of the unablated model.
+        ablation_none_accuracy: f64,
+        /// Test accuracy with only the key irreps (and the mean) kept.
+        ablation_keep_key_accuracy: f64,
+        /// The lowest test accuracy with one key irrep removed.
+        ablation_remove_key_min_accuracy: f64,
+    }
+}
+
+crate::record! {
+    /// One row of a sweep's `complexity.parquet`: Spearman ρ of one
+    /// complexity score with grok epochs over one subset of runs
+    /// ([`crate::analysis::across_runs::complexity_rows`]).
+    pub struct ComplexityRow {
+        /// `all` or `abelian`.
+        subset: String,
+        /// The score's name.
+        score: String,
+        /// ρ (`None` if undefined).
+        spearman_rho: Option<f64>,
+        /// 2.5th percentile of its bootstrap distribution.
+        ci_low: Option<f64>,
+        /// 97.5th percentile.
+        ci_high: Option<f64>,
+        /// Runs used.
+        runs: u32,
+        /// Runs that never grokked (censored, ranked last).
+        censored: u32,
+    }
+}
+
+crate::record! {
+    /// One row of a run's `analysis/spectra.parquet`: one irrep's (or
+    /// frequency's) share of the run's embedding or unembedding power.
+    pub struct RunSpectrumRow {
+        /// `embed` or `unembed`.
+        source: String,
+        /// `final` or `init`.
+        checkpoint: String,
+        /// The element order: `identity`, `discrete log, g = ...`, `raw label order`.
+        order: String,
+        /// The irrep's (or frequency's) name.
+        component: String,
+        /// Its real dimension.
+        real_dim: u32,
+        /// Its share of the non-trivial power.
+        share: f64,
+        /// Its share under an isotropic (random) function.
+        expected: f64,
+    }
+}
+
+/// One row of a sweep's `spectra.parquet`: a run's spectrum row with the run.
+pub type SpectrumRow = Keyed<RunSpectrumRow>;
+
+crate::record! {
+    /// One row of a run's `analysis/neurons.parquet`: the MLP neurons'
+    /// share of power on one pair of irreps over G × G.
+    pub struct NeuronRow {
+        /// `final` or `init`.
+        checkpoint: String,
+        /// Irrep of the first input.
+        irrep_a: String,
+        /// Irrep of the second input.
+        irrep_b: String,
+        /// The pair's share of the neurons' power.
+        share: f64,
+    }
+}
+
+crate::record! {
+    /// One row of a run's `analysis/progress.parquet`: a progress measure
+    /// at one checkpoint (docs/design.md defines them).
+    pub struct ProgressRow {
+        /// The checkpoint's epoch.
+        epoch: u32,
+        /// The measure's name.
+        metric: String,
+        /// Its value.
+        value: f64,
     }
 }
