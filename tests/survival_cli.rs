@@ -119,10 +119,13 @@ fn a_table_without_a_format_stamp_is_refused_until_migrated() {
         .output()
         .unwrap();
     let out = String::from_utf8_lossy(&o.stdout);
+    // The results table stamped, and the sweep's groups table added.
     assert!(
-        out.contains("1 tables migrated, 0 already current"),
-        "{out}"
+        out.contains("2 tables migrated, 0 already current"),
+        "{out}{}",
+        String::from_utf8_lossy(&o.stderr)
     );
+    assert!(dir.join("groups.parquet").exists());
     assert!(survival(&dir).contains("1/1"));
     // The migrated table holds the same rows.
     let again = grokscope::store::read_parquet(&path).unwrap();

@@ -32,6 +32,7 @@ pub mod twins;
 pub use plotters;
 pub use polars;
 
+use crate::results::rows::GroupRow;
 use crate::store::{read_parquet, StoreError};
 use plotters::coord::Shift;
 use plotters::prelude::*;
@@ -147,6 +148,8 @@ pub struct SweepData {
     pub cka: Option<DataFrame>,
     /// `complexity.parquet`.
     pub complexity: Option<DataFrame>,
+    /// `groups.parquet`: one row per operation (see [`crate::results::rows::GroupRow`]).
+    pub groups: Option<DataFrame>,
 }
 
 /// An operation's canonical `family:n` name (`s3` and `symmetric:3` are
@@ -185,6 +188,7 @@ impl SweepData {
             progress: opt("progress")?,
             cka: opt("cka")?,
             complexity: opt("complexity")?,
+            groups: opt("groups")?,
         }))
     }
 
@@ -209,6 +213,21 @@ impl SweepData {
         })
     }
 
+    /// The stored group of each operation, in the sweep's order.
+    ///
+    /// # Errors
+    /// No `groups.parquet` (the message says to run `grokscope migrate`) or
+    /// an unreadable one.
+    pub fn groups(&self) -> Result<Vec<GroupRow>> {
+        match &self.groups {
+            Some(_) => self.need_rows(&self.groups, "groups"),
+            None => Err(ReportError::Data(format!(
+                "experiments/{0}/groups.parquet is missing (the sweep was aggregated before grokscope stored its groups); run `grokscope migrate experiments/{0}`",
+                self.name
+            ))),
+        }
+    }
+
     /// A table's typed rows ([`Self::need`], read through its
     /// [`Record`](crate::results::record::Record)).
     ///
@@ -223,6 +242,19 @@ impl SweepData {
             ReportError::Data(format!("experiments/{}/{what}.parquet: {e}", self.name))
         })
     }
+}
+
+/// The stored group of operation `op` (as configured or by its canonical
+/// name).
+///
+/// # Errors
+/// An operation the groups table does not list.
+pub fn group_of<'a>(groups: &'a [GroupRow], op: &str) -> Result<&'a GroupRow> {
+    groups.iter().find(|g| g.op == op || g.canonical == op).ok_or_else(|| {
+        ReportError::Data(format!(
+            "operation {op} is not in the sweep's groups table; run `grokscope migrate` on the sweep's directory"
+        ))
+    })
 }
 
 /// Every sweep the paper uses, each present once its results exist.

@@ -156,7 +156,7 @@ pub fn compare(sweep: &SweepData) -> Result<Vec<GroupNulls>> {
     let runs = runs(sweep)?;
     let mut out = Vec::new();
     for op in sweep.ops()? {
-        let one_dim = one_dim_irreps(&op)?;
+        let one_dim = one_dim_irreps(sweep, &op)?;
         let mut g = GroupNulls {
             op: op.clone(),
             ..Default::default()
@@ -331,6 +331,7 @@ pub fn table(sweep: &SweepData, n: &mut Numbers) -> Result<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::results::rows::GroupRow;
     use polars::prelude::*;
 
     /// A two-seed sweep of s3 whose numbers are known by hand.
@@ -394,6 +395,10 @@ mod tests {
             progress: None,
             cka: None,
             complexity: None,
+            groups: Some(
+                <GroupRow as crate::results::record::Record>::frame(&[GroupRow::of("s3").unwrap()])
+                    .unwrap(),
+            ),
         }
     }
 

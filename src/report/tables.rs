@@ -7,10 +7,9 @@
 //! [`verdicts`], written before the full-size runs and stated in the paper.
 
 use super::figures::{seed_spectra, spectrum_rows, SpectrumRow};
-use super::{canonical, floats, strings, Experiments, ReportError, Result, SweepData};
-use crate::analysis::complexity::ComplexityScores;
+use super::{canonical, floats, group_of, strings, Experiments, ReportError, Result, SweepData};
 use crate::groups::{Operation, OperationSpec};
-use crate::results::rows::{CkaRow, ComplexityRow};
+use crate::results::rows::{CkaRow, ComplexityRow, GroupRow};
 use crate::store::write_atomic;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -31,6 +30,8 @@ pub struct OpStats {
     pub order: usize,
     /// Whether the analysis group is abelian.
     pub abelian: bool,
+    /// The analysis group's name.
+    pub group: String,
     /// Memorised epoch per run.
     pub memorised: Vec<Option<f64>>,
     /// Grok epoch per run: the sustained grok epoch where the sweep's curves
@@ -71,11 +72,12 @@ pub fn mean_sd(v: &[f64]) -> (f64, f64) {
     (m, sd)
 }
 
-/// Per-operation statistics of a results table, operations in order.
+/// Per-operation statistics of a results table, operations in order, with
+/// each operation's order and commutativity from the sweep's groups table.
 ///
 /// # Errors
-/// Missing columns or an unknown operation.
-pub fn op_stats(results: &polars::prelude::DataFrame) -> Result<Vec<OpStats>> {
+/// Missing columns or an operation the groups table does not list.
+pub fn op_stats(results: &polars::prelude::DataFrame, groups: &[GroupRow]) -> Result<Vec<OpStats>> {
     let ops = strings(results, "op")?;
     let (mem, grok) = (
         floats(results, "memorised_epoch")?,
@@ -94,11 +96,12 @@ pub fn op_stats(results: &polars::prelude::DataFrame) -> Result<Vec<OpStats>> {
         let idx = match out.iter().position(|s| s.op == ops[i]) {
             Some(k) => k,
             None => {
-                let o = Operation::parse(&ops[i]).map_err(|e| ReportError::Data(e.to_string()))?;
+                let g = group_of(groups, &ops[i])?;
                 out.push(OpStats {
                     op: ops[i].clone(),
-                    order: o.order(),
-                    abelian: o.is_abelian(),
+                    order: g.order as usize,
+                    abelian: g.abelian,
+                    group: g.group.clone(),
                     memorised: vec![],
                     grokked: vec![],
                     first_crossing: vec![],
@@ -127,7 +130,7 @@ pub fn op_stats(results: &polars::prelude::DataFrame) -> Result<Vec<OpStats>> {
 /// # Errors
 /// As [`op_stats`], or unreadable curves.
 pub fn op_stats_sustained(sweep: &SweepData) -> Result<Vec<OpStats>> {
-    let mut stats = op_stats(&sweep.results)?;
+    let mut stats = op_stats(&sweep.results, &sweep.groups()?)?;
     if let Some(epochs) = verdicts::sustained_epochs(sweep)? {
         let ops = strings(&sweep.results, "op")?;
         for st in &mut stats {
@@ -302,9 +305,7 @@ fn grok_table(stats: &[OpStats], pooled: &Pooled) -> String {
         "% Generated; do not edit.\n\\begin{tabular}{lrllllrl}\n\\toprule\noperation & $|G|$ & group & memorised & grokked (sustained) & first crossing & test acc. & informative: correct/pairs, acc. [95\\% CI] \\\\\n\\midrule\n",
     );
     for st in stats {
-        let group = Operation::parse(&st.op)
-            .map(|o| o.analysis.group.name().to_string())
-            .unwrap_or_default();
+        let group = &st.group;
         let kind = if st.abelian { "" } else { " (n.a.)" };
         let (correct, total) = pooled.get(&st.op).copied().unwrap_or_default();
         let _ = writeln!(
@@ -312,7 +313,7 @@ fn grok_table(stats: &[OpStats], pooled: &Pooled) -> String {
             "\\texttt{{{}}} & {} & {}{} & {} & {} & {} & {:.3} & {} \\\\",
             tex(&st.op),
             st.order,
-            tex(&group),
+            tex(group),
             kind,
             tex(&epoch_cell(&st.memorised, "never")),
             tex(&epoch_cell(&st.grokked, "not grokked")),
@@ -385,28 +386,23 @@ fn analysis_str(sweep: &SweepData, op: &str, col: &str) -> Result<Vec<String>> {
         .collect())
 }
 
-/// The non-trivial irreps of complex dimension 1 of `op`'s analysis group:
-/// those that factor through its abelianisation G/[G, G].
-pub(super) fn one_dim_irreps(op: &str) -> Result<Vec<String>> {
-    let group = Operation::parse(op)
-        .map_err(|e| ReportError::Data(e.to_string()))?
-        .analysis
-        .group;
-    Ok(group
-        .representations()
-        .real
-        .iter()
-        .filter(|r| !r.is_trivial() && r.complex_dim() == 1)
-        .map(|r| r.name.clone())
-        .collect())
+/// The non-trivial irreps of complex dimension 1 of `op`'s analysis group
+/// (those that factor through its abelianisation G/[G, G]), from the
+/// sweep's groups table.
+pub(super) fn one_dim_irreps(sweep: &SweepData, op: &str) -> Result<Vec<String>> {
+    Ok(group_of(&sweep.groups()?, op)?.one_dim_irreps())
 }
 
 /// Per seed, the share of the embedding's non-trivial power in the irreps of
 /// complex dimension 1 (those that factor through the abelianisation
 /// G/[G,G]), trained ("final") and untrained ("init"), from the parsed
 /// spectra table.
-fn abelianisation_shares(rows: &[SpectrumRow], op: &str) -> Result<(Vec<f64>, Vec<f64>)> {
-    let one_dim = one_dim_irreps(op)?;
+fn abelianisation_shares(
+    sweep: &SweepData,
+    rows: &[SpectrumRow],
+    op: &str,
+) -> Result<(Vec<f64>, Vec<f64>)> {
+    let one_dim = one_dim_irreps(sweep, op)?;
     let at = |checkpoint: &str| -> Vec<f64> {
         seed_spectra(rows, op, "embed", checkpoint, "identity")
             .values()
@@ -752,7 +748,7 @@ pub mod verdicts {
                 spectra = Some(spectrum_rows(suite.need(&suite.spectra, "spectra")?)?);
             }
             let rows = spectra.as_deref().unwrap_or_default();
-            let (ab, ab_init) = abelianisation_shares(rows, &op)?;
+            let (ab, ab_init) = abelianisation_shares(suite, rows, &op)?;
             let (ab, ab_init) = (mean_sd(&ab).0, mean_sd(&ab_init).0);
             n.num(format!("R5/{op}/abelian_share"), ab, 2);
             n.num(format!("R5/{op}/abelian_share_init"), ab_init, 2);
@@ -990,9 +986,9 @@ pub mod verdicts {
         use crate::analysis::complexity::{median_grok, operation_rank_test};
         // op, scores (C1, C2, F1, F2), median grok epoch
         let mut rows: Vec<(String, [f64; 4], f64)> = Vec::new();
+        let groups = suite.groups()?;
         for s in abelian_ops(stats) {
-            let o = Operation::parse(&s.op).map_err(|e| ReportError::Data(e.to_string()))?;
-            let sc = ComplexityScores::of(&o.analysis.group);
+            let sc = group_of(&groups, &s.op)?.scores();
             n.num(format!("R7/{}/C1", s.op), sc.c1, 2);
             n.num(format!("R7/{}/C2", s.op), sc.c2, 4);
             // `stats` carry sustained grok epochs (op_stats_sustained).
@@ -1217,13 +1213,10 @@ fn ablation_table(sweep: &SweepData, key: &str, label: &str) -> Result<String> {
         floats(&sweep.results, "final_test_accuracy")?,
     );
     let xs: Vec<String> = if key == "order" {
+        let groups = sweep.groups()?;
         ops.iter()
-            .map(|o| {
-                Operation::parse(o)
-                    .map(|x| x.order().to_string())
-                    .unwrap_or_default()
-            })
-            .collect()
+            .map(|o| Ok(group_of(&groups, o)?.order.to_string()))
+            .collect::<Result<_>>()?
     } else {
         floats(&sweep.results, key)?
             .iter()
@@ -1301,7 +1294,7 @@ fn pw_table(suite: &SweepData, n: &mut Numbers) -> Result<String> {
         };
         let trained = seed_spectra(&rows, &op, "embed", "final", "identity");
         let untrained = seed_spectra(&rows, &op, "embed", "init", "identity");
-        let (ab, ab_init) = abelianisation_shares(&rows, &op)?;
+        let (ab, ab_init) = abelianisation_shares(suite, &rows, &op)?;
         for (i, (seed, spec)) in trained.iter().enumerate() {
             let init_of = |name: &str| {
                 untrained
@@ -1354,18 +1347,19 @@ fn complexity_table(exp: &Experiments) -> Result<String> {
         .into_iter()
         .flatten()
     {
+        let groups = sweep.groups()?;
         for op in sweep.ops()? {
-            let o = Operation::parse(&op).map_err(|e| ReportError::Data(e.to_string()))?;
-            if seen.contains(&o.analysis.group.name().to_string()) && family(&op) != "sub" {
+            let g = group_of(&groups, &op)?;
+            if seen.contains(&g.group) && g.family != "sub" {
                 continue;
             }
-            seen.push(o.analysis.group.name().to_string());
-            let sc = ComplexityScores::of(&o.analysis.group);
+            seen.push(g.group.clone());
+            let sc = g.scores();
             let _ = writeln!(
                 s,
                 "\\texttt{{{}}} & {} & {} & {} & {:.2} & {:.3} & {} & {} \\\\",
                 tex(&op),
-                tex(o.analysis.group.name()),
+                tex(&g.group),
                 sc.rank,
                 sc.max_irrep_dim,
                 sc.c1,
@@ -1533,14 +1527,18 @@ fn fraction_small_table(sweep: &SweepData, n: &mut Numbers) -> Result<String> {
     }
     fracs.sort();
     // Non-abelian groups first, then their cyclic controls, each by order.
-    let key = |o: &String| {
-        let op = Operation::parse(o).ok();
-        (
-            op.as_ref().is_none_or(|x| x.is_abelian()),
-            op.map_or(0, |x| x.order()),
-        )
-    };
-    ops.sort_by_key(key);
+    let groups = sweep.groups()?;
+    let mut keyed: Vec<((bool, u32), String)> = ops
+        .into_iter()
+        .map(|o| {
+            Ok((
+                (group_of(&groups, &o)?.abelian, group_of(&groups, &o)?.order),
+                o,
+            ))
+        })
+        .collect::<Result<_>>()?;
+    keyed.sort_by_key(|(k, _)| *k);
+    let ops: Vec<String> = keyed.into_iter().map(|(_, o)| o).collect();
     let mut s = format!(
         "% Generated; do not edit.\n\\begin{{tabular}}{{lr{}}}\n\\toprule\n & & {} \\\\\ngroup & $|G|$ & {} \\\\\n\\midrule\n",
         "r".repeat(fracs.len()),
@@ -1548,7 +1546,7 @@ fn fraction_small_table(sweep: &SweepData, n: &mut Numbers) -> Result<String> {
         fracs.iter().map(|_| "groks (inf.\\ pairs, acc.)").collect::<Vec<_>>().join(" & "),
     );
     for o in &ops {
-        let order = Operation::parse(o).map_or(0, |x| x.order());
+        let order = group_of(&groups, o)?.order;
         let cols: Vec<String> = fracs
             .iter()
             .map(|f| match cells.get(&(o.clone(), f.clone())) {
@@ -1722,6 +1720,7 @@ fn long_budget_pw_table(sweeps: &[SweepData], n: &mut Numbers) -> Result<Option<
     let mut cells: Vec<((usize, String, bool), Cell)> = Vec::new();
     for (w, sw) in sweeps.iter().enumerate() {
         let Some(a) = &sw.analysis else { continue };
+        let groups = sw.groups()?;
         let (op, grokked, irrep) = (
             strings(a, "op")?,
             super::bools(a, "grokked")?,
@@ -1733,7 +1732,7 @@ fn long_budget_pw_table(sweeps: &[SweepData], n: &mut Numbers) -> Result<Option<
             floats(a, "dominant_expected")?,
         );
         for i in 0..a.height() {
-            let abelian = Operation::parse(&op[i]).map_or(true, |o| o.is_abelian());
+            let abelian = group_of(&groups, &op[i])?.abelian;
             if irrep[i].is_empty() || abelian {
                 continue;
             }
@@ -1953,6 +1952,7 @@ mod tests {
             op: op.into(),
             order,
             abelian,
+            group: op.into(),
             memorised: vec![Some(100.0); grokked.len()],
             grokked: grokked.to_vec(),
             first_crossing: grokked.to_vec(),
@@ -2040,6 +2040,7 @@ mod tests {
             progress: None,
             cka: None,
             complexity: None,
+            groups: None,
         };
         assert_eq!(
             verdicts::sustained_epochs(&sweep).unwrap(),
@@ -2116,6 +2117,12 @@ mod tests {
             progress: None,
             cka: None,
             complexity: None,
+            groups: Some(
+                <GroupRow as crate::results::record::Record>::frame(
+                    &GroupRow::of_ops(ops.iter().copied()).unwrap(),
+                )
+                .unwrap(),
+            ),
         }
     }
 

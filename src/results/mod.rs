@@ -23,7 +23,7 @@ pub mod record;
 pub mod rows;
 
 use record::{Record, RUN_KEY};
-use rows::{AnalysisRow, CkaRow, ComplexityRow, NeuronRow, ProgressRow, RunSpectrumRow};
+use rows::{AnalysisRow, CkaRow, ComplexityRow, GroupRow, NeuronRow, ProgressRow, RunSpectrumRow};
 use std::path::Path;
 
 /// Metadata key naming the table.
@@ -215,6 +215,7 @@ pub const LAYOUTS: &[Layout] = &[
     of::<AnalysisRow>("analysis", Level::Sweep, "analysis.parquet", &[]),
     of::<CkaRow>("cka", Level::Sweep, "cka.parquet", &[]),
     of::<ComplexityRow>("complexity", Level::Sweep, "complexity.parquet", &[]),
+    of::<GroupRow>("groups", Level::Sweep, "groups.parquet", &[]),
     Layout {
         table: "run-metrics",
         level: Level::Run,
@@ -302,8 +303,9 @@ pub fn check_stamp(path: &Path, stamp: &Stamp) -> Result<(), String> {
 /// writing atomically. Files already current are left untouched; a file of
 /// a newer format or with a column the layout does not list is an error
 /// naming it. Required columns are not enforced, so hand-made partial
-/// tables migrate too. Returns
-/// (files migrated, files already current).
+/// tables migrate too. A sweep directory (one with `results.parquet`)
+/// without `groups.parquet` gets one, computed from its operations (it
+/// counts as migrated). Returns (files migrated, files already current).
 ///
 /// # Errors
 /// An unreadable directory or file, or a file that cannot be migrated.
@@ -324,6 +326,14 @@ pub fn migrate(dir: &Path) -> Result<(usize, usize), crate::store::StoreError> {
         }
     }
     files.sort();
+    let sweep_results: Vec<std::path::PathBuf> = files
+        .iter()
+        .filter(|p| {
+            layout_for_path(p).is_some_and(|l| l.table == "results")
+                && !p.with_file_name("groups.parquet").exists()
+        })
+        .cloned()
+        .collect();
     let (mut migrated, mut current) = (0, 0);
     for p in files {
         let stamp = read_stamp(&p)?;
@@ -342,7 +352,36 @@ pub fn migrate(dir: &Path) -> Result<(usize, usize), crate::store::StoreError> {
         write_parquet(&mut df, &p)?;
         migrated += 1;
     }
+    for results in sweep_results {
+        let dir = results.parent().unwrap_or(Path::new("."));
+        write_groups(&crate::store::read_parquet(&results)?, dir)?;
+        migrated += 1;
+    }
     Ok((migrated, current))
+}
+
+/// Writes `dir/groups.parquet` (and `.csv`): one [`GroupRow`] per
+/// operation of a sweep's results table (its `op` column, or
+/// `canonical_op` in a table without one).
+///
+/// # Errors
+/// A results table with neither column, an operation that does not
+/// parse, or a write error.
+pub fn write_groups(
+    results: &polars::prelude::DataFrame,
+    dir: &Path,
+) -> Result<std::path::PathBuf, crate::store::StoreError> {
+    let path = dir.join("groups.parquet");
+    let err = |e: String| crate::store::StoreError::new(&path, e);
+    // A hand-made table may carry only the canonical names.
+    let ops = columns::strings(results, "op")
+        .or_else(|_| columns::strings(results, "canonical_op"))
+        .map_err(err)?;
+    let rows = GroupRow::of_ops(ops.iter().map(String::as_str)).map_err(err)?;
+    let mut df = GroupRow::frame(&rows).map_err(|e| err(e.to_string()))?;
+    crate::store::write_parquet(&mut df, &path)?;
+    crate::store::write_csv(&mut df, &path.with_extension("csv"))?;
+    Ok(path)
 }
 
 #[cfg(test)]
@@ -407,5 +446,105 @@ mod tests {
                 assert!(a.level != b.level || a.file != b.file, "{}", a.file);
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod group_tests {
+    use super::record::Record;
+    use super::rows::GroupRow;
+    use super::*;
+    use polars::prelude::*;
+
+    /// Irrep dimensions and types from the character tables in James &
+    /// Liebeck, *Representations and Characters of Groups*: S4 has real
+    /// irreps of degrees 1, 3, 2, 3, 1; A4 a complex pair of linear
+    /// characters (one real irrep of real dimension 2); Q8 one
+    /// quaternionic irrep of degree 2 (real dimension 4).
+    #[test]
+    fn group_rows_match_published_character_tables() {
+        let s4 = GroupRow::of("s4").unwrap();
+        assert_eq!(
+            (s4.order, s4.abelian, s4.irrep_dims.as_str(), s4.n_irreps),
+            (24, false, "1 3 2 3 1", 5)
+        );
+        assert_eq!(s4.canonical, "symmetric:4");
+        let a4 = GroupRow::of("a4").unwrap();
+        assert_eq!(a4.irrep_dims, "1 2 3");
+        assert_eq!(a4.irrep_types, "real complex real");
+        let q8 = GroupRow::of("quaternion").unwrap();
+        assert!(
+            q8.irrep_types.ends_with("quaternionic"),
+            "{}",
+            q8.irrep_types
+        );
+        assert_eq!(q8.irrep_dims.split(' ').next_back(), Some("4"));
+        let z = GroupRow::of("add:7").unwrap();
+        assert_eq!((z.order, z.abelian, z.rank, z.f1), (7, true, 1, 2));
+        // The stored scores are the computed ones.
+        let g = crate::groups::Operation::parse("s4")
+            .unwrap()
+            .analysis
+            .group;
+        assert_eq!(
+            s4.scores(),
+            crate::analysis::complexity::ComplexityScores::of(&g)
+        );
+        assert!(GroupRow::of("s99x").is_err());
+    }
+
+    #[test]
+    fn stored_one_dimensional_irreps_are_the_computed_ones() {
+        for op in [
+            "s3",
+            "d5",
+            "a4",
+            "s4",
+            "add:7",
+            "quaternion",
+            "alternating:5",
+            "ring:12",
+            "xor:3",
+        ] {
+            let row = GroupRow::of(op).unwrap();
+            let g = crate::groups::Operation::parse(op).unwrap().analysis.group;
+            let computed: Vec<String> = g
+                .representations()
+                .real
+                .iter()
+                .filter(|r| !r.is_trivial() && r.complex_dim() == 1)
+                .map(|r| r.name.clone())
+                .collect();
+            assert_eq!(row.one_dim_irreps(), computed, "{op}");
+        }
+        // S3: only the sign; A5 is perfect: none.
+        assert_eq!(GroupRow::of("s3").unwrap().one_dim_irreps(), ["[1,1,1]"]);
+        assert!(GroupRow::of("alternating:5")
+            .unwrap()
+            .one_dim_irreps()
+            .is_empty());
+    }
+
+    #[test]
+    fn migrate_adds_a_groups_table_to_a_sweep_once() {
+        let dir = std::env::temp_dir().join(format!("grokscope-groups-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let mut results = df!(
+            "run_id" => ["a", "b", "c"],
+            "op" => ["s3", "add:7", "s3"],
+        )
+        .unwrap();
+        crate::store::write_parquet(&mut results, &dir.join("results.parquet")).unwrap();
+        assert_eq!(migrate(&dir).unwrap(), (1, 1));
+        let groups = crate::store::read_parquet(&dir.join("groups.parquet")).unwrap();
+        let rows = GroupRow::read_all(&groups).unwrap();
+        assert_eq!(
+            rows.iter().map(|r| r.op.as_str()).collect::<Vec<_>>(),
+            ["s3", "add:7"]
+        );
+        assert!(dir.join("groups.csv").exists());
+        assert_eq!(migrate(&dir).unwrap(), (0, 2));
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 }

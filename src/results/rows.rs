@@ -208,3 +208,122 @@ crate::record! {
         value: f64,
     }
 }
+
+crate::record! {
+    /// One row of a sweep's `groups.parquet`: one operation's group as the
+    /// report needs it, stored beside the results so figures and verdicts
+    /// read group facts from data instead of re-deriving them from the
+    /// operation's name ([`GroupRow::of`]).
+    pub struct GroupRow {
+        /// The operation as configured.
+        op: String,
+        /// Its canonical `family:n` name.
+        canonical: String,
+        /// Its family (`add`, `symmetric`, ...).
+        family: String,
+        /// The analysis group's name.
+        group: String,
+        /// Number of elements.
+        order: u32,
+        /// Whether the analysis group is abelian.
+        abelian: bool,
+        /// The real irreps' names, trivial first, space-separated.
+        irreps: String,
+        /// Their real dimensions, space-separated.
+        irrep_dims: String,
+        /// Their Frobenius–Schur types (`real`, `complex`, `quaternionic`).
+        irrep_types: String,
+        /// d(G), the least number of generators.
+        rank: u32,
+        /// Largest complex irrep dimension.
+        max_irrep_dim: u32,
+        /// Number of complex irreps.
+        n_irreps: u32,
+        /// Complexity score C1 (docs/design.md).
+        c1: f64,
+        /// Complexity score C2.
+        c2: f64,
+        /// Smallest faithful real representation dimension (F1).
+        f1: u32,
+        /// Share of non-trivial real irreps that are not faithful (F2; none
+        /// for the trivial group).
+        f2: Option<f64>,
+    }
+}
+
+impl GroupRow {
+    /// The row of operation `op`, computed from its group.
+    ///
+    /// # Errors
+    /// An operation that does not parse.
+    pub fn of(op: &str) -> Result<Self, String> {
+        let o = crate::groups::Operation::parse(op).map_err(|e| e.to_string())?;
+        let spec = crate::groups::OperationSpec::parse(op).map_err(|e| e.to_string())?;
+        let group = &o.analysis.group;
+        let reps = group.representations();
+        let join = |f: &dyn Fn(&crate::groups::RealIrrep) -> String| {
+            reps.real.iter().map(f).collect::<Vec<_>>().join(" ")
+        };
+        let s = crate::analysis::complexity::ComplexityScores::of(group);
+        Ok(Self {
+            op: op.to_string(),
+            canonical: o.canonical.clone(),
+            family: spec.family,
+            group: group.name().to_string(),
+            order: o.order() as u32,
+            abelian: o.is_abelian(),
+            irreps: join(&|r| r.name.clone()),
+            irrep_dims: join(&|r| r.real_dim().to_string()),
+            irrep_types: join(&|r| r.fs_type.name().to_string()),
+            rank: s.rank as u32,
+            max_irrep_dim: s.max_irrep_dim as u32,
+            n_irreps: s.n_irreps as u32,
+            c1: s.c1,
+            c2: s.c2,
+            f1: s.f1 as u32,
+            f2: s.f2,
+        })
+    }
+
+    /// One row per distinct operation, in first-appearance order.
+    ///
+    /// # Errors
+    /// An operation that does not parse.
+    pub fn of_ops<'a>(ops: impl IntoIterator<Item = &'a str>) -> Result<Vec<Self>, String> {
+        let mut rows: Vec<Self> = Vec::new();
+        for op in ops {
+            if !rows.iter().any(|r| r.op == op) {
+                rows.push(Self::of(op)?);
+            }
+        }
+        Ok(rows)
+    }
+
+    /// The non-trivial real irreps whose complex constituents are
+    /// one-dimensional (real dimension 1 of real type, or 2 of complex
+    /// type): those that factor through the abelianisation G/[G, G].
+    pub fn one_dim_irreps(&self) -> Vec<String> {
+        let (dims, types) = (self.irrep_dims.split(' '), self.irrep_types.split(' '));
+        self.irreps
+            .split(' ')
+            .zip(dims.zip(types))
+            .skip(1) // the trivial irrep comes first
+            .filter(|(_, d)| matches!(*d, ("1", "real") | ("2", "complex")))
+            .map(|(name, _)| name.to_string())
+            .collect()
+    }
+
+    /// The complexity scores stored in the row.
+    pub fn scores(&self) -> crate::analysis::complexity::ComplexityScores {
+        crate::analysis::complexity::ComplexityScores {
+            c1: self.c1,
+            c2: self.c2,
+            f1: self.f1 as usize,
+            f2: self.f2,
+            rank: self.rank as usize,
+            max_irrep_dim: self.max_irrep_dim as usize,
+            n_irreps: self.n_irreps as usize,
+            abelian: self.abelian,
+        }
+    }
+}

@@ -696,6 +696,7 @@ pub fn aggregate(run_dirs: &[PathBuf], results_dir: &Path) -> Result<PathBuf, Tr
     let parquet = results_dir.join("results.parquet");
     write_parquet(&mut df, &parquet)?;
     write_csv(&mut df, &results_dir.join("results.csv"))?;
+    crate::results::write_groups(&df, results_dir)?;
     let mut curves = curves_frame(run_dirs)?;
     write_parquet(&mut curves, &results_dir.join("curves.parquet"))?;
     Ok(parquet)
