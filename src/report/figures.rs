@@ -160,7 +160,7 @@ paper_figures! {
         needs |exp| exp.suite.as_ref().is_some_and(|s| s.cka.is_some()),
         draws |area, exp| {
             let s = exp.suite()?;
-            cka_matrix(area, &s.need_rows(&s.cka, "cka")?, &s.ops()?)
+            cka_matrix(area, &s.cka_rows()?, &s.ops()?)
         };
     ComplexityVsGrok = "complexity-vs-grok", (1500, 420), "Complexity scores against measured grok epochs",
         needs |exp| exp.suite.is_some(),

@@ -228,6 +228,14 @@ impl SweepData {
         }
     }
 
+    /// The CKA table as typed rows (see [`crate::results::rows::CkaRow`]).
+    ///
+    /// # Errors
+    /// No `cka.parquet` (run `grokscope analyze --sweep`) or an unreadable one.
+    pub fn cka_rows(&self) -> Result<Vec<crate::results::rows::CkaRow>> {
+        self.need_rows(&self.cka, "cka")
+    }
+
     /// A table's typed rows ([`Self::need`], read through its
     /// [`Record`](crate::results::record::Record)).
     ///

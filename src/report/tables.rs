@@ -8,7 +8,7 @@
 
 use super::figures::{seed_spectra, spectrum_rows, SpectrumRow};
 use super::{canonical, floats, group_of, strings, Experiments, ReportError, Result, SweepData};
-use crate::groups::{Operation, OperationSpec};
+use crate::groups::OperationSpec;
 use crate::results::rows::{CkaRow, ComplexityRow, GroupRow};
 use crate::store::write_atomic;
 use std::collections::BTreeMap;
@@ -807,7 +807,7 @@ pub mod verdicts {
     /// (both), "reproduced but not learned" (high but not above baselines),
     /// "refuted" (not high and not above baselines), else "inconclusive".
     pub fn r6(suite: &SweepData, n: &mut Numbers) -> Result<&'static str> {
-        let cka: &[CkaRow] = &suite.need_rows(&suite.cka, "cka")?;
+        let cka: &[CkaRow] = &suite.cka_rows()?;
         let x = "cross_op_hidden_units";
         let (trained, tmin, tmax) =
             cka_mean(cka, x, "linear", "final", "seed_matched", |r| r.value)?;
@@ -1141,10 +1141,11 @@ pub mod verdicts {
             );
             // The setting each run belongs to: the swept value, or for the
             // size ablation the pair (add:p, nearest ring:n) by order.
+            let groups = sw.groups()?;
             let orders: Vec<usize> = ops
                 .iter()
-                .map(|o| Operation::parse(o).map_or(0, |x| x.order()))
-                .collect();
+                .map(|o| Ok(group_of(&groups, o)?.order as usize))
+                .collect::<Result<_>>()?;
             let vals: Vec<i64> = if key == "order" {
                 let rings: Vec<usize> = (0..ops.len())
                     .filter(|&i| family(&ops[i]) == "ring")
@@ -1439,11 +1440,11 @@ pub(super) fn p_value(p: f64) -> String {
 /// chance (1/|G|), with one-sided binomial tests both ways:
 /// `<sweep>/<op>/inf_correct`, `inf_pairs`, `inf_rate` (with its Wilson
 /// interval `inf_ci`), `inf_p_below`, `inf_p_above`.
-fn pooled_informative(sweep: &str, pooled: &Pooled, n: &mut Numbers) {
+fn pooled_informative(sweep: &SweepData, pooled: &Pooled, n: &mut Numbers) -> Result<()> {
+    let groups = sweep.groups()?;
+    let sweep = &sweep.name;
     for (o, &(correct, total)) in pooled {
-        let Ok(order) = Operation::parse(o).map(|x| x.order()) else {
-            continue;
-        };
+        let order = group_of(&groups, o)?.order;
         let (below, above) = binomial_tails(correct, total, 1.0 / order as f64);
         let k = |x: &str| format!("{sweep}/{o}/{x}");
         let (lo, hi) = wilson(correct, total);
@@ -1454,6 +1455,7 @@ fn pooled_informative(sweep: &str, pooled: &Pooled, n: &mut Numbers) {
         n.set(k("inf_p_below"), p_value(below));
         n.set(k("inf_p_above"), p_value(above));
     }
+    Ok(())
 }
 
 /// `layer-norm` (the suite with LayerNorm on): per operation, sustained
@@ -1836,7 +1838,7 @@ pub fn compute_all(exp: &Experiments) -> Result<(Vec<(String, String)>, Numbers)
         let stats = op_stats_sustained(suite)?;
         let pooled = pooled_counts(suite)?;
         files.push(("grok-table.tex".into(), grok_table(&stats, &pooled)));
-        pooled_informative(&suite.name, &pooled, &mut n);
+        pooled_informative(suite, &pooled, &mut n)?;
         op_numbers("suite", &stats, &mut n);
         n.set(
             "suite/runs",
@@ -1848,7 +1850,7 @@ pub fn compute_all(exp: &Experiments) -> Result<(Vec<(String, String)>, Numbers)
         if let (Some(c), Some(sweep)) = (&controls, &exp.controls) {
             let pooled = pooled_counts(sweep)?;
             files.push(("controls-table.tex".into(), grok_table(c, &pooled)));
-            pooled_informative(&sweep.name, &pooled, &mut n);
+            pooled_informative(sweep, &pooled, &mut n)?;
             op_numbers("controls", c, &mut n);
         }
         let v = verdicts::r2(&stats, &mut n);
