@@ -13,7 +13,6 @@
 //! Every spectrum is computed for the final weights and for the untrained
 //! weights of the same seed (epoch 0), the null it must be read against.
 
-use crate::results::record::Record;
 pub mod mechanism;
 
 use crate::analysis::abelianisation::{coset_accuracy, CosetAccuracy};
@@ -29,7 +28,8 @@ use crate::convert::{to_dmatrix, to_vec};
 use crate::data::Dataset;
 use crate::groups::{AnalysisView, GroupKind, Operation};
 use crate::model::{ModelError, Transformer, TransformerConfig};
-use crate::results::rows::{AnalysisRow, NeuronRow, ProgressRow, RunSpectrumRow};
+use crate::results::record::Record;
+use crate::results::rows::{AnalysisRow, GroupRow, NeuronRow, ProgressRow, RunSpectrumRow};
 use crate::store::{read_parquet, vstack_all, write_csv, write_json, write_parquet};
 use crate::train::run::{read_config, read_manifest, Status};
 use crate::train::TrainError;
@@ -729,23 +729,20 @@ fn cka_frame(runs: &[SweepRun]) -> Result<DataFrame, AnalyzeError> {
 /// Spearman ρ of each complexity score with grok epochs, with intervals
 /// ([`crate::analysis::across_runs::complexity_rows`]).
 fn complexity_frame(runs: &[SweepRun]) -> Result<DataFrame, AnalyzeError> {
-    use crate::analysis::complexity::ComplexityScores;
-    let mut cache: std::collections::HashMap<String, ComplexityScores> = Default::default();
-    let mut scored = Vec::new();
-    for r in runs {
-        let op = &r.embeddings.op;
-        if !cache.contains_key(op) {
-            let o = Operation::parse(op)
-                .map_err(crate::config::ConfigError::from)
-                .map_err(TrainError::from)?;
-            cache.insert(op.clone(), ComplexityScores::of(&o.analysis.group));
-        }
-        scored.push(ScoredRun {
-            op: op.clone(),
-            scores: cache[op].clone(),
-            grok_epoch: r.grok_epoch,
-        });
-    }
+    // The same rows the sweep's groups table stores: one per operation.
+    let groups = GroupRow::of_ops(runs.iter().map(|r| r.embeddings.op.as_str()))
+        .map_err(|e| AnalyzeError::NotARun(format!("complexity table: {e}")))?;
+    let scored: Vec<ScoredRun> = runs
+        .iter()
+        .map(|r| {
+            let g = groups.iter().find(|g| g.op == r.embeddings.op);
+            ScoredRun {
+                op: r.embeddings.op.clone(),
+                scores: g.expect("of_ops lists every operation").scores(),
+                grok_epoch: r.grok_epoch,
+            }
+        })
+        .collect();
     ComplexityRow::frame(&complexity_rows(&scored))
         .map_err(|e| AnalyzeError::NotARun(format!("complexity table: {e}")))
 }
