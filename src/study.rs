@@ -358,9 +358,9 @@ impl TrainedStudy {
     /// Missing curves or a drawing error.
     pub fn curves(&self) -> Result<Figure, StudyError> {
         let panels = self.data.ops()?.len();
-        let curves = self.data.need(&self.data.curves, "curves")?;
+        self.data.need(&self.data.curves, "curves")?;
         Ok(Figure::draw(panels_size(panels), |a| {
-            figures::grokking_curves(&a, curves, &self.data.results)
+            figures::grokking_curves(&a, &self.data)
         })?)
     }
 
@@ -371,10 +371,10 @@ impl TrainedStudy {
     /// Not analysed yet, or a drawing error.
     pub fn peter_weyl(&self) -> Result<Figure, StudyError> {
         let ops = self.data.ops()?;
-        let spectra = self.data.need(&self.data.spectra, "spectra")?;
+        self.data.need(&self.data.spectra, "spectra")?;
         let ops: Vec<&str> = ops.iter().map(String::as_str).collect();
         Ok(Figure::draw(panels_size(ops.len()), |a| {
-            figures::peter_weyl(&a, spectra, &ops)
+            figures::peter_weyl(&a, &self.data, &ops)
         })?)
     }
 

@@ -21,6 +21,8 @@ fn results(dir: &Path, rows: &[(&str, Option<f64>, f64)], spec_seeds: usize) {
     )
     .unwrap();
     grokscope::store::write_parquet(&mut df, &dir.join("results.parquet")).unwrap();
+    // Its groups table, as aggregating a sweep writes it.
+    grokscope::results::write_groups(&df, dir).unwrap();
     let seeds: Vec<String> = (0..spec_seeds).map(|s| s.to_string()).collect();
     std::fs::write(
         dir.with_extension("toml"),
@@ -95,7 +97,10 @@ fn a_table_without_a_format_stamp_is_refused_until_migrated() {
     let root = std::env::temp_dir().join(format!("grokscope-migrate-{}", std::process::id()));
     let dir = root.join("chughtai");
     results(&dir, &[("alternating:5", Some(100.0), 600.0)], 1);
-    // Rewrite the table as an older grokscope did: no metadata.
+    // Rewrite the table as an older grokscope did: no metadata, and no
+    // groups table.
+    std::fs::remove_file(dir.join("groups.parquet")).unwrap();
+    std::fs::remove_file(dir.join("groups.csv")).unwrap();
     let path = dir.join("results.parquet");
     let mut df = grokscope::store::read_parquet(&path).unwrap();
     let mut f = std::fs::File::create(&path).unwrap();

@@ -2,10 +2,10 @@
 //! backend from stored tables. [`ALL`] lists them with file names, sizes
 //! and captions; [`draw`] dispatches by name.
 
-use super::{draw_err, floats, strings, Experiments, FigureSpec, ReportError, Result, SweepData};
-use crate::analysis::complexity::ComplexityScores;
-use crate::groups::Operation;
-use crate::results::rows::CkaRow;
+use super::{
+    draw_err, floats, group_of, strings, Experiments, FigureSpec, ReportError, Result, SweepData,
+};
+use crate::results::rows::GroupRow;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
@@ -32,20 +32,47 @@ fn family_colour(family: &str, k: usize) -> RGBColor {
     }
 }
 
-/// The first operation of each family, in the families' order.
-fn first_of_families(ops: &[String], families: &[&str]) -> Vec<String> {
-    families
-        .iter()
-        .filter_map(|f| ops.iter().find(|o| family(o) == *f).cloned())
-        .collect()
+/// The first operation of each family in a sweep, in the families' order.
+///
+/// # Errors
+/// The sweep's groups table is missing or does not list an operation.
+fn first_of_families(s: &SweepData, families: &[&str]) -> Result<Vec<String>> {
+    let groups = s.groups()?;
+    let ops = s.ops()?;
+    let mut out = Vec::new();
+    for f in families {
+        for op in &ops {
+            if group_of(&groups, op)?.family == *f {
+                out.push(op.clone());
+                break;
+            }
+        }
+    }
+    Ok(out)
 }
 
-/// The operations whose analysis group is non-abelian, in order.
-fn non_abelian(ops: &[String]) -> Vec<String> {
-    ops.iter()
-        .filter(|o| Operation::parse(o).is_ok_and(|x| !x.is_abelian()))
-        .cloned()
-        .collect()
+/// The sweep's operations whose analysis group is non-abelian, in order.
+///
+/// # Errors
+/// The sweep's groups table is missing or does not list an operation.
+fn non_abelian(s: &SweepData) -> Result<Vec<String>> {
+    let groups = s.groups()?;
+    let mut out = Vec::new();
+    for op in s.ops()? {
+        if !group_of(&groups, &op)?.abelian {
+            out.push(op);
+        }
+    }
+    Ok(out)
+}
+
+/// The group rows of several sweeps, for figures that pool them.
+fn groups_of(sweeps: &[&SweepData]) -> Result<Vec<GroupRow>> {
+    let mut out = Vec::new();
+    for s in sweeps {
+        out.extend(s.groups()?);
+    }
+    Ok(out)
 }
 
 fn need<'a>(s: &'a Option<SweepData>, what: &str) -> Result<&'a SweepData> {
@@ -121,47 +148,33 @@ macro_rules! paper_figures {
 paper_figures! {
     GrokkingCurves = "grokking-curves", (1500, 720), "Train, test and informative-test accuracy of the reference suite",
         needs |exp| exp.suite.as_ref().is_some_and(|s| s.curves.is_some()),
-        draws |area, exp| {
-            let s = exp.suite()?;
-            grokking_curves(area, s.need(&s.curves, "curves")?, &s.results)
-        };
+        draws |area, exp| grokking_curves(area, exp.suite()?);
     FourierSpectra = "fourier-spectra", (1500, 430), "Fourier spectra of the token embeddings of add, sub and ring",
         needs |exp| exp.suite.as_ref().is_some_and(|s| s.spectra.is_some()),
         draws |area, exp| {
             let s = exp.suite()?;
-            let ops = first_of_families(&s.ops()?, &["add", "sub", "ring"]);
-            fourier_spectra(
-                area,
-                s.need(&s.spectra, "spectra")?,
-                &ops.iter().map(String::as_str).collect::<Vec<_>>(),
-            )
+            let ops = first_of_families(s, &["add", "sub", "ring"])?;
+            fourier_spectra(area, s, &ops.iter().map(String::as_str).collect::<Vec<_>>())
         };
     MulDiscreteLog = "mul-discrete-log", (1200, 430), "The multiplication embedding's spectrum in raw label order and in discrete-log order",
         needs |exp| exp.suite.as_ref().is_some_and(|s| s.spectra.is_some()),
         draws |area, exp| {
             let s = exp.suite()?;
-            let op = first_of_families(&s.ops()?, &["mul"])
+            let op = first_of_families(s, &["mul"])?
                 .pop()
                 .ok_or_else(|| ReportError::Data("the suite has no mul operation".into()))?;
-            mul_discrete_log(area, s.need(&s.spectra, "spectra")?, &op)
+            mul_discrete_log(area, s, &op)
         };
     PeterWeyl = "peter-weyl", (1500, 460), "Peter–Weyl power per irrep of the non-abelian groups' embeddings against the untrained null",
         needs |exp| exp.suite.as_ref().is_some_and(|s| s.spectra.is_some()),
         draws |area, exp| {
             let s = exp.suite()?;
-            let ops = non_abelian(&s.ops()?);
-            peter_weyl(
-                area,
-                s.need(&s.spectra, "spectra")?,
-                &ops.iter().map(String::as_str).collect::<Vec<_>>(),
-            )
+            let ops = non_abelian(s)?;
+            peter_weyl(area, s, &ops.iter().map(String::as_str).collect::<Vec<_>>())
         };
     CkaMatrix = "cka-matrix", (1500, 1000), "Cross-operation CKA of the suite's embeddings with its baselines",
         needs |exp| exp.suite.as_ref().is_some_and(|s| s.cka.is_some()),
-        draws |area, exp| {
-            let s = exp.suite()?;
-            cka_matrix(area, &s.cka_rows()?, &s.ops()?)
-        };
+        draws |area, exp| cka_matrix(area, exp.suite()?);
     ComplexityVsGrok = "complexity-vs-grok", (1500, 420), "Complexity scores against measured grok epochs",
         needs |exp| exp.suite.is_some(),
         draws |area, exp| {
@@ -170,17 +183,13 @@ paper_figures! {
                 Ok(super::tables::verdicts::with_sustained(s)?.unwrap_or_else(|| s.clone()))
             };
             let controls = exp.controls.as_ref().map(sustained).transpose()?;
-            complexity_vs_grok(
-                area,
-                &sustained(exp.suite()?)?.results,
-                controls.as_ref().map(|c| &c.results),
-            )
+            complexity_vs_grok(area, &sustained(exp.suite()?)?, controls.as_ref())
         };
     AblationFraction = "ablation-fraction", (900, 500), "Grok epoch against training fraction",
         needs |exp| exp.fraction.is_some(),
         draws |area, exp| ablation(
             area,
-            &need(&exp.fraction, "ablation-fraction")?.results,
+            need(&exp.fraction, "ablation-fraction")?,
             "train_fraction",
             "training fraction",
         );
@@ -188,7 +197,7 @@ paper_figures! {
         needs |exp| exp.weight_decay.is_some(),
         draws |area, exp| ablation(
             area,
-            &need(&exp.weight_decay, "ablation-wd")?.results,
+            need(&exp.weight_decay, "ablation-wd")?,
             "weight_decay",
             "weight decay",
         );
@@ -196,17 +205,13 @@ paper_figures! {
         needs |exp| exp.size.is_some(),
         draws |area, exp| ablation(
             area,
-            &need(&exp.size, "ablation-size")?.results,
+            need(&exp.size, "ablation-size")?,
             "order",
             "group order |G|",
         );
     Controls = "controls", (1500, 600), "Final test and informative-test accuracy by group order, abelian and non-abelian",
         needs |exp| exp.suite.is_some() && exp.controls.is_some(),
-        draws |area, exp| controls(
-            area,
-            &exp.suite()?.results,
-            &need(&exp.controls, "controls")?.results,
-        );
+        draws |area, exp| controls(area, exp.suite()?, need(&exp.controls, "controls")?);
     Survival = "survival", (1500, 520), "Kaplan–Meier share of runs sustain-grokked by each epoch in the long-budget study",
         needs |exp| !exp.long_budget.is_empty(),
         draws |area, exp| survival(area, &exp.long_budget);
@@ -214,14 +219,9 @@ paper_figures! {
         needs |exp| exp.suite.as_ref().is_some_and(|s| s.progress.is_some()),
         draws |area, exp| {
             let s = exp.suite()?;
-            let all = s.ops()?;
-            let mut ops = first_of_families(&all, &["add", "mul"]);
-            ops.extend(non_abelian(&all).pop());
-            progress_measures(
-                area,
-                s.need(&s.progress, "progress")?,
-                &ops.iter().map(String::as_str).collect::<Vec<_>>(),
-            )
+            let mut ops = first_of_families(s, &["add", "mul"])?;
+            ops.extend(non_abelian(s)?.pop());
+            progress_measures(area, s, &ops.iter().map(String::as_str).collect::<Vec<_>>())
         };
     Numerics = "numerics", (1500, 820), "Train loss by loss precision and softmax, and test accuracy with Grokfast against baselines, every seed",
         needs |exp| exp.numerics.as_ref().is_some_and(|s| s.curves.is_some()),
@@ -284,29 +284,26 @@ fn runs_by_op(results: &DataFrame) -> Result<Vec<(String, Vec<String>)>> {
     Ok(out)
 }
 
-fn panel_caption(op: &str) -> String {
-    match Operation::parse(op) {
-        Ok(o) => format!(
-            "{op} ({}, |G| = {})",
-            o.analysis.group.name(),
-            o.analysis.group.order()
-        ),
-        Err(_) => op.to_string(),
-    }
+/// A panel's caption: the operation, its group and the group's order.
+fn panel_caption(groups: &[GroupRow], op: &str) -> Result<String> {
+    let g = group_of(groups, op)?;
+    Ok(format!("{op} ({}, |G| = {})", g.group, g.order))
 }
 
 /// Accuracy curves of every operation: mean over seeds with the min–max
 /// band, for train, test and informative test pairs.
 ///
 /// # Errors
-/// Missing columns or a drawing error.
+/// The sweep has no curves or groups table, a missing column or a drawing
+/// error.
 pub fn grokking_curves<DB: DrawingBackend>(
     area: &DrawingArea<DB, Shift>,
-    curves: &DataFrame,
-    results: &DataFrame,
+    sweep: &SweepData,
 ) -> Result<()> {
     super::register_fonts();
     let e = draw_err("grokking-curves");
+    let (curves, results) = (sweep.need(&sweep.curves, "curves")?, &sweep.results);
+    let group_rows = sweep.groups()?;
     area.fill(&WHITE).map_err(&e)?;
     let (ids, epochs, splits, metrics, values) = (
         strings(curves, "run_id")?,
@@ -330,7 +327,7 @@ pub fn grokking_curves<DB: DrawingBackend>(
     let max_epoch = epochs.iter().flatten().copied().fold(1.0, f64::max);
     for ((op, runs), panel) in groups.iter().zip(panels.iter()) {
         let mut chart = ChartBuilder::on(panel)
-            .caption(panel_caption(op), (FONT, 17))
+            .caption(panel_caption(&group_rows, op)?, (FONT, 17))
             .margin(8)
             .x_label_area_size(32)
             .y_label_area_size(42)
@@ -392,8 +389,8 @@ pub fn grokking_curves<DB: DrawingBackend>(
                 });
         }
         // Chance: a uniform guess over the |G| outputs.
-        if let Ok(order) = crate::groups::Operation::parse(op).map(|o| o.order()) {
-            let chance = 1.0 / order as f64;
+        {
+            let chance = 1.0 / f64::from(group_of(&group_rows, op)?.order);
             chart
                 .draw_series(DashedLineSeries::new(
                     [(0.0, chance), (max_epoch, chance)],
@@ -567,10 +564,10 @@ fn spectrum_panel<DB: DrawingBackend>(
 /// Missing columns or a drawing error.
 pub fn fourier_spectra<DB: DrawingBackend>(
     area: &DrawingArea<DB, Shift>,
-    spectra: &DataFrame,
+    sweep: &SweepData,
     ops: &[&str],
 ) -> Result<()> {
-    let rows = spectrum_rows(spectra)?;
+    let rows = spectrum_rows(sweep.need(&sweep.spectra, "spectra")?)?;
     let panels: Vec<(String, String)> = ops
         .iter()
         .map(|op| (op.to_string(), "identity".to_string()))
@@ -584,10 +581,10 @@ pub fn fourier_spectra<DB: DrawingBackend>(
 /// Missing columns or a drawing error.
 pub fn mul_discrete_log<DB: DrawingBackend>(
     area: &DrawingArea<DB, Shift>,
-    spectra: &DataFrame,
+    sweep: &SweepData,
     op: &str,
 ) -> Result<()> {
-    let rows = spectrum_rows(spectra)?;
+    let rows = spectrum_rows(sweep.need(&sweep.spectra, "spectra")?)?;
     let mut orders: Vec<String> = rows
         .iter()
         .filter(|r| r.op == op && r.row.source == "embed")
@@ -653,13 +650,14 @@ fn spectrum_panels<DB: DrawingBackend>(
 /// Missing columns or a drawing error.
 pub fn peter_weyl<DB: DrawingBackend>(
     area: &DrawingArea<DB, Shift>,
-    spectra: &DataFrame,
+    sweep: &SweepData,
     ops: &[&str],
 ) -> Result<()> {
     super::register_fonts();
     let e = draw_err("peter-weyl");
+    let rows = spectrum_rows(sweep.need(&sweep.spectra, "spectra")?)?;
+    let groups = sweep.groups()?;
     area.fill(&WHITE).map_err(&e)?;
-    let rows = spectrum_rows(spectra)?;
     let panels = area.split_evenly((1, ops.len().max(1)));
     for (op, panel) in ops.iter().zip(panels.iter()) {
         let fin = mean_spectrum(&rows, op, "embed", "final", None);
@@ -667,7 +665,7 @@ pub fn peter_weyl<DB: DrawingBackend>(
         let k = fin.len();
         let names: Vec<String> = fin.iter().map(|s| s.0.clone()).collect();
         let mut chart = ChartBuilder::on(panel)
-            .caption(panel_caption(op), (FONT, 16))
+            .caption(panel_caption(&groups, op)?, (FONT, 16))
             .margin(8)
             .x_label_area_size(40)
             .y_label_area_size(48)
@@ -796,11 +794,11 @@ fn heat(v: f64) -> RGBColor {
 /// Missing columns or a drawing error.
 pub fn cka_matrix<DB: DrawingBackend>(
     area: &DrawingArea<DB, Shift>,
-    cka: &[CkaRow],
-    ops: &[String],
+    sweep: &SweepData,
 ) -> Result<()> {
     super::register_fonts();
     let e = draw_err("cka-matrix");
+    let (cka, ops) = (&sweep.cka_rows()?, &sweep.ops()?);
     area.fill(&WHITE).map_err(&e)?;
     let panels_spec: [(&str, &str, &str, &str); 6] = [
         (
@@ -943,33 +941,37 @@ fn grok_epochs(results: &DataFrame) -> Result<Vec<(String, Option<f64>)>> {
         .collect())
 }
 
-/// The scores of an operation's analysis group.
-fn scores(op: &str) -> Result<ComplexityScores> {
-    let o = Operation::parse(op).map_err(|e| ReportError::Data(e.to_string()))?;
-    Ok(ComplexityScores::of(&o.analysis.group))
-}
-
 /// Each complexity score against grok epoch, one point per run; runs that
 /// never grokked sit on the "not grokked" line at the top.
 ///
 /// # Errors
-/// Missing columns or a drawing error.
+/// A sweep without its groups table, missing columns or a drawing error.
 pub fn complexity_vs_grok<DB: DrawingBackend>(
     area: &DrawingArea<DB, Shift>,
-    suite: &DataFrame,
-    controls: Option<&DataFrame>,
+    suite: &SweepData,
+    controls: Option<&SweepData>,
 ) -> Result<()> {
     super::register_fonts();
     let e = draw_err("complexity-vs-grok");
     area.fill(&WHITE).map_err(&e)?;
-    let mut runs: Vec<(String, Option<f64>, bool)> = grok_epochs(suite)?
+    let mut runs: Vec<(String, Option<f64>, bool)> = grok_epochs(&suite.results)?
         .into_iter()
         .map(|(o, g)| (o, g, true))
         .collect();
     if let Some(c) = controls {
-        runs.extend(grok_epochs(c)?.into_iter().map(|(o, g)| (o, g, false)));
+        runs.extend(
+            grok_epochs(&c.results)?
+                .into_iter()
+                .map(|(o, g)| (o, g, false)),
+        );
     }
-    let max_epoch = floats(suite, "epochs")?
+    let groups = groups_of(
+        &[Some(suite), controls]
+            .into_iter()
+            .flatten()
+            .collect::<Vec<_>>(),
+    )?;
+    let max_epoch = floats(&suite.results, "epochs")?
         .into_iter()
         .flatten()
         .fold(1.0, f64::max);
@@ -980,7 +982,8 @@ pub fn complexity_vs_grok<DB: DrawingBackend>(
         let pts: Vec<(f64, f64, bool, bool)> = runs
             .iter()
             .map(|(op, g, in_suite)| {
-                Ok((f(&scores(op)?), g.unwrap_or(top), g.is_none(), *in_suite))
+                let scores = group_of(&groups, op)?.scores();
+                Ok((f(&scores), g.unwrap_or(top), g.is_none(), *in_suite))
             })
             .collect::<Result<_>>()?;
         let (lo, hi) = pts
@@ -1050,13 +1053,16 @@ pub fn complexity_vs_grok<DB: DrawingBackend>(
             .label("controls")
             .legend(|(x, y)| TriangleMarker::new((x + 6, y), 5, GREEN.filled()));
         // R7's subset: the suite's abelian operations, ringed in black.
+        let mut ringed = Vec::new();
+        for (r, p) in runs.iter().zip(&pts) {
+            if r.2
+                && super::ABELIAN_SUITE_FAMILIES.contains(&group_of(&groups, &r.0)?.family.as_str())
+            {
+                ringed.push(Circle::new((p.0, p.1), 8, BLACK.stroke_width(1)));
+            }
+        }
         chart
-            .draw_series(
-                runs.iter()
-                    .zip(&pts)
-                    .filter(|(r, _)| r.2 && abelian_suite_op(&r.0))
-                    .map(|(_, p)| Circle::new((p.0, p.1), 8, BLACK.stroke_width(1))),
-            )
+            .draw_series(ringed)
             .map_err(&e)?
             .label("R7's subset (suite, abelian)")
             .legend(|(x, y)| Circle::new((x + 6, y), 7, BLACK.stroke_width(1)));
@@ -1081,40 +1087,32 @@ pub fn complexity_vs_grok<DB: DrawingBackend>(
     Ok(())
 }
 
-/// Whether `op` is one of the suite's abelian operations (R7's subset).
-fn abelian_suite_op(op: &str) -> bool {
-    ["add", "sub", "mul", "ring"].contains(&family(op).as_str())
-}
-
-/// The family of an operation name, for grouping series (`add:47` -> `add`).
-fn family(op: &str) -> String {
-    match crate::groups::OperationSpec::parse(op) {
-        Ok(s) => s.family,
-        Err(_) => op.to_string(),
-    }
-}
-
 /// Grok epoch against a swept setting, one series per operation family:
 /// mean over the runs that grokked (whisker: min–max); a hollow marker at
 /// the top says how many of the runs at that setting never grokked.
 ///
+/// `key` is a results column or `order` (the group order, from the sweep's
+/// groups table).
+///
 /// # Errors
-/// Missing columns or a drawing error.
+/// A sweep without its groups table, missing columns or a drawing error.
 pub fn ablation<DB: DrawingBackend>(
     area: &DrawingArea<DB, Shift>,
-    results: &DataFrame,
+    sweep: &SweepData,
     key: &str,
     xlabel: &str,
 ) -> Result<()> {
     super::register_fonts();
     let e = draw_err("ablation");
     area.fill(&WHITE).map_err(&e)?;
+    let results = &sweep.results;
     let ops = strings(results, "op")?;
     let grok = floats(results, "grokked_epoch")?;
+    let groups = sweep.groups()?;
     let xs: Vec<f64> = if key == "order" {
         ops.iter()
-            .map(|o| Operation::parse(o).map(|x| x.order() as f64).unwrap_or(0.0))
-            .collect()
+            .map(|o| Ok(f64::from(group_of(&groups, o)?.order)))
+            .collect::<Result<_>>()?
     } else {
         floats(results, key)?
             .into_iter()
@@ -1130,7 +1128,7 @@ pub fn ablation<DB: DrawingBackend>(
     let mut series: BTreeMap<String, GrokEpochsAt> = BTreeMap::new();
     for i in 0..ops.len() {
         series
-            .entry(family(&ops[i]))
+            .entry(group_of(&groups, &ops[i])?.family.clone())
             .or_default()
             .entry((xs[i] * 1e6).round() as i64)
             .or_insert((xs[i], vec![]))
@@ -1264,14 +1262,15 @@ pub fn ablation<DB: DrawingBackend>(
 /// one that says whether the group structure was learned.
 ///
 /// # Errors
-/// Missing columns or a drawing error.
+/// A sweep without its groups table, missing columns or a drawing error.
 pub fn controls<DB: DrawingBackend>(
     area: &DrawingArea<DB, Shift>,
-    suite: &DataFrame,
-    controls: &DataFrame,
+    suite: &SweepData,
+    controls: &SweepData,
 ) -> Result<()> {
     super::register_fonts();
     let e = draw_err("controls");
+    let groups = groups_of(&[suite, controls])?;
     area.fill(&WHITE).map_err(&e)?;
     let panels = area.split_evenly((1, 2));
     for (panel, (column, pairs_column, desc)) in panels.iter().zip([
@@ -1284,7 +1283,7 @@ pub fn controls<DB: DrawingBackend>(
     ]) {
         // op -> (accuracy per run, pairs pooled over runs)
         let mut per_op: Vec<(String, Vec<f64>, f64)> = Vec::new();
-        for df in [suite, controls] {
+        for df in [&suite.results, &controls.results] {
             let (ops, accs, pairs) = (
                 strings(df, "op")?,
                 floats(df, column)?,
@@ -1303,12 +1302,13 @@ pub fn controls<DB: DrawingBackend>(
         }
         let mut points = Vec::new();
         for (op, accs, pairs) in &per_op {
-            let o = Operation::parse(op).map_err(|x| ReportError::Data(x.to_string()))?;
+            let g = group_of(&groups, op)?;
             let (m, lo, hi) = summary(accs);
             points.push(OrderPoint {
-                order: o.order() as f64,
-                abelian: o.is_abelian(),
+                order: f64::from(g.order),
+                abelian: g.abelian,
                 op: op.as_str(),
+                group: g.group.as_str(),
                 mean: m,
                 min: lo,
                 max: hi,
@@ -1331,6 +1331,8 @@ struct OrderPoint<'a> {
     order: f64,
     abelian: bool,
     op: &'a str,
+    /// The analysis group's name.
+    group: &'a str,
     mean: f64,
     min: f64,
     max: f64,
@@ -1441,11 +1443,7 @@ fn accuracy_by_order<DB: DrawingBackend>(
                 .map_err(err)?;
         }
         // The suite's own names (add, s4, ...), else the group's (Z/6, A5).
-        let name = if p.op.contains(':') {
-            Operation::parse(p.op).map_or(p.op.to_string(), |o| o.analysis.group.name().to_string())
-        } else {
-            p.op.to_string()
-        };
+        let name = if p.op.contains(':') { p.group } else { p.op };
         let text = format!("{name} ({})", p.pairs);
         let (anchor, at) = if leftward {
             (HPos::Right, x / 1.035)
@@ -1486,11 +1484,12 @@ pub fn grok_cdf<DB: DrawingBackend>(
             .into_iter()
             .flatten()
             .fold(max_epoch, f64::max);
+        let groups = sweep.groups()?;
         for (op, g) in grok_epochs(&sweep.results)? {
-            let o = Operation::parse(&op).map_err(|x| ReportError::Data(x.to_string()))?;
-            let class = if !o.is_abelian() {
+            let row = group_of(&groups, &op)?;
+            let class = if !row.abelian {
                 "non-abelian"
-            } else if o.analysis.group.min_generators() <= 1 {
+            } else if row.rank <= 1 {
                 "cyclic"
             } else {
                 "abelian, not cyclic"
@@ -1709,11 +1708,13 @@ pub fn survival<DB: DrawingBackend>(
 /// Missing columns or a drawing error.
 pub fn progress_measures<DB: DrawingBackend>(
     area: &DrawingArea<DB, Shift>,
-    progress: &DataFrame,
+    sweep: &SweepData,
     ops: &[&str],
 ) -> Result<()> {
     super::register_fonts();
     let e = draw_err("progress-measures");
+    let progress = sweep.need(&sweep.progress, "progress")?;
+    let groups = sweep.groups()?;
     area.fill(&WHITE).map_err(&e)?;
     let (op, epoch, metric, value) = (
         strings(progress, "op")?,
@@ -1743,7 +1744,7 @@ pub fn progress_measures<DB: DrawingBackend>(
             }
         }
         let mut chart = ChartBuilder::on(panel)
-            .caption(panel_caption(name), (FONT, 16))
+            .caption(panel_caption(&groups, name)?, (FONT, 16))
             .margin(8)
             .x_label_area_size(32)
             .y_label_area_size(56)
@@ -1815,5 +1816,68 @@ mod registry_tests {
         // Nothing is available without results.
         let empty = Experiments::load(std::path::Path::new("/nonexistent-experiments")).unwrap();
         assert!(PaperFigure::ALL.iter().all(|f| !f.available(&empty)));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::results::record::Record;
+    use polars::prelude::*;
+
+    /// A sweep of `ops` whose groups table is `groups` (as stored, so it
+    /// may say what the operations' names do not).
+    fn sweep(ops: &[&str], groups: Option<Vec<GroupRow>>) -> SweepData {
+        SweepData {
+            name: "t".into(),
+            results: df!("op" => ops, "run_id" => ops, "grokked_epoch" => vec![Some(100.0); ops.len()], "epochs" => vec![1000.0; ops.len()]).unwrap(),
+            curves: None,
+            analysis: None,
+            spectra: None,
+            progress: None,
+            cka: None,
+            complexity: None,
+            groups: groups.map(|g| GroupRow::frame(&g).unwrap()),
+        }
+    }
+
+    #[test]
+    fn figures_take_group_facts_from_the_stored_groups_table() {
+        let ops = ["add:7", "s3", "d5"];
+        let rows = GroupRow::of_ops(ops).unwrap();
+        assert_eq!(
+            non_abelian(&sweep(&ops, Some(rows.clone()))).unwrap(),
+            ["s3", "d5"]
+        );
+        assert_eq!(
+            first_of_families(&sweep(&ops, Some(rows.clone())), &["dihedral", "add"]).unwrap(),
+            ["d5", "add:7"]
+        );
+        assert_eq!(panel_caption(&rows, "d5").unwrap(), "d5 (D5, |G| = 10)");
+        // A table that says otherwise is what the figure draws: the facts are
+        // read, not re-derived from the names.
+        let mut edited = rows;
+        edited[0].abelian = false;
+        edited[0].group = "stored".into();
+        assert_eq!(
+            non_abelian(&sweep(&ops, Some(edited.clone()))).unwrap(),
+            ["add:7", "s3", "d5"]
+        );
+        assert_eq!(
+            panel_caption(&edited, "add:7").unwrap(),
+            "add:7 (stored, |G| = 7)"
+        );
+    }
+
+    #[test]
+    fn a_sweep_without_its_groups_table_says_to_migrate() {
+        let s = sweep(&["add:7"], None);
+        let mut svg = String::new();
+        let area = SVGBackend::with_string(&mut svg, (400, 300)).into_drawing_area();
+        let err = ablation(&area, &s, "order", "order")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("grokscope migrate experiments/t"), "{err}");
+        assert!(!err.contains('\n'), "{err}");
     }
 }

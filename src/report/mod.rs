@@ -161,6 +161,17 @@ pub(crate) fn canonical(op: &str) -> String {
         .unwrap_or_else(|_| op.to_string())
 }
 
+/// An operation's family (`add:47` and `add` are `add`), from its name; the
+/// name itself when it does not parse.
+pub(crate) fn family(op: &str) -> String {
+    crate::groups::OperationSpec::parse(op)
+        .map(|s| s.family)
+        .unwrap_or_else(|_| op.to_string())
+}
+
+/// The families of the reference suite's abelian operations: R7's subset.
+pub(crate) const ABELIAN_SUITE_FAMILIES: [&str; 4] = ["add", "sub", "mul", "ring"];
+
 impl SweepData {
     /// Loads `dir/<name>/`; `None` when the sweep has no results yet.
     ///

@@ -11,9 +11,8 @@
 //! test (is the prediction on an informative test pair in the right coset of
 //! [G, G]?) against its chance level 1/|G/[G, G]|.
 
-use super::tables::{binomial_tails, one_dim_irreps, p_value, tex, Numbers};
-use super::{bools, floats, strings, ReportError, Result, SweepData};
-use crate::groups::Operation;
+use super::tables::{binomial_tails, p_value, tex, Numbers};
+use super::{bools, floats, group_of, strings, ReportError, Result, SweepData};
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
@@ -39,6 +38,8 @@ struct NullRun {
 pub struct GroupNulls {
     /// The operation.
     pub op: String,
+    /// Its analysis group's name (from the sweep's groups table).
+    pub group: String,
     /// The true-label runs' dominant irreps with their counts (`3b (2), 3a (1)`).
     pub dominant: String,
     /// That irrep's share: true labels, shuffled labels, untrained.
@@ -154,11 +155,14 @@ fn mean(v: &[f64]) -> f64 {
 /// Missing columns or tables, or an unknown operation.
 pub fn compare(sweep: &SweepData) -> Result<Vec<GroupNulls>> {
     let runs = runs(sweep)?;
+    let groups = sweep.groups()?;
     let mut out = Vec::new();
     for op in sweep.ops()? {
-        let one_dim = one_dim_irreps(sweep, &op)?;
+        let row = group_of(&groups, &op)?;
+        let one_dim = row.one_dim_irreps();
         let mut g = GroupNulls {
             op: op.clone(),
+            group: row.group.clone(),
             ..Default::default()
         };
         let mut cols: [Vec<f64>; 14] = Default::default();
@@ -281,9 +285,7 @@ pub fn table(sweep: &SweepData, n: &mut Numbers) -> Result<String> {
             n.set(k(&format!("coset_p_above_{arm}")), above);
             n.set(k(&format!("coset_p_below_{arm}")), below);
         }
-        let group = Operation::parse(&g.op)
-            .map(|o| o.analysis.group.name().to_string())
-            .unwrap_or_default();
+        let group = &g.group;
         let (coset, unseen) = if g.coset_chance >= 1.0 {
             ("-- (perfect)".to_string(), "--".to_string())
         } else {
@@ -315,7 +317,7 @@ pub fn table(sweep: &SweepData, n: &mut Numbers) -> Result<String> {
         let _ = writeln!(
             s,
             "{} & {} & {} & {} & {} & {} & {} \\\\",
-            tex(&group),
+            tex(group),
             tex(&g.dominant),
             triple(g.dominant_share),
             triple(g.one_dim),

@@ -7,8 +7,9 @@
 //! `grokscope survival`, the paper's long-budget table and its survival
 //! figure all read these.
 
-use super::{floats, strings, ReportError, Result, SweepData};
+use super::{floats, group_of, strings, ReportError, Result, SweepData};
 use crate::analysis::survival::{r3_long_budget, KaplanMeier, R3Verdict, Tally};
+use crate::results::rows::GroupRow;
 use std::collections::BTreeMap;
 use std::path::Path;
 
@@ -19,6 +20,8 @@ pub struct Setting {
     pub sweep: String,
     /// The operation, canonical (`symmetric:4`).
     pub op: String,
+    /// Its stored group (the sweep's groups table).
+    pub group: GroupRow,
     /// Training fraction.
     pub fraction: f64,
     /// The budget in epochs (the largest of the runs').
@@ -83,13 +86,16 @@ pub fn settings(
     let last = floats(df, "last_epoch")?;
     let epochs = floats(df, "epochs")?;
     let test = floats(df, "final_test_accuracy")?;
+    let rows = sweep.groups()?;
     let mut groups: BTreeMap<(String, String), Setting> = BTreeMap::new();
     for i in 0..df.height() {
         let fraction = fractions[i].unwrap_or(f64::NAN);
         let key = (ops[i].clone(), format!("{fraction:.2}"));
+        let group = group_of(&rows, &ops[i])?;
         let s = groups.entry(key.clone()).or_insert_with(|| Setting {
             sweep: sweep.name.clone(),
             op: ops[i].clone(),
+            group: group.clone(),
             fraction,
             epochs: 0.0,
             runs: Vec::new(),
@@ -279,6 +285,7 @@ mod tests {
         Setting {
             sweep: sweep.into(),
             op: op.into(),
+            group: GroupRow::of(op).expect("a known operation"),
             fraction: 0.6,
             epochs: 50_000.0,
             runs: runs.to_vec(),

@@ -7,8 +7,10 @@
 //! [`verdicts`], written before the full-size runs and stated in the paper.
 
 use super::figures::{seed_spectra, spectrum_rows, SpectrumRow};
-use super::{canonical, floats, group_of, strings, Experiments, ReportError, Result, SweepData};
-use crate::groups::OperationSpec;
+use super::{
+    canonical, family, floats, group_of, strings, Experiments, ReportError, Result, SweepData,
+    ABELIAN_SUITE_FAMILIES,
+};
 use crate::results::rows::{CkaRow, ComplexityRow, GroupRow};
 use crate::store::write_atomic;
 use std::collections::BTreeMap;
@@ -358,12 +360,6 @@ pub fn grok_summary(exp: &Experiments) -> Result<String> {
     Ok(s)
 }
 
-fn family(op: &str) -> String {
-    OperationSpec::parse(op)
-        .map(|s| s.family)
-        .unwrap_or_else(|_| op.to_string())
-}
-
 /// Rows of a per-run analysis table for one operation.
 fn analysis_col(sweep: &SweepData, op: &str, col: &str) -> Result<Vec<f64>> {
     let a = sweep.need(&sweep.analysis, "analysis")?;
@@ -426,7 +422,7 @@ pub mod verdicts {
     pub fn abelian_ops(stats: &[OpStats]) -> Vec<&OpStats> {
         stats
             .iter()
-            .filter(|s| ["add", "sub", "mul", "ring"].contains(&family(&s.op).as_str()))
+            .filter(|s| ABELIAN_SUITE_FAMILIES.contains(&family(&s.op).as_str()))
             .collect()
     }
     /// The suite's non-abelian operations.

@@ -17,7 +17,6 @@ use super::survival::Setting;
 use super::tables::{mean_sd, p_value, tex, Numbers};
 use crate::analysis::complexity::ComplexityScores;
 use crate::analysis::survival::{gehan_stratified, mann_whitney_stratified, GehanTest, Stratum};
-use crate::groups::Operation;
 use std::fmt::Write as _;
 
 /// One pair of twins at one training fraction.
@@ -72,18 +71,12 @@ pub fn pairs(settings: &[Setting]) -> Vec<Twins> {
             let dih = settings
                 .iter()
                 .find(|s| s.op == twin && (s.fraction - dic.fraction).abs() < 1e-9)?;
-            let group = |op: &str| {
-                let g = Operation::parse(op).ok()?.analysis.group;
-                Some((g.name().to_string(), ComplexityScores::of(&g)))
-            };
-            let ((dih_name, dih_scores), (dic_name, dic_scores)) =
-                (group(&dih.op)?, group(&dic.op)?);
             Some(Twins {
                 order: 4 * m,
                 dihedral: dih.clone(),
                 dicyclic: dic.clone(),
-                names: (dih_name, dic_name),
-                scores: (dih_scores, dic_scores),
+                names: (dih.group.group.clone(), dic.group.group.clone()),
+                scores: (dih.group.scores(), dic.group.scores()),
             })
         })
         .collect();
@@ -214,6 +207,7 @@ mod tests {
         Setting {
             sweep: "twins".into(),
             op: op.into(),
+            group: crate::results::rows::GroupRow::of(op).expect("a known operation"),
             fraction: 0.7,
             epochs: 1000.0,
             runs: runs.to_vec(),
