@@ -78,13 +78,62 @@ pub fn relapses(series: &[(u32, f64)], from: u32) -> (u32, Option<u32>) {
 }
 
 /// Why a run ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum StopReason {
     /// It trained its whole budget.
+    #[default]
     Budget,
     /// `stop_after_grok`: it ended at sustained grok + window.
     SustainedGrok,
+}
+
+/// The outcome of one run, as stored in its manifest.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Summary {
+    /// First evaluated epoch with train accuracy >= 0.99 (`null` if never).
+    pub memorised_epoch: Option<u32>,
+    /// First evaluated epoch with test accuracy >= 0.99: the first crossing
+    /// (`null` = never crossed).
+    pub grokked_epoch: Option<u32>,
+    /// grokked − memorised, when both happened.
+    pub grok_delay: Option<u32>,
+    /// The sustained criterion on test accuracy ([`crate::grok`]); what
+    /// every count and verdict uses.
+    pub sustained_grok_epoch: Option<u32>,
+    /// The sustained criterion on informative test accuracy, for runs with
+    /// at least 30 informative pairs.
+    pub sustained_informative_grok_epoch: Option<u32>,
+    /// Test evaluations below 0.99 after the sustained epoch.
+    pub relapses: Option<u32>,
+    /// The first of them.
+    pub first_relapse_epoch: Option<u32>,
+    /// The last epoch trained.
+    pub last_epoch: u32,
+    /// Why the run ended.
+    pub stop_reason: StopReason,
+    /// Train accuracy at the last epoch.
+    pub final_train_accuracy: f64,
+    /// Test accuracy at the last epoch.
+    pub final_test_accuracy: f64,
+    /// Accuracy on the informative test pairs at the last epoch.
+    pub final_informative_accuracy: f64,
+    /// Train loss at the last epoch.
+    pub final_train_loss: f64,
+    /// Test loss at the last epoch.
+    pub final_test_loss: f64,
+    /// Number of informative test pairs.
+    pub informative_pairs: usize,
+    /// Number of test pairs.
+    pub test_pairs: usize,
+    /// Wall time of the (possibly batched) training, seconds, summed over
+    /// the processes that trained it when it was resumed or extended.
+    pub wall_seconds: f64,
+    /// Evaluated epochs where train loss jumped more than tenfold after
+    /// memorisation ([`crate::grok::loss_spikes`]); empty in manifests
+    /// written before grokscope recorded them.
+    #[serde(default)]
+    pub loss_spikes: Vec<u32>,
 }
 
 /// Every grokking criterion of one run's evaluation series.

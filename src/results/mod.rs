@@ -41,7 +41,7 @@ pub enum Level {
 }
 
 /// One stored table's layout.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy)]
 pub struct Layout {
     /// The table's name, stamped into its files.
     pub table: &'static str,
@@ -59,7 +59,9 @@ pub struct Layout {
     /// Columns every file of this version has (after the key).
     pub required: &'static [&'static str],
     /// Columns added later; absent from older files ("not measured").
-    pub optional: &'static [&'static str],
+    /// A function, because the results table's are derived from the
+    /// structs its rows flatten ([`results_optional`]).
+    pub optional: fn() -> &'static [&'static str],
 }
 
 impl Layout {
@@ -67,7 +69,7 @@ impl Layout {
     pub fn has(&self, column: &str) -> bool {
         self.key.contains(&column)
             || self.required.contains(&column)
-            || self.optional.contains(&column)
+            || (self.optional)().contains(&column)
     }
 
     /// Checks that the layout lists every column (what a writer may add;
@@ -106,8 +108,11 @@ impl Layout {
     }
 }
 
-/// The run configuration's keys as `results.parquet` stores them (serde
-/// flattening of [`crate::config::RunConfig`]).
+/// The columns every results table of format 1 has: the run configuration's
+/// and summary's fields as serde names them (flattened
+/// [`crate::config::RunConfig`] and [`crate::grok::Summary`]) and the
+/// provenance columns, as they were when the format was fixed. Frozen: a
+/// column added since is optional ([`results_optional`]).
 const RESULTS_REQUIRED: &[&str] = &[
     "beta1",
     "beta2",
@@ -145,29 +150,59 @@ const RESULTS_REQUIRED: &[&str] = &[
     "batch_seeds",
 ];
 
-const RESULTS_OPTIONAL: &[&str] = &[
-    "allow_long",
-    "freeze_biases",
-    "grok_window",
-    "grokfast_alpha",
-    "grokfast_lambda",
-    "init",
-    "loss_precision",
-    "optimizer",
-    "shuffle_labels",
-    "softmax",
-    "step",
-    "stop_after_grok",
-    "first_relapse_epoch",
-    "last_epoch",
-    "loss_spikes",
-    "relapses",
-    "stop_reason",
-    "sustained_grok_epoch",
-    "sustained_informative_grok_epoch",
+/// The columns a results row adds after its run's config and summary, in
+/// order: where the run came from (written by
+/// `train::sweep::results_frame`).
+pub const RESULTS_PROVENANCE: [&str; 10] = [
+    "canonical_op",
+    "config_hash",
+    "dataset_hash",
+    "crate_version",
+    "libtorch_version",
+    "git_commit",
+    "run_threads",
     "kernel_path",
     "host",
+    "batch_seeds",
 ];
+
+/// The results table's optional columns: every column a results row has
+/// (the fields of [`crate::config::RunConfig`] and [`crate::grok::Summary`]
+/// as serde names them, and [`RESULTS_PROVENANCE`]) that format 1 did not
+/// require. Derived from the structs, so a field added to either is a known
+/// column without being listed anywhere.
+fn results_optional() -> &'static [&'static str] {
+    static COLUMNS: std::sync::LazyLock<Vec<&'static str>> = std::sync::LazyLock::new(|| {
+        let mut out: Vec<&'static str> = Vec::new();
+        for value in [
+            serde_json::to_value(crate::config::RunConfig::default()),
+            serde_json::to_value(crate::grok::Summary::default()),
+        ] {
+            if let Ok(serde_json::Value::Object(fields)) = value {
+                // Leaked once per process: a few dozen short names.
+                out.extend(
+                    fields
+                        .keys()
+                        .map(|k| &*Box::leak(k.clone().into_boxed_str())),
+                );
+            }
+        }
+        out.extend(RESULTS_PROVENANCE);
+        out.retain(|c| !RESULTS_REQUIRED.contains(c));
+        out
+    });
+    &COLUMNS
+}
+
+/// No optional columns.
+fn no_columns() -> &'static [&'static str] {
+    &[]
+}
+
+/// A record's optional columns.
+fn optional_of<R: Record>() -> &'static [&'static str] {
+    R::OPTIONAL
+}
 
 /// A layout whose columns are a [`Record`]'s, after `key`.
 const fn of<R: Record>(
@@ -183,7 +218,7 @@ const fn of<R: Record>(
         version: 1,
         key,
         required: R::REQUIRED,
-        optional: R::OPTIONAL,
+        optional: optional_of::<R>,
     }
 }
 
@@ -199,7 +234,7 @@ pub const LAYOUTS: &[Layout] = &[
         version: 1,
         key: &["run_id"],
         required: RESULTS_REQUIRED,
-        optional: RESULTS_OPTIONAL,
+        optional: results_optional,
     },
     Layout {
         table: "curves",
@@ -208,7 +243,7 @@ pub const LAYOUTS: &[Layout] = &[
         version: 1,
         key: &["run_id"],
         required: METRICS,
-        optional: &[],
+        optional: no_columns,
     },
     of::<RunSpectrumRow>("spectra", Level::Sweep, "spectra.parquet", RUN_KEY),
     of::<ProgressRow>("progress", Level::Sweep, "progress.parquet", RUN_KEY),
@@ -223,7 +258,7 @@ pub const LAYOUTS: &[Layout] = &[
         version: 1,
         key: &[],
         required: METRICS,
-        optional: &[],
+        optional: no_columns,
     },
     of::<RunSpectrumRow>("run-spectra", Level::Run, "spectra.parquet", &[]),
     of::<NeuronRow>("run-neurons", Level::Run, "neurons.parquet", &[]),
@@ -387,6 +422,33 @@ pub fn write_groups(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn results_columns_are_the_fields_of_the_structs_a_row_flattens() {
+        let fields = |v: serde_json::Value| match v {
+            serde_json::Value::Object(o) => o.keys().cloned().collect::<Vec<_>>(),
+            _ => Vec::new(),
+        };
+        let mut row = fields(serde_json::to_value(crate::config::RunConfig::default()).unwrap());
+        row.extend(fields(
+            serde_json::to_value(crate::grok::Summary::default()).unwrap(),
+        ));
+        row.extend(RESULTS_PROVENANCE.iter().map(|c| c.to_string()));
+        let l = layout("results").unwrap();
+        // Every field is a column, and every column but the key is a field:
+        // the frozen required list has no name the structs lost.
+        for f in &row {
+            assert!(l.has(f), "{f}");
+        }
+        for c in l.required.iter().chain((l.optional)()) {
+            assert!(row.iter().any(|f| f == c), "{c} is no field");
+        }
+        assert_eq!(l.required.len() + (l.optional)().len(), row.len());
+        // Fields added after format 1 are optional, old files lack them.
+        for added in ["stop_reason", "loss_spikes", "host", "softmax"] {
+            assert!((l.optional)().contains(&added) && !l.required.contains(&added));
+        }
+    }
 
     #[test]
     fn paths_name_their_tables() {

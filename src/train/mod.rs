@@ -19,6 +19,9 @@ pub mod sweep;
 
 use crate::config::{ConfigError, RunConfig, Step};
 use crate::data::Dataset;
+/// The outcome of one run (defined with the grokking criteria, so the
+/// results layout can name its fields without libtorch).
+pub use crate::grok::Summary;
 use crate::grok::{GrokReport, StopReason};
 use crate::groups::Operation;
 use crate::model::{ModelError, Transformer, TransformerConfig};
@@ -67,54 +70,6 @@ pub struct MetricRow {
     pub metric: &'static str,
     /// The value.
     pub value: f64,
-}
-
-/// The outcome of one run, as stored in its manifest.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Summary {
-    /// First evaluated epoch with train accuracy >= 0.99 (`null` if never).
-    pub memorised_epoch: Option<u32>,
-    /// First evaluated epoch with test accuracy >= 0.99: the first crossing
-    /// (`null` = never crossed).
-    pub grokked_epoch: Option<u32>,
-    /// grokked − memorised, when both happened.
-    pub grok_delay: Option<u32>,
-    /// The sustained criterion on test accuracy ([`crate::grok`]); what
-    /// every count and verdict uses.
-    pub sustained_grok_epoch: Option<u32>,
-    /// The sustained criterion on informative test accuracy, for runs with
-    /// at least 30 informative pairs.
-    pub sustained_informative_grok_epoch: Option<u32>,
-    /// Test evaluations below 0.99 after the sustained epoch.
-    pub relapses: Option<u32>,
-    /// The first of them.
-    pub first_relapse_epoch: Option<u32>,
-    /// The last epoch trained.
-    pub last_epoch: u32,
-    /// Why the run ended.
-    pub stop_reason: StopReason,
-    /// Train accuracy at the last epoch.
-    pub final_train_accuracy: f64,
-    /// Test accuracy at the last epoch.
-    pub final_test_accuracy: f64,
-    /// Accuracy on the informative test pairs at the last epoch.
-    pub final_informative_accuracy: f64,
-    /// Train loss at the last epoch.
-    pub final_train_loss: f64,
-    /// Test loss at the last epoch.
-    pub final_test_loss: f64,
-    /// Number of informative test pairs.
-    pub informative_pairs: usize,
-    /// Number of test pairs.
-    pub test_pairs: usize,
-    /// Wall time of the (possibly batched) training, seconds, summed over
-    /// the processes that trained it when it was resumed or extended.
-    pub wall_seconds: f64,
-    /// Evaluated epochs where train loss jumped more than tenfold after
-    /// memorisation ([`crate::grok::loss_spikes`]); empty in manifests
-    /// written before grokscope recorded them.
-    #[serde(default)]
-    pub loss_spikes: Vec<u32>,
 }
 
 /// Training pairs per model in one forward/backward chunk of the autograd

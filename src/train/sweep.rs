@@ -743,32 +743,28 @@ pub fn results_frame(run_dirs: &[PathBuf]) -> Result<DataFrame, TrainError> {
         if let serde_json::Value::Object(o) = serde_json::to_value(&summary).expect("serialises") {
             row.extend(o);
         }
-        for (k, v) in [
-            (
-                "canonical_op",
-                crate::groups::OperationSpec::parse(&cfg.op)
-                    .map(|s| s.canonical())
-                    .unwrap_or_default()
-                    .into(),
-            ),
-            ("config_hash", m.config_hash.clone().into()),
-            ("dataset_hash", m.dataset_hash.clone().into()),
-            ("crate_version", m.crate_version.clone().into()),
-            ("libtorch_version", m.libtorch_version.clone().into()),
-            ("git_commit", m.git_commit.clone().into()),
-            ("run_threads", serde_json::Value::from(m.threads)),
-            ("kernel_path", m.kernels.aten.clone().into()),
-            ("host", m.host.clone().into()),
-            (
-                "batch_seeds",
-                m.batch_seeds
-                    .iter()
-                    .map(|s| s.to_string())
-                    .collect::<Vec<_>>()
-                    .join(",")
-                    .into(),
-            ),
-        ] {
+        // In the order of results::RESULTS_PROVENANCE, which names them.
+        let provenance: [serde_json::Value; 10] = [
+            crate::groups::OperationSpec::parse(&cfg.op)
+                .map(|s| s.canonical())
+                .unwrap_or_default()
+                .into(),
+            m.config_hash.clone().into(),
+            m.dataset_hash.clone().into(),
+            m.crate_version.clone().into(),
+            m.libtorch_version.clone().into(),
+            m.git_commit.clone().into(),
+            serde_json::Value::from(m.threads),
+            m.kernels.aten.clone().into(),
+            m.host.clone().into(),
+            m.batch_seeds
+                .iter()
+                .map(|s| s.to_string())
+                .collect::<Vec<_>>()
+                .join(",")
+                .into(),
+        ];
+        for (k, v) in crate::results::RESULTS_PROVENANCE.iter().zip(provenance) {
             row.push((k.to_string(), v));
         }
         for (j, (k, v)) in row.into_iter().enumerate() {
