@@ -87,10 +87,22 @@ pub trait Cell: Sized {
     fn read(df: &DataFrame, name: &str) -> Result<Vec<Self>, String>;
 }
 
+/// Column `name` as `to`: numbers of any width read as `f64`, integers as
+/// unsigned integers when every value fits, otherwise only the same type (or
+/// an all-null column). Text never reads as a number, nor a fraction as a
+/// count.
 fn cast(df: &DataFrame, name: &str, to: &DataType) -> Result<Column, String> {
-    column(df, name)?
-        .cast(to)
-        .map_err(|e| format!("column {name}: {e}"))
+    let c = column(df, name)?;
+    let from = c.dtype();
+    let fits = match to {
+        DataType::Float64 => from.is_primitive_numeric(),
+        DataType::UInt32 | DataType::UInt64 => from.is_integer(),
+        _ => from == to,
+    };
+    if !fits && *from != DataType::Null {
+        return Err(format!("column {name} holds {from} values, not {to}"));
+    }
+    c.strict_cast(to).map_err(|e| format!("column {name}: {e}"))
 }
 
 fn no_nulls<T>(name: &str, values: Vec<Option<T>>) -> Result<Vec<T>, String> {
@@ -325,8 +337,42 @@ mod tests {
             "grokked" => ["yes"],
         )
         .unwrap();
-        assert!(Probe::read_all(&text)
-            .unwrap_err()
-            .starts_with("column grokked: "));
+        assert_eq!(
+            Probe::read_all(&text).unwrap_err(),
+            "column grokked holds str values, not bool"
+        );
+        // Text of numbers is still text; a fraction is not a count; a
+        // negative count does not fit. Integers of any width read as f64,
+        // and fitting ones as u32.
+        let with = |runs: Column, value: Column| {
+            DataFrame::new(
+                1,
+                vec![
+                    Column::new("name".into(), ["a"]),
+                    runs.with_name("runs".into()),
+                    value.with_name("value".into()),
+                    Column::new("grokked".into(), [true]),
+                ],
+            )
+            .unwrap()
+        };
+        let ok = |runs: Column, value: Column| Probe::read_all(&with(runs, value));
+        let one = Column::new("".into(), [1.0]);
+        let runs_as = |e: Result<Vec<Probe>, String>| e.unwrap_err();
+        assert_eq!(
+            runs_as(ok(Column::new("".into(), ["1"]), one.clone())),
+            "column runs holds str values, not u32"
+        );
+        assert_eq!(
+            runs_as(ok(Column::new("".into(), [1.5]), one.clone())),
+            "column runs holds f64 values, not u32"
+        );
+        assert!(runs_as(ok(Column::new("".into(), [-1i64]), one)).starts_with("column runs: "));
+        let read = ok(
+            Column::new("".into(), [3i64]),
+            Column::new("".into(), [2i32]),
+        )
+        .unwrap();
+        assert_eq!((read[0].runs, read[0].value), (3, Some(2.0)));
     }
 }
