@@ -126,7 +126,7 @@ fn a_table_without_a_format_stamp_is_refused_until_migrated() {
     let out = String::from_utf8_lossy(&o.stdout);
     // The results table stamped, and the sweep's groups table added.
     assert!(
-        out.contains("2 tables migrated, 0 already current"),
+        out.contains("1 table stamped, 1 groups table added, 0 tables already current"),
         "{out}{}",
         String::from_utf8_lossy(&o.stderr)
     );

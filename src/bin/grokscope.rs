@@ -248,11 +248,8 @@ fn run(cli: Cli) -> Result<()> {
                     "{} is not a directory; give experiments/ or a runs directory",
                     d.display()
                 );
-                let (migrated, current) = grokscope::results::migrate(&d)?;
-                println!(
-                    "{}: {migrated} tables migrated, {current} already current",
-                    d.display()
-                );
+                let done = grokscope::results::migrate(&d)?;
+                println!("{}: {done}", d.display());
             }
             Ok(())
         }

@@ -339,12 +339,11 @@ pub fn check_stamp(path: &Path, stamp: &Stamp) -> Result<(), String> {
 /// a newer format or with a column the layout does not list is an error
 /// naming it. Required columns are not enforced, so hand-made partial
 /// tables migrate too. A sweep directory (one with `results.parquet`)
-/// without `groups.parquet` gets one, computed from its operations (it
-/// counts as migrated). Returns (files migrated, files already current).
+/// without `groups.parquet` gets one, computed from its operations.
 ///
 /// # Errors
 /// An unreadable directory or file, or a file that cannot be migrated.
-pub fn migrate(dir: &Path) -> Result<(usize, usize), crate::store::StoreError> {
+pub fn migrate(dir: &Path) -> Result<Migration, crate::store::StoreError> {
     use crate::store::{read_parquet_unchecked, read_stamp, write_parquet, StoreError};
     let mut files = Vec::new();
     let mut stack = vec![dir.to_path_buf()];
@@ -369,12 +368,12 @@ pub fn migrate(dir: &Path) -> Result<(usize, usize), crate::store::StoreError> {
         })
         .cloned()
         .collect();
-    let (mut migrated, mut current) = (0, 0);
+    let mut done = Migration::default();
     for p in files {
         let stamp = read_stamp(&p)?;
         match (check_stamp(&p, &stamp), &stamp) {
             (Ok(()), _) => {
-                current += 1;
+                done.current += 1;
                 continue;
             }
             // Only unstamped (format 0) files are migrated by this version;
@@ -385,14 +384,39 @@ pub fn migrate(dir: &Path) -> Result<(usize, usize), crate::store::StoreError> {
         // write_parquet refuses a column the layout does not list.
         let mut df = read_parquet_unchecked(&p)?;
         write_parquet(&mut df, &p)?;
-        migrated += 1;
+        done.stamped += 1;
     }
     for results in sweep_results {
         let dir = results.parent().unwrap_or(Path::new("."));
         write_groups(&crate::store::read_parquet(&results)?, dir)?;
-        migrated += 1;
+        done.groups_added += 1;
     }
-    Ok((migrated, current))
+    Ok(done)
+}
+
+/// What [`migrate`] did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Migration {
+    /// Tables stamped with the current format (they had no stamp).
+    pub stamped: usize,
+    /// Sweeps given the groups table they lacked.
+    pub groups_added: usize,
+    /// Tables already current, left untouched.
+    pub current: usize,
+}
+
+impl std::fmt::Display for Migration {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let plural =
+            |n: usize, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
+        write!(
+            f,
+            "{} stamped, {} added, {} already current",
+            plural(self.stamped, "table", "tables"),
+            plural(self.groups_added, "groups table", "groups tables"),
+            plural(self.current, "table", "tables"),
+        )
+    }
 }
 
 /// Writes `dir/groups.parquet` (and `.csv`): one [`GroupRow`] per
@@ -598,7 +622,12 @@ mod group_tests {
         )
         .unwrap();
         crate::store::write_parquet(&mut results, &dir.join("results.parquet")).unwrap();
-        assert_eq!(migrate(&dir).unwrap(), (1, 1));
+        let done = migrate(&dir).unwrap();
+        assert_eq!((done.stamped, done.groups_added, done.current), (0, 1, 1));
+        assert_eq!(
+            done.to_string(),
+            "0 tables stamped, 1 groups table added, 1 table already current"
+        );
         let groups = crate::store::read_parquet(&dir.join("groups.parquet")).unwrap();
         let rows = GroupRow::read_all(&groups).unwrap();
         assert_eq!(
@@ -606,7 +635,11 @@ mod group_tests {
             ["s3", "add:7"]
         );
         assert!(dir.join("groups.csv").exists());
-        assert_eq!(migrate(&dir).unwrap(), (0, 2));
+        let again = migrate(&dir).unwrap();
+        assert_eq!(
+            (again.stamped, again.groups_added, again.current),
+            (0, 0, 2)
+        );
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }
