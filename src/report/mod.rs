@@ -239,6 +239,16 @@ impl SweepData {
         }
     }
 
+    /// The analysis table as typed rows (see
+    /// [`crate::results::rows::AnalysisRow`]).
+    ///
+    /// # Errors
+    /// No `analysis.parquet` (run `grokscope analyze --sweep`) or an
+    /// unreadable one.
+    pub fn analysis_rows(&self) -> Result<Vec<crate::results::rows::AnalysisRow>> {
+        self.need_rows(&self.analysis, "analysis")
+    }
+
     /// The CKA table as typed rows (see [`crate::results::rows::CkaRow`]).
     ///
     /// # Errors

@@ -69,29 +69,13 @@ pub struct GroupNulls {
 /// Reads the sweep's runs (results joined with analysis and spectra by run id).
 fn runs(sweep: &SweepData) -> Result<Vec<NullRun>> {
     let r = &sweep.results;
-    let a = sweep.need(&sweep.analysis, "analysis")?;
+    let analysis = sweep.analysis_rows()?;
     let sp = sweep.need(&sweep.spectra, "spectra")?;
     let (ids, ops, seeds, shuffled) = (
         strings(r, "run_id")?,
         strings(r, "op")?,
         floats(r, "seed")?,
         bools(r, "shuffle_labels")?,
-    );
-    let a_ids = strings(a, "run_id")?;
-    let (dominant, diag, diag0) = (
-        strings(a, "dominant_irrep")?,
-        floats(a, "neurons_diagonal_share")?,
-        floats(a, "neurons_diagonal_share_init")?,
-    );
-    let (coset, coset0, chance, pairs) = (
-        floats(a, "coset_accuracy")?,
-        floats(a, "coset_accuracy_init")?,
-        floats(a, "coset_chance")?,
-        floats(a, "coset_pairs")?,
-    );
-    let (unseen, unseen_pairs) = (
-        floats(a, "coset_accuracy_unseen")?,
-        floats(a, "coset_pairs_unseen")?,
     );
     let (s_id, source, checkpoint, order, component, share) = (
         strings(sp, "run_id")?,
@@ -103,7 +87,7 @@ fn runs(sweep: &SweepData) -> Result<Vec<NullRun>> {
     );
     let mut out = Vec::new();
     for i in 0..ids.len() {
-        let Some(j) = a_ids.iter().position(|x| *x == ids[i]) else {
+        let Some(a) = analysis.iter().find(|a| a.run_id == ids[i]) else {
             return Err(ReportError::Data(format!(
                 "experiments/{}: run {} has no analysis row; run `grokscope analyze --sweep experiments/{}`",
                 sweep.name, ids[i], sweep.name
@@ -122,19 +106,26 @@ fn runs(sweep: &SweepData) -> Result<Vec<NullRun>> {
                 _ => {}
             }
         }
-        let coset = match (coset[j], coset0[j], chance[j], pairs[j]) {
-            (Some(c), Some(c0), Some(ch), Some(p)) => Some((c, c0, ch, p)),
+        let coset = match (
+            a.coset_accuracy,
+            a.coset_accuracy_init,
+            a.coset_chance,
+            a.coset_pairs,
+        ) {
+            (Some(c), Some(c0), Some(ch), Some(p)) => Some((c, c0, ch, f64::from(p))),
             _ => None,
         };
         out.push(NullRun {
             op: ops[i].clone(),
             seed: seeds[i].unwrap_or(0.0) as u64,
             shuffled: shuffled[i],
-            dominant: dominant[j].clone(),
+            dominant: a.dominant_irrep.clone(),
             shares,
-            diagonal: (diag[j].unwrap_or(f64::NAN), diag0[j].unwrap_or(f64::NAN)),
+            diagonal: (a.neurons_diagonal_share, a.neurons_diagonal_share_init),
             coset,
-            coset_unseen: unseen[j].zip(unseen_pairs[j]),
+            coset_unseen: a
+                .coset_accuracy_unseen
+                .zip(a.coset_pairs_unseen.map(f64::from)),
         });
     }
     Ok(out)
@@ -333,7 +324,8 @@ pub fn table(sweep: &SweepData, n: &mut Numbers) -> Result<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::results::rows::GroupRow;
+    use crate::results::record::Record;
+    use crate::results::rows::{AnalysisRow, GroupRow};
     use polars::prelude::*;
 
     /// A two-seed sweep of s3 whose numbers are known by hand.
@@ -345,19 +337,28 @@ mod tests {
             "shuffle_labels" => [false, true, false, true],
         )
         .unwrap();
-        let analysis = df!(
-            "run_id" => ["t0", "s0", "t1", "s1"],
-            "dominant_irrep" => ["[2,1]", "[2,1]", "[1,1,1]", "[2,1]"],
-            "neurons_diagonal_share" => [0.5, 0.1, 0.7, 0.1],
-            "neurons_diagonal_share_init" => [0.05, 0.05, 0.06, 0.06],
-            "coset_accuracy" => [0.75, 0.5, 1.0, 0.25],
-            "coset_accuracy_init" => [0.5, 0.5, 0.5, 0.5],
-            "coset_chance" => [0.5; 4],
-            "coset_pairs" => [4.0, 4.0, 4.0, 4.0],
-            "coset_accuracy_unseen" => [1.0, 0.5, 0.5, 0.0],
-            "coset_pairs_unseen" => [2.0, 2.0, 2.0, 2.0],
-        )
-        .unwrap();
+        let analysis: Vec<AnalysisRow> = [
+            ("t0", "[2,1]", (0.5, 0.05), (0.75, 1.0)),
+            ("s0", "[2,1]", (0.1, 0.05), (0.5, 0.5)),
+            ("t1", "[1,1,1]", (0.7, 0.06), (1.0, 0.5)),
+            ("s1", "[2,1]", (0.1, 0.06), (0.25, 0.0)),
+        ]
+        .into_iter()
+        .map(|(run, dominant, diagonal, (coset, unseen))| AnalysisRow {
+            run_id: run.into(),
+            dominant_irrep: dominant.into(),
+            neurons_diagonal_share: diagonal.0,
+            neurons_diagonal_share_init: diagonal.1,
+            coset_accuracy: Some(coset),
+            coset_accuracy_init: Some(0.5),
+            coset_chance: Some(0.5),
+            coset_pairs: Some(4),
+            coset_accuracy_unseen: Some(unseen),
+            coset_pairs_unseen: Some(2),
+            ..Default::default()
+        })
+        .collect();
+        let analysis = AnalysisRow::frame(&analysis).unwrap();
         // Spectra: [2,1] and sign per run, final and init.
         let mut id = Vec::new();
         let mut ck = Vec::new();

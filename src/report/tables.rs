@@ -11,7 +11,7 @@ use super::{
     canonical, family, floats, group_of, strings, Experiments, ReportError, Result, SweepData,
     ABELIAN_SUITE_FAMILIES,
 };
-use crate::results::rows::{CkaRow, ComplexityRow, GroupRow};
+use crate::results::rows::{AnalysisRow, CkaRow, ComplexityRow, GroupRow};
 use crate::store::write_atomic;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -360,25 +360,18 @@ pub fn grok_summary(exp: &Experiments) -> Result<String> {
     Ok(s)
 }
 
-/// Rows of a per-run analysis table for one operation.
-fn analysis_col(sweep: &SweepData, op: &str, col: &str) -> Result<Vec<f64>> {
-    let a = sweep.need(&sweep.analysis, "analysis")?;
-    let ops = strings(a, "op")?;
-    Ok(ops
+/// One value of each of `op`'s runs in the sweep's analysis table, in
+/// order; runs where it was not measured (`None`) are left out.
+fn analysis_of<T>(
+    sweep: &SweepData,
+    op: &str,
+    value: impl Fn(&AnalysisRow) -> Option<T>,
+) -> Result<Vec<T>> {
+    Ok(sweep
+        .analysis_rows()?
         .iter()
-        .zip(floats(a, col)?)
-        .filter(|(o, _)| *o == op)
-        .filter_map(|(_, v)| v)
-        .collect())
-}
-
-fn analysis_str(sweep: &SweepData, op: &str, col: &str) -> Result<Vec<String>> {
-    let a = sweep.need(&sweep.analysis, "analysis")?;
-    Ok(strings(a, "op")?
-        .into_iter()
-        .zip(strings(a, col)?)
-        .filter(|(o, _)| o == op)
-        .map(|(_, v)| v)
+        .filter(|r| r.op == op)
+        .filter_map(value)
         .collect())
 }
 
@@ -646,16 +639,16 @@ pub mod verdicts {
             return Ok("not measured");
         };
         let (d1, d5) = (
-            analysis_col(suite, &op, "concentration_k1")?,
-            analysis_col(suite, &op, "concentration_k5")?,
+            analysis_of(suite, &op, |r| r.concentration_k1)?,
+            analysis_of(suite, &op, |r| r.concentration_k5)?,
         );
         let (r1, r5) = (
-            analysis_col(suite, &op, "raw_concentration_k1")?,
-            analysis_col(suite, &op, "raw_concentration_k5")?,
+            analysis_of(suite, &op, |r| r.raw_concentration_k1)?,
+            analysis_of(suite, &op, |r| r.raw_concentration_k5)?,
         );
         let (p, pr) = (
-            analysis_col(suite, &op, "probe_accuracy")?,
-            analysis_col(suite, &op, "raw_probe_accuracy")?,
+            analysis_of(suite, &op, |r| r.probe_accuracy)?,
+            analysis_of(suite, &op, |r| r.raw_probe_accuracy)?,
         );
         for (k, v) in [
             ("dlog_k1", &d1),
@@ -724,11 +717,11 @@ pub mod verdicts {
                 continue;
             };
             total += 1;
-            let dom = analysis_str(suite, &op, "dominant_irrep")?;
+            let dom = analysis_of(suite, &op, |r| Some(r.dominant_irrep.clone()))?;
             let (share, init, exp) = (
-                analysis_col(suite, &op, "dominant_share")?,
-                analysis_col(suite, &op, "dominant_share_init")?,
-                analysis_col(suite, &op, "dominant_expected")?,
+                analysis_of(suite, &op, |r| Some(r.dominant_share))?,
+                analysis_of(suite, &op, |r| Some(r.dominant_share_init))?,
+                analysis_of(suite, &op, |r| Some(r.dominant_expected))?,
             );
             let matches = dom.iter().filter(|d| is_claimed(d)).count();
             let above = share.iter().zip(&init).filter(|(s, i)| s > i).count();
@@ -1716,24 +1709,16 @@ fn long_budget_pw_table(sweeps: &[SweepData], n: &mut Numbers) -> Result<Option<
     // (sweep order, op, grokked) -> runs; ops in first-appearance order.
     let mut cells: Vec<((usize, String, bool), Cell)> = Vec::new();
     for (w, sw) in sweeps.iter().enumerate() {
-        let Some(a) = &sw.analysis else { continue };
+        if sw.analysis.is_none() {
+            continue;
+        }
         let groups = sw.groups()?;
-        let (op, grokked, irrep) = (
-            strings(a, "op")?,
-            super::bools(a, "grokked")?,
-            strings(a, "dominant_irrep")?,
-        );
-        let (share, init, random) = (
-            floats(a, "dominant_share")?,
-            floats(a, "dominant_share_init")?,
-            floats(a, "dominant_expected")?,
-        );
-        for i in 0..a.height() {
-            let abelian = group_of(&groups, &op[i])?.abelian;
-            if irrep[i].is_empty() || abelian {
+        for row in sw.analysis_rows()? {
+            let abelian = group_of(&groups, &row.op)?.abelian;
+            if row.dominant_irrep.is_empty() || abelian {
                 continue;
             }
-            let key = (w, op[i].clone(), grokked[i]);
+            let key = (w, row.op.clone(), row.grokked);
             let at = match cells.iter().position(|(k, _)| *k == key) {
                 Some(at) => at,
                 None => {
@@ -1742,10 +1727,10 @@ fn long_budget_pw_table(sweeps: &[SweepData], n: &mut Numbers) -> Result<Option<
                 }
             };
             let c = &mut cells[at].1;
-            *c.irreps.entry(irrep[i].clone()).or_default() += 1;
-            c.share.push(share[i].unwrap_or(f64::NAN));
-            c.init.push(init[i].unwrap_or(f64::NAN));
-            c.random.push(random[i].unwrap_or(f64::NAN));
+            *c.irreps.entry(row.dominant_irrep.clone()).or_default() += 1;
+            c.share.push(row.dominant_share);
+            c.init.push(row.dominant_share_init);
+            c.random.push(row.dominant_expected);
         }
     }
     if cells.is_empty() {
@@ -2098,18 +2083,19 @@ mod tests {
     }
 
     /// A sweep of the given operations (one row per run in `results`)
-    /// with the given analysis and spectra tables.
+    /// with the given analysis rows and spectra table.
     fn sweep_with(
         ops: &[&str],
-        analysis: polars::prelude::DataFrame,
+        analysis: Vec<AnalysisRow>,
         spectra: Option<polars::prelude::DataFrame>,
     ) -> SweepData {
+        use crate::results::record::Record;
         use polars::prelude::*;
         SweepData {
             name: "t".into(),
             results: df!("op" => ops).unwrap(),
             curves: None,
-            analysis: Some(analysis),
+            analysis: Some(AnalysisRow::frame(&analysis).unwrap()),
             spectra,
             progress: None,
             cka: None,
@@ -2125,19 +2111,21 @@ mod tests {
 
     #[test]
     fn r4_counts_a_seed_only_when_both_k_favour_discrete_log_order() {
-        use polars::prelude::*;
         // Seed 0 wins at k = 1 and 5; seed 1 wins at k = 1 only; seed 2 at both.
         let analysis = |k5_seed1: f64| {
-            df!(
-                "op" => ["mul"; 3],
-                "concentration_k1" => [0.9, 0.9, 0.9],
-                "concentration_k5" => [0.95, k5_seed1, 0.95],
-                "raw_concentration_k1" => [0.1, 0.1, 0.1],
-                "raw_concentration_k5" => [0.5, 0.5, 0.5],
-                "probe_accuracy" => [1.0; 3],
-                "raw_probe_accuracy" => [0.2; 3],
-            )
-            .unwrap()
+            [0.95, k5_seed1, 0.95]
+                .into_iter()
+                .map(|k5| AnalysisRow {
+                    op: "mul".into(),
+                    concentration_k1: Some(0.9),
+                    concentration_k5: Some(k5),
+                    raw_concentration_k1: Some(0.1),
+                    raw_concentration_k5: Some(0.5),
+                    probe_accuracy: Some(1.0),
+                    raw_probe_accuracy: Some(0.2),
+                    ..Default::default()
+                })
+                .collect::<Vec<_>>()
         };
         let mut n = Numbers::default();
         let s = sweep_with(&["mul"], analysis(0.4), None);
@@ -2159,14 +2147,18 @@ mod tests {
     fn r5_reads_a_group_by_its_canonical_name_and_needs_every_seed() {
         use polars::prelude::*;
         let analysis = |op: &str, dominant: [&str; 2], share: [f64; 2]| {
-            df!(
-                "op" => [op; 2],
-                "dominant_irrep" => dominant,
-                "dominant_share" => share,
-                "dominant_share_init" => [0.4, 0.4],
-                "dominant_expected" => [0.5, 0.5],
-            )
-            .unwrap()
+            dominant
+                .into_iter()
+                .zip(share)
+                .map(|(d, s)| AnalysisRow {
+                    op: op.into(),
+                    dominant_irrep: d.into(),
+                    dominant_share: s,
+                    dominant_share_init: 0.4,
+                    dominant_expected: 0.5,
+                    ..Default::default()
+                })
+                .collect::<Vec<_>>()
         };
         // S3's real irreps: trivial, sign (1-dimensional) and [2,1].
         let spectra = |op: &str| {

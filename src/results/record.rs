@@ -175,7 +175,7 @@ macro_rules! record {
         })?
     ) => {
         $(#[$meta])*
-        #[derive(Debug, Clone, PartialEq)]
+        #[derive(Debug, Clone, Default, PartialEq)]
         pub struct $name {
             $($(#[$fmeta])* pub $field: $ty,)*
             $($($(#[$ometa])* pub $ofield: Option<$oty>,)*)?
