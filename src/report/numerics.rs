@@ -6,6 +6,7 @@
 
 use super::tables::{tex, Numbers};
 use super::{draw_err, floats, register_fonts, strings, Result, SweepData};
+use crate::results::rows::AnalysisRow;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use std::collections::BTreeMap;
@@ -155,17 +156,25 @@ fn median(v: &[f64]) -> f64 {
     }
 }
 
-/// The mechanism columns read from `analysis.parquet`.
-const MECHANISM: [&str; 9] = [
-    "gradient_symmetricity",
-    "gradient_symmetricity_init",
-    "distance_irrelevance",
-    "distance_irrelevance_init",
-    "neuron_purity",
-    "neuron_purity_init",
-    "ablation_none_accuracy",
-    "ablation_keep_key_accuracy",
-    "ablation_remove_key_min_accuracy",
+/// The mechanism numbers read from `analysis.parquet`: their names in
+/// `numbers.tex` (the analysis columns' names) and their fields.
+type Mechanism = (&'static str, fn(&AnalysisRow) -> Option<f64>);
+const MECHANISM: [Mechanism; 9] = [
+    ("gradient_symmetricity", |r| r.gradient_symmetricity),
+    ("gradient_symmetricity_init", |r| {
+        r.gradient_symmetricity_init
+    }),
+    ("distance_irrelevance", |r| r.distance_irrelevance),
+    ("distance_irrelevance_init", |r| r.distance_irrelevance_init),
+    ("neuron_purity", |r| r.neuron_purity),
+    ("neuron_purity_init", |r| r.neuron_purity_init),
+    ("ablation_none_accuracy", |r| r.ablation_none_accuracy),
+    ("ablation_keep_key_accuracy", |r| {
+        r.ablation_keep_key_accuracy
+    }),
+    ("ablation_remove_key_min_accuracy", |r| {
+        r.ablation_remove_key_min_accuracy
+    }),
 ];
 
 /// Every run of the sweep with its curves and, when analysed, mechanism numbers.
@@ -223,11 +232,13 @@ pub fn runs(sweep: &SweepData) -> Result<Vec<NumericsRun>> {
                 .push((epoch[i].unwrap_or(0.0), value[i].unwrap_or(f64::NAN)));
         }
     }
-    if let Some(a) = &sweep.analysis {
-        let aid = strings(a, "run_id")?;
-        for name in MECHANISM {
-            for (id, v) in aid.iter().zip(floats(a, name)?) {
-                if let (Some(&k), Some(v)) = (index.get(id), v) {
+    if sweep.analysis.is_some() {
+        for row in sweep.analysis_rows()? {
+            let Some(&k) = index.get(&row.run_id) else {
+                continue;
+            };
+            for (name, value) in MECHANISM {
+                if let Some(v) = value(&row) {
                     out[k].mechanism.insert(name.to_string(), v);
                 }
             }
@@ -400,7 +411,7 @@ fn mechanism_numbers(runs: &[NumericsRun], n: &mut Numbers) {
                 format!("numerics/{op}/mech/{status}/runs"),
                 rs.len().to_string(),
             );
-            for name in MECHANISM {
+            for (name, _) in MECHANISM {
                 let v: Vec<f64> = rs
                     .iter()
                     .filter_map(|r| r.mechanism.get(name).copied())
