@@ -144,6 +144,45 @@ impl Figure {
     }
 }
 
+/// Several captioned figures shown as one cell output. The evcxr kernel
+/// keeps one output per MIME type per cell (the last displayed), so a cell
+/// that displays figures in a loop shows only the last one: push them here
+/// and end the cell with the collection.
+#[derive(Debug, Clone, Default)]
+pub struct Figures(pub Vec<(String, Figure)>);
+
+impl Figures {
+    /// No figures yet.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Adds `figure` under `caption`.
+    pub fn push(&mut self, caption: impl Into<String>, figure: Figure) {
+        self.0.push((caption.into(), figure));
+    }
+    /// The figures as HTML, each under its escaped caption.
+    pub fn html(&self) -> String {
+        self.0
+            .iter()
+            .map(|(caption, f)| {
+                format!(
+                    "<figure><figcaption>{}</figcaption><div>{}</div></figure>",
+                    escape_html(caption),
+                    f.svg()
+                )
+            })
+            .collect()
+    }
+    /// Called by the evcxr kernel when a cell ends with the figures.
+    pub fn evcxr_display(&self) {
+        let captions: Vec<&str> = self.0.iter().map(|(c, _)| c.as_str()).collect();
+        emit(
+            &format!("({} figures: {})", self.0.len(), captions.join("; ")),
+            &self.html(),
+        );
+    }
+}
+
 impl FiniteGroup {
     /// The character table (complex irreps by conjugacy class, with class
     /// sizes) and the real irreps' dimensions, types and faithfulness, as
@@ -209,6 +248,17 @@ impl FiniteGroup {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn figures_show_every_figure_in_one_output_under_escaped_captions() {
+        let mut figs = Figures::new();
+        figs.push("a <b>", Figure("<svg id=\"1\"></svg>".into()));
+        figs.push("c", Figure("<svg id=\"2\"></svg>".into()));
+        let html = figs.html();
+        assert_eq!(html.matches("<figure>").count(), 2);
+        assert!(html.contains("<figcaption>a &lt;b&gt;</figcaption><div><svg id=\"1\">"));
+        assert!(html.find("id=\"1\"") < html.find("id=\"2\""), "in order");
+    }
 
     #[test]
     fn s3_shows_its_published_character_table() {
