@@ -37,6 +37,15 @@ fn stored_results_tables_and_figures_are_owned() {
     let svg =
         keep(grokscope::report::svg_string((600, 400), |a| figures::grok_cdf(&a, &exp)).unwrap());
     assert!(svg.starts_with("<svg"));
+    let mut shown = keep(Figures::new());
+    shown.push(
+        "ablation by order",
+        Figure::draw((600, 400), |a| {
+            figures::ablation(&a, exp.size.as_ref().unwrap(), "order", "|G|")
+        })
+        .unwrap(),
+    );
+    assert_eq!(shown.html().matches("<svg").count(), 1);
     let spec = keep(SweepSpec::from_file(&dir.join("quick.toml")).unwrap());
     assert!(!spec.ops.is_empty());
 }
