@@ -389,21 +389,17 @@ pub fn grokking_curves<DB: DrawingBackend>(
                 });
         }
         // Chance: a uniform guess over the |G| outputs.
-        {
-            let chance = 1.0 / f64::from(group_of(&group_rows, op)?.order);
-            chart
-                .draw_series(DashedLineSeries::new(
-                    [(0.0, chance), (max_epoch, chance)],
-                    6,
-                    4,
-                    BLACK.stroke_width(1),
-                ))
-                .map_err(&e)?
-                .label("chance, 1/|G|")
-                .legend(|(x, y)| {
-                    PathElement::new(vec![(x, y), (x + 16, y)], BLACK.stroke_width(1))
-                });
-        }
+        let chance = 1.0 / f64::from(group_of(&group_rows, op)?.order);
+        chart
+            .draw_series(DashedLineSeries::new(
+                [(0.0, chance), (max_epoch, chance)],
+                6,
+                4,
+                BLACK.stroke_width(1),
+            ))
+            .map_err(&e)?
+            .label("chance, 1/|G|")
+            .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 16, y)], BLACK.stroke_width(1)));
         // Mid-height on the right: clear of the curves, which sit near 0
         // or 1 there in every panel.
         draw_legend(
@@ -965,12 +961,9 @@ pub fn complexity_vs_grok<DB: DrawingBackend>(
                 .map(|(o, g)| (o, g, false)),
         );
     }
-    let groups = groups_of(
-        &[Some(suite), controls]
-            .into_iter()
-            .flatten()
-            .collect::<Vec<_>>(),
-    )?;
+    let mut sweeps = vec![suite];
+    sweeps.extend(controls);
+    let groups = groups_of(&sweeps)?;
     let max_epoch = floats(&suite.results, "epochs")?
         .into_iter()
         .flatten()

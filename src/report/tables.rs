@@ -360,19 +360,17 @@ pub fn grok_summary(exp: &Experiments) -> Result<String> {
     Ok(s)
 }
 
-/// One value of each of `op`'s runs in the sweep's analysis table, in
+/// One value of each of `op`'s runs among a sweep's analysis rows, in
 /// order; runs where it was not measured (`None`) are left out.
 fn analysis_of<T>(
-    sweep: &SweepData,
+    rows: &[AnalysisRow],
     op: &str,
     value: impl Fn(&AnalysisRow) -> Option<T>,
-) -> Result<Vec<T>> {
-    Ok(sweep
-        .analysis_rows()?
-        .iter()
+) -> Vec<T> {
+    rows.iter()
         .filter(|r| r.op == op)
         .filter_map(value)
-        .collect())
+        .collect()
 }
 
 /// The non-trivial irreps of complex dimension 1 of `op`'s analysis group
@@ -638,17 +636,18 @@ pub mod verdicts {
         let Some(op) = suite.ops()?.into_iter().find(|o| family(o) == "mul") else {
             return Ok("not measured");
         };
+        let rows = suite.analysis_rows()?;
         let (d1, d5) = (
-            analysis_of(suite, &op, |r| r.concentration_k1)?,
-            analysis_of(suite, &op, |r| r.concentration_k5)?,
+            analysis_of(&rows, &op, |r| r.concentration_k1),
+            analysis_of(&rows, &op, |r| r.concentration_k5),
         );
         let (r1, r5) = (
-            analysis_of(suite, &op, |r| r.raw_concentration_k1)?,
-            analysis_of(suite, &op, |r| r.raw_concentration_k5)?,
+            analysis_of(&rows, &op, |r| r.raw_concentration_k1),
+            analysis_of(&rows, &op, |r| r.raw_concentration_k5),
         );
         let (p, pr) = (
-            analysis_of(suite, &op, |r| r.probe_accuracy)?,
-            analysis_of(suite, &op, |r| r.raw_probe_accuracy)?,
+            analysis_of(&rows, &op, |r| r.probe_accuracy),
+            analysis_of(&rows, &op, |r| r.raw_probe_accuracy),
         );
         for (k, v) in [
             ("dlog_k1", &d1),
@@ -710,18 +709,23 @@ pub mod verdicts {
     pub fn r5(suite: &SweepData, n: &mut Numbers) -> Result<&'static str> {
         let mut pass = 0;
         let mut total = 0;
-        // Parsed once, at the first group the claim names.
+        // Read once, at the first group the claim names.
         let mut spectra: Option<Vec<SpectrumRow>> = None;
+        let mut analysis: Option<Vec<AnalysisRow>> = None;
         for op in suite.ops()? {
             let Some((claim, is_claimed)) = claimed_irrep(&op) else {
                 continue;
             };
             total += 1;
-            let dom = analysis_of(suite, &op, |r| Some(r.dominant_irrep.clone()))?;
+            let runs = match &analysis {
+                Some(rows) => rows,
+                None => analysis.insert(suite.analysis_rows()?),
+            };
+            let dom = analysis_of(runs, &op, |r| Some(r.dominant_irrep.clone()));
             let (share, init, exp) = (
-                analysis_of(suite, &op, |r| Some(r.dominant_share))?,
-                analysis_of(suite, &op, |r| Some(r.dominant_share_init))?,
-                analysis_of(suite, &op, |r| Some(r.dominant_expected))?,
+                analysis_of(runs, &op, |r| Some(r.dominant_share)),
+                analysis_of(runs, &op, |r| Some(r.dominant_share_init)),
+                analysis_of(runs, &op, |r| Some(r.dominant_expected)),
             );
             let matches = dom.iter().filter(|d| is_claimed(d)).count();
             let above = share.iter().zip(&init).filter(|(s, i)| s > i).count();
