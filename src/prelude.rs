@@ -19,7 +19,7 @@ pub use crate::config::RunConfig;
 pub use crate::groups::{FiniteGroup, Operation};
 pub use crate::notebook::{Figure, Figures, Table};
 pub use crate::report::plotters::prelude::*;
-pub use crate::report::{figures, Experiments, SweepData};
+pub use crate::report::{figures, Experiments, SweepData, Swept};
 pub use crate::study::{Study, TrainedStudy};
 pub use crate::train::sweep::{run_sweep, Silent, SweepSpec};
 pub use std::path::Path;

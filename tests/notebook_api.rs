@@ -41,7 +41,7 @@ fn stored_results_tables_and_figures_are_owned() {
     shown.push(
         "ablation by order",
         Figure::draw((600, 400), |a| {
-            figures::ablation(&a, exp.size.as_ref().unwrap(), "order", "|G|")
+            figures::ablation(&a, exp.size.as_ref().unwrap(), Swept::Order, "|G|")
         })
         .unwrap(),
     );

@@ -5,21 +5,30 @@
 //! which only the default (torch) build reads, so this runs there.
 #![cfg(feature = "torch")]
 
+use grokscope::results::record::Record;
+use grokscope::results::rows::ResultRow;
 use polars::prelude::*;
 use std::path::Path;
 use std::process::Command;
 
-fn results(dir: &Path, rows: &[(&str, Option<f64>, f64)], spec_seeds: usize) {
+fn results(dir: &Path, rows: &[(&str, Option<u32>, u32)], spec_seeds: usize) {
     std::fs::create_dir_all(dir).unwrap();
-    let mut df = df!(
-        "canonical_op" => rows.iter().map(|r| r.0).collect::<Vec<_>>(),
-        "train_fraction" => rows.iter().map(|_| 0.6).collect::<Vec<f64>>(),
-        "sustained_grok_epoch" => rows.iter().map(|r| r.1).collect::<Vec<Option<f64>>>(),
-        "last_epoch" => rows.iter().map(|r| r.2).collect::<Vec<f64>>(),
-        "epochs" => rows.iter().map(|_| 50_000.0).collect::<Vec<f64>>(),
-        "final_test_accuracy" => rows.iter().map(|r| if r.1.is_some() { 1.0 } else { 0.1 }).collect::<Vec<f64>>(),
-    )
-    .unwrap();
+    let runs: Vec<ResultRow> = rows
+        .iter()
+        .enumerate()
+        .map(|(i, &(op, sustained, last))| ResultRow {
+            run_id: format!("run{i}"),
+            op: op.into(),
+            canonical_op: op.into(),
+            train_fraction: 0.6,
+            sustained_grok_epoch: sustained,
+            last_epoch: Some(last),
+            epochs: 50_000,
+            final_test_accuracy: Some(if sustained.is_some() { 1.0 } else { 0.1 }),
+            ..Default::default()
+        })
+        .collect();
+    let mut df = ResultRow::frame(&runs).unwrap();
     grokscope::store::write_parquet(&mut df, &dir.join("results.parquet")).unwrap();
     // Its groups table, as aggregating a sweep writes it.
     grokscope::results::write_groups(&df, dir).unwrap();
@@ -52,8 +61,8 @@ fn the_verdict_is_final_only_when_missing_runs_cannot_change_it() {
     results(
         &dir,
         &[
-            ("alternating:5", Some(100.0), 600.0),
-            ("alternating:5", Some(300.0), 800.0),
+            ("alternating:5", Some(100), 600),
+            ("alternating:5", Some(300), 800),
         ],
         4,
     );
@@ -64,9 +73,9 @@ fn the_verdict_is_final_only_when_missing_runs_cannot_change_it() {
     results(
         &dir,
         &[
-            ("alternating:5", Some(100.0), 600.0),
-            ("alternating:5", Some(300.0), 800.0),
-            ("alternating:5", Some(500.0), 1000.0),
+            ("alternating:5", Some(100), 600),
+            ("alternating:5", Some(300), 800),
+            ("alternating:5", Some(500), 1000),
         ],
         4,
     );
@@ -78,9 +87,9 @@ fn the_verdict_is_final_only_when_missing_runs_cannot_change_it() {
     results(
         &dir,
         &[
-            ("alternating:5", Some(100.0), 600.0),
-            ("alternating:5", None, 50000.0),
-            ("alternating:5", None, 50000.0),
+            ("alternating:5", Some(100), 600),
+            ("alternating:5", None, 50000),
+            ("alternating:5", None, 50000),
         ],
         3,
     );
@@ -93,10 +102,37 @@ fn the_verdict_is_final_only_when_missing_runs_cannot_change_it() {
 }
 
 #[test]
+fn results_from_before_the_sustained_criterion_are_refused_with_the_reason() {
+    let root = std::env::temp_dir().join(format!("grokscope-presustained-{}", std::process::id()));
+    let dir = root.join("chughtai");
+    results(&dir, &[("alternating:5", Some(100), 600)], 1);
+    // No last_epoch: written before the sustained criterion existed.
+    let path = dir.join("results.parquet");
+    let mut df = grokscope::store::read_parquet(&path).unwrap();
+    let _ = df.drop_in_place("last_epoch").unwrap();
+    let _ = df.drop_in_place("sustained_grok_epoch").unwrap();
+    grokscope::store::write_parquet(&mut df, &path).unwrap();
+    let o = Command::new(env!("CARGO_BIN_EXE_grokscope"))
+        .arg("survival")
+        .arg(&dir)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(!o.status.success());
+    assert!(
+        err.contains(&format!("{}: ", dir.display()))
+            && err.contains("predate the sustained criterion"),
+        "{err}"
+    );
+    assert_eq!(err.trim().lines().count(), 1, "{err}");
+    std::fs::remove_dir_all(&root).unwrap();
+}
+
+#[test]
 fn a_table_without_a_format_stamp_is_refused_until_migrated() {
     let root = std::env::temp_dir().join(format!("grokscope-migrate-{}", std::process::id()));
     let dir = root.join("chughtai");
-    results(&dir, &[("alternating:5", Some(100.0), 600.0)], 1);
+    results(&dir, &[("alternating:5", Some(100), 600)], 1);
     // Rewrite the table as an older grokscope did: no metadata, and no
     // groups table.
     std::fs::remove_file(dir.join("groups.parquet")).unwrap();

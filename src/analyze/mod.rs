@@ -28,8 +28,10 @@ use crate::convert::{to_dmatrix, to_vec};
 use crate::data::Dataset;
 use crate::groups::{AnalysisView, GroupKind, Operation};
 use crate::model::{ModelError, Transformer, TransformerConfig};
-use crate::results::record::Record;
-use crate::results::rows::{AnalysisRow, GroupRow, NeuronRow, ProgressRow, RunSpectrumRow};
+use crate::results::record::{Record, RUN_KEY};
+use crate::results::rows::{
+    AnalysisRow, GroupRow, NeuronRow, ProgressRow, ResultRow, RunSpectrumRow,
+};
 use crate::store::{read_parquet, vstack_all, write_csv, write_json, write_parquet};
 use crate::train::run::{read_config, read_manifest, Status};
 use crate::train::TrainError;
@@ -535,16 +537,6 @@ struct SweepRun {
     embeddings: RunEmbeddings,
 }
 
-fn str_col(df: &DataFrame, name: &str) -> Result<Vec<String>, AnalyzeError> {
-    crate::results::columns::strings(df, name)
-        .map_err(|e| AnalyzeError::NotARun(format!("results table: {e}")))
-}
-
-fn int_col(df: &DataFrame, name: &str) -> Result<Vec<Option<i64>>, AnalyzeError> {
-    crate::results::columns::ints(df, name)
-        .map_err(|e| AnalyzeError::NotARun(format!("results table: {e}")))
-}
-
 /// Reads a sweep's `results.parquet`.
 ///
 /// # Errors
@@ -567,29 +559,25 @@ pub fn analyze_sweep(
     runs_dir: &Path,
     progress: &dyn Fn(&str),
 ) -> Result<Vec<PathBuf>, AnalyzeError> {
-    let results = read_results(results_dir)?;
-    let ids = str_col(&results, "run_id")?;
-    let ops = str_col(&results, "op")?;
-    let seeds = int_col(&results, "seed")?;
-    let groks = int_col(&results, "grokked_epoch")?;
-
+    let results = ResultRow::read_all(&read_results(results_dir)?)
+        .map_err(|e| AnalyzeError::NotARun(format!("results table: {e}")))?;
     let mut summaries = Vec::new();
     let mut runs = Vec::new();
-    for (i, id) in ids.iter().enumerate() {
-        let dir = runs_dir.join(id);
+    for (i, r) in results.iter().enumerate() {
+        let dir = runs_dir.join(&r.run_id);
         progress(&format!(
             "analysing {} ({}/{})",
             dir.display(),
             i + 1,
-            ids.len()
+            results.len()
         ));
         let (summary, mut embeddings) = analyze_weights(&dir)?;
         summaries.push(summary);
         // The sweep's table names the run; its config agrees by construction.
-        embeddings.op = ops[i].clone();
-        embeddings.seed = seeds[i].unwrap_or(0) as u64;
+        embeddings.op = r.op.clone();
+        embeddings.seed = r.seed;
         runs.push(SweepRun {
-            grok_epoch: groks[i].map(|e| e as u32),
+            grok_epoch: r.grokked_epoch,
             embeddings,
         });
     }
@@ -598,7 +586,7 @@ pub fn analyze_sweep(
     // figures can be drawn from experiments/ without runs/.
     for name in ["spectra", "progress"] {
         let mut frames = Vec::new();
-        for (id, r) in ids.iter().zip(&runs) {
+        for (id, r) in results.iter().map(|r| &r.run_id).zip(&runs) {
             let mut df = read_parquet(
                 &runs_dir
                     .join(id)
@@ -614,11 +602,15 @@ pub fn analyze_sweep(
             add(
                 &mut df,
                 0,
-                Column::new("run_id".into(), vec![id.as_str(); h]),
+                Column::new(RUN_KEY[0].into(), vec![id.as_str(); h]),
             )?;
             let r = &r.embeddings;
-            add(&mut df, 1, Column::new("op".into(), vec![r.op.as_str(); h]))?;
-            add(&mut df, 2, Column::new("seed".into(), vec![r.seed; h]))?;
+            add(
+                &mut df,
+                1,
+                Column::new(RUN_KEY[1].into(), vec![r.op.as_str(); h]),
+            )?;
+            add(&mut df, 2, Column::new(RUN_KEY[2].into(), vec![r.seed; h]))?;
             frames.push(df);
         }
         let mut all = vstack_all(&frames)?;

@@ -2,10 +2,9 @@
 //! backend from stored tables. [`ALL`] lists them with file names, sizes
 //! and captions; [`draw`] dispatches by name.
 
-use super::{
-    draw_err, floats, group_of, strings, Experiments, FigureSpec, ReportError, Result, SweepData,
-};
-use crate::results::rows::GroupRow;
+use super::{draw_err, group_of, Experiments, FigureSpec, ReportError, Result, SweepData, Swept};
+use crate::results::record::Keyed;
+use crate::results::rows::{GroupRow, ProgressRow, ResultRow};
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
@@ -190,7 +189,7 @@ paper_figures! {
         draws |area, exp| ablation(
             area,
             need(&exp.fraction, "ablation-fraction")?,
-            "train_fraction",
+            Swept::TrainFraction,
             "training fraction",
         );
     AblationWd = "ablation-wd", (900, 500), "Grok epoch against weight decay",
@@ -198,7 +197,7 @@ paper_figures! {
         draws |area, exp| ablation(
             area,
             need(&exp.weight_decay, "ablation-wd")?,
-            "weight_decay",
+            Swept::WeightDecay,
             "weight decay",
         );
     AblationSize = "ablation-size", (900, 500), "Grok epoch against group order",
@@ -206,7 +205,7 @@ paper_figures! {
         draws |area, exp| ablation(
             area,
             need(&exp.size, "ablation-size")?,
-            "order",
+            Swept::Order,
             "group order |G|",
         );
     Controls = "controls", (1500, 600), "Final test and informative-test accuracy by group order, abelian and non-abelian",
@@ -271,17 +270,16 @@ fn summary(v: &[f64]) -> (f64, f64, f64) {
     (mean, min, max)
 }
 
-/// The run ids of each operation in a results table, in order.
-fn runs_by_op(results: &DataFrame) -> Result<Vec<(String, Vec<String>)>> {
-    let (ops, ids) = (strings(results, "op")?, strings(results, "run_id")?);
+/// The run ids of each operation of a sweep, in order.
+fn runs_by_op(runs: Vec<ResultRow>) -> Vec<(String, Vec<String>)> {
     let mut out: Vec<(String, Vec<String>)> = Vec::new();
-    for (op, id) in ops.into_iter().zip(ids) {
-        match out.iter_mut().find(|(o, _)| *o == op) {
-            Some((_, v)) => v.push(id),
-            None => out.push((op, vec![id])),
+    for r in runs {
+        match out.iter_mut().find(|(o, _)| *o == r.op) {
+            Some((_, v)) => v.push(r.run_id),
+            None => out.push((r.op, vec![r.run_id])),
         }
     }
-    Ok(out)
+    out
 }
 
 /// A panel's caption: the operation, its group and the group's order.
@@ -302,29 +300,25 @@ pub fn grokking_curves<DB: DrawingBackend>(
 ) -> Result<()> {
     super::register_fonts();
     let e = draw_err("grokking-curves");
-    let (curves, results) = (sweep.need(&sweep.curves, "curves")?, &sweep.results);
+    let curves = sweep.curve_rows()?;
     let group_rows = sweep.groups()?;
     area.fill(&WHITE).map_err(&e)?;
-    let (ids, epochs, splits, metrics, values) = (
-        strings(curves, "run_id")?,
-        floats(curves, "epoch")?,
-        strings(curves, "split")?,
-        strings(curves, "metric")?,
-        floats(curves, "value")?,
-    );
     // (run, split) -> epoch -> accuracy
     let mut acc: BTreeMap<(&str, &str), Vec<(f64, f64)>> = BTreeMap::new();
-    for i in 0..ids.len() {
-        if metrics[i] == "accuracy" {
-            acc.entry((ids[i].as_str(), splits[i].as_str()))
+    for c in &curves {
+        if c.row.metric == "accuracy" {
+            acc.entry((c.run_id.as_str(), c.row.split.as_str()))
                 .or_default()
-                .push((epochs[i].unwrap_or(0.0), values[i].unwrap_or(f64::NAN)));
+                .push((f64::from(c.row.epoch), c.row.value));
         }
     }
-    let groups = runs_by_op(results)?;
+    let groups = runs_by_op(sweep.runs()?);
     let cols = groups.len().div_ceil(2).max(1);
     let panels = area.split_evenly((2, cols));
-    let max_epoch = epochs.iter().flatten().copied().fold(1.0, f64::max);
+    let max_epoch = curves
+        .iter()
+        .map(|c| f64::from(c.row.epoch))
+        .fold(1.0, f64::max);
     for ((op, runs), panel) in groups.iter().zip(panels.iter()) {
         let mut chart = ChartBuilder::on(panel)
             .caption(panel_caption(&group_rows, op)?, (FONT, 17))
@@ -929,12 +923,22 @@ pub fn cka_matrix<DB: DrawingBackend>(
     Ok(())
 }
 
-/// (op, grok epoch) for every run of a results table.
-fn grok_epochs(results: &DataFrame) -> Result<Vec<(String, Option<f64>)>> {
-    Ok(strings(results, "op")?
+/// (op, grok epoch) for every run of a sweep.
+fn grok_epochs(sweep: &SweepData) -> Result<Vec<(String, Option<f64>)>> {
+    Ok(sweep
+        .runs()?
         .into_iter()
-        .zip(floats(results, "grokked_epoch")?)
+        .map(|r| (r.op, r.grokked_epoch.map(f64::from)))
         .collect())
+}
+
+/// The longest training budget of a sweep's runs (at least 1).
+fn max_epochs(sweep: &SweepData) -> Result<f64> {
+    Ok(sweep
+        .runs()?
+        .iter()
+        .map(|r| f64::from(r.epochs))
+        .fold(1.0, f64::max))
 }
 
 /// Each complexity score against grok epoch, one point per run; runs that
@@ -950,24 +954,17 @@ pub fn complexity_vs_grok<DB: DrawingBackend>(
     super::register_fonts();
     let e = draw_err("complexity-vs-grok");
     area.fill(&WHITE).map_err(&e)?;
-    let mut runs: Vec<(String, Option<f64>, bool)> = grok_epochs(&suite.results)?
+    let mut runs: Vec<(String, Option<f64>, bool)> = grok_epochs(suite)?
         .into_iter()
         .map(|(o, g)| (o, g, true))
         .collect();
     if let Some(c) = controls {
-        runs.extend(
-            grok_epochs(&c.results)?
-                .into_iter()
-                .map(|(o, g)| (o, g, false)),
-        );
+        runs.extend(grok_epochs(c)?.into_iter().map(|(o, g)| (o, g, false)));
     }
     let mut sweeps = vec![suite];
     sweeps.extend(controls);
     let groups = groups_of(&sweeps)?;
-    let max_epoch = floats(&suite.results, "epochs")?
-        .into_iter()
-        .flatten()
-        .fold(1.0, f64::max);
+    let max_epoch = max_epochs(suite)?;
     let top = max_epoch * 1.08;
     let fields = crate::analysis::complexity::SCORE_FIELDS;
     let panels = area.split_evenly((1, 4));
@@ -1084,49 +1081,36 @@ pub fn complexity_vs_grok<DB: DrawingBackend>(
 /// mean over the runs that grokked (whisker: min–max); a hollow marker at
 /// the top says how many of the runs at that setting never grokked.
 ///
-/// `key` is a results column or `order` (the group order, from the sweep's
-/// groups table).
+/// `swept` is what the sweep varies; `xlabel` names it on the axis.
 ///
 /// # Errors
 /// A sweep without its groups table, missing columns or a drawing error.
 pub fn ablation<DB: DrawingBackend>(
     area: &DrawingArea<DB, Shift>,
     sweep: &SweepData,
-    key: &str,
+    swept: Swept,
     xlabel: &str,
 ) -> Result<()> {
     super::register_fonts();
     let e = draw_err("ablation");
     area.fill(&WHITE).map_err(&e)?;
-    let results = &sweep.results;
-    let ops = strings(results, "op")?;
-    let grok = floats(results, "grokked_epoch")?;
     let groups = sweep.groups()?;
-    let xs: Vec<f64> = if key == "order" {
-        ops.iter()
-            .map(|o| Ok(f64::from(group_of(&groups, o)?.order)))
-            .collect::<Result<_>>()?
-    } else {
-        floats(results, key)?
-            .into_iter()
-            .map(|v| v.unwrap_or(0.0))
-            .collect()
-    };
-    let max_epoch = floats(results, "epochs")?
-        .into_iter()
-        .flatten()
-        .fold(1.0, f64::max);
+    let max_epoch = max_epochs(sweep)?;
     let top = max_epoch * 1.08;
+    let mut xs: Vec<f64> = Vec::new();
     // family -> x -> grok epochs (None = not grokked)
     let mut series: BTreeMap<String, GrokEpochsAt> = BTreeMap::new();
-    for i in 0..ops.len() {
+    for r in sweep.runs()? {
+        let g = group_of(&groups, &r.op)?;
+        let x = swept.of(&r, g);
+        xs.push(x);
         series
-            .entry(group_of(&groups, &ops[i])?.family.clone())
+            .entry(g.family.clone())
             .or_default()
-            .entry((xs[i] * 1e6).round() as i64)
-            .or_insert((xs[i], vec![]))
+            .entry((x * 1e6).round() as i64)
+            .or_insert((x, vec![]))
             .1
-            .push(grok[i]);
+            .push(r.grokked_epoch.map(f64::from));
     }
     let (xlo, xhi) = xs
         .iter()
@@ -1266,31 +1250,31 @@ pub fn controls<DB: DrawingBackend>(
     let groups = groups_of(&[suite, controls])?;
     area.fill(&WHITE).map_err(&e)?;
     let panels = area.split_evenly((1, 2));
-    for (panel, (column, pairs_column, desc)) in panels.iter().zip([
-        ("final_test_accuracy", "test_pairs", "final test accuracy"),
+    // A panel's accuracy and the pairs it is measured on, per run.
+    type Measured = fn(&ResultRow) -> (Option<f64>, u64);
+    let measures: [(Measured, &str); 2] = [
         (
-            "final_informative_accuracy",
-            "informative_pairs",
+            |r| (r.final_test_accuracy, r.test_pairs),
+            "final test accuracy",
+        ),
+        (
+            |r| (r.final_informative_accuracy, r.informative_pairs),
             "final informative-test accuracy",
         ),
-    ]) {
+    ];
+    let runs = [suite.runs()?, controls.runs()?].concat();
+    for (panel, (measured, desc)) in panels.iter().zip(measures) {
         // op -> (accuracy per run, pairs pooled over runs)
         let mut per_op: Vec<(String, Vec<f64>, f64)> = Vec::new();
-        for df in [&suite.results, &controls.results] {
-            let (ops, accs, pairs) = (
-                strings(df, "op")?,
-                floats(df, column)?,
-                floats(df, pairs_column)?,
-            );
-            for ((op, acc), k) in ops.into_iter().zip(accs).zip(pairs) {
-                let (acc, k) = (acc.unwrap_or(f64::NAN), k.unwrap_or(0.0));
-                match per_op.iter_mut().find(|(o, _, _)| *o == op) {
-                    Some((_, v, n)) => {
-                        v.push(acc);
-                        *n += k;
-                    }
-                    None => per_op.push((op, vec![acc], k)),
+        for r in &runs {
+            let (acc, k) = measured(r);
+            let (acc, k) = (acc.unwrap_or(f64::NAN), k as f64);
+            match per_op.iter_mut().find(|(o, _, _)| *o == r.op) {
+                Some((_, v, n)) => {
+                    v.push(acc);
+                    *n += k;
                 }
+                None => per_op.push((r.op.clone(), vec![acc], k)),
             }
         }
         let mut points = Vec::new();
@@ -1473,12 +1457,9 @@ pub fn grok_cdf<DB: DrawingBackend>(
         .into_iter()
         .flatten()
     {
-        max_epoch = floats(&sweep.results, "epochs")?
-            .into_iter()
-            .flatten()
-            .fold(max_epoch, f64::max);
+        max_epoch = max_epoch.max(max_epochs(sweep)?);
         let groups = sweep.groups()?;
-        for (op, g) in grok_epochs(&sweep.results)? {
+        for (op, g) in grok_epochs(sweep)? {
             let row = group_of(&groups, &op)?;
             let class = if !row.abelian {
                 "non-abelian"
@@ -1706,35 +1687,28 @@ pub fn progress_measures<DB: DrawingBackend>(
 ) -> Result<()> {
     super::register_fonts();
     let e = draw_err("progress-measures");
-    let progress = sweep.need(&sweep.progress, "progress")?;
+    let progress = Keyed::<ProgressRow>::read_all(sweep.need(&sweep.progress, "progress")?)
+        .map_err(ReportError::Data)?;
     let groups = sweep.groups()?;
     area.fill(&WHITE).map_err(&e)?;
-    let (op, epoch, metric, value) = (
-        strings(progress, "op")?,
-        floats(progress, "epoch")?,
-        strings(progress, "metric")?,
-        floats(progress, "value")?,
-    );
     let present: Vec<&str> = ops
         .iter()
         .copied()
-        .filter(|o| op.iter().any(|x| x == o))
+        .filter(|o| progress.iter().any(|p| p.op == *o))
         .collect();
     let panels = area.split_evenly((1, present.len().max(1)));
     for (name, panel) in present.iter().zip(panels.iter()) {
         // metric -> epoch -> values over seeds
         let mut m: BTreeMap<&str, BTreeMap<i64, Vec<f64>>> = BTreeMap::new();
         let mut max_epoch: f64 = 1.0;
-        for i in 0..op.len() {
-            if op[i] == *name {
-                let ep = epoch[i].unwrap_or(0.0);
-                max_epoch = max_epoch.max(ep);
-                m.entry(metric[i].as_str())
-                    .or_default()
-                    .entry(ep as i64)
-                    .or_default()
-                    .push(value[i].unwrap_or(f64::NAN));
-            }
+        for p in progress.iter().filter(|p| p.op == *name) {
+            let ep = f64::from(p.row.epoch);
+            max_epoch = max_epoch.max(ep);
+            m.entry(p.row.metric.as_str())
+                .or_default()
+                .entry(i64::from(p.row.epoch))
+                .or_default()
+                .push(p.row.value);
         }
         let mut chart = ChartBuilder::on(panel)
             .caption(panel_caption(&groups, name)?, (FONT, 16))
@@ -1816,21 +1790,25 @@ mod registry_tests {
 mod tests {
     use super::*;
     use crate::results::record::Record;
-    use polars::prelude::*;
 
     /// A sweep of `ops` whose groups table is `groups` (as stored, so it
     /// may say what the operations' names do not).
     fn sweep(ops: &[&str], groups: Option<Vec<GroupRow>>) -> SweepData {
+        let runs: Vec<ResultRow> = ops
+            .iter()
+            .map(|o| ResultRow {
+                run_id: o.to_string(),
+                op: o.to_string(),
+                grokked_epoch: Some(100),
+                epochs: 1000,
+                ..Default::default()
+            })
+            .collect();
         SweepData {
             name: "t".into(),
-            results: df!("op" => ops, "run_id" => ops, "grokked_epoch" => vec![Some(100.0); ops.len()], "epochs" => vec![1000.0; ops.len()]).unwrap(),
-            curves: None,
-            analysis: None,
-            spectra: None,
-            progress: None,
-            cka: None,
-            complexity: None,
+            results: ResultRow::frame(&runs).unwrap(),
             groups: groups.map(|g| GroupRow::frame(&g).unwrap()),
+            ..Default::default()
         }
     }
 
@@ -1867,7 +1845,7 @@ mod tests {
         let s = sweep(&["add:7"], None);
         let mut svg = String::new();
         let area = SVGBackend::with_string(&mut svg, (400, 300)).into_drawing_area();
-        let err = ablation(&area, &s, "order", "order")
+        let err = ablation(&area, &s, Swept::Order, "order")
             .unwrap_err()
             .to_string();
         assert!(err.contains("grokscope migrate experiments/t"), "{err}");

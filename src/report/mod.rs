@@ -32,7 +32,8 @@ pub mod twins;
 pub use plotters;
 pub use polars;
 
-use crate::results::rows::GroupRow;
+use crate::results::record::Record;
+use crate::results::rows::{CurveRow, GroupRow, ResultRow};
 use crate::store::{read_parquet, StoreError};
 use plotters::coord::Shift;
 use plotters::prelude::*;
@@ -130,10 +131,12 @@ pub fn bools(df: &DataFrame, name: &str) -> Result<Vec<bool>> {
 }
 
 /// The stored tables of one sweep (`experiments/<name>/`).
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct SweepData {
     /// The sweep's name.
     pub name: String,
+    /// The directory its tables were read from (named in error messages).
+    pub dir: std::path::PathBuf,
     /// `results.parquet`: one row per run (config, summary).
     pub results: DataFrame,
     /// `curves.parquet`: every run's metrics.
@@ -169,6 +172,28 @@ pub(crate) fn family(op: &str) -> String {
         .unwrap_or_else(|_| op.to_string())
 }
 
+/// What an ablation sweep varies across its runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Swept {
+    /// The training fraction (`ablation-fraction`).
+    TrainFraction,
+    /// AdamW's weight decay (`ablation-wd`).
+    WeightDecay,
+    /// The group order |G|, from the groups table (`ablation-size`).
+    Order,
+}
+
+impl Swept {
+    /// Its value for run `run` of an operation whose group is `group`.
+    pub fn of(self, run: &ResultRow, group: &GroupRow) -> f64 {
+        match self {
+            Swept::TrainFraction => run.train_fraction,
+            Swept::WeightDecay => run.weight_decay,
+            Swept::Order => f64::from(group.order),
+        }
+    }
+}
+
 /// The families of the reference suite's abelian operations: R7's subset.
 pub(crate) const ABELIAN_SUITE_FAMILIES: [&str; 4] = ["add", "sub", "mul", "ring"];
 
@@ -192,6 +217,7 @@ impl SweepData {
         };
         Ok(Some(Self {
             name: name.to_string(),
+            dir: base.clone(),
             results,
             curves: opt("curves")?,
             analysis: opt("analysis")?,
@@ -204,14 +230,57 @@ impl SweepData {
     }
 
     /// Operations in first-appearance order.
+    ///
+    /// # Errors
+    /// An unreadable results table.
     pub fn ops(&self) -> Result<Vec<String>> {
         let mut out: Vec<String> = Vec::new();
-        for op in strings(&self.results, "op")? {
-            if !out.contains(&op) {
-                out.push(op);
+        for r in self.runs()? {
+            if !out.contains(&r.op) {
+                out.push(r.op);
             }
         }
         Ok(out)
+    }
+
+    /// The results table as typed rows, one per run (see [`ResultRow`]).
+    ///
+    /// # Errors
+    /// A column missing or of the wrong type.
+    pub fn runs(&self) -> Result<Vec<ResultRow>> {
+        ResultRow::read_all(&self.results).map_err(|e| self.table_err("results", e))
+    }
+
+    /// The curves table as typed rows (see [`CurveRow`]).
+    ///
+    /// # Errors
+    /// No `curves.parquet` (re-aggregate the sweep) or an unreadable one.
+    pub fn curve_rows(&self) -> Result<Vec<CurveRow>> {
+        CurveRow::read_all(self.need(&self.curves, "curves")?)
+            .map_err(|e| self.table_err("curves", e))
+    }
+
+    /// A one-line error about one of the sweep's files.
+    fn table_err(&self, what: &str, e: String) -> ReportError {
+        ReportError::Data(format!("{}: {e}", self.file(what)))
+    }
+
+    /// The sweep's directory, for messages: `experiments/<name>` for a
+    /// sweep built in memory without one.
+    pub fn location(&self) -> std::path::PathBuf {
+        if self.dir.as_os_str().is_empty() {
+            Path::new("experiments").join(&self.name)
+        } else {
+            self.dir.clone()
+        }
+    }
+
+    /// Where the sweep's `what` table lives, for messages.
+    fn file(&self, what: &str) -> String {
+        self.location()
+            .join(format!("{what}.parquet"))
+            .display()
+            .to_string()
     }
 
     /// A table that must exist for a figure.
@@ -220,7 +289,11 @@ impl SweepData {
     /// It was not written (run `grokscope analyze --sweep`).
     pub fn need<'a>(&'a self, table: &'a Option<DataFrame>, what: &str) -> Result<&'a DataFrame> {
         table.as_ref().ok_or_else(|| {
-            ReportError::Data(format!("experiments/{}/{what}.parquet is missing; run `grokscope analyze --sweep experiments/{}`", self.name, self.name))
+            ReportError::Data(format!(
+                "{} is missing; run `grokscope analyze --sweep {}`",
+                self.file(what),
+                self.location().display()
+            ))
         })
     }
 
@@ -233,8 +306,9 @@ impl SweepData {
         match &self.groups {
             Some(_) => self.need_rows(&self.groups, "groups"),
             None => Err(ReportError::Data(format!(
-                "experiments/{0}/groups.parquet is missing (the sweep was aggregated before grokscope stored its groups); run `grokscope migrate experiments/{0}`",
-                self.name
+                "{} is missing (the sweep was aggregated before grokscope stored its groups); run `grokscope migrate {}`",
+                self.file("groups"),
+                self.location().display()
             ))),
         }
     }
@@ -267,9 +341,7 @@ impl SweepData {
         table: &Option<DataFrame>,
         what: &str,
     ) -> Result<Vec<R>> {
-        R::read_all(self.need(table, what)?).map_err(|e| {
-            ReportError::Data(format!("experiments/{}/{what}.parquet: {e}", self.name))
-        })
+        R::read_all(self.need(table, what)?).map_err(|e| self.table_err(what, e))
     }
 }
 

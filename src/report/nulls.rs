@@ -12,7 +12,7 @@
 //! [G, G]?) against its chance level 1/|G/[G, G]|.
 
 use super::tables::{binomial_tails, p_value, tex, Numbers};
-use super::{bools, floats, group_of, strings, ReportError, Result, SweepData};
+use super::{group_of, ReportError, Result, SweepData};
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
@@ -68,41 +68,27 @@ pub struct GroupNulls {
 
 /// Reads the sweep's runs (results joined with analysis and spectra by run id).
 fn runs(sweep: &SweepData) -> Result<Vec<NullRun>> {
-    let r = &sweep.results;
     let analysis = sweep.analysis_rows()?;
-    let sp = sweep.need(&sweep.spectra, "spectra")?;
-    let (ids, ops, seeds, shuffled) = (
-        strings(r, "run_id")?,
-        strings(r, "op")?,
-        floats(r, "seed")?,
-        bools(r, "shuffle_labels")?,
-    );
-    let (s_id, source, checkpoint, order, component, share) = (
-        strings(sp, "run_id")?,
-        strings(sp, "source")?,
-        strings(sp, "checkpoint")?,
-        strings(sp, "order")?,
-        strings(sp, "component")?,
-        floats(sp, "share")?,
-    );
+    let spectra = super::figures::spectrum_rows(sweep.need(&sweep.spectra, "spectra")?)?;
     let mut out = Vec::new();
-    for i in 0..ids.len() {
-        let Some(a) = analysis.iter().find(|a| a.run_id == ids[i]) else {
+    for r in sweep.runs()? {
+        let Some(a) = analysis.iter().find(|a| a.run_id == r.run_id) else {
             return Err(ReportError::Data(format!(
-                "experiments/{}: run {} has no analysis row; run `grokscope analyze --sweep experiments/{}`",
-                sweep.name, ids[i], sweep.name
+                "{}: run {} has no analysis row; run `grokscope analyze --sweep {0}`",
+                sweep.location().display(),
+                r.run_id
             )));
         };
         let mut shares: BTreeMap<String, (f64, f64)> = BTreeMap::new();
-        for k in 0..s_id.len() {
-            if s_id[k] != ids[i] || source[k] != "embed" || order[k] != "identity" {
+        for k in &spectra {
+            let s = &k.row;
+            if k.run_id != r.run_id || s.source != "embed" || s.order != "identity" {
                 continue;
             }
-            let e = shares.entry(component[k].clone()).or_default();
-            let v = share[k].unwrap_or(f64::NAN);
-            match checkpoint[k].as_str() {
-                "final" => e.0 = v,
-                "init" => e.1 = v,
+            let e = shares.entry(s.component.clone()).or_default();
+            match s.checkpoint.as_str() {
+                "final" => e.0 = s.share,
+                "init" => e.1 = s.share,
                 _ => {}
             }
         }
@@ -116,9 +102,9 @@ fn runs(sweep: &SweepData) -> Result<Vec<NullRun>> {
             _ => None,
         };
         out.push(NullRun {
-            op: ops[i].clone(),
-            seed: seeds[i].unwrap_or(0.0) as u64,
-            shuffled: shuffled[i],
+            op: r.op,
+            seed: r.seed,
+            shuffled: r.shuffle_labels.unwrap_or(false),
             dominant: a.dominant_irrep.clone(),
             shares,
             diagonal: (a.neurons_diagonal_share, a.neurons_diagonal_share_init),
@@ -325,18 +311,27 @@ pub fn table(sweep: &SweepData, n: &mut Numbers) -> Result<String> {
 mod tests {
     use super::*;
     use crate::results::record::Record;
-    use crate::results::rows::{AnalysisRow, GroupRow};
+    use crate::results::rows::{AnalysisRow, GroupRow, ResultRow};
     use polars::prelude::*;
 
     /// A two-seed sweep of s3 whose numbers are known by hand.
     fn sweep() -> SweepData {
-        let results = df!(
-            "run_id" => ["t0", "s0", "t1", "s1"],
-            "op" => ["s3"; 4],
-            "seed" => [0i64, 0, 1, 1],
-            "shuffle_labels" => [false, true, false, true],
-        )
-        .unwrap();
+        let runs: Vec<ResultRow> = [
+            ("t0", 0, false),
+            ("s0", 0, true),
+            ("t1", 1, false),
+            ("s1", 1, true),
+        ]
+        .into_iter()
+        .map(|(id, seed, shuffled)| ResultRow {
+            run_id: id.into(),
+            op: "s3".into(),
+            seed,
+            shuffle_labels: Some(shuffled),
+            ..Default::default()
+        })
+        .collect();
+        let results = ResultRow::frame(&runs).unwrap();
         let analysis: Vec<AnalysisRow> = [
             ("t0", "[2,1]", (0.5, 0.05), (0.75, 1.0)),
             ("s0", "[2,1]", (0.1, 0.05), (0.5, 0.5)),
@@ -380,28 +375,27 @@ mod tests {
             }
         }
         let len = id.len();
+        let seed: Vec<u64> = id.iter().map(|r| u64::from(r.ends_with('1'))).collect();
         let spectra = df!(
             "run_id" => id,
+            "op" => vec!["s3"; len],
+            "seed" => seed,
             "source" => vec!["embed"; len],
             "checkpoint" => ck,
             "order" => vec!["identity"; len],
             "component" => comp,
+            "real_dim" => vec![1u32; len],
             "share" => share,
+            "expected" => vec![0.5; len],
         )
         .unwrap();
         SweepData {
             name: "shuffled-labels".into(),
             results,
-            curves: None,
             analysis: Some(analysis),
             spectra: Some(spectra),
-            progress: None,
-            cka: None,
-            complexity: None,
-            groups: Some(
-                <GroupRow as crate::results::record::Record>::frame(&[GroupRow::of("s3").unwrap()])
-                    .unwrap(),
-            ),
+            groups: Some(GroupRow::frame(&[GroupRow::of("s3").unwrap()]).unwrap()),
+            ..Default::default()
         }
     }
 

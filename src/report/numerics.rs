@@ -5,8 +5,8 @@
 //! accuracy by optimiser arm, every seed its own line).
 
 use super::tables::{tex, Numbers};
-use super::{draw_err, floats, register_fonts, strings, Result, SweepData};
-use crate::results::rows::AnalysisRow;
+use super::{draw_err, register_fonts, Result, SweepData};
+use crate::results::rows::{AnalysisRow, ResultRow};
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use std::collections::BTreeMap;
@@ -37,15 +37,16 @@ impl Arm {
         Arm::Matched,
     ];
 
-    /// The arm of a run's settings.
-    pub fn of(precision: &str, softmax: &str, grokfast_lambda: f64, lr: f64) -> Self {
-        if grokfast_lambda > 0.0 {
+    /// The arm of a run's settings (a setting the results do not record
+    /// is its default: the run predates it).
+    pub fn of(r: &ResultRow) -> Self {
+        if r.grokfast_lambda.unwrap_or(0.0) > 0.0 {
             Arm::Grokfast
-        } else if softmax == "stablemax" {
+        } else if r.softmax.as_deref() == Some("stablemax") {
             Arm::StableMax
-        } else if precision == "f64" {
+        } else if r.loss_precision.as_deref() == Some("f64") {
             Arm::F64
-        } else if (lr - crate::config::RunConfig::default().lr).abs() > 1e-12 {
+        } else if (r.lr - crate::config::RunConfig::default().lr).abs() > 1e-12 {
             Arm::Matched
         } else {
             Arm::Baseline
@@ -182,54 +183,35 @@ const MECHANISM: [Mechanism; 9] = [
 /// # Errors
 /// Missing columns or tables.
 pub fn runs(sweep: &SweepData) -> Result<Vec<NumericsRun>> {
-    let r = &sweep.results;
-    let (ids, ops, precision, softmax) = (
-        strings(r, "run_id")?,
-        strings(r, "op")?,
-        strings(r, "loss_precision")?,
-        strings(r, "softmax")?,
-    );
-    let (lambda, lr, grok) = (
-        floats(r, "grokfast_lambda")?,
-        floats(r, "lr")?,
-        floats(r, "sustained_grok_epoch")?,
-    );
-    let spikes = strings(r, "loss_spikes")?;
-    let relapses = floats(r, "relapses")?;
-    let mut out: Vec<NumericsRun> = (0..ids.len())
-        .map(|i| NumericsRun {
-            id: ids[i].clone(),
-            op: ops[i].clone(),
-            arm: Arm::of(
-                &precision[i],
-                &softmax[i],
-                lambda[i].unwrap_or(0.0),
-                lr[i].unwrap_or(f64::NAN),
-            ),
-            lr: lr[i].unwrap_or(f64::NAN),
-            grok: grok[i],
-            relapses: relapses[i].unwrap_or(0.0),
-            spikes: serde_json::from_str(&spikes[i]).unwrap_or_default(),
+    let results = sweep.runs()?;
+    let mut out: Vec<NumericsRun> = results
+        .iter()
+        .map(|r| NumericsRun {
+            id: r.run_id.clone(),
+            op: r.op.clone(),
+            arm: Arm::of(r),
+            lr: r.lr,
+            grok: r.sustained_grok_epoch.map(f64::from),
+            relapses: r.relapses.map_or(0.0, f64::from),
+            spikes: r
+                .loss_spikes
+                .as_deref()
+                .and_then(|s| serde_json::from_str(s).ok())
+                .unwrap_or_default(),
             curves: BTreeMap::new(),
             mechanism: BTreeMap::new(),
         })
         .collect();
-    let index: BTreeMap<String, usize> = ids.iter().cloned().zip(0..).collect();
-    let c = sweep.need(&sweep.curves, "curves")?;
-    let (cid, epoch, split, metric, value) = (
-        strings(c, "run_id")?,
-        floats(c, "epoch")?,
-        strings(c, "split")?,
-        strings(c, "metric")?,
-        floats(c, "value")?,
-    );
-    for i in 0..cid.len() {
-        if let Some(&k) = index.get(&cid[i]) {
+    let index: BTreeMap<String, usize> =
+        results.iter().map(|r| r.run_id.clone()).zip(0..).collect();
+    for c in sweep.curve_rows()? {
+        if let Some(&k) = index.get(&c.run_id) {
+            let p = c.row;
             out[k]
                 .curves
-                .entry(format!("{}/{}", split[i], metric[i]))
+                .entry(format!("{}/{}", p.split, p.metric))
                 .or_default()
-                .push((epoch[i].unwrap_or(0.0), value[i].unwrap_or(f64::NAN)));
+                .push((f64::from(p.epoch), p.value));
         }
     }
     if sweep.analysis.is_some() {
@@ -539,11 +521,27 @@ mod tests {
 
     #[test]
     fn arms_are_told_apart_by_the_setting_they_change() {
-        assert_eq!(Arm::of("f32", "standard", 0.0, 1e-3), Arm::Baseline);
-        assert_eq!(Arm::of("f64", "standard", 0.0, 1e-3), Arm::F64);
-        assert_eq!(Arm::of("f32", "stablemax", 0.0, 1e-3), Arm::StableMax);
-        assert_eq!(Arm::of("f32", "standard", 2.0, 1e-3), Arm::Grokfast);
-        assert_eq!(Arm::of("f32", "standard", 0.0, 1.229e-3), Arm::Matched);
+        let run = |precision: &str, softmax: &str, lambda: f64, lr: f64| ResultRow {
+            loss_precision: Some(precision.into()),
+            softmax: Some(softmax.into()),
+            grokfast_lambda: Some(lambda),
+            lr,
+            ..Default::default()
+        };
+        assert_eq!(Arm::of(&run("f32", "standard", 0.0, 1e-3)), Arm::Baseline);
+        assert_eq!(Arm::of(&run("f64", "standard", 0.0, 1e-3)), Arm::F64);
+        assert_eq!(Arm::of(&run("f32", "stablemax", 0.0, 1e-3)), Arm::StableMax);
+        assert_eq!(Arm::of(&run("f32", "standard", 2.0, 1e-3)), Arm::Grokfast);
+        assert_eq!(
+            Arm::of(&run("f32", "standard", 0.0, 1.229e-3)),
+            Arm::Matched
+        );
+        // A run that predates the settings is the baseline.
+        let old = ResultRow {
+            lr: 1e-3,
+            ..Default::default()
+        };
+        assert_eq!(Arm::of(&old), Arm::Baseline);
         assert_eq!(median(&[3.0, 1.0, 2.0]), 2.0);
         assert_eq!(median(&[4.0, 1.0, 2.0, 3.0]), 2.5);
         assert!(median(&[]).is_nan());

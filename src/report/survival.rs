@@ -7,7 +7,7 @@
 //! `grokscope survival`, the paper's long-budget table and its survival
 //! figure all read these.
 
-use super::{floats, group_of, strings, ReportError, Result, SweepData};
+use super::{group_of, ReportError, Result, SweepData};
 use crate::analysis::survival::{r3_long_budget, KaplanMeier, R3Verdict, Tally};
 use crate::results::rows::GroupRow;
 use std::collections::BTreeMap;
@@ -74,41 +74,37 @@ pub fn settings(
     sweep: &SweepData,
     planned: &BTreeMap<(String, String), usize>,
 ) -> Result<Vec<Setting>> {
-    let df = &sweep.results;
-    let ops = strings(df, "canonical_op")?;
-    let fractions = floats(df, "train_fraction")?;
-    let sustained = floats(df, "sustained_grok_epoch").map_err(|_| {
-        ReportError::Data(format!(
-            "experiments/{}: no sustained_grok_epoch column; these results predate the sustained criterion (retrain with grokscope 0.2)",
-            sweep.name
-        ))
-    })?;
-    let last = floats(df, "last_epoch")?;
-    let epochs = floats(df, "epochs")?;
-    let test = floats(df, "final_test_accuracy")?;
+    let runs = sweep.runs()?;
+    // last_epoch came with the sustained criterion: a results table
+    // without it cannot tell "never sustained" from "not measured".
+    if runs.iter().any(|r| r.last_epoch.is_none()) {
+        return Err(ReportError::Data(format!(
+            "{}: no sustained_grok_epoch column; these results predate the sustained criterion (retrain with grokscope 0.2)",
+            sweep.location().display()
+        )));
+    }
     let rows = sweep.groups()?;
     let mut groups: BTreeMap<(String, String), Setting> = BTreeMap::new();
-    for i in 0..df.height() {
-        let fraction = fractions[i].unwrap_or(f64::NAN);
-        let key = (ops[i].clone(), format!("{fraction:.2}"));
-        let group = group_of(&rows, &ops[i])?;
+    for r in &runs {
+        let key = (r.canonical_op.clone(), format!("{:.2}", r.train_fraction));
+        let group = group_of(&rows, &r.canonical_op)?;
         let s = groups.entry(key.clone()).or_insert_with(|| Setting {
             sweep: sweep.name.clone(),
-            op: ops[i].clone(),
+            op: r.canonical_op.clone(),
             group: group.clone(),
-            fraction,
+            fraction: r.train_fraction,
             epochs: 0.0,
             runs: Vec::new(),
             final_test: Vec::new(),
             planned: planned.get(&key).copied(),
             km: KaplanMeier::fit(&[]),
         });
-        s.runs.push(match sustained[i] {
-            Some(e) => (e, true),
-            None => (last[i].unwrap_or(f64::NAN), false),
+        s.runs.push(match r.sustained_grok_epoch {
+            Some(e) => (f64::from(e), true),
+            None => (r.last_epoch.map_or(f64::NAN, f64::from), false),
         });
-        s.final_test.push(test[i].unwrap_or(f64::NAN));
-        s.epochs = s.epochs.max(epochs[i].unwrap_or(0.0));
+        s.final_test.push(r.final_test_accuracy.unwrap_or(f64::NAN));
+        s.epochs = s.epochs.max(f64::from(r.epochs));
     }
     Ok(groups
         .into_values()

@@ -8,10 +8,10 @@
 
 use super::figures::{seed_spectra, spectrum_rows, SpectrumRow};
 use super::{
-    canonical, family, floats, group_of, strings, Experiments, ReportError, Result, SweepData,
+    canonical, family, group_of, Experiments, ReportError, Result, SweepData, Swept,
     ABELIAN_SUITE_FAMILIES,
 };
-use crate::results::rows::{AnalysisRow, CkaRow, ComplexityRow, GroupRow};
+use crate::results::rows::{AnalysisRow, CkaRow, ComplexityRow, GroupRow, ResultRow};
 use crate::store::write_atomic;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -74,33 +74,20 @@ pub fn mean_sd(v: &[f64]) -> (f64, f64) {
     (m, sd)
 }
 
-/// Per-operation statistics of a results table, operations in order, with
+/// Per-operation statistics of a sweep's runs, operations in order, with
 /// each operation's order and commutativity from the sweep's groups table.
 ///
 /// # Errors
-/// Missing columns or an operation the groups table does not list.
-pub fn op_stats(results: &polars::prelude::DataFrame, groups: &[GroupRow]) -> Result<Vec<OpStats>> {
-    let ops = strings(results, "op")?;
-    let (mem, grok) = (
-        floats(results, "memorised_epoch")?,
-        floats(results, "grokked_epoch")?,
-    );
-    let (test, inf) = (
-        floats(results, "final_test_accuracy")?,
-        floats(results, "final_informative_accuracy")?,
-    );
-    let (pairs, epochs) = (
-        floats(results, "informative_pairs")?,
-        floats(results, "epochs")?,
-    );
+/// An operation the groups table does not list.
+pub fn op_stats(runs: &[ResultRow], groups: &[GroupRow]) -> Result<Vec<OpStats>> {
     let mut out: Vec<OpStats> = Vec::new();
-    for i in 0..ops.len() {
-        let idx = match out.iter().position(|s| s.op == ops[i]) {
+    for r in runs {
+        let idx = match out.iter().position(|s| s.op == r.op) {
             Some(k) => k,
             None => {
-                let g = group_of(groups, &ops[i])?;
+                let g = group_of(groups, &r.op)?;
                 out.push(OpStats {
-                    op: ops[i].clone(),
+                    op: r.op.clone(),
                     order: g.order as usize,
                     abelian: g.abelian,
                     group: g.group.clone(),
@@ -109,18 +96,21 @@ pub fn op_stats(results: &polars::prelude::DataFrame, groups: &[GroupRow]) -> Re
                     first_crossing: vec![],
                     test_accuracy: vec![],
                     informative_accuracy: vec![],
-                    informative_pairs: pairs[i].unwrap_or(0.0),
-                    epochs: epochs[i].unwrap_or(0.0),
+                    informative_pairs: r.informative_pairs as f64,
+                    epochs: f64::from(r.epochs),
                 });
                 out.len() - 1
             }
         };
         let s = &mut out[idx];
-        s.memorised.push(mem[i]);
-        s.grokked.push(grok[i]);
-        s.first_crossing.push(grok[i]);
-        s.test_accuracy.push(test[i].unwrap_or(f64::NAN));
-        s.informative_accuracy.push(inf[i].unwrap_or(f64::NAN));
+        let grok = r.grokked_epoch.map(f64::from);
+        s.memorised.push(r.memorised_epoch.map(f64::from));
+        s.grokked.push(grok);
+        s.first_crossing.push(grok);
+        s.test_accuracy
+            .push(r.final_test_accuracy.unwrap_or(f64::NAN));
+        s.informative_accuracy
+            .push(r.final_informative_accuracy.unwrap_or(f64::NAN));
     }
     Ok(out)
 }
@@ -130,17 +120,17 @@ pub fn op_stats(results: &polars::prelude::DataFrame, groups: &[GroupRow]) -> Re
 /// in `first_crossing`. Without curves, grok epochs are first crossings.
 ///
 /// # Errors
-/// As [`op_stats`], or unreadable curves.
+/// As [`op_stats`], or unreadable results or curves.
 pub fn op_stats_sustained(sweep: &SweepData) -> Result<Vec<OpStats>> {
-    let mut stats = op_stats(&sweep.results, &sweep.groups()?)?;
+    let runs = sweep.runs()?;
+    let mut stats = op_stats(&runs, &sweep.groups()?)?;
     if let Some(epochs) = verdicts::sustained_epochs(sweep)? {
-        let ops = strings(&sweep.results, "op")?;
         for st in &mut stats {
-            st.grokked = ops
+            st.grokked = runs
                 .iter()
                 .zip(&epochs)
-                .filter(|(o, _)| **o == st.op)
-                .map(|(_, e)| *e)
+                .filter(|(r, _)| r.op == st.op)
+                .map(|(_, e)| e.map(f64::from))
                 .collect();
         }
     }
@@ -267,20 +257,15 @@ pub fn wilson(k: usize, n: usize) -> (f64, f64) {
 type Pooled = BTreeMap<String, (usize, usize)>;
 
 fn pooled_counts(sweep: &SweepData) -> Result<Pooled> {
-    let r = &sweep.results;
-    let (op, acc, pairs) = (
-        strings(r, "op")?,
-        floats(r, "final_informative_accuracy")?,
-        floats(r, "informative_pairs")?,
-    );
     let mut per_op: BTreeMap<String, (usize, usize)> = BTreeMap::new();
-    for i in 0..r.height() {
-        let (Some(a), Some(p)) = (acc[i], pairs[i]) else {
+    for r in sweep.runs()? {
+        let Some(a) = r.final_informative_accuracy else {
             continue;
         };
-        let c = per_op.entry(op[i].clone()).or_default();
-        c.0 += (a * p).round() as usize;
-        c.1 += p as usize;
+        let p = r.informative_pairs as usize;
+        let c = per_op.entry(r.op).or_default();
+        c.0 += (a * p as f64).round() as usize;
+        c.1 += p;
     }
     Ok(per_op)
 }
@@ -460,35 +445,30 @@ pub mod verdicts {
     /// stored curves ([`crate::grok::sustained`], 500-epoch window), `None`
     /// for a run that never sustained; `None` for the sweep when it has no
     /// curves.
-    pub fn sustained_epochs(sweep: &SweepData) -> Result<Option<Vec<Option<f64>>>> {
-        let Some(curves) = &sweep.curves else {
+    ///
+    /// # Errors
+    /// Unreadable results or curves.
+    pub fn sustained_epochs(sweep: &SweepData) -> Result<Option<Vec<Option<u32>>>> {
+        if sweep.curves.is_none() {
             return Ok(None);
-        };
-        let (run, epoch, split, metric, value) = (
-            strings(curves, "run_id")?,
-            floats(curves, "epoch")?,
-            strings(curves, "split")?,
-            strings(curves, "metric")?,
-            floats(curves, "value")?,
-        );
-        let mut series: BTreeMap<&str, Vec<(u32, f64)>> = BTreeMap::new();
-        for i in 0..run.len() {
-            if split[i] == "test" && metric[i] == "accuracy" {
-                if let (Some(e), Some(v)) = (epoch[i], value[i]) {
-                    series
-                        .entry(run[i].as_str())
-                        .or_default()
-                        .push((e as u32, v));
-                }
+        }
+        let mut series: BTreeMap<String, Vec<(u32, f64)>> = BTreeMap::new();
+        for c in sweep.curve_rows()? {
+            if c.row.split == "test" && c.row.metric == "accuracy" {
+                series
+                    .entry(c.run_id)
+                    .or_default()
+                    .push((c.row.epoch, c.row.value));
             }
         }
         Ok(Some(
-            strings(&sweep.results, "run_id")?
+            sweep
+                .runs()?
                 .iter()
-                .map(|id| {
-                    let mut s = series.get(id.as_str()).cloned().unwrap_or_default();
+                .map(|r| {
+                    let mut s = series.get(&r.run_id).cloned().unwrap_or_default();
                     s.sort_by_key(|p| p.0);
-                    crate::grok::sustained(&s, crate::grok::DEFAULT_WINDOW as u32).map(f64::from)
+                    crate::grok::sustained(&s, crate::grok::DEFAULT_WINDOW as u32)
                 })
                 .collect(),
         ))
@@ -1121,57 +1101,49 @@ pub mod verdicts {
                 later += 1;
             }
         };
-        for (sweep, key) in [
-            (&exp.fraction, "train_fraction"),
-            (&exp.weight_decay, "weight_decay"),
-            (&exp.size, "order"),
+        for (sweep, swept) in [
+            (&exp.fraction, Swept::TrainFraction),
+            (&exp.weight_decay, Swept::WeightDecay),
+            (&exp.size, Swept::Order),
         ] {
             let Some(sw) = sweep else { continue };
-            let (ids, ops, grok, epochs) = (
-                strings(&sw.results, "run_id")?,
-                strings(&sw.results, "op")?,
-                floats(&sw.results, "grokked_epoch")?,
-                floats(&sw.results, "epochs")?,
-            );
+            let (runs, groups) = (sw.runs()?, sw.groups()?);
+            let rows: Vec<(&ResultRow, &GroupRow)> = runs
+                .iter()
+                .map(|r| Ok((r, group_of(&groups, &r.op)?)))
+                .collect::<Result<_>>()?;
             // The setting each run belongs to: the swept value, or for the
             // size ablation the pair (add:p, nearest ring:n) by order.
-            let groups = sw.groups()?;
-            let orders: Vec<usize> = ops
+            let rings: Vec<i64> = rows
                 .iter()
-                .map(|o| Ok(group_of(&groups, o)?.order as usize))
-                .collect::<Result<_>>()?;
-            let vals: Vec<i64> = if key == "order" {
-                let rings: Vec<usize> = (0..ops.len())
-                    .filter(|&i| family(&ops[i]) == "ring")
-                    .map(|i| orders[i])
-                    .collect();
-                (0..ops.len())
-                    .map(|i| {
-                        let o = orders[i] as i64;
-                        if family(&ops[i]) == "ring" {
-                            return o;
-                        }
-                        rings
-                            .iter()
-                            .map(|&r| r as i64)
-                            .min_by_key(|r| (r - o).abs())
-                            .unwrap_or(o)
-                    })
-                    .collect()
-            } else {
-                floats(&sw.results, key)?
+                .filter(|(_, g)| g.family == "ring")
+                .map(|(_, g)| i64::from(g.order))
+                .collect();
+            let setting = |(r, g): &(&ResultRow, &GroupRow)| -> i64 {
+                if swept != Swept::Order {
+                    return (swept.of(r, g) * 1e6).round() as i64;
+                }
+                let o = i64::from(g.order);
+                if g.family == "ring" {
+                    return o;
+                }
+                rings
                     .iter()
-                    .map(|v| (v.unwrap_or(0.0) * 1e6).round() as i64)
-                    .collect()
+                    .copied()
+                    .min_by_key(|r| (r - o).abs())
+                    .unwrap_or(o)
             };
             type Side = Vec<(f64, String)>;
             let mut by: BTreeMap<i64, (Side, Side)> = BTreeMap::new();
-            for i in 0..ops.len() {
-                let g = grok[i].unwrap_or(epochs[i].unwrap_or(0.0) * 10.0);
-                let e = by.entry(vals[i]).or_default();
-                match family(&ops[i]).as_str() {
-                    "add" => e.0.push((g, ids[i].clone())),
-                    "ring" => e.1.push((g, ids[i].clone())),
+            for row in &rows {
+                let (r, g) = row;
+                let grok = r
+                    .grokked_epoch
+                    .map_or(f64::from(r.epochs) * 10.0, f64::from);
+                let e = by.entry(setting(row)).or_default();
+                match g.family.as_str() {
+                    "add" => e.0.push((grok, r.run_id.clone())),
+                    "ring" => e.1.push((grok, r.run_id.clone())),
                     _ => {}
                 }
             }
@@ -1201,44 +1173,31 @@ pub mod verdicts {
 }
 
 /// An ablation table: one row per setting, one column per operation.
-fn ablation_table(sweep: &SweepData, key: &str, label: &str) -> Result<String> {
-    let (ops, grok, test) = (
-        strings(&sweep.results, "op")?,
-        floats(&sweep.results, "grokked_epoch")?,
-        floats(&sweep.results, "final_test_accuracy")?,
-    );
-    let xs: Vec<String> = if key == "order" {
-        let groups = sweep.groups()?;
-        ops.iter()
-            .map(|o| Ok(group_of(&groups, o)?.order.to_string()))
-            .collect::<Result<_>>()?
-    } else {
-        floats(&sweep.results, key)?
-            .iter()
-            .map(|v| format!("{}", v.unwrap_or(0.0)))
-            .collect()
-    };
+fn ablation_table(sweep: &SweepData, swept: Swept, label: &str) -> Result<String> {
+    let groups = sweep.groups()?;
     let mut cols: Vec<String> = Vec::new();
     // (row, column) -> grok epochs and final test accuracies of the runs.
     let mut cells: BTreeMap<(String, String), GrokAndAccuracy> = BTreeMap::new();
     let mut rows: Vec<String> = Vec::new();
-    for i in 0..ops.len() {
-        let col = if key == "order" {
-            family(&ops[i])
+    for r in sweep.runs()? {
+        let g = group_of(&groups, &r.op)?;
+        let x = format!("{}", swept.of(&r, g));
+        let col = if swept == Swept::Order {
+            g.family.clone()
         } else {
-            ops[i].clone()
+            r.op.clone()
         };
         if !cols.contains(&col) {
             cols.push(col.clone());
         }
-        if !rows.contains(&xs[i]) {
-            rows.push(xs[i].clone());
+        if !rows.contains(&x) {
+            rows.push(x.clone());
         }
-        let c = cells.entry((xs[i].clone(), col)).or_default();
-        c.0.push(grok[i]);
-        c.1.push(test[i].unwrap_or(f64::NAN));
+        let c = cells.entry((x, col)).or_default();
+        c.0.push(r.grokked_epoch.map(f64::from));
+        c.1.push(r.final_test_accuracy.unwrap_or(f64::NAN));
     }
-    if key == "order" {
+    if swept == Swept::Order {
         rows.sort_by_key(|r| r.parse::<usize>().unwrap_or(0));
     }
     let mut s = format!(
@@ -1456,18 +1415,12 @@ fn pooled_informative(sweep: &SweepData, pooled: &Pooled, n: &mut Numbers) -> Re
 /// groks of the runs and the mean final informative accuracy
 /// (`layer-norm/<op>/grokked`, `layer-norm/<op>/informative`).
 fn layer_norm_numbers(sweep: &SweepData, n: &mut Numbers) -> Result<()> {
-    let r = &sweep.results;
-    let (op, sustained, inf) = (
-        strings(r, "op")?,
-        floats(r, "sustained_grok_epoch")?,
-        floats(r, "final_informative_accuracy")?,
-    );
-    let mut per_op: BTreeMap<&str, (usize, usize, Vec<f64>)> = BTreeMap::new();
-    for i in 0..r.height() {
-        let c = per_op.entry(op[i].as_str()).or_default();
+    let mut per_op: BTreeMap<String, (usize, usize, Vec<f64>)> = BTreeMap::new();
+    for r in sweep.runs()? {
+        let c = per_op.entry(r.op).or_default();
         c.0 += 1;
-        c.1 += usize::from(sustained[i].is_some());
-        c.2.extend(inf[i]);
+        c.1 += usize::from(r.sustained_grok_epoch.is_some());
+        c.2.extend(r.final_informative_accuracy);
     }
     for (op, (runs, grokked, inf)) in per_op {
         n.set(
@@ -1484,14 +1437,6 @@ fn layer_norm_numbers(sweep: &SweepData, n: &mut Numbers) -> Result<()> {
 /// answer from a transpose or the identity) and the mean final accuracy on
 /// them over the runs that have any. Numbers `fraction-small/<op>/<fraction>/grokked`.
 fn fraction_small_table(sweep: &SweepData, n: &mut Numbers) -> Result<String> {
-    let r = &sweep.results;
-    let (op, frac, sustained, inf_pairs, inf_acc) = (
-        strings(r, "canonical_op")?,
-        floats(r, "train_fraction")?,
-        floats(r, "sustained_grok_epoch")?,
-        floats(r, "informative_pairs")?,
-        floats(r, "final_informative_accuracy")?,
-    );
     let mut ops: Vec<String> = Vec::new();
     let mut fracs: Vec<String> = Vec::new();
     #[derive(Default)]
@@ -1502,23 +1447,24 @@ fn fraction_small_table(sweep: &SweepData, n: &mut Numbers) -> Result<String> {
         informative_accuracy: Vec<f64>,
     }
     let mut cells: BTreeMap<(String, String), Cell> = BTreeMap::new();
-    for i in 0..r.height() {
-        let f = format!("{:.1}", frac[i].unwrap_or(f64::NAN));
-        if !ops.contains(&op[i]) {
-            ops.push(op[i].clone());
+    for r in sweep.runs()? {
+        let f = format!("{:.1}", r.train_fraction);
+        if !ops.contains(&r.canonical_op) {
+            ops.push(r.canonical_op.clone());
         }
         if !fracs.contains(&f) {
             fracs.push(f.clone());
         }
-        let c = cells.entry((op[i].clone(), f)).or_default();
+        let c = cells.entry((r.canonical_op, f)).or_default();
         c.runs += 1;
-        c.grokked += usize::from(sustained[i].is_some());
-        c.informative_pairs.push(inf_pairs[i].unwrap_or(f64::NAN));
+        c.grokked += usize::from(r.sustained_grok_epoch.is_some());
+        c.informative_pairs.push(r.informative_pairs as f64);
         // A run without informative pairs has no accuracy on them.
-        if let (Some(a), Some(p)) = (inf_acc[i], inf_pairs[i]) {
-            if p > 0.0 {
-                c.informative_accuracy.push(a);
-            }
+        if let Some(a) = r
+            .final_informative_accuracy
+            .filter(|_| r.informative_pairs > 0)
+        {
+            c.informative_accuracy.push(a);
         }
     }
     fracs.sort();
@@ -1880,23 +1826,23 @@ pub fn compute_all(exp: &Experiments) -> Result<(Vec<(String, String)>, Numbers)
     let v = verdicts::r8(exp, &mut n)?;
     n.set("R8/verdict", v);
     verdicts::r8_sustained(exp, &mut n)?;
-    for (name, sweep, key, label) in [
+    for (name, sweep, swept, label) in [
         (
             "ablation-fraction-table.tex",
             &exp.fraction,
-            "train_fraction",
+            Swept::TrainFraction,
             "fraction",
         ),
         (
             "ablation-wd-table.tex",
             &exp.weight_decay,
-            "weight_decay",
+            Swept::WeightDecay,
             "weight decay",
         ),
-        ("ablation-size-table.tex", &exp.size, "order", "$|G|$"),
+        ("ablation-size-table.tex", &exp.size, Swept::Order, "$|G|$"),
     ] {
         if let Some(sw) = sweep {
-            files.push((name.into(), ablation_table(sw, key, label)?));
+            files.push((name.into(), ablation_table(sw, swept, label)?));
         }
     }
     if !exp.long_budget.is_empty() {
@@ -1994,6 +1940,7 @@ mod tests {
 
     #[test]
     fn sustained_epochs_come_from_the_curves_not_the_first_crossing() {
+        use crate::results::record::Record;
         use polars::prelude::*;
         // Run a crosses at 100, falls back at 200, holds from 300 to 900;
         // run b crosses at 100 and falls back for good.
@@ -2002,10 +1949,10 @@ mod tests {
         let mut value = Vec::new();
         for e in (0..=900).step_by(100) {
             run.push("a");
-            epoch.push(e as f64);
+            epoch.push(e as u32);
             value.push(if e == 100 || e >= 300 { 1.0 } else { 0.5 });
             run.push("b");
-            epoch.push(e as f64);
+            epoch.push(e as u32);
             value.push(if e == 100 { 1.0 } else { 0.5 });
         }
         let n = run.len();
@@ -2017,21 +1964,33 @@ mod tests {
             "value" => value,
         )
         .unwrap();
+        let runs: Vec<ResultRow> = ["a", "b"]
+            .into_iter()
+            .map(|id| ResultRow {
+                run_id: id.into(),
+                grokked_epoch: Some(100),
+                ..Default::default()
+            })
+            .collect();
         let sweep = SweepData {
             name: "t".into(),
-            results: df!("run_id" => ["a", "b"], "grokked_epoch" => [100.0, 100.0]).unwrap(),
+            results: ResultRow::frame(&runs).unwrap(),
             curves: Some(curves),
-            analysis: None,
-            spectra: None,
-            progress: None,
-            cka: None,
-            complexity: None,
-            groups: None,
+            ..Default::default()
         };
         assert_eq!(
             verdicts::sustained_epochs(&sweep).unwrap(),
-            Some(vec![Some(300.0), None])
+            Some(vec![Some(300), None])
         );
+        // The first-crossing epochs are replaced by the sustained ones.
+        let sustained = verdicts::with_sustained(&sweep).unwrap().unwrap();
+        let epochs: Vec<Option<u32>> = sustained
+            .runs()
+            .unwrap()
+            .into_iter()
+            .map(|r| r.grokked_epoch)
+            .collect();
+        assert_eq!(epochs, [Some(300), None]);
     }
 
     #[test]
@@ -2094,22 +2053,20 @@ mod tests {
         spectra: Option<polars::prelude::DataFrame>,
     ) -> SweepData {
         use crate::results::record::Record;
-        use polars::prelude::*;
+        let runs: Vec<ResultRow> = ops
+            .iter()
+            .map(|o| ResultRow {
+                op: o.to_string(),
+                ..Default::default()
+            })
+            .collect();
         SweepData {
             name: "t".into(),
-            results: df!("op" => ops).unwrap(),
-            curves: None,
+            results: ResultRow::frame(&runs).unwrap(),
             analysis: Some(AnalysisRow::frame(&analysis).unwrap()),
             spectra,
-            progress: None,
-            cka: None,
-            complexity: None,
-            groups: Some(
-                <GroupRow as crate::results::record::Record>::frame(
-                    &GroupRow::of_ops(ops.iter().copied()).unwrap(),
-                )
-                .unwrap(),
-            ),
+            groups: Some(GroupRow::frame(&GroupRow::of_ops(ops.iter().copied()).unwrap()).unwrap()),
+            ..Default::default()
         }
     }
 

@@ -23,7 +23,10 @@ pub mod record;
 pub mod rows;
 
 use record::{Record, RUN_KEY};
-use rows::{AnalysisRow, CkaRow, ComplexityRow, GroupRow, NeuronRow, ProgressRow, RunSpectrumRow};
+use rows::{
+    AnalysisRow, CkaRow, ComplexityRow, CurveRow, GroupRow, MetricPoint, NeuronRow, ProgressRow,
+    RunSpectrumRow,
+};
 use std::path::Path;
 
 /// Metadata key naming the table.
@@ -194,11 +197,6 @@ fn results_optional() -> &'static [&'static str] {
     &COLUMNS
 }
 
-/// No optional columns.
-fn no_columns() -> &'static [&'static str] {
-    &[]
-}
-
 /// A record's optional columns.
 fn optional_of<R: Record>() -> &'static [&'static str] {
     R::OPTIONAL
@@ -222,9 +220,6 @@ const fn of<R: Record>(
     }
 }
 
-/// A run's metrics: epoch, split, metric, value.
-const METRICS: &[&str] = &["epoch", "split", "metric", "value"];
-
 /// Every stored table.
 pub const LAYOUTS: &[Layout] = &[
     Layout {
@@ -236,30 +231,14 @@ pub const LAYOUTS: &[Layout] = &[
         required: RESULTS_REQUIRED,
         optional: results_optional,
     },
-    Layout {
-        table: "curves",
-        level: Level::Sweep,
-        file: "curves.parquet",
-        version: 1,
-        key: &["run_id"],
-        required: METRICS,
-        optional: no_columns,
-    },
+    of::<MetricPoint>("curves", Level::Sweep, "curves.parquet", CurveRow::KEY),
     of::<RunSpectrumRow>("spectra", Level::Sweep, "spectra.parquet", RUN_KEY),
     of::<ProgressRow>("progress", Level::Sweep, "progress.parquet", RUN_KEY),
     of::<AnalysisRow>("analysis", Level::Sweep, "analysis.parquet", &[]),
     of::<CkaRow>("cka", Level::Sweep, "cka.parquet", &[]),
     of::<ComplexityRow>("complexity", Level::Sweep, "complexity.parquet", &[]),
     of::<GroupRow>("groups", Level::Sweep, "groups.parquet", &[]),
-    Layout {
-        table: "run-metrics",
-        level: Level::Run,
-        file: "metrics.parquet",
-        version: 1,
-        key: &[],
-        required: METRICS,
-        optional: no_columns,
-    },
+    of::<MetricPoint>("run-metrics", Level::Run, "metrics.parquet", &[]),
     of::<RunSpectrumRow>("run-spectra", Level::Run, "spectra.parquet", &[]),
     of::<NeuronRow>("run-neurons", Level::Run, "neurons.parquet", &[]),
     of::<ProgressRow>("run-progress", Level::Run, "progress.parquet", &[]),
@@ -471,6 +450,26 @@ mod tests {
         // Fields added after format 1 are optional, old files lack them.
         for added in ["stop_reason", "loss_spikes", "host", "softmax"] {
             assert!((l.optional)().contains(&added) && !l.required.contains(&added));
+        }
+    }
+
+    #[test]
+    fn the_results_row_reads_columns_of_the_results_layout() {
+        use rows::ResultRow;
+        let l = layout("results").unwrap();
+        // A required field is a column every results file has; an optional
+        // one is a column older files may lack.
+        for c in ResultRow::REQUIRED {
+            assert!(
+                l.key.contains(c) || l.required.contains(c),
+                "{c} is not a required results column"
+            );
+        }
+        for c in ResultRow::OPTIONAL {
+            assert!(
+                (l.optional)().contains(c),
+                "{c} is not an optional results column"
+            );
         }
     }
 

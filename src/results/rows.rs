@@ -2,7 +2,7 @@
 //! table's columns are named (see [`crate::record!`]); the layouts in
 //! [`super::LAYOUTS`] take their column lists from them.
 
-use super::record::Keyed;
+use super::record::{Cell, Keyed, Record};
 
 crate::record! {
     /// One row of a sweep's `cka.parquet`: a comparison averaged over its
@@ -206,6 +206,109 @@ crate::record! {
         metric: String,
         /// Its value.
         value: f64,
+    }
+}
+
+crate::record! {
+    /// One row of a run's `metrics.parquet`: one metric at one evaluated
+    /// epoch (long format). Training keeps its rows as
+    /// `train::MetricRow`, whose names are static; this is the stored form.
+    pub struct MetricPoint {
+        /// Epoch (optimiser steps taken).
+        epoch: u32,
+        /// `train`, `test`, `informative_test` or `model`.
+        split: String,
+        /// `loss`, `accuracy`, `weight_norm`, ... (docs/design.md).
+        metric: String,
+        /// The value.
+        value: f64,
+    }
+}
+
+/// One row of a sweep's `curves.parquet`: a run's metric row with the
+/// run's id (the column before the metric's).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct CurveRow {
+    /// The run.
+    pub run_id: String,
+    /// The metric row.
+    pub row: MetricPoint,
+}
+
+impl CurveRow {
+    /// The column naming the run.
+    pub const KEY: &'static [&'static str] = &["run_id"];
+
+    /// Every row of a sweep's curves table.
+    ///
+    /// # Errors
+    /// As [`Record::read_all`].
+    pub fn read_all(df: &polars::prelude::DataFrame) -> Result<Vec<Self>, String> {
+        let ids = String::read(df, Self::KEY[0])?;
+        Ok(MetricPoint::read_all(df)?
+            .into_iter()
+            .zip(ids)
+            .map(|(row, run_id)| Self { run_id, row })
+            .collect())
+    }
+}
+
+crate::record! {
+    /// One row of a sweep's `results.parquet` as the report reads it: a
+    /// run, its configuration and its outcome. The table is written from
+    /// the run's `RunConfig`, its [`crate::grok::Summary`] and its
+    /// provenance, flattened (`train::sweep::results_frame`, the layout in
+    /// [`super::LAYOUTS`]); this row names the columns read back, each one a
+    /// column of that layout (tested). Fields under `optional` are columns
+    /// results stored before them lack: `None` there means "not recorded".
+    pub struct ResultRow {
+        /// The run.
+        run_id: String,
+        /// The operation as configured.
+        op: String,
+        /// Its canonical `family:n` name.
+        canonical_op: String,
+        /// The run's seed.
+        seed: u64,
+        /// Training budget (epochs).
+        epochs: u32,
+        /// Share of all pairs used for training.
+        train_fraction: f64,
+        /// AdamW learning rate.
+        lr: f64,
+        /// AdamW weight decay.
+        weight_decay: f64,
+        /// First epoch with training accuracy ≥ 99% (`None`: never).
+        memorised_epoch: Option<u32>,
+        /// First epoch with test accuracy ≥ 99% (`None`: never).
+        grokked_epoch: Option<u32>,
+        /// Final test accuracy (`None` when not a number).
+        final_test_accuracy: Option<f64>,
+        /// Final accuracy on the informative test pairs (`None` without any).
+        final_informative_accuracy: Option<f64>,
+        /// Test pairs.
+        test_pairs: u64,
+        /// Informative test pairs (docs/design.md).
+        informative_pairs: u64,
+    }
+    optional {
+        /// First epoch of a sustained grok (`None` also when never).
+        sustained_grok_epoch: u32,
+        /// Times test accuracy fell back after the first crossing.
+        relapses: u32,
+        /// The last epoch trained (stored with the sustained criterion, so
+        /// its absence marks results that predate it).
+        last_epoch: u32,
+        /// Whether the training labels were shuffled (a control).
+        shuffle_labels: bool,
+        /// Softmax variant (`standard`, `stablemax`).
+        softmax: String,
+        /// Precision of the loss (`f32`, `f64`).
+        loss_precision: String,
+        /// Grokfast amplification λ (0: off).
+        grokfast_lambda: f64,
+        /// Epochs at which the training loss spiked, as a JSON list.
+        loss_spikes: String,
     }
 }
 

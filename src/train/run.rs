@@ -19,6 +19,8 @@
 use super::{train_from, MetricRow, ModelState, Observer, Progress, Start, Summary, TrainError};
 use crate::config::RunConfig;
 use crate::model::Transformer;
+use crate::results::record::Record;
+use crate::results::rows::MetricPoint;
 use crate::store::{read_parquet, write_json, write_parquet};
 use polars::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -173,17 +175,22 @@ pub fn read_config(dir: &Path) -> Result<RunConfig, TrainError> {
     })
 }
 
-/// Metrics as a long-format table: epoch, split, metric, value.
+/// Metrics as a long-format table: epoch, split, metric, value (the
+/// stored [`MetricPoint`]).
 ///
 /// # Errors
 /// Polars errors.
 pub fn metrics_frame(rows: &[MetricRow]) -> PolarsResult<DataFrame> {
-    df!(
-        "epoch" => rows.iter().map(|r| r.epoch).collect::<Vec<u32>>(),
-        "split" => rows.iter().map(|r| r.split).collect::<Vec<&str>>(),
-        "metric" => rows.iter().map(|r| r.metric).collect::<Vec<&str>>(),
-        "value" => rows.iter().map(|r| r.value).collect::<Vec<f64>>(),
-    )
+    let points: Vec<MetricPoint> = rows
+        .iter()
+        .map(|r| MetricPoint {
+            epoch: r.epoch,
+            split: r.split.to_string(),
+            metric: r.metric.to_string(),
+            value: r.value,
+        })
+        .collect();
+    MetricPoint::frame(&points)
 }
 
 /// Reads a run's `metrics.parquet`.
@@ -298,37 +305,27 @@ pub fn read_state(weights: &Path, optimizer: &Path) -> Result<ModelState, TrainE
 /// # Errors
 /// An unreadable file or unknown split or metric names.
 pub fn read_metric_rows(path: &Path) -> Result<Vec<MetricRow>, TrainError> {
-    let df = read_parquet(path)?;
     let bad = |reason: String| TrainError::Io {
         path: path.display().to_string(),
         reason,
     };
-    let col = |name: &str| df.column(name).map_err(|e| bad(e.to_string()));
-    let epochs = col("epoch")?.u32().map_err(|e| bad(e.to_string()))?.clone();
-    let splits = col("split")?.str().map_err(|e| bad(e.to_string()))?.clone();
-    let metrics = col("metric")?
-        .str()
-        .map_err(|e| bad(e.to_string()))?
-        .clone();
-    let values = col("value")?.f64().map_err(|e| bad(e.to_string()))?.clone();
-    let intern = |x: Option<&str>, known: &[&'static str]| {
+    let points = MetricPoint::read_all(&read_parquet(path)?).map_err(bad)?;
+    let intern = |x: &str, known: &[&'static str]| {
         known
             .iter()
-            .find(|k| Some(**k) == x)
+            .find(|k| **k == x)
             .copied()
             .ok_or_else(|| bad(format!("unknown name {x:?} in metrics")))
     };
-    (0..df.height())
-        .map(|i| {
+    points
+        .iter()
+        .map(|p| {
             Ok(MetricRow {
-                epoch: epochs.get(i).ok_or_else(|| bad("null epoch".into()))?,
-                split: intern(
-                    splits.get(i),
-                    &["train", "test", "informative_test", "model"],
-                )?,
-                metric: intern(metrics.get(i), &METRIC_NAMES)
-                    .or_else(|_| intern(metrics.get(i), &crate::model::NORM_METRICS))?,
-                value: values.get(i).ok_or_else(|| bad("null value".into()))?,
+                epoch: p.epoch,
+                split: intern(&p.split, &["train", "test", "informative_test", "model"])?,
+                metric: intern(&p.metric, &METRIC_NAMES)
+                    .or_else(|_| intern(&p.metric, &crate::model::NORM_METRICS))?,
+                value: p.value,
             })
         })
         .collect()

@@ -712,7 +712,10 @@ pub fn curves_frame(run_dirs: &[PathBuf]) -> Result<DataFrame, TrainError> {
     for dir in run_dirs {
         let id = read_manifest(dir)?.run_id;
         let mut m = super::run::read_metrics(dir)?;
-        let ids = Column::new("run_id".into(), vec![id.as_str(); m.height()]);
+        let ids = Column::new(
+            crate::results::rows::CurveRow::KEY[0].into(),
+            vec![id.as_str(); m.height()],
+        );
         m.insert_column(0, ids).map_err(|e| TrainError::Io {
             path: dir.display().to_string(),
             reason: e.to_string(),
