@@ -375,22 +375,37 @@ fn group(name: &str, as_json: bool) -> Result<()> {
             "non-abelian"
         }
     );
-    let col = |s: &str| format!("{s:>9}");
-    let header: String = classes
+    // Complex characters (-0.500+0.866i) are wider than the default
+    // column: every column is as wide as the widest cell, plus a space.
+    let labels: Vec<String> = classes
         .iter()
-        .map(|c| col(g.label(c.representative)))
+        .map(|c| g.label(c.representative).to_string())
         .collect();
-    let sizes: String = classes.iter().map(|c| col(&c.size().to_string())).collect();
+    let sizes: Vec<String> = classes.iter().map(|c| c.size().to_string()).collect();
+    let rows: Vec<Vec<String>> = reps
+        .complex
+        .irreps
+        .iter()
+        .map(|i| {
+            i.character
+                .iter()
+                .map(|z| format_character(z.re, z.im))
+                .collect()
+        })
+        .collect();
+    let width = labels
+        .iter()
+        .chain(&sizes)
+        .chain(rows.iter().flatten())
+        .map(|s| s.chars().count() + 1)
+        .fold(9, usize::max);
+    let line =
+        |cells: &[String]| -> String { cells.iter().map(|s| format!("{s:>width$}")).collect() };
     println!("\ncharacter table (complex irreps; columns are classes, by representative)");
-    println!("{:<14}{:>4}{header}", "class", "");
-    println!("{:<14}{:>4}{sizes}", "size", "");
-    for i in &reps.complex.irreps {
-        let row: String = i
-            .character
-            .iter()
-            .map(|z| col(&format_character(z.re, z.im)))
-            .collect();
-        println!("{:<14}{:>4}{row}", i.name, i.dim);
+    println!("{:<14}{:>4}{}", "class", "", line(&labels));
+    println!("{:<14}{:>4}{}", "size", "", line(&sizes));
+    for (i, row) in reps.complex.irreps.iter().zip(&rows) {
+        println!("{:<14}{:>4}{}", i.name, i.dim, line(row));
     }
     println!("\nreal irreps (the components Peter–Weyl analyses use)");
     println!(
