@@ -436,7 +436,10 @@ pub mod verdicts {
         };
         let mut s = sweep.clone();
         s.results
-            .with_column(polars::prelude::Column::new("grokked_epoch".into(), epochs))
+            .with_column(polars::prelude::Column::new(
+                crate::column!(ResultRow, grokked_epoch).into(),
+                epochs,
+            ))
             .map_err(|e| ReportError::Data(e.to_string()))?;
         Ok(Some(s))
     }

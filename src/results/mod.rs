@@ -412,8 +412,8 @@ pub fn write_groups(
     let path = dir.join("groups.parquet");
     let err = |e: String| crate::store::StoreError::new(&path, e);
     // A hand-made table may carry only the canonical names.
-    let ops = columns::strings(results, "op")
-        .or_else(|_| columns::strings(results, "canonical_op"))
+    let ops = columns::strings(results, crate::column!(rows::ResultRow, op))
+        .or_else(|_| columns::strings(results, crate::column!(rows::ResultRow, canonical_op)))
         .map_err(err)?;
     let rows = GroupRow::of_ops(ops.iter().map(String::as_str)).map_err(err)?;
     let mut df = GroupRow::frame(&rows).map_err(|e| err(e.to_string()))?;

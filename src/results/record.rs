@@ -209,6 +209,29 @@ macro_rules! record {
     };
 }
 
+/// The column name of a record's field, checked by the compiler: a field
+/// renamed or removed fails to compile here instead of naming a column no
+/// table has.
+///
+/// ```
+/// use grokscope::results::rows::ResultRow;
+/// assert_eq!(grokscope::column!(ResultRow, grokked_epoch), "grokked_epoch");
+/// ```
+///
+/// A name that is not a field does not compile:
+///
+/// ```compile_fail
+/// use grokscope::results::rows::ResultRow;
+/// let _ = grokscope::column!(ResultRow, grok_epoch);
+/// ```
+#[macro_export]
+macro_rules! column {
+    ($row:ty, $field:ident) => {{
+        let _ = |r: $row| r.$field;
+        stringify!($field)
+    }};
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -739,7 +739,10 @@ pub fn results_frame(run_dirs: &[PathBuf]) -> Result<DataFrame, TrainError> {
         })?;
         let cfg = read_config(dir)?;
         let mut row: Vec<(String, serde_json::Value)> = Vec::new();
-        row.push(("run_id".into(), m.run_id.clone().into()));
+        row.push((
+            crate::column!(crate::results::rows::ResultRow, run_id).into(),
+            m.run_id.clone().into(),
+        ));
         if let serde_json::Value::Object(o) = serde_json::to_value(&cfg).expect("serialises") {
             row.extend(o);
         }
