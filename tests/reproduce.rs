@@ -9,7 +9,8 @@
 #![cfg(feature = "torch")]
 
 use grokscope::config::RunConfig;
-use grokscope::report::{floats, strings, Experiments};
+use grokscope::report::Experiments;
+use grokscope::results::columns::{bools, floats, strings};
 use grokscope::train::{train, Quiet};
 use std::path::Path;
 
@@ -38,9 +39,7 @@ fn retraining_a_stored_configuration_reproduces_its_summary() {
             toml::Value::String(_) => {
                 toml::Value::String(strings(results, key).unwrap()[row].clone())
             }
-            toml::Value::Boolean(_) => {
-                toml::Value::Boolean(grokscope::report::bools(results, key).unwrap()[row])
-            }
+            toml::Value::Boolean(_) => toml::Value::Boolean(bools(results, key).unwrap()[row]),
             toml::Value::Integer(_) => {
                 toml::Value::Integer(floats(results, key).unwrap()[row].unwrap() as i64)
             }

@@ -1765,8 +1765,9 @@ pub fn progress_measures<DB: DrawingBackend>(
 }
 
 #[cfg(test)]
-mod registry_tests {
+mod tests {
     use super::*;
+    use crate::results::record::Record;
 
     #[test]
     fn every_figure_has_one_unique_name_that_finds_it() {
@@ -1784,12 +1785,6 @@ mod registry_tests {
         let empty = Experiments::load(std::path::Path::new("/nonexistent-experiments")).unwrap();
         assert!(PaperFigure::ALL.iter().all(|f| !f.available(&empty)));
     }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::results::record::Record;
 
     /// A sweep of `ops` whose groups table is `groups` (as stored, so it
     /// may say what the operations' names do not).

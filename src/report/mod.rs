@@ -106,30 +106,6 @@ pub fn select(df: &DataFrame, names: &[&str]) -> Result<DataFrame> {
     DataFrame::new(df.height(), cols).map_err(|e| ReportError::Data(e.to_string()))
 }
 
-/// A column as strings (nulls as "").
-///
-/// # Errors
-/// A missing column or one that is not text.
-pub fn strings(df: &DataFrame, name: &str) -> Result<Vec<String>> {
-    crate::results::columns::strings(df, name).map_err(ReportError::Data)
-}
-
-/// A numeric column as f64 (nulls as `None`).
-///
-/// # Errors
-/// A missing or non-numeric column.
-pub fn floats(df: &DataFrame, name: &str) -> Result<Vec<Option<f64>>> {
-    crate::results::columns::floats(df, name).map_err(ReportError::Data)
-}
-
-/// A boolean column (nulls as false).
-///
-/// # Errors
-/// A missing or non-boolean column.
-pub fn bools(df: &DataFrame, name: &str) -> Result<Vec<bool>> {
-    crate::results::columns::bools(df, name).map_err(ReportError::Data)
-}
-
 /// The stored tables of one sweep (`experiments/<name>/`).
 #[derive(Debug, Clone, Default)]
 pub struct SweepData {

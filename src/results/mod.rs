@@ -424,7 +424,10 @@ pub fn write_groups(
 
 #[cfg(test)]
 mod tests {
+    use super::record::Record;
+    use super::rows::GroupRow;
     use super::*;
+    use polars::prelude::*;
 
     #[test]
     fn results_columns_are_the_fields_of_the_structs_a_row_flattens() {
@@ -532,14 +535,6 @@ mod tests {
             }
         }
     }
-}
-
-#[cfg(test)]
-mod group_tests {
-    use super::record::Record;
-    use super::rows::GroupRow;
-    use super::*;
-    use polars::prelude::*;
 
     /// Irrep dimensions and types from the character tables in James &
     /// Liebeck, *Representations and Characters of Groups*: S4 has real
