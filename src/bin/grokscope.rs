@@ -304,30 +304,59 @@ fn run(cli: Cli) -> Result<()> {
 }
 
 fn ops() -> Result<()> {
-    println!(
-        "{:<14} {:>6}  {:<6}  {:<10}  table",
-        "name", "order", "group", "abelian"
-    );
+    // Columns as wide as their widest cell (group names like F_113^x and
+    // (Z/2)^7 are wider than the titles).
+    let titles = ["name", "order", "group", "abelian", "table"];
+    let mut rows: Vec<[String; 5]> = Vec::new();
     for (short, full) in SHORT_NAMES {
         let op = Operation::parse(short)?;
         let group = op
             .group
             .as_ref()
             .map_or("-".to_string(), |g| g.name().to_string());
-        println!(
-            "{:<14} {:>6}  {:<6}  {:<10}  {} (= {full}; analysed as {}, {})",
-            short,
-            op.order(),
+        rows.push([
+            short.to_string(),
+            op.order().to_string(),
             group,
-            op.is_abelian(),
-            op.description,
-            op.analysis.group.name(),
-            op.analysis.relabelling
+            op.is_abelian().to_string(),
+            format!(
+                "{} (= {full}; analysed as {}, {})",
+                op.description,
+                op.analysis.group.name(),
+                op.analysis.relabelling
+            ),
+        ]);
+    }
+    let w: Vec<usize> = (0..titles.len())
+        .map(|c| {
+            rows.iter()
+                .map(|r| r[c].chars().count())
+                .fold(titles[c].len(), usize::max)
+        })
+        .collect();
+    for r in std::iter::once(titles.map(String::from)).chain(rows) {
+        println!(
+            "{:<w0$}  {:>w1$}  {:<w2$}  {:<w3$}  {}",
+            r[0],
+            r[1],
+            r[2],
+            r[3],
+            r[4],
+            w0 = w[0],
+            w1 = w[1],
+            w2 = w[2],
+            w3 = w[3]
         );
     }
     println!("\nfamilies (write family:n):");
-    for (family, what) in catalogue_families() {
-        println!("  {family:<15} {what}");
+    let families: Vec<(&str, &str)> = catalogue_families().collect();
+    let wf = families
+        .iter()
+        .map(|(f, _)| f.chars().count())
+        .max()
+        .unwrap_or(0);
+    for (family, what) in families {
+        println!("  {family:<wf$}  {what}");
     }
     Ok(())
 }
