@@ -80,7 +80,7 @@ fn the_verdict_is_final_only_when_missing_runs_cannot_change_it() {
         4,
     );
     let out = survival(&dir);
-    assert!(out.contains("verdict: BudgetArtefact (final"), "{out}");
+    assert!(out.contains("verdict: budget artefact (final"), "{out}");
     // Median of 100, 300, 500 with one run still out: S(300) = 1/2.
     assert!(out.contains(" 300 ["), "{out}");
     // 1 of 3, complete: not two thirds, and one grok rules out a real boundary.

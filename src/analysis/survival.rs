@@ -133,6 +133,17 @@ pub enum R3Verdict {
     Inconclusive,
 }
 
+impl std::fmt::Display for R3Verdict {
+    /// The verdict as `grokscope survival` and `grokscope claims` word it.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            R3Verdict::BudgetArtefact => "budget artefact",
+            R3Verdict::RealBoundary => "real boundary",
+            R3Verdict::Inconclusive => "inconclusive",
+        })
+    }
+}
+
 /// Runs and sustained groks of one setting.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Tally {

@@ -570,13 +570,13 @@ fn survival(sweeps: &[std::path::PathBuf]) -> Result<()> {
         }
     }
     match d.verdict() {
-        Some(v) if d.incomplete.is_empty() => println!("  verdict: {v:?}"),
+        Some(v) if d.incomplete.is_empty() => println!("  verdict: {v}"),
         Some(v) => println!(
-            "  verdict: {v:?} (final: no missing run of the {} incomplete settings can change it)",
+            "  verdict: {v} (final: no missing run of the {} incomplete settings can change it)",
             d.incomplete.len()
         ),
         None => println!(
-            "  verdict: not yet decided ({} settings incomplete; the missing runs could make it {:?} or {:?})",
+            "  verdict: not yet decided ({} settings incomplete; the missing runs could make it {} or {})",
             d.incomplete.len(),
             d.bounds.0,
             d.bounds.1
