@@ -1836,6 +1836,26 @@ mod tests {
     }
 
     #[test]
+    fn a_missing_table_names_the_command_that_writes_it() {
+        let s = sweep(&["add:7"], Some(GroupRow::of_ops(["add:7"]).unwrap()));
+        let mut svg = String::new();
+        let area = SVGBackend::with_string(&mut svg, (400, 300)).into_drawing_area();
+        let err = grokking_curves(&area, &s).unwrap_err().to_string();
+        assert!(
+            err.contains("experiments/t/curves.parquet is missing")
+                && err.contains("grokscope sweep experiments/t.toml --aggregate"),
+            "{err}"
+        );
+        let err = progress_measures(&area, &s, &["add:7"])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("grokscope analyze --sweep experiments/t"),
+            "{err}"
+        );
+    }
+
+    #[test]
     fn a_sweep_without_its_groups_table_says_to_migrate() {
         let s = sweep(&["add:7"], None);
         let mut svg = String::new();

@@ -262,14 +262,21 @@ impl SweepData {
     /// A table that must exist for a figure.
     ///
     /// # Errors
-    /// It was not written (run `grokscope analyze --sweep`).
+    /// It was not written: the message names the command that writes it
+    /// (`grokscope sweep … --aggregate` for the curves, `grokscope analyze
+    /// --sweep` for the analysis tables).
     pub fn need<'a>(&'a self, table: &'a Option<DataFrame>, what: &str) -> Result<&'a DataFrame> {
         table.as_ref().ok_or_else(|| {
-            ReportError::Data(format!(
-                "{} is missing; run `grokscope analyze --sweep {}`",
-                self.file(what),
-                self.location().display()
-            ))
+            let dir = self.location();
+            let fix = if what == "curves" {
+                format!(
+                    "aggregate the sweep again: `grokscope sweep {}.toml --aggregate`",
+                    dir.display()
+                )
+            } else {
+                format!("run `grokscope analyze --sweep {}`", dir.display())
+            };
+            ReportError::Data(format!("{} is missing; {fix}", self.file(what)))
         })
     }
 
