@@ -923,22 +923,16 @@ pub fn cka_matrix<DB: DrawingBackend>(
     Ok(())
 }
 
-/// (op, grok epoch) for every run of a sweep.
-fn grok_epochs(sweep: &SweepData) -> Result<Vec<(String, Option<f64>)>> {
-    Ok(sweep
-        .runs()?
-        .into_iter()
-        .map(|r| (r.op, r.grokked_epoch.map(f64::from)))
-        .collect())
+/// (op, grok epoch) for every run.
+fn grok_epochs(runs: &[ResultRow]) -> Vec<(String, Option<f64>)> {
+    runs.iter()
+        .map(|r| (r.op.clone(), r.grokked_epoch.map(f64::from)))
+        .collect()
 }
 
-/// The longest training budget of a sweep's runs (at least 1).
-fn max_epochs(sweep: &SweepData) -> Result<f64> {
-    Ok(sweep
-        .runs()?
-        .iter()
-        .map(|r| f64::from(r.epochs))
-        .fold(1.0, f64::max))
+/// The longest training budget of the runs (at least 1).
+fn max_epochs(runs: &[ResultRow]) -> f64 {
+    runs.iter().map(|r| f64::from(r.epochs)).fold(1.0, f64::max)
 }
 
 /// Each complexity score against grok epoch, one point per run; runs that
@@ -954,17 +948,22 @@ pub fn complexity_vs_grok<DB: DrawingBackend>(
     super::register_fonts();
     let e = draw_err("complexity-vs-grok");
     area.fill(&WHITE).map_err(&e)?;
-    let mut runs: Vec<(String, Option<f64>, bool)> = grok_epochs(suite)?
+    let suite_runs = suite.runs()?;
+    let mut runs: Vec<(String, Option<f64>, bool)> = grok_epochs(&suite_runs)
         .into_iter()
         .map(|(o, g)| (o, g, true))
         .collect();
     if let Some(c) = controls {
-        runs.extend(grok_epochs(c)?.into_iter().map(|(o, g)| (o, g, false)));
+        runs.extend(
+            grok_epochs(&c.runs()?)
+                .into_iter()
+                .map(|(o, g)| (o, g, false)),
+        );
     }
     let mut sweeps = vec![suite];
     sweeps.extend(controls);
     let groups = groups_of(&sweeps)?;
-    let max_epoch = max_epochs(suite)?;
+    let max_epoch = max_epochs(&suite_runs);
     let top = max_epoch * 1.08;
     let fields = crate::analysis::complexity::SCORE_FIELDS;
     let panels = area.split_evenly((1, 4));
@@ -1094,15 +1093,15 @@ pub fn ablation<DB: DrawingBackend>(
     super::register_fonts();
     let e = draw_err("ablation");
     area.fill(&WHITE).map_err(&e)?;
-    let groups = sweep.groups()?;
-    let max_epoch = max_epochs(sweep)?;
+    let (runs, groups) = (sweep.runs()?, sweep.groups()?);
+    let max_epoch = max_epochs(&runs);
     let top = max_epoch * 1.08;
     let mut xs: Vec<f64> = Vec::new();
     // family -> x -> grok epochs (None = not grokked)
     let mut series: BTreeMap<String, GrokEpochsAt> = BTreeMap::new();
-    for r in sweep.runs()? {
+    for r in &runs {
         let g = group_of(&groups, &r.op)?;
-        let x = swept.of(&r, g);
+        let x = swept.of(r, g);
         xs.push(x);
         series
             .entry(g.family.clone())
@@ -1457,9 +1456,9 @@ pub fn grok_cdf<DB: DrawingBackend>(
         .into_iter()
         .flatten()
     {
-        max_epoch = max_epoch.max(max_epochs(sweep)?);
-        let groups = sweep.groups()?;
-        for (op, g) in grok_epochs(sweep)? {
+        let (runs, groups) = (sweep.runs()?, sweep.groups()?);
+        max_epoch = max_epoch.max(max_epochs(&runs));
+        for (op, g) in grok_epochs(&runs) {
             let row = group_of(&groups, &op)?;
             let class = if !row.abelian {
                 "non-abelian"
