@@ -197,7 +197,7 @@ pub struct Breakdown {
 pub fn breakdown(n: usize, threads: usize, reps: usize) -> Result<Breakdown, TrainError> {
     use crate::train::fused::{pass, per_pair, AdamW, AdamWConfig, Chunk};
     use crate::train::FUSED_CHUNK_ROWS;
-    tch::set_num_threads(threads as i32);
+    crate::train::threads::use_here(threads);
     let op = Operation::parse(&format!("add:{n}")).map_err(crate::config::ConfigError::from)?;
     let ds = Dataset::new(&op, 0.7, 0).map_err(crate::config::ConfigError::from)?;
     let vs = nn::VarStore::new(tch::Device::Cpu);

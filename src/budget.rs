@@ -139,6 +139,14 @@ impl Estimate {
         })
     }
 
+    /// Bytes of one model's weights as stored in a checkpoint (float32),
+    /// for an operation of order `n`.
+    pub fn weight_bytes(cfg: &RunConfig, n: usize) -> u64 {
+        let (n, d, m) = (n as u64, cfg.d_model as u64, cfg.d_mlp as u64);
+        // W_E, W_pos, W_Q/K/V/O, W_in and b_in, W_out and b_out, W_U.
+        4 * ((n + 1) * d + 3 * d + 4 * d * d + d * m + m + m * d + d + d * n)
+    }
+
     /// Refuses what cannot fit in `available` bytes, or what would run
     /// longer than [`LONG_RUN_SECONDS`] without `allow_long`. `what` names
     /// the run in the message.

@@ -296,14 +296,15 @@ impl RunConfig {
         if self.d_model == 0
             || self.n_heads == 0
             || self.d_mlp == 0
-            || self.d_model % self.n_heads != 0
+            || !self.d_model.is_multiple_of(self.n_heads)
         {
             return bad(format!(
                 "d_model {} must be a positive multiple of n_heads {}, and d_mlp {} positive",
                 self.d_model, self.n_heads, self.d_mlp
             ));
         }
-        if self.stop_after_grok && self.grok_window % self.eval_every != 0 {
+        self.check_limits().map_err(ConfigError::Invalid)?;
+        if self.stop_after_grok && !self.grok_window.is_multiple_of(self.eval_every) {
             return bad(format!(
                 "stop_after_grok needs grok_window {} to be a multiple of eval_every {}, so a stopped run ends on an evaluation",
                 self.grok_window, self.eval_every
@@ -341,7 +342,7 @@ impl RunConfig {
         let threads = if self.threads > 0 {
             self.threads
         } else {
-            std::thread::available_parallelism().map_or(1, |n| n.get())
+            crate::limits::cores()
         };
         crate::budget::Estimate::of(self, 1, threads)?.check(
             self,
@@ -351,6 +352,65 @@ impl RunConfig {
         let op = Operation::parse(&self.op)?;
         crate::data::Dataset::for_config(&op, self)?;
         Ok(op)
+    }
+
+    /// The limits of [`crate::limits`] on what this config asks for:
+    /// sizes, budget, evaluation and checkpoint counts, threads.
+    ///
+    /// # Errors
+    /// The first resource over its limit, as one line saying the limit.
+    pub fn check_limits(&self) -> Result<(), String> {
+        use crate::limits::*;
+        let over =
+            |what: String, limit: usize, past: &str| Err(format!("{what}: at most {limit}{past}"));
+        if self.d_model > MAX_D_MODEL {
+            return over(format!("d_model = {}", self.d_model), MAX_D_MODEL, "");
+        }
+        if self.d_mlp > MAX_D_MLP {
+            return over(format!("d_mlp = {}", self.d_mlp), MAX_D_MLP, "");
+        }
+        if self.n_heads > MAX_HEADS.min(self.d_model) {
+            return over(
+                format!("n_heads = {}", self.n_heads),
+                MAX_HEADS.min(self.d_model),
+                " (and at most d_model)",
+            );
+        }
+        if self.epochs > MAX_EPOCHS {
+            return over(format!("epochs = {}", self.epochs), MAX_EPOCHS, "");
+        }
+        if self.epochs / self.eval_every > MAX_EVALUATIONS {
+            return over(
+                format!(
+                    "eval_every = {} makes {} evaluations",
+                    self.eval_every,
+                    self.epochs / self.eval_every
+                ),
+                MAX_EVALUATIONS,
+                " a run; evaluate less often",
+            );
+        }
+        if self.checkpoint_every > 0 && self.epochs / self.checkpoint_every > MAX_CHECKPOINTS {
+            return over(
+                format!(
+                    "checkpoint_every = {} makes {} checkpoints",
+                    self.checkpoint_every,
+                    self.epochs / self.checkpoint_every
+                ),
+                MAX_CHECKPOINTS,
+                " a run; checkpoint less often",
+            );
+        }
+        check_threads(self.threads)
+    }
+
+    /// Checkpoints this run stores (the initial and final weights and one
+    /// every `checkpoint_every` epochs).
+    pub fn checkpoint_count(&self) -> usize {
+        2 + self
+            .epochs
+            .checked_div(self.checkpoint_every)
+            .unwrap_or_default()
     }
 
     /// SHA-256 of the config (first 16 hex digits). Keys added after
@@ -411,7 +471,11 @@ impl RunConfig {
                 canonical.op = spec.canonical();
                 spec.slug()
             }
-            Err(_) => canonical.op.replace([':', ',', '/'], ""),
+            Err(_) => canonical
+                .op
+                .chars()
+                .filter(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
+                .collect(),
         };
         format!(
             "{slug}-seed{}-{}",

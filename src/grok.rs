@@ -86,6 +86,16 @@ pub enum StopReason {
     Budget,
     /// `stop_after_grok`: it ended at sustained grok + window.
     SustainedGrok,
+    /// Its training loss stopped being a finite number (a learning rate or
+    /// Grokfast amplification too large): it ended at that evaluation.
+    /// A diverged run is a result, stored and aggregated like any other.
+    Diverged,
+}
+
+/// Reads a stored number that is `null` when it was not finite (JSON has
+/// no NaN or infinity: serde_json writes them as `null`) as NaN.
+fn nan_if_null<'de, D: serde::Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
+    Ok(Option::<f64>::deserialize(d)?.unwrap_or(f64::NAN))
 }
 
 /// The outcome of one run, as stored in its manifest.
@@ -113,14 +123,19 @@ pub struct Summary {
     /// Why the run ended.
     pub stop_reason: StopReason,
     /// Train accuracy at the last epoch.
+    #[serde(deserialize_with = "nan_if_null")]
     pub final_train_accuracy: f64,
     /// Test accuracy at the last epoch.
+    #[serde(deserialize_with = "nan_if_null")]
     pub final_test_accuracy: f64,
     /// Accuracy on the informative test pairs at the last epoch.
+    #[serde(deserialize_with = "nan_if_null")]
     pub final_informative_accuracy: f64,
     /// Train loss at the last epoch.
+    #[serde(deserialize_with = "nan_if_null")]
     pub final_train_loss: f64,
     /// Test loss at the last epoch.
+    #[serde(deserialize_with = "nan_if_null")]
     pub final_test_loss: f64,
     /// Number of informative test pairs.
     pub informative_pairs: usize,
@@ -128,6 +143,7 @@ pub struct Summary {
     pub test_pairs: usize,
     /// Wall time of the (possibly batched) training, seconds, summed over
     /// the processes that trained it when it was resumed or extended.
+    #[serde(deserialize_with = "nan_if_null")]
     pub wall_seconds: f64,
     /// Evaluated epochs where train loss jumped more than tenfold after
     /// memorisation ([`crate::grok::loss_spikes`]); empty in manifests

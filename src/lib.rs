@@ -24,6 +24,7 @@ pub mod data;
 pub mod grok;
 pub mod groups;
 pub mod kernels;
+pub mod limits;
 pub mod notebook;
 pub mod report;
 pub mod results;

@@ -114,7 +114,7 @@ impl TransformerConfig {
         if self.d_model == 0 || self.n_heads == 0 || self.d_mlp == 0 || self.d_vocab_out == 0 {
             return bad("d_model, n_heads, d_mlp and the vocabulary must be positive".into());
         }
-        if self.d_model % self.n_heads != 0 {
+        if !self.d_model.is_multiple_of(self.n_heads) {
             return bad(format!(
                 "d_model {} is not divisible by n_heads {}",
                 self.d_model, self.n_heads
@@ -454,11 +454,13 @@ impl Transformer {
     /// I/O or libtorch errors.
     pub fn save_model(&self, s: usize, path: &Path) -> Result<(), ModelError> {
         let weights = self.model_weights(s)?;
-        let tmp = path.with_extension("safetensors.tmp");
-        Tensor::write_safetensors(&weights, &tmp)?;
-        std::fs::rename(&tmp, path).map_err(|e| ModelError::Weights {
-            path: path.display().to_string(),
-            reason: e.to_string(),
+        crate::store::write_file_atomic(path, |tmp| {
+            Tensor::write_safetensors(&weights, tmp)
+                .map_err(|e| crate::store::error_line(&e.to_string()))
+        })
+        .map_err(|e| ModelError::Weights {
+            path: e.path,
+            reason: e.reason,
         })
     }
 
@@ -483,6 +485,7 @@ impl Transformer {
                     "file not found; train the run first or check the run directory".into(),
                 ));
             }
+            crate::store::read_checked(path).map_err(|e| err(e.reason))?;
             let tensors = Tensor::read_safetensors(path).map_err(|e| {
                 err(format!(
                     "not a readable safetensors file ({}); re-run training to rewrite it",

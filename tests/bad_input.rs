@@ -87,6 +87,11 @@ fn an_oversize_sweep_is_refused_with_one_line() {
         "ops = [\"s3\"]\nseeds = [0]\n[set]\nepochs = 100000000\n",
     )
     .unwrap();
+    check(
+        &["sweep", spec.to_str().unwrap()],
+        "epochs = 100000000: at most 10000000",
+    );
+    std::fs::write(&spec, "ops = [\"s3\", \"ring:5000\"]\nseeds = [0]\n").unwrap();
     check(&["sweep", spec.to_str().unwrap()], "allow_long = true");
     assert!(
         !dir.join("big").exists(),

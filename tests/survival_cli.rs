@@ -133,10 +133,11 @@ fn a_table_without_a_format_stamp_is_refused_until_migrated() {
     let root = std::env::temp_dir().join(format!("grokscope-migrate-{}", std::process::id()));
     let dir = root.join("chughtai");
     results(&dir, &[("alternating:5", Some(100), 600)], 1);
-    // Rewrite the table as an older grokscope did: no metadata, and no
-    // groups table.
+    // Rewrite the table as an older grokscope did: no metadata, no groups
+    // table and no checksums.
     std::fs::remove_file(dir.join("groups.parquet")).unwrap();
     std::fs::remove_file(dir.join("groups.csv")).unwrap();
+    std::fs::remove_file(dir.join(grokscope::store::SUMS)).unwrap();
     let path = dir.join("results.parquet");
     let mut df = grokscope::store::read_parquet(&path).unwrap();
     let mut f = std::fs::File::create(&path).unwrap();
@@ -162,7 +163,9 @@ fn a_table_without_a_format_stamp_is_refused_until_migrated() {
     let out = String::from_utf8_lossy(&o.stdout);
     // The results table stamped, and the sweep's groups table added.
     assert!(
-        out.contains("1 table stamped, 1 groups table added, 0 tables already current"),
+        out.contains(
+            "1 table stamped, 1 groups table added, 0 tables checksummed, 0 tables already current"
+        ),
         "{out}{}",
         String::from_utf8_lossy(&o.stderr)
     );

@@ -109,6 +109,10 @@ enum Command {
         /// Where the LaTeX tables and number macros go.
         #[arg(long, default_value = "paper/generated")]
         generated: PathBuf,
+        /// Write what the results present allow when some of the paper's experiments have none
+        /// (otherwise that is an error: a partial paper has different numbers).
+        #[arg(long)]
+        partial: bool,
     },
     /// The verdict on each claim of the reference study: the rule, its verdict and the numbers that decided it.
     Claims {
@@ -201,11 +205,45 @@ fn main() {
     }
     // Before libtorch's first operation: one kernel path on every x86-64 CPU.
     grokscope::kernels::pin();
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            use clap::error::ErrorKind;
+            if matches!(
+                e.kind(),
+                ErrorKind::DisplayHelp
+                    | ErrorKind::DisplayVersion
+                    | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
+            ) {
+                e.exit();
+            }
+            eprintln!("{}", usage_line(&e.render().to_string()));
+            std::process::exit(2);
+        }
+    };
     if let Err(e) = run(cli) {
         eprintln!("error: {}", one_line(&e));
         std::process::exit(2);
     }
+}
+
+/// A clap usage error on one line: the error with the lines that detail it
+/// and clap's tip, then where the usage is (clap prints the usage block).
+fn usage_line(rendered: &str) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    let mut command = String::from("grokscope");
+    for line in rendered.lines().map(str::trim).filter(|l| !l.is_empty()) {
+        if let Some(usage) = line.strip_prefix("Usage:") {
+            command = usage
+                .split_whitespace()
+                .take_while(|w| !w.starts_with(['[', '<', '-']))
+                .collect::<Vec<_>>()
+                .join(" ");
+        } else if !line.starts_with("For more information") {
+            parts.push(line.to_string());
+        }
+    }
+    format!("{}; see `{command} --help`", parts.join(" "))
 }
 
 /// The chain of causes on one line, each said once: a cause whose text the
@@ -234,7 +272,8 @@ fn run(cli: Cli) -> Result<()> {
             experiments,
             out,
             generated,
-        } => figures(&experiments, &out, &generated),
+            partial,
+        } => figures(&experiments, &out, &generated, partial),
         Command::Survival { sweeps } => survival(&sweeps),
         Command::Claims {
             experiments,
@@ -463,8 +502,27 @@ fn figures(
     experiments: &std::path::Path,
     out: &std::path::Path,
     generated: &std::path::Path,
+    partial: bool,
 ) -> Result<()> {
+    anyhow::ensure!(
+        experiments.is_dir(),
+        "{} is not a directory; give --experiments the directory of stored sweep results (experiments/ in the repository)",
+        experiments.display()
+    );
     let exp = grokscope::report::Experiments::load(experiments)?;
+    if !exp.missing.is_empty() {
+        anyhow::ensure!(
+            partial,
+            "{} has no results for {}: the figures and tables would be drawn from part of the paper's data; restore them, or pass --partial to write only what the results present allow",
+            experiments.display(),
+            exp.missing.join(", ")
+        );
+        eprintln!(
+            "--partial: {} has no results for {}; the figures, tables and numbers that need them are not written",
+            experiments.display(),
+            exp.missing.join(", ")
+        );
+    }
     let (written, skipped) = grokscope::report::render_figures(&exp, out)?;
     let tables = grokscope::report::tables::write_all(&exp, generated)?;
     for s in &skipped {
@@ -496,6 +554,13 @@ fn claims(experiments: &std::path::Path, json: bool, numbers: bool) -> Result<()
         anyhow::bail!(
             "no claim can be decided from {}: it holds no sweep results; run `grokscope sweep experiments/suite.toml` or point --experiments at stored results",
             experiments.display()
+        );
+    }
+    if !exp.missing.is_empty() {
+        eprintln!(
+            "not read: {} has no results for {}; the claims they decide are not shown",
+            experiments.display(),
+            exp.missing.join(", ")
         );
     }
     if json {
@@ -691,6 +756,10 @@ mod torch_cmds {
                 format!("stopped after grokking at epoch {}", s.last_epoch)
             }
             grokscope::grok::StopReason::Budget => format!("trained to epoch {}", s.last_epoch),
+            grokscope::grok::StopReason::Diverged => format!(
+                "diverged: its training loss was no longer a number at epoch {} (a smaller lr may train)",
+                s.last_epoch
+            ),
         };
         eprintln!(
             "{}; {grok}; {stop}; final train/test/informative accuracy {:.4}/{:.4}/{:.4} ({} informative pairs); {:.1} s",
@@ -836,6 +905,7 @@ mod torch_cmds {
             std::path::Path::new("experiments"),
             std::path::Path::new("figures"),
             std::path::Path::new("paper/generated"),
+            false,
         )
     }
 
@@ -863,7 +933,13 @@ mod torch_cmds {
             start.elapsed().as_secs_f64()
         );
         grokscope::analyze::analyze_sweep(&results, &out.join("runs"), &|m| eprintln!("{m}"))?;
-        super::figures(&experiments, &out.join("figures"), &out.join("generated"))?;
+        // The quick suite alone: the other experiments' figures are skipped.
+        super::figures(
+            &experiments,
+            &out.join("figures"),
+            &out.join("generated"),
+            true,
+        )?;
         let table = grokscope::report::tables::grok_summary(
             &grokscope::report::Experiments::load(&experiments)?,
         )?;
@@ -1047,7 +1123,10 @@ mod torch_cmds {
                             println!("  {l}");
                         }
                     }
-                    Err(e) => println!("slurm: {e}"),
+                    Err(e) => anyhow::bail!(
+                        "the queue of array {} could not be read: {e} (the run states above come from the runs directory)",
+                        sub.array
+                    ),
                 }
             }
             return Ok(());

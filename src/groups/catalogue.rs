@@ -259,9 +259,16 @@ impl OperationSpec {
         }
         let params: Vec<usize> = rest
             .split(',')
-            .map(|p| p.trim().parse::<usize>())
-            .collect::<Result<_, _>>()
-            .map_err(|_| unknown())?;
+            .map(|p| {
+                p.trim().parse::<usize>().map_err(|_| {
+                    bad(format!(
+                        "{family}'s parameters are non-negative integers, got {:?}: write {}",
+                        p.trim(),
+                        entry.pattern
+                    ))
+                })
+            })
+            .collect::<Result<_, _>>()?;
         if params.len() != entry.arity {
             return Err(bad(format!(
                 "{family} takes {} integer parameter(s), got {}: write {}",
@@ -303,7 +310,20 @@ impl OperationSpec {
                 |(_, t)| super::table_file::slug(&t),
             );
         }
-        self.canonical().replace(':', "").replace(',', "-")
+        // A run id names a directory: a table path inside a product
+        // (`product:s3,table:../x.csv`) must not reach outside it.
+        self.canonical()
+            .replace(':', "")
+            .replace(',', "-")
+            .chars()
+            .map(|c| {
+                if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                    c
+                } else {
+                    '_'
+                }
+            })
+            .collect()
     }
 
     /// The number of tokens the operation will have, computed without

@@ -10,16 +10,16 @@ pub const MAX_PERMUTATION_DEGREE: usize = 6;
 
 /// Whether `n` is prime (trial division; n is small here).
 pub fn is_prime(n: usize) -> bool {
-    n >= 2 && (2..).take_while(|d| d * d <= n).all(|d| n % d != 0)
+    n >= 2 && (2..).take_while(|d| d * d <= n).all(|d| !n.is_multiple_of(d))
 }
 
 fn prime_factors(mut n: usize) -> Vec<usize> {
     let mut out = Vec::new();
     let mut d = 2;
     while d * d <= n {
-        if n % d == 0 {
+        if n.is_multiple_of(d) {
             out.push(d);
-            while n % d == 0 {
+            while n.is_multiple_of(d) {
                 n /= d;
             }
         }
@@ -110,7 +110,7 @@ pub(crate) fn is_even(perm: &[usize]) -> bool {
         }
         transpositions += len.saturating_sub(1);
     }
-    transpositions % 2 == 0
+    transpositions.is_multiple_of(2)
 }
 
 fn perm_label(p: &[usize]) -> String {

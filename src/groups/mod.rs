@@ -394,7 +394,7 @@ impl FiniteGroup {
         if self.is_abelian() {
             let mut best = 0;
             for p in 2..=n {
-                if n % p != 0 || !is_prime(p) {
+                if !n.is_multiple_of(p) || !is_prime(p) {
                     continue;
                 }
                 let mut powers = vec![false; n];

@@ -15,7 +15,17 @@
 
 use super::{FiniteGroup, GroupError};
 use sha2::{Digest, Sha256};
+use std::collections::HashMap;
 use std::path::Path;
+
+/// Largest table file read, in bytes (a 4096-element table of indices is
+/// about 80 MB as CSV): a larger file is refused before it is read.
+pub const MAX_FILE_BYTES: u64 = 128 << 20;
+
+/// Largest order a table file may have. Checked before any entry is
+/// parsed; the memory and time a run needs are checked again when it is
+/// admitted.
+pub const MAX_ORDER: usize = 4096;
 
 /// The labels and row-major table of the file at `path`.
 ///
@@ -24,7 +34,18 @@ use std::path::Path;
 /// that is not n × n.
 pub fn read(path: &str) -> Result<(Vec<String>, Vec<usize>), GroupError> {
     let bad = |why: String| GroupError::Parameter(format!("table:{path}: {why}"));
-    let text = std::fs::read_to_string(path).map_err(|e| bad(format!("cannot read it ({e})")))?;
+    let size = std::fs::metadata(path)
+        .map_err(|e| bad(format!("cannot read it ({})", crate::store::io_reason(&e))))?
+        .len();
+    if size > MAX_FILE_BYTES {
+        return Err(bad(format!(
+            "the file is {} MB, above the {} MB grokscope reads (tables up to order {MAX_ORDER}); build a larger group with a constructor (grokscope ops)",
+            size >> 20,
+            MAX_FILE_BYTES >> 20
+        )));
+    }
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| bad(format!("cannot read it ({})", crate::store::io_reason(&e))))?;
     let ext = Path::new(path)
         .extension()
         .and_then(|e| e.to_str())
@@ -71,6 +92,11 @@ pub fn read(path: &str) -> Result<(Vec<String>, Vec<usize>), GroupError> {
     if n == 0 {
         return Err(bad("it holds no rows".into()));
     }
+    if n > MAX_ORDER {
+        return Err(bad(format!(
+            "{n} rows, above the largest order grokscope reads from a file ({MAX_ORDER}); build a larger group with a constructor (grokscope ops)"
+        )));
+    }
     if let Some((i, r)) = rows.iter().enumerate().find(|(_, r)| r.len() != n) {
         return Err(bad(format!(
             "row {} has {} entries, but there are {n} rows; a Cayley table is n × n",
@@ -85,12 +111,17 @@ pub fn read(path: &str) -> Result<(Vec<String>, Vec<usize>), GroupError> {
         Some(l) => l,
         None => (0..n).map(|i| i.to_string()).collect(),
     };
+    // The first label of each name wins, as a linear search would find it.
+    let mut by_label = HashMap::with_capacity(n);
+    for (i, l) in labels.iter().enumerate() {
+        by_label.entry(l.as_str()).or_insert(i);
+    }
     let mut table = Vec::with_capacity(n * n);
     for (i, row) in rows.iter().enumerate() {
         for (j, entry) in row.iter().enumerate() {
-            let index = labels
-                .iter()
-                .position(|l| l == entry)
+            let index = by_label
+                .get(entry.as_str())
+                .copied()
                 .or_else(|| entry.parse::<usize>().ok());
             match index {
                 Some(x) => table.push(x),

@@ -179,7 +179,7 @@ paper_figures! {
         draws |area, exp| {
             // Sustained grok epochs, as R7's verdict reads them.
             let sustained = |s: &SweepData| -> Result<SweepData> {
-                Ok(super::tables::verdicts::with_sustained(s)?.unwrap_or_else(|| s.clone()))
+                super::tables::verdicts::with_sustained(s)
             };
             let controls = exp.controls.as_ref().map(sustained).transpose()?;
             complexity_vs_grok(area, &sustained(exp.suite()?)?, controls.as_ref())

@@ -189,6 +189,14 @@ impl SweepData {
             }
         };
         let Some(results) = opt("results")? else {
+            // A sweep never aggregated has no directory; one whose other
+            // tables are there has lost its results.
+            if base.is_dir() && std::fs::read_dir(&base).is_ok_and(|mut d| d.next().is_some()) {
+                return Err(ReportError::Data(format!(
+                    "{} holds tables but no results.parquet; restore it (git checkout {0}) or aggregate the sweep again (grokscope sweep {name}.toml --aggregate)",
+                    base.display()
+                )));
+            }
             return Ok(None);
         };
         Ok(Some(Self {
@@ -371,6 +379,11 @@ pub struct Experiments {
     /// `numerics`: loss precision, StableMax, Grokfast and a matched
     /// baseline ([`numerics`]).
     pub numerics: Option<SweepData>,
+    /// The paper's experiments that have no results in the directory read,
+    /// in the order of [`experiments::PAPER_EXPERIMENTS`]: what the report
+    /// cannot draw or decide. `grokscope figures` refuses to write a
+    /// partial paper unless asked to.
+    pub missing: Vec<&'static str>,
 }
 
 impl Experiments {
@@ -408,6 +421,11 @@ impl Experiments {
             twins: survival::from_sweeps(dir, &twins_sweeps)?,
             numerics: named("numerics")?,
             long_budget_sweeps,
+            missing: experiments::PAPER_EXPERIMENTS
+                .iter()
+                .map(|e| e.name)
+                .filter(|name| !dir.join(name).join("results.parquet").exists())
+                .collect(),
         })
     }
 

@@ -117,22 +117,21 @@ pub fn op_stats(runs: &[ResultRow], groups: &[GroupRow]) -> Result<Vec<OpStats>>
 
 /// [`op_stats`] with each run's grok epoch the sustained one read from the
 /// sweep's curves (see [`verdicts::sustained_epochs`]); first crossings stay
-/// in `first_crossing`. Without curves, grok epochs are first crossings.
+/// in `first_crossing`.
 ///
 /// # Errors
-/// As [`op_stats`], or unreadable results or curves.
+/// As [`op_stats`], or missing or unreadable curves.
 pub fn op_stats_sustained(sweep: &SweepData) -> Result<Vec<OpStats>> {
     let runs = sweep.runs()?;
     let mut stats = op_stats(&runs, &sweep.groups()?)?;
-    if let Some(epochs) = verdicts::sustained_epochs(sweep)? {
-        for st in &mut stats {
-            st.grokked = runs
-                .iter()
-                .zip(&epochs)
-                .filter(|(r, _)| r.op == st.op)
-                .map(|(_, e)| e.map(f64::from))
-                .collect();
-        }
+    let epochs = verdicts::sustained_epochs(sweep)?;
+    for st in &mut stats {
+        st.grokked = runs
+            .iter()
+            .zip(&epochs)
+            .filter(|(r, _)| r.op == st.op)
+            .map(|(_, e)| e.map(f64::from))
+            .collect();
     }
     Ok(stats)
 }
@@ -426,14 +425,12 @@ pub mod verdicts {
     }
 
     /// The sweep with `grokked_epoch` replaced by the sustained grok epoch
-    /// from its curves; `None` when it has no curves.
+    /// from its curves.
     ///
     /// # Errors
-    /// Unreadable curves.
-    pub fn with_sustained(sweep: &SweepData) -> Result<Option<SweepData>> {
-        let Some(epochs) = sustained_epochs(sweep)? else {
-            return Ok(None);
-        };
+    /// No curves, or unreadable ones.
+    pub fn with_sustained(sweep: &SweepData) -> Result<SweepData> {
+        let epochs = sustained_epochs(sweep)?;
         let mut s = sweep.clone();
         s.results
             .with_column(polars::prelude::Column::new(
@@ -441,20 +438,19 @@ pub mod verdicts {
                 epochs,
             ))
             .map_err(|e| ReportError::Data(e.to_string()))?;
-        Ok(Some(s))
+        Ok(s)
     }
 
     /// Per row of a sweep's results, the sustained grok epoch read from its
     /// stored curves ([`crate::grok::sustained`], 500-epoch window), `None`
-    /// for a run that never sustained; `None` for the sweep when it has no
-    /// curves.
+    /// for a run that never sustained.
     ///
     /// # Errors
-    /// Unreadable results or curves.
-    pub fn sustained_epochs(sweep: &SweepData) -> Result<Option<Vec<Option<u32>>>> {
-        if sweep.curves.is_none() {
-            return Ok(None);
-        }
+    /// A sweep without curves (its sustained epochs cannot be counted, and
+    /// first crossings would be different numbers), unreadable results or
+    /// curves.
+    pub fn sustained_epochs(sweep: &SweepData) -> Result<Vec<Option<u32>>> {
+        sweep.need(&sweep.curves, "curves")?;
         let mut series: BTreeMap<String, Vec<(u32, f64)>> = BTreeMap::new();
         for c in sweep.curve_rows()? {
             if c.row.split == "test" && c.row.metric == "accuracy" {
@@ -464,17 +460,15 @@ pub mod verdicts {
                     .push((c.row.epoch, c.row.value));
             }
         }
-        Ok(Some(
-            sweep
-                .runs()?
-                .iter()
-                .map(|r| {
-                    let mut s = series.get(&r.run_id).cloned().unwrap_or_default();
-                    s.sort_by_key(|p| p.0);
-                    crate::grok::sustained(&s, crate::grok::DEFAULT_WINDOW as u32)
-                })
-                .collect(),
-        ))
+        Ok(sweep
+            .runs()?
+            .iter()
+            .map(|r| {
+                let mut s = series.get(&r.run_id).cloned().unwrap_or_default();
+                s.sort_by_key(|p| p.0);
+                crate::grok::sustained(&s, crate::grok::DEFAULT_WINDOW as u32)
+            })
+            .collect())
     }
 
     /// R8 re-read on the sustained criterion: the same rule on the
@@ -483,10 +477,7 @@ pub mod verdicts {
     /// first-crossing rule's, as fixed before the runs).
     pub fn r8_sustained(exp: &Experiments, n: &mut Numbers) -> Result<()> {
         let swap = |s: &Option<SweepData>| -> Result<Option<SweepData>> {
-            s.as_ref()
-                .map(with_sustained)
-                .transpose()
-                .map(Option::flatten)
+            s.as_ref().map(with_sustained).transpose()
         };
         let mut sustained = exp.clone();
         sustained.fraction = swap(&exp.fraction)?;
@@ -1983,10 +1974,10 @@ mod tests {
         };
         assert_eq!(
             verdicts::sustained_epochs(&sweep).unwrap(),
-            Some(vec![Some(300), None])
+            vec![Some(300), None]
         );
         // The first-crossing epochs are replaced by the sustained ones.
-        let sustained = verdicts::with_sustained(&sweep).unwrap().unwrap();
+        let sustained = verdicts::with_sustained(&sweep).unwrap();
         let epochs: Vec<Option<u32>> = sustained
             .runs()
             .unwrap()

@@ -352,7 +352,14 @@ pub fn migrate(dir: &Path) -> Result<Migration, crate::store::StoreError> {
         let stamp = read_stamp(&p)?;
         match (check_stamp(&p, &stamp), &stamp) {
             (Ok(()), _) => {
-                done.current += 1;
+                // Tables written before checksums were recorded get one.
+                if crate::store::has_sum(&p) {
+                    done.current += 1;
+                } else {
+                    let bytes = std::fs::read(&p).map_err(|e| StoreError::new(&p, e))?;
+                    crate::store::record_sum(&p, &bytes)?;
+                    done.checksummed += 1;
+                }
                 continue;
             }
             // Only unstamped (format 0) files are migrated by this version;
@@ -380,6 +387,8 @@ pub struct Migration {
     pub stamped: usize,
     /// Sweeps given the groups table they lacked.
     pub groups_added: usize,
+    /// Tables already current whose checksum was recorded (they had none).
+    pub checksummed: usize,
     /// Tables already current, left untouched.
     pub current: usize,
 }
@@ -390,9 +399,10 @@ impl std::fmt::Display for Migration {
             |n: usize, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
         write!(
             f,
-            "{} stamped, {} added, {} already current",
+            "{} stamped, {} added, {} checksummed, {} already current",
             plural(self.stamped, "table", "tables"),
             plural(self.groups_added, "groups table", "groups tables"),
+            plural(self.checksummed, "table", "tables"),
             plural(self.current, "table", "tables"),
         )
     }
@@ -620,7 +630,7 @@ mod tests {
         assert_eq!((done.stamped, done.groups_added, done.current), (0, 1, 1));
         assert_eq!(
             done.to_string(),
-            "0 tables stamped, 1 groups table added, 1 table already current"
+            "0 tables stamped, 1 groups table added, 0 tables checksummed, 1 table already current"
         );
         let groups = crate::store::read_parquet(&dir.join("groups.parquet")).unwrap();
         let rows = GroupRow::read_all(&groups).unwrap();

@@ -498,15 +498,6 @@ fn set_mxcsr(x: u32) {
     }
 }
 
-/// Sets libtorch's thread count back when dropped.
-struct ThreadsGuard(i32);
-
-impl Drop for ThreadsGuard {
-    fn drop(&mut self) {
-        tch::set_num_threads(self.0);
-    }
-}
-
 /// Pairs (over all models) below which the parts run on one thread.
 const PARALLEL_MIN_PAIRS: usize = 1024;
 
@@ -785,9 +776,8 @@ fn pass_inner(
     // The whole pass runs at one libtorch thread (restored on return): the
     // chunk loop runs its own two threads, and a second libtorch thread
     // left spinning after a parallel region would compete with them.
-    let threads = tch::get_num_threads();
-    let _restore = ThreadsGuard(threads);
-    tch::set_num_threads(1);
+    let threads = super::threads::here();
+    let _restore = super::threads::Restore::set(1);
     let t = tables(m)?;
     let opts = (Kind::Float, m.w_e.device());
     let zeros = |shape: &[i64]| Tensor::f_zeros(shape, opts);
@@ -802,7 +792,7 @@ fn pass_inner(
         std::thread::scope(|scope| {
             let (views, part) = (&views, &parts[1]);
             let other = scope.spawn(move || {
-                tch::set_num_threads(1);
+                super::threads::use_here(1);
                 run_part(&second, views, part, total_rows, backward, kind)
             });
             let first = run_part(&head_weights, views, &parts[0], total_rows, backward, kind);

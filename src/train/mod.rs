@@ -16,6 +16,7 @@ pub mod loss;
 pub mod run;
 pub mod slurm;
 pub mod sweep;
+pub mod threads;
 
 use crate::config::{ConfigError, RunConfig, Step};
 use crate::data::Dataset;
@@ -204,10 +205,7 @@ pub fn resolve_threads(cfg_threads: usize, jobs: usize) -> usize {
     if cfg_threads > 0 {
         return cfg_threads;
     }
-    let cores = std::thread::available_parallelism()
-        .map(|n| n.get())
-        .unwrap_or(1);
-    (cores / jobs.max(1)).max(1)
+    (crate::limits::cores() / jobs.max(1)).max(1)
 }
 
 /// Index tensors for a set of pairs, one row per model: (a, b, label).
@@ -465,7 +463,7 @@ pub fn train_from(
     }
     let op: Operation = first.validate()?;
     crate::kernels::pin();
-    tch::set_num_threads(threads as i32);
+    threads::use_here(threads);
     let clock = std::time::Instant::now();
     let seeds: Vec<u64> = configs.iter().map(|c| c.seed).collect();
     let datasets = configs
@@ -646,6 +644,7 @@ pub fn train_from(
     // directory already holds: `None` here.
     let mut finals: Vec<Option<ModelState>> = (0..s_count).map(|_| None).collect();
     let before: Vec<bool> = stopped.iter().map(|s| s.is_some()).collect();
+    let mut diverged = vec![false; s_count];
     if first.stop_after_grok && resumed {
         // A start that already held its window (an extended run that had
         // stopped) ends where it is.
@@ -724,6 +723,17 @@ pub fn train_from(
             if !observer.progress(&p) {
                 return Err(TrainError::Interrupted);
             }
+            // A model whose loss is no longer a number ends here, as a
+            // diverged run (its batch mates train on).
+            for s in 0..s_count {
+                if stopped[s].is_none() && !train_m.loss[s].is_finite() {
+                    stopped[s] = Some(epoch as u32);
+                    diverged[s] = true;
+                    let state = stepper.snapshot(&model, s, epoch as u32)?;
+                    observer.stopped(s, &state)?;
+                    finals[s] = Some(state);
+                }
+            }
             if first.stop_after_grok {
                 for s in 0..s_count {
                     if stopped[s].is_some() {
@@ -778,7 +788,22 @@ pub fn train_from(
         .iter()
         .zip(&datasets)
         .zip(&stopped)
-        .map(|((rows, d), stop)| summarise(rows, d, window, *stop, epoch as u32, wall_seconds))
+        .zip(&diverged)
+        .map(|(((rows, d), stop), &diverged)| {
+            let reason = match stop {
+                None => StopReason::Budget,
+                Some(_) if diverged || last_loss_diverged(rows) => StopReason::Diverged,
+                Some(_) => StopReason::SustainedGrok,
+            };
+            summarise(
+                rows,
+                d,
+                window,
+                stop.map(|e| (e, reason)),
+                epoch as u32,
+                wall_seconds,
+            )
+        })
         .collect();
     Ok(Trained {
         model,
@@ -790,11 +815,20 @@ pub fn train_from(
     })
 }
 
+/// Whether a model's last evaluated training loss is not a number (a
+/// model stopped for divergence before an extension's start).
+fn last_loss_diverged(rows: &[MetricRow]) -> bool {
+    rows.iter()
+        .rev()
+        .find(|r| r.split == "train" && r.metric == "loss")
+        .is_some_and(|r| !r.value.is_finite())
+}
+
 fn summarise(
     rows: &[MetricRow],
     d: &Dataset,
     window: u32,
-    stopped: Option<u32>,
+    stopped: Option<(u32, StopReason)>,
     end: u32,
     wall_seconds: f64,
 ) -> Summary {
@@ -822,12 +856,8 @@ fn summarise(
         sustained_informative_grok_epoch: g.sustained_informative_grok_epoch,
         relapses: g.relapses,
         first_relapse_epoch: g.first_relapse_epoch,
-        last_epoch: stopped.unwrap_or(end),
-        stop_reason: if stopped.is_some() {
-            StopReason::SustainedGrok
-        } else {
-            StopReason::Budget
-        },
+        last_epoch: stopped.map_or(end, |(e, _)| e),
+        stop_reason: stopped.map_or(StopReason::Budget, |(_, r)| r),
         final_train_accuracy: last("train", "accuracy"),
         final_test_accuracy: last("test", "accuracy"),
         final_informative_accuracy: last("informative_test", "accuracy"),

@@ -169,10 +169,25 @@ pub fn read_config(dir: &Path) -> Result<RunConfig, TrainError> {
         path: path.display().to_string(),
         reason: format!("{e}; is this a run directory?"),
     })?;
-    serde_json::from_str(&text).map_err(|e| TrainError::Io {
+    let cfg: RunConfig = serde_json::from_str(&text).map_err(|e| TrainError::Io {
         path: path.display().to_string(),
         reason: e.to_string(),
-    })
+    })?;
+    // The manifest hashed the config the run was trained with: an edited
+    // config.json would put settings into results that never trained.
+    if let Ok(m) = read_manifest(dir) {
+        if m.config_hash != cfg.hash() {
+            return Err(TrainError::Io {
+                path: path.display().to_string(),
+                reason: format!(
+                    "does not match the config this run was trained with (manifest.json's config_hash {}, this file's {}); restore it, or train the changed config as a new run",
+                    m.config_hash,
+                    cfg.hash()
+                ),
+            });
+        }
+    }
+    Ok(cfg)
 }
 
 /// Metrics as a long-format table: epoch, split, metric, value (the
@@ -214,12 +229,10 @@ pub fn write_state(
     optimizer: &Path,
 ) -> Result<(), TrainError> {
     let tmp_write = |tensors: &[(String, tch::Tensor)], path: &Path| -> Result<(), TrainError> {
-        let tmp = path.with_extension("safetensors.tmp");
-        tch::Tensor::write_safetensors(tensors, &tmp)?;
-        std::fs::rename(&tmp, path).map_err(|e| TrainError::Io {
-            path: path.display().to_string(),
-            reason: e.to_string(),
-        })
+        Ok(crate::store::write_file_atomic(path, |tmp| {
+            tch::Tensor::write_safetensors(tensors, tmp)
+                .map_err(|e| crate::store::error_line(&e.to_string()))
+        })?)
     };
     if let Some(w) = weights {
         tmp_write(&state.weights, w)?;
@@ -262,6 +275,7 @@ pub fn read_state(weights: &Path, optimizer: &Path) -> Result<ModelState, TrainE
         reason,
     };
     let read = |p: &Path| {
+        crate::store::read_checked(p).map_err(|e| err(p, e.reason))?;
         tch::Tensor::read_safetensors(p).map_err(|e| {
             err(
                 p,
@@ -638,7 +652,7 @@ pub fn extend_runs(
         let mut rows = read_metric_rows(&dir.join("metrics.parquet"))?;
         // A last epoch off the evaluation grid was evaluated only because it
         // was last; the longer run does not evaluate it.
-        if last as usize % cfg.eval_every != 0 {
+        if !(last as usize).is_multiple_of(cfg.eval_every) {
             rows.retain(|r| r.epoch != last);
         }
         start.states.push(state);
@@ -650,6 +664,74 @@ pub fn extend_runs(
     train_runs_from(&configs, out, threads, command_line, observer, Some(start))
 }
 
+/// Exclusive ownership of a batch's run ids in one runs directory, held
+/// while the batch trains: an advisory lock on `<out>/.locks/<run-id>` per
+/// run (the kernel drops it when the process ends, killed or not). A second
+/// process that reaches the same runs waits for the owner instead of
+/// training into the same `.partial` directories.
+pub struct RunLocks {
+    _files: Vec<std::fs::File>,
+    /// Whether another process held a run when the locks were asked for.
+    pub waited: bool,
+}
+
+impl RunLocks {
+    /// Locks `ids` under `out` in sorted order (so two batches that share
+    /// runs cannot deadlock), waiting for another owner; `waiting` is told
+    /// who holds a run before each wait.
+    ///
+    /// # Errors
+    /// A lock file that cannot be created.
+    pub fn acquire(
+        out: &Path,
+        ids: &[String],
+        waiting: &mut dyn FnMut(&str),
+    ) -> Result<Self, TrainError> {
+        use std::io::Write;
+        let dir = out.join(".locks");
+        std::fs::create_dir_all(&dir).map_err(io(&dir))?;
+        let mut sorted: Vec<&String> = ids.iter().collect();
+        sorted.sort();
+        sorted.dedup();
+        let (mut files, mut waited) = (Vec::new(), false);
+        for id in sorted {
+            let path = dir.join(id);
+            let mut f = std::fs::OpenOptions::new()
+                .read(true)
+                .write(true)
+                .create(true)
+                .truncate(false)
+                .open(&path)
+                .map_err(io(&path))?;
+            match f.try_lock() {
+                Ok(()) => {}
+                Err(std::fs::TryLockError::WouldBlock) => {
+                    let owner = std::fs::read_to_string(&path).unwrap_or_default();
+                    waiting(&format!(
+                        "{id} is being trained by another process ({}); waiting for it",
+                        owner.trim()
+                    ));
+                    waited = true;
+                    f.lock().map_err(io(&path))?;
+                }
+                Err(std::fs::TryLockError::Error(e)) => return Err(io(&path)(e)),
+            }
+            let owner = format!(
+                "pid {} on {} since {}",
+                std::process::id(),
+                host_name(),
+                now()
+            );
+            let _ = f.set_len(0).and_then(|()| f.write_all(owner.as_bytes()));
+            files.push(f);
+        }
+        Ok(Self {
+            _files: files,
+            waited,
+        })
+    }
+}
+
 fn train_runs_from(
     configs: &[RunConfig],
     out: &Path,
@@ -658,11 +740,39 @@ fn train_runs_from(
     observer: &mut dyn Observer,
     start: Option<Start>,
 ) -> Result<Vec<PathBuf>, TrainError> {
+    let mut checkpoint_bytes = 0;
     for c in configs {
-        c.validate()?;
+        let n = c.validate()?.order();
+        // Every checkpoint, and the resume point's weights and two moments.
+        checkpoint_bytes +=
+            crate::budget::Estimate::weight_bytes(c, n) * (c.checkpoint_count() as u64 + 3);
+    }
+    crate::limits::check_disk(out, checkpoint_bytes, "the runs' checkpoints").map_err(|e| {
+        TrainError::Config(crate::config::ConfigError::Invalid(format!(
+            "{e}; set a larger checkpoint_every or free some space"
+        )))
+    })?;
+    if out.exists() && !out.is_dir() {
+        return Err(TrainError::Io {
+            path: out.display().to_string(),
+            reason: "is a file; give a directory for the run directories".into(),
+        });
     }
     std::fs::create_dir_all(out).map_err(io(out))?;
     let ids: Vec<String> = configs.iter().map(|c| c.run_id()).collect();
+    let locks = RunLocks::acquire(out, &ids, &mut |m| eprintln!("grokscope: {m}"))?;
+    // Another process trained these very runs while this one waited: take
+    // its result instead of training them again.
+    if locks.waited && finish_complete_partials(configs, out)? {
+        let done: Vec<PathBuf> = ids.iter().map(|id| out.join(id)).collect();
+        if done
+            .iter()
+            .zip(configs)
+            .all(|(d, c)| read_manifest(d).is_ok_and(|m| m.config_hash == c.hash()))
+        {
+            return Ok(done);
+        }
+    }
     let partial: Vec<PathBuf> = ids
         .iter()
         .map(|id| out.join(format!("{id}.partial")))

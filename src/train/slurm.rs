@@ -81,6 +81,13 @@ pub fn scripts(
         })
     };
     let batches = plan(spec)?.len();
+    let limit = batches.min(crate::limits::MAX_SHARDS);
+    if let Some(n) = o.shards.filter(|&n| n == 0 || n > limit) {
+        return Err(TrainError::Config(crate::config::ConfigError::Invalid(format!(
+            "--shards {n}: between 1 and {limit} (the sweep has {batches} batched jobs, and an array holds at most {} tasks)",
+            crate::limits::MAX_SHARDS
+        ))));
+    }
     let shards = o.shards.unwrap_or(batches.min(64)).max(1);
     let (spec_path, runs, results, exe) =
         (abs(spec_path)?, abs(runs)?, abs(results_dir)?, abs(exe)?);
@@ -140,27 +147,73 @@ pub fn scripts(
     })
 }
 
-fn sbatch(args: &[String], script: &Path) -> Result<String, TrainError> {
-    let out = std::process::Command::new("sbatch")
-        .arg("--parsable")
-        .args(args)
-        .arg(script)
-        .output()
-        .map_err(|e| TrainError::Io {
-            path: "sbatch".into(),
-            reason: format!("{e}; is Slurm installed and on PATH?"),
+/// How long `sbatch` and `squeue` may take to answer.
+pub const SLURM_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// Runs a Slurm command and returns its output, or why it gave none: not
+/// installed, or no answer within [`SLURM_TIMEOUT`] (the command is killed).
+fn slurm_command(cmd: &mut std::process::Command) -> Result<std::process::Output, String> {
+    use std::process::Stdio;
+    let name = cmd.get_program().to_string_lossy().into_owned();
+    let mut child = cmd
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|e| {
+            format!(
+                "{name}: {}; is Slurm installed and on PATH?",
+                crate::store::io_reason(&e)
+            )
         })?;
+    let start = std::time::Instant::now();
+    loop {
+        match child.try_wait() {
+            Ok(Some(_)) => break,
+            Ok(None) if start.elapsed() > SLURM_TIMEOUT => {
+                let _ = child.kill();
+                let _ = child.wait();
+                return Err(format!(
+                    "{name} did not answer within {} s; is the Slurm controller up (scontrol ping)?",
+                    SLURM_TIMEOUT.as_secs()
+                ));
+            }
+            Ok(None) => std::thread::sleep(std::time::Duration::from_millis(20)),
+            Err(e) => return Err(format!("{name}: {}", crate::store::io_reason(&e))),
+        }
+    }
+    child
+        .wait_with_output()
+        .map_err(|e| format!("{name}: {}", crate::store::io_reason(&e)))
+}
+
+fn sbatch(args: &[String], script: &Path) -> Result<String, TrainError> {
+    let err = |reason: String| TrainError::Io {
+        path: "sbatch".into(),
+        reason,
+    };
+    let out = slurm_command(
+        std::process::Command::new("sbatch")
+            .arg("--parsable")
+            .args(args)
+            .arg(script),
+    )
+    .map_err(err)?;
     if !out.status.success() {
-        return Err(TrainError::Io {
-            path: "sbatch".into(),
-            reason: String::from_utf8_lossy(&out.stderr)
-                .trim()
-                .replace('\n', " "),
-        });
+        return Err(err(String::from_utf8_lossy(&out.stderr)
+            .trim()
+            .replace('\n', " ")));
     }
     // --parsable prints "jobid" or "jobid;cluster".
     let text = String::from_utf8_lossy(&out.stdout);
-    Ok(text.trim().split(';').next().unwrap_or("").to_string())
+    let id = text.trim().split(';').next().unwrap_or("").trim();
+    if id.is_empty() || !id.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(err(format!(
+            "printed {:?} where a job id was expected; check that sbatch is Slurm's",
+            text.trim()
+        )));
+    }
+    Ok(id.to_string())
 }
 
 /// Writes the scripts into `<results>/slurm/`, submits the array and the
@@ -177,8 +230,23 @@ pub fn submit(results_dir: &Path, s: &SlurmScripts) -> Result<Submitted, TrainEr
     let (array_sh, agg_sh) = (dir.join("array.sh"), dir.join("aggregate.sh"));
     crate::store::write_atomic(&array_sh, s.array.as_bytes())?;
     crate::store::write_atomic(&agg_sh, s.aggregate.as_bytes())?;
-    let array = sbatch(&[], &array_sh)?;
-    let aggregate = sbatch(&[format!("--dependency=afterany:{array}")], &agg_sh)?;
+    // Scripts stay only beside a submission that happened.
+    let forget = || {
+        let _ = std::fs::remove_file(&array_sh);
+        let _ = std::fs::remove_file(&agg_sh);
+    };
+    let array = sbatch(&[], &array_sh).inspect_err(|_| forget())?;
+    let aggregate = match sbatch(&[format!("--dependency=afterany:{array}")], &agg_sh) {
+        Ok(id) => id,
+        Err(e) => {
+            // The array is queued: say so, so it can be cancelled or kept.
+            forget();
+            return Err(TrainError::Io {
+                path: "sbatch".into(),
+                reason: format!("{e}; the array (job {array}) was submitted: cancel it with scancel {array}, or aggregate by hand when it ends"),
+            });
+        }
+    };
     let sub = Submitted {
         array,
         aggregate,
@@ -197,14 +265,21 @@ pub fn submitted(results_dir: &Path) -> Option<Submitted> {
 /// `squeue`'s lines for a submission's jobs (empty when they have all
 /// left the queue), or why it could not be asked.
 pub fn queue(sub: &Submitted) -> Result<Vec<String>, String> {
-    let out = std::process::Command::new("squeue")
-        .args(["-h", "-o", "%i %j %T %M %R", "-j"])
-        .arg(format!("{},{}", sub.array, sub.aggregate))
-        .output()
-        .map_err(|e| format!("squeue: {e}"))?;
+    let out = slurm_command(
+        std::process::Command::new("squeue")
+            .args(["-h", "-o", "%i %j %T %M %R", "-j"])
+            .arg(format!("{},{}", sub.array, sub.aggregate)),
+    )?;
     if !out.status.success() {
-        // Jobs that have left the queue make squeue complain: nothing queued.
-        return Ok(Vec::new());
+        let why = String::from_utf8_lossy(&out.stderr)
+            .trim()
+            .replace('\n', " ");
+        // Jobs that have left the queue make squeue say so: nothing queued.
+        // Anything else (no controller) is not an answer.
+        if why.contains("Invalid job id") {
+            return Ok(Vec::new());
+        }
+        return Err(format!("squeue failed: {why}"));
     }
     Ok(String::from_utf8_lossy(&out.stdout)
         .lines()

@@ -105,6 +105,36 @@ impl SweepSpec {
     /// A setting that is not a config key or a value of the wrong type; an
     /// invalid configuration.
     pub fn expand(&self) -> Result<Vec<Vec<RunConfig>>, TrainError> {
+        let invalid = |m: String| TrainError::from(ConfigError::Invalid(m));
+        for (table, name) in [(&self.set, "[set]"), (&self.grid, "[grid]")] {
+            for key in ["op", "seed"] {
+                if table.contains_key(key) {
+                    return Err(invalid(format!(
+                        "{name} {key}: a sweep's {key}s come from its `{key}s` list; remove it there"
+                    )));
+                }
+            }
+        }
+        let mut points = 1usize;
+        for (key, values) in &self.grid {
+            let n = values.as_array().map_or(1, Vec::len);
+            if n == 0 {
+                return Err(invalid(format!(
+                    "grid.{key} is empty: give it at least one value, e.g. {key} = [0.1, 1.0]"
+                )));
+            }
+            points = points.saturating_mul(n);
+        }
+        let runs = points
+            .saturating_mul(self.ops.len())
+            .saturating_mul(self.variants.len().max(1))
+            .saturating_mul(self.seeds.len());
+        if runs > crate::limits::MAX_SWEEP_RUNS {
+            return Err(invalid(format!(
+                "the sweep expands to {runs} runs: at most {}; split it into several sweep files",
+                crate::limits::MAX_SWEEP_RUNS
+            )));
+        }
         let mut grid: Vec<Vec<(String, toml::Value)>> = vec![vec![]];
         for (key, values) in &self.grid {
             let values = values.as_array().ok_or_else(|| {
@@ -151,6 +181,9 @@ impl SweepSpec {
             restricted.push((settings, only));
         }
         let mut groups = Vec::new();
+        // Which entry of the file made each run id, to name a duplicate.
+        let mut seen = std::collections::HashMap::new();
+        let mut model_epochs = 0.0;
         for op in &self.ops {
             let points = restricted
                 .iter()
@@ -177,6 +210,20 @@ impl SweepSpec {
                                 reason: e.message().replace('\n', " "),
                             })?;
                     cfg.validate()?;
+                    let what = format!("{op} seed {seed}{}", describe(&point));
+                    if let Some(first) = seen.insert(cfg.run_id(), what.clone()) {
+                        return Err(invalid(format!(
+                            "\"{first}\" and \"{what}\" are the same run ({}); list each operation, seed and variant once",
+                            cfg.run_id()
+                        )));
+                    }
+                    model_epochs += cfg.epochs as f64;
+                    if model_epochs > crate::limits::MAX_SWEEP_MODEL_EPOCHS && !cfg.allow_long {
+                        return Err(invalid(format!(
+                            "the sweep asks for more than {:.0e} model-epochs (runs × epochs); set allow_long = true in [set] to go ahead, or split it",
+                            crate::limits::MAX_SWEEP_MODEL_EPOCHS
+                        )));
+                    }
                     group.push(cfg);
                 }
                 groups.push(group);
@@ -184,6 +231,15 @@ impl SweepSpec {
         }
         Ok(groups)
     }
+}
+
+/// A grid point or variant's settings as ` (key=value, ...)`, or nothing.
+fn describe(point: &[(String, toml::Value)]) -> String {
+    if point.is_empty() {
+        return String::new();
+    }
+    let parts: Vec<String> = point.iter().map(|(k, v)| format!("{k}={v}")).collect();
+    format!(" ({})", parts.join(", "))
 }
 
 /// What a sweep did.
@@ -230,7 +286,7 @@ struct JobObserver<'a> {
 impl Observer for JobObserver<'_> {
     fn progress(&mut self, p: &Progress) -> bool {
         self.sweep.epoch(self.job, p.epoch);
-        if p.epoch % self.every == 0 || p.epoch == p.epochs {
+        if p.epoch.is_multiple_of(self.every) || p.epoch == p.epochs {
             let accs: Vec<String> = p
                 .train_accuracy
                 .iter()
@@ -372,11 +428,10 @@ pub fn run_sweep_with(
     command_line: &[String],
     observer: &dyn SweepObserver,
 ) -> Result<SweepOutcome, TrainError> {
+    crate::limits::check_jobs(opts.jobs).map_err(ConfigError::Invalid)?;
     let all = plan(spec)?;
     let jobs = if opts.jobs == 0 {
-        std::thread::available_parallelism()
-            .map(|n| n.get())
-            .unwrap_or(1)
+        crate::limits::cores()
     } else {
         opts.jobs
     };
@@ -693,12 +748,14 @@ pub fn aggregate(run_dirs: &[PathBuf], results_dir: &Path) -> Result<PathBuf, Tr
         path: results_dir.display().to_string(),
         reason: e.to_string(),
     })?;
-    let parquet = results_dir.join("results.parquet");
-    write_parquet(&mut df, &parquet)?;
-    write_csv(&mut df, &results_dir.join("results.csv"))?;
-    crate::results::write_groups(&df, results_dir)?;
+    // The results table last: a sweep whose results are written has its
+    // curves and groups too, even when a full disk stops the writes midway.
     let mut curves = curves_frame(run_dirs)?;
     write_parquet(&mut curves, &results_dir.join("curves.parquet"))?;
+    crate::results::write_groups(&df, results_dir)?;
+    write_csv(&mut df, &results_dir.join("results.csv"))?;
+    let parquet = results_dir.join("results.parquet");
+    write_parquet(&mut df, &parquet)?;
     Ok(parquet)
 }
 
