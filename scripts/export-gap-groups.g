@@ -2,8 +2,10 @@
 # its Cayley table on AsSSortedList(G) (element indices from 0), and its
 # character table (each class by its representative's index and its size;
 # each irreducible character's value on each class as [re, im] floats). One
-# JSON object per line. Run through scripts/export-gap, which sets MAXORDER
-# and OUT and compresses the result.
+# JSON object per line, with GAP's values of the invariants grokscope
+# computes itself (groups::invariants), which tests/gap_oracle.rs compares.
+# Run through scripts/export-gap, which sets MAXORDER and OUT and compresses
+# the result.
 Num := function(x)
     local s;
     if AbsoluteValue(x) < 1.0e-12 then
@@ -23,6 +25,21 @@ CycValue := function(x, n)
     re := Sum([1..n], k -> Float(c[k]) * Cos(2.0 * FLOAT.PI * (k - 1) / n));
     im := Sum([1..n], k -> Float(c[k]) * Sin(2.0 * FLOAT.PI * (k - 1) / n));
     return Concatenation("[", Num(re), ",", Num(im), "]");
+end;;
+
+# nilpotency class (0 if not nilpotent), derived length (0 if not
+# solvable), as grokscope stores them.
+Invariants := function(G, tbl)
+    local nil, dl;
+    if IsNilpotentGroup(G) then nil := NilpotencyClassOfGroup(G); else nil := 0; fi;
+    if IsSolvableGroup(G) then dl := DerivedLength(G); else dl := 0; fi;
+    return Concatenation("{\"derived_order\":", String(Size(DerivedSubgroup(G))),
+        ",\"classes\":", String(NrConjugacyClasses(G)),
+        ",\"nilpotency_class\":", String(nil),
+        ",\"derived_length\":", String(dl),
+        ",\"exponent\":", String(Exponent(G)),
+        ",\"centre_order\":", String(Size(Centre(G))),
+        ",\"max_degree\":", String(Maximum(List(Irr(tbl), chi -> chi[1]))), "}");
 end;;
 
 Export := function(maxorder, path)
@@ -47,7 +64,7 @@ Export := function(maxorder, path)
                 JoinStringsWithSeparator(List(Irr(tbl),
                     chi -> Concatenation("[", JoinStringsWithSeparator(
                         List(ValuesOfClassFunction(chi), v -> CycValue(v, e)), ","), "]")), ","),
-                "]}\n");
+                "],\"invariants\":", Invariants(G, tbl), "}\n");
         od;
     od;
     CloseStream(out);

@@ -1,10 +1,13 @@
-//! GAP as the oracle: every group of order 2..32 in GAP's SmallGroups
-//! library (143 groups), exported with its character table by
-//! `scripts/export-gap` into `data/gap/small-groups.json.gz`. For each,
-//! grokscope builds the group from GAP's Cayley table and must find GAP's
-//! conjugacy classes (with their sizes) and GAP's irreducible characters,
-//! and its real irreps must be orthogonal homomorphisms whose characters
-//! satisfy the orthogonality relations. GAP is not needed to run this test.
+//! GAP as the oracle: every group of order 2..64 in GAP's SmallGroups
+//! library (585 groups), exported with its character table and GAP's values
+//! of the atlas' invariants by `scripts/export-gap` into
+//! `data/gap/small-groups.json.gz`. For each, grokscope builds the group
+//! from GAP's Cayley table and must find GAP's conjugacy classes (with
+//! their sizes), GAP's irreducible characters and GAP's invariants
+//! (|G'|, classes, nilpotency class, derived length, exponent, |Z(G)|,
+//! largest degree), and its real irreps must be orthogonal homomorphisms
+//! whose characters satisfy the orthogonality relations. GAP is not needed
+//! to run this test.
 
 use grokscope::groups::FiniteGroup;
 use nalgebra::Complex;
@@ -20,6 +23,19 @@ struct GapGroup {
     classes: Vec<(usize, usize)>,
     /// Per character, per class: [re, im].
     characters: Vec<Vec<(f64, f64)>>,
+    /// GAP's values of what `groups::invariants` computes.
+    invariants: GapInvariants,
+}
+
+#[derive(serde::Deserialize, Debug, PartialEq)]
+struct GapInvariants {
+    derived_order: usize,
+    classes: usize,
+    nilpotency_class: usize,
+    derived_length: usize,
+    exponent: usize,
+    centre_order: usize,
+    max_degree: usize,
 }
 
 fn gap_groups() -> Vec<GapGroup> {
@@ -39,6 +55,19 @@ fn check(g: &GapGroup) -> Result<(), String> {
     let labels = (0..g.order).map(|i| format!("g{i}")).collect();
     let group = FiniteGroup::from_table(g.name.clone(), labels, g.table.clone())
         .map_err(|e| format!("GAP's table refused: {e}"))?;
+    let inv = grokscope::groups::invariants::Invariants::of(&group);
+    let ours = GapInvariants {
+        derived_order: inv.derived_order,
+        classes: inv.classes,
+        nilpotency_class: inv.nilpotency_class,
+        derived_length: inv.derived_length,
+        exponent: inv.exponent,
+        centre_order: inv.centre_order,
+        max_degree: inv.max_degree,
+    };
+    if ours != g.invariants {
+        return Err(format!("invariants {ours:?}, GAP {:?}", g.invariants));
+    }
     let reps = group.representations();
     let table = &reps.complex;
     // Classes: GAP's partition is grokscope's, sizes included.
@@ -125,15 +154,8 @@ fn check(g: &GapGroup) -> Result<(), String> {
     Ok(())
 }
 
-#[test]
-fn every_small_group_to_order_32_matches_gaps_character_table() {
-    let groups = gap_groups();
-    // GAP: Sum([2..32], NrSmallGroups) = 143.
-    assert_eq!(
-        groups.len(),
-        143,
-        "the export covers every group of order 2..32"
-    );
+/// Checks `groups` and fails listing every group that differs.
+fn check_all(groups: &[&GapGroup]) {
     let failures: Vec<String> = groups
         .iter()
         .filter_map(|g| {
@@ -144,10 +166,28 @@ fn every_small_group_to_order_32_matches_gaps_character_table() {
         .collect();
     assert!(
         failures.is_empty(),
-        "{} of 143 groups differ from GAP:\n{}",
+        "{} of {} groups differ from GAP:\n{}",
         failures.len(),
+        groups.len(),
         failures.join("\n")
     );
+}
+
+#[test]
+fn the_export_holds_every_small_group_to_order_64() {
+    let groups = gap_groups();
+    // GAP: Sum([2..64], NrSmallGroups) = 585; NrSmallGroups(64) = 267.
+    assert_eq!(groups.len(), 585);
+    assert_eq!(groups.iter().filter(|g| g.order == 64).count(), 267);
+    assert_eq!(grokscope::groups::small::count(64), 267);
+    assert_eq!(grokscope::groups::small::count(48), 52);
+}
+
+/// All 585 groups: about 8 s on 2 cores.
+#[test]
+fn every_small_group_to_order_64_matches_gap() {
+    let groups = gap_groups();
+    check_all(&groups.iter().collect::<Vec<_>>());
 }
 
 #[test]

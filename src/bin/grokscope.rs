@@ -406,6 +406,7 @@ fn group(name: &str, as_json: bool) -> Result<()> {
     let reps = g.representations();
     let scores = ComplexityScores::of(g);
     let classes = g.conjugacy_classes();
+    let inv = grokscope::groups::invariants::Invariants::of(g);
     if as_json {
         let v = json!({
             "operation": op.canonical,
@@ -424,6 +425,7 @@ fn group(name: &str, as_json: bool) -> Result<()> {
                 "character": r.character.iter().map(|&x| clean_float(x)).collect::<Vec<_>>(),
             })).collect::<Vec<_>>(),
             "scores": scores,
+            "invariants": inv,
             "elements": g.labels(),
             "class_of": (0..g.order()).map(|x| g.class_of(x)).collect::<Vec<_>>(),
             "table": (0..g.order()).map(|a| &g.table()[a * g.order()..(a + 1) * g.order()]).collect::<Vec<_>>(),
@@ -442,6 +444,26 @@ fn group(name: &str, as_json: bool) -> Result<()> {
         } else {
             "non-abelian"
         }
+    );
+    let or_not = |v: usize, not: &str| {
+        if v == 0 {
+            not.to_string()
+        } else {
+            v.to_string()
+        }
+    };
+    println!(
+        "|G'| {} (|G/G'| {}), {} classes (commuting probability {:.4}), nilpotency class {}, derived length {}, exponent {}, |Z(G)| {}, largest irrep degree {}, F1 {}",
+        inv.derived_order,
+        inv.abelianisation_order(),
+        inv.classes,
+        inv.commuting_probability,
+        or_not(inv.nilpotency_class, "— (not nilpotent)"),
+        or_not(inv.derived_length, "— (not solvable)"),
+        inv.exponent,
+        inv.centre_order,
+        inv.max_degree,
+        scores.f1
     );
     // Complex characters (-0.500+0.866i) are wider than the default
     // column: every column is as wide as the widest cell, plus a space.

@@ -125,7 +125,7 @@ pub const FAMILIES: &[Family] = &[
     },
     Family {
         pattern: "smallgroup:n,i",
-        description: "GAP's SmallGroup(n, i), 2 <= n <= 32, from the GAP export shipped with grokscope",
+        description: "GAP's SmallGroup(n, i), 2 <= n <= 64 (every one of the 585 groups), from the GAP export shipped with grokscope",
         arity: 2,
         build: build_smallgroup,
     },

@@ -10,7 +10,10 @@ pub const MAX_PERMUTATION_DEGREE: usize = 6;
 
 /// Whether `n` is prime (trial division; n is small here).
 pub fn is_prime(n: usize) -> bool {
-    n >= 2 && (2..).take_while(|d| d * d <= n).all(|d| !n.is_multiple_of(d))
+    n >= 2
+        && (2..)
+            .take_while(|d| d * d <= n)
+            .all(|d| !n.is_multiple_of(d))
 }
 
 fn prime_factors(mut n: usize) -> Vec<usize> {

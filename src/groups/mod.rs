@@ -19,6 +19,7 @@
 
 mod catalogue;
 mod construct;
+pub mod invariants;
 mod irreps;
 mod naming;
 pub mod small;

@@ -498,7 +498,7 @@ fn multi_parameter_names_have_canonical_forms_and_clean_slugs() {
         ("product:s3", "needs two catalogue operations"),
         ("product:s3,sub", "not a group operation"),
         ("smallgroup:8,6", "there are 5 groups of order 8"),
-        ("smallgroup:64,1", "orders 2..32"),
+        ("smallgroup:65,1", "orders 2..64"),
         ("heisenberg:4", "not prime"),
     ] {
         let e = Operation::parse(bad).unwrap_err().to_string();

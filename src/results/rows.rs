@@ -352,6 +352,20 @@ crate::record! {
         /// for the trivial group).
         f2: Option<f64>,
     }
+    optional {
+            /// |G'|, the commutator subgroup's order ([`crate::groups::invariants`]).
+            derived_order: u32,
+            /// k(G)/|G|, the commuting probability.
+            commuting_probability: f64,
+            /// Nilpotency class (0: not nilpotent).
+            nilpotency_class: u32,
+            /// Derived length (0: not solvable).
+            derived_length: u32,
+            /// Exponent.
+            exponent: u32,
+            /// |Z(G)|.
+            centre_order: u32,
+    }
 }
 
 impl GroupRow {
@@ -368,6 +382,7 @@ impl GroupRow {
             reps.real.iter().map(f).collect::<Vec<_>>().join(" ")
         };
         let s = crate::analysis::complexity::ComplexityScores::of(group);
+        let inv = crate::groups::invariants::Invariants::of(group);
         Ok(Self {
             op: op.to_string(),
             canonical: o.canonical.clone(),
@@ -385,6 +400,12 @@ impl GroupRow {
             c2: s.c2,
             f1: s.f1 as u32,
             f2: s.f2,
+            derived_order: Some(inv.derived_order as u32),
+            commuting_probability: Some(inv.commuting_probability),
+            nilpotency_class: Some(inv.nilpotency_class as u32),
+            derived_length: Some(inv.derived_length as u32),
+            exponent: Some(inv.exponent as u32),
+            centre_order: Some(inv.centre_order as u32),
         })
     }
 
