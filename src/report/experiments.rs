@@ -109,7 +109,9 @@ mod tests {
                 let name = f.unwrap().file_name().into_string().unwrap();
                 name.strip_suffix(".toml").map(str::to_string)
             })
-            .filter(|n| n != "quick")
+            // quick: make run's stand-in for the suite; atlas: read by the
+            // atlas' own analysis, not (yet) by the paper's loader.
+            .filter(|n| n != "quick" && n != "atlas")
             .collect();
         files.sort();
         let mut listed: Vec<String> = PAPER_EXPERIMENTS

@@ -63,6 +63,41 @@ pub struct SweepSpec {
     /// arm, the `set` settings alone.
     #[serde(default)]
     pub variants: Vec<toml::Table>,
+    /// Keep every k-th epoch's metrics in the aggregated curves (and each
+    /// run's last), so a large sweep's committed curves stay small; the
+    /// run directories keep every evaluation. None: every evaluation.
+    #[serde(default)]
+    pub curves_every: Option<usize>,
+}
+
+/// `smallgroup:n,*` in a sweep's `ops`: every group of order n in GAP's
+/// library, as `smallgroup:n,1` ... `smallgroup:n,N`.
+fn expand_ops(ops: &[String], origin: &str) -> Result<Vec<String>, ConfigError> {
+    let mut out = Vec::new();
+    for op in ops {
+        let every = op
+            .strip_prefix("smallgroup:")
+            .and_then(|r| r.strip_suffix(",*"));
+        match every {
+            None => out.push(op.clone()),
+            Some(n) => {
+                let n: usize = n
+                    .trim()
+                    .parse()
+                    .ok()
+                    .filter(|n| (2..=crate::groups::small::MAX_ORDER).contains(n))
+                    .ok_or_else(|| {
+                        ConfigError::Invalid(format!(
+                            "{origin}: {op}: n must be an order from 2 to {}",
+                            crate::groups::small::MAX_ORDER
+                        ))
+                    })?;
+                let count = crate::groups::small::count(n);
+                out.extend((1..=count).map(|i| format!("smallgroup:{n},{i}")));
+            }
+        }
+    }
+    Ok(out)
 }
 
 impl SweepSpec {
@@ -83,10 +118,17 @@ impl SweepSpec {
     /// # Errors
     /// Invalid TOML, unknown keys, or an empty list.
     pub fn parse(text: &str, origin: &str) -> Result<Self, TrainError> {
-        let spec: SweepSpec = toml::from_str(text).map_err(|e| ConfigError::Parse {
+        let mut spec: SweepSpec = toml::from_str(text).map_err(|e| ConfigError::Parse {
             origin: origin.to_string(),
             reason: e.message().replace('\n', " "),
         })?;
+        spec.ops = expand_ops(&spec.ops, origin)?;
+        if spec.curves_every == Some(0) {
+            return Err(ConfigError::Invalid(format!(
+                "{origin}: curves_every must be at least 1 (or left out: every evaluation)"
+            ))
+            .into());
+        }
         if spec.ops.is_empty() || spec.seeds.is_empty() {
             return Err(ConfigError::Invalid(format!(
                 "{origin}: `ops` and `seeds` must be non-empty"
@@ -584,7 +626,7 @@ pub fn aggregate_sweep(
         });
     }
     let dirs: Vec<PathBuf> = done.iter().map(|id| runs_dir.join(id)).collect();
-    Ok((aggregate(&dirs, results_dir)?, missing))
+    Ok((aggregate(&dirs, results_dir, spec.curves_every)?, missing))
 }
 
 /// Where a run of a sweep stands, read from the runs directory alone.
@@ -742,7 +784,11 @@ impl ShorterRuns {
 ///
 /// # Errors
 /// A run that is not complete, or I/O errors.
-pub fn aggregate(run_dirs: &[PathBuf], results_dir: &Path) -> Result<PathBuf, TrainError> {
+pub fn aggregate(
+    run_dirs: &[PathBuf],
+    results_dir: &Path,
+    curves_every: Option<usize>,
+) -> Result<PathBuf, TrainError> {
     let mut df = results_frame(run_dirs)?;
     std::fs::create_dir_all(results_dir).map_err(|e| TrainError::Io {
         path: results_dir.display().to_string(),
@@ -750,7 +796,7 @@ pub fn aggregate(run_dirs: &[PathBuf], results_dir: &Path) -> Result<PathBuf, Tr
     })?;
     // The results table last: a sweep whose results are written has its
     // curves and groups too, even when a full disk stops the writes midway.
-    let mut curves = curves_frame(run_dirs)?;
+    let mut curves = curves_frame(run_dirs, curves_every)?;
     write_parquet(&mut curves, &results_dir.join("curves.parquet"))?;
     crate::results::write_groups(&df, results_dir)?;
     write_csv(&mut df, &results_dir.join("results.csv"))?;
@@ -764,11 +810,29 @@ pub fn aggregate(run_dirs: &[PathBuf], results_dir: &Path) -> Result<PathBuf, Tr
 ///
 /// # Errors
 /// A run without readable metrics.
-pub fn curves_frame(run_dirs: &[PathBuf]) -> Result<DataFrame, TrainError> {
+pub fn curves_frame(run_dirs: &[PathBuf], every: Option<usize>) -> Result<DataFrame, TrainError> {
     let mut frames = Vec::new();
     for dir in run_dirs {
         let id = read_manifest(dir)?.run_id;
         let mut m = super::run::read_metrics(dir)?;
+        if let Some(k) = every {
+            let epochs = m
+                .column(crate::column!(crate::results::rows::MetricPoint, epoch))
+                .and_then(|c| c.u32().cloned())
+                .map_err(|e| TrainError::Io {
+                    path: dir.display().to_string(),
+                    reason: e.to_string(),
+                })?;
+            let last = epochs.max().unwrap_or(0);
+            let keep: BooleanChunked = epochs
+                .iter()
+                .map(|e| e.map(|e| e as usize % k == 0 || e == last))
+                .collect();
+            m = m.filter(&keep).map_err(|e| TrainError::Io {
+                path: dir.display().to_string(),
+                reason: e.to_string(),
+            })?;
+        }
         let ids = Column::new(
             crate::results::rows::CurveRow::KEY[0].into(),
             vec![id.as_str(); m.height()],
@@ -878,6 +942,33 @@ pub fn results_dir_for(spec_path: &Path) -> PathBuf {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_group_of_an_order_is_named_by_a_star() {
+        let spec = SweepSpec::parse(
+            "ops = [\"s3\", \"smallgroup:8,*\", \"smallgroup:64,*\"]\nseeds = [0]\n",
+            "t",
+        )
+        .unwrap();
+        // GAP: NrSmallGroups(8) = 5, NrSmallGroups(64) = 267.
+        assert_eq!(spec.ops.len(), 1 + 5 + 267);
+        assert_eq!(spec.ops[1], "smallgroup:8,1");
+        assert_eq!(spec.ops[5], "smallgroup:8,5");
+        assert_eq!(spec.ops[272], "smallgroup:64,267");
+        for bad in ["smallgroup:65,*", "smallgroup:x,*", "smallgroup:1,*"] {
+            let e = SweepSpec::parse(&format!("ops = [\"{bad}\"]\nseeds = [0]\n"), "t")
+                .unwrap_err()
+                .to_string();
+            assert!(e.contains("n must be an order from 2 to 64"), "{e}");
+        }
+        // The atlas file names every group once: 585 groups, 1755 runs.
+        let atlas = SweepSpec::from_file(
+            &Path::new(env!("CARGO_MANIFEST_DIR")).join("experiments/atlas.toml"),
+        )
+        .unwrap();
+        assert_eq!(atlas.ops.len(), 585);
+        assert_eq!(atlas.curves_every, Some(100));
+    }
 
     #[test]
     fn variants_are_arms_crossed_with_the_grid() {
