@@ -826,7 +826,7 @@ pub fn curves_frame(run_dirs: &[PathBuf], every: Option<usize>) -> Result<DataFr
             let last = epochs.max().unwrap_or(0);
             let keep: BooleanChunked = epochs
                 .iter()
-                .map(|e| e.map(|e| e as usize % k == 0 || e == last))
+                .map(|e| e.map(|e| (e as usize).is_multiple_of(k) || e == last))
                 .collect();
             m = m.filter(&keep).map_err(|e| TrainError::Io {
                 path: dir.display().to_string(),
