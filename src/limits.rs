@@ -57,13 +57,7 @@ pub fn cores() -> usize {
 /// # Errors
 /// The limit and the value asked for, as one line.
 pub fn check_threads(threads: usize) -> Result<(), String> {
-    let cores = cores();
-    if threads > cores {
-        return Err(format!(
-            "threads = {threads}: at most {cores}, the cores this process may use (0 = all of them)"
-        ));
-    }
-    Ok(())
+    at_most_cores(threads, "threads =", "0 = all of them")
 }
 
 /// Refuses more parallel training jobs than cores.
@@ -71,10 +65,14 @@ pub fn check_threads(threads: usize) -> Result<(), String> {
 /// # Errors
 /// The limit and the value asked for, as one line.
 pub fn check_jobs(jobs: usize) -> Result<(), String> {
+    at_most_cores(jobs, "--jobs", "0 = one job per core")
+}
+
+fn at_most_cores(asked: usize, what: &str, zero: &str) -> Result<(), String> {
     let cores = cores();
-    if jobs > cores {
+    if asked > cores {
         return Err(format!(
-            "--jobs {jobs}: at most {cores}, the cores this process may use (0 = one job per core)"
+            "{what} {asked}: at most {cores}, the cores this process may use ({zero})"
         ));
     }
     Ok(())

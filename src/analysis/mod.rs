@@ -10,19 +10,23 @@
 //! - [`progress`]: restricted/excluded loss and Gini coefficients;
 //! - [`complexity`]: C1, C2, F1, F2 and their rank correlation with grok epochs;
 //! - [`across_runs`]: which runs CKA pairs and the complexity subsets;
-//! - [`mechanism`]: clock or pizza, neuron irrep purity, irrep ablation.
+//! - [`mechanism`]: clock or pizza, neuron irrep purity, irrep ablation;
+//! - [`stats`]: Kendall's tau-b and Holm's adjustment;
+//! - [`atlas`]: the grokking atlas' pre-registered test (A1–A4).
 //!
 //! Rows are indexed by group elements in the group's element order unless a
 //! function says otherwise.
 
 pub mod abelianisation;
 pub mod across_runs;
+pub mod atlas;
 pub mod cka;
 pub mod complexity;
 pub mod fourier;
 pub mod mechanism;
 pub mod peter_weyl;
 pub mod progress;
+pub mod stats;
 pub mod survival;
 
 /// An n × d matrix of independent standard normals from a seed, for tests.
