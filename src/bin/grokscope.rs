@@ -1213,12 +1213,22 @@ mod torch_cmds {
         Ok(())
     }
 
+    /// At most this many missing run ids are named (an atlas misses
+    /// hundreds while it trains; `--status` lists every run).
+    const MISSING_NAMED: usize = 10;
+
     fn report_missing(missing: &[String], resubmit: &str) {
         if !missing.is_empty() {
+            let more = missing.len().saturating_sub(MISSING_NAMED);
             eprintln!(
-                "missing {} runs: {}; resubmit with: {resubmit}",
+                "missing {} runs: {}{}; resubmit with: {resubmit}",
                 missing.len(),
-                missing.join(", ")
+                missing[..missing.len().min(MISSING_NAMED)].join(", "),
+                if more > 0 {
+                    format!(" and {more} more (--status lists them)")
+                } else {
+                    String::new()
+                }
             );
         }
     }
