@@ -249,10 +249,10 @@ pub fn write_parquet(df: &mut DataFrame, path: &Path) -> Result<(), StoreError> 
 /// # Errors
 /// An unreadable file.
 pub fn read_stamp(path: &Path) -> Result<crate::results::Stamp, StoreError> {
-    stamp_of(path, read_checked(path)?)
+    stamp_of(path, &read_checked(path)?)
 }
 
-fn stamp_of(path: &Path, bytes: Vec<u8>) -> Result<crate::results::Stamp, StoreError> {
+fn stamp_of(path: &Path, bytes: &[u8]) -> Result<crate::results::Stamp, StoreError> {
     use crate::results::{Stamp, FORMAT_KEY, TABLE_KEY};
     let err = |e: String| StoreError::new(path, e);
     let mut reader = ParquetReader::new(std::io::Cursor::new(bytes));
@@ -290,7 +290,7 @@ pub fn vstack_all(frames: &[DataFrame]) -> Result<DataFrame, StoreError> {
 pub fn read_parquet(path: &Path) -> Result<DataFrame, StoreError> {
     let bytes = read_checked(path)?;
     if crate::results::layout_for_path(path).is_some() {
-        let stamp = stamp_of(path, bytes.clone())?;
+        let stamp = stamp_of(path, &bytes)?;
         crate::results::check_stamp(path, &stamp).map_err(|e| StoreError::new(path, e))?;
     }
     parse_parquet(path, bytes)
