@@ -173,10 +173,13 @@ pub fn measure_pytorch(
         .ok_or_else(|| io("no epochs_per_s in its output".into()))
 }
 
-/// Milliseconds per part of one training epoch of `add` (one model).
+/// Milliseconds per part of one training epoch (all models of the batch).
 #[derive(Debug, Clone, Copy)]
 pub struct Breakdown {
-    /// A forward pass over the training chunks (with the loss).
+    /// Building the per-step tables from the weights (part of every pass).
+    pub tables: f64,
+    /// A forward pass over the training chunks (with the loss), tables
+    /// excluded.
     pub forward: f64,
     /// What a pass with gradients adds to it.
     pub backward: f64,
@@ -186,40 +189,80 @@ pub struct Breakdown {
     pub eval_share: f64,
 }
 
+impl Breakdown {
+    /// Milliseconds of one epoch in all.
+    pub fn total(&self) -> f64 {
+        self.tables + self.forward + self.backward + self.optimizer + self.eval_share
+    }
+}
+
 /// Times the parts of one epoch of the fused step (the default training
 /// step, through the functions the training loop calls) on `add:n` with
-/// `threads` threads: a forward pass over the training chunks, the rest of
-/// a pass with gradients, the AdamW update, and the evaluation of the test
-/// pairs (every tenth epoch, so a tenth of it).
+/// `threads` threads; see [`breakdown_of`].
 ///
 /// # Errors
 /// libtorch errors.
 pub fn breakdown(n: usize, threads: usize, reps: usize) -> Result<Breakdown, TrainError> {
+    breakdown_of(&[&format!("add:{n}")], threads, reps)
+}
+
+/// Times the parts of one epoch of the fused step on a batch of one model
+/// per operation of `ops` (seeds 0, 1, ...; one order): the per-step
+/// tables, a forward pass over the training chunks, the rest of a pass
+/// with gradients, the AdamW update, and the evaluation of the test pairs
+/// (every tenth epoch, so a tenth of it).
+///
+/// # Errors
+/// Invalid operations, operations of different orders, libtorch errors.
+pub fn breakdown_of(ops: &[&str], threads: usize, reps: usize) -> Result<Breakdown, TrainError> {
     use crate::train::fused::{pass, per_pair, AdamW, AdamWConfig, Chunk};
     use crate::train::FUSED_CHUNK_ROWS;
     crate::train::threads::use_here(threads);
-    let op = Operation::parse(&format!("add:{n}")).map_err(crate::config::ConfigError::from)?;
-    let ds = Dataset::new(&op, 0.7, 0).map_err(crate::config::ConfigError::from)?;
+    let configs: Vec<RunConfig> = ops
+        .iter()
+        .enumerate()
+        .map(|(s, op)| config(op, s as u64, 1))
+        .collect();
+    let mut datasets = Vec::new();
+    for c in &configs {
+        let op = c.validate()?;
+        datasets.push((Dataset::for_config(&op, c).map_err(crate::config::ConfigError::from)?, op.order()));
+    }
+    let n = datasets[0].1;
+    if datasets.iter().any(|(_, m)| *m != n) {
+        return Err(TrainError::Batch("a breakdown batches operations of one order".into()));
+    }
     let vs = nn::VarStore::new(tch::Device::Cpu);
-    let model = TransformerConfig::for_order(n).init(&vs.root(), &[0])?;
-    let chunks = |set: &[usize]| -> Result<Vec<Chunk>, tch::TchError> {
-        let col = |f: &dyn Fn(usize) -> usize| {
-            Tensor::from_slice(&set.iter().map(|&p| f(p) as i64).collect::<Vec<_>>()).view([1, -1])
+    let seeds: Vec<u64> = (0..ops.len() as u64).collect();
+    let model = TransformerConfig::for_order(n).init(&vs.root(), &seeds)?;
+    let chunks = |pick: &dyn Fn(&Dataset) -> &Vec<usize>| -> Result<Vec<Chunk>, tch::TchError> {
+        let col = |f: &dyn Fn(&Dataset, usize) -> usize| {
+            let v: Vec<i64> = datasets
+                .iter()
+                .flat_map(|(d, _)| pick(d).iter().map(move |&p| f(d, p) as i64))
+                .collect();
+            Tensor::from_slice(&v).view([ops.len() as i64, -1])
         };
-        let (a, b, y) = (col(&|p| p / n), col(&|p| p % n), col(&|p| ds.labels[p]));
+        let (a, b, y) = (
+            col(&|_, p| p / n),
+            col(&|_, p| p % n),
+            col(&|d, p| d.labels[p]),
+        );
         Chunk::split(&a, &b, &y, n as i64, FUSED_CHUNK_ROWS)
     };
-    let (train, test) = (chunks(&ds.train)?, chunks(&ds.test)?);
-    let rows = ds.train.len() as i64;
+    let (train, test) = (chunks(&|d| &d.train)?, chunks(&|d| &d.test)?);
+    let rows = datasets[0].0.train.len() as i64;
     let weights: Vec<&Tensor> = model.named_weights().into_iter().map(|(_, t)| t).collect();
     let sizes: Vec<usize> = weights.iter().map(|t| t.numel()).collect();
-    let cfg = RunConfig::default();
-    let kind = crate::train::loss::LossKind::of(&cfg);
-    let mut adam = AdamW::new(AdamWConfig::of(&cfg), &sizes, 1);
-    let (mut fwd, mut full, mut step, mut eval) = (0.0, 0.0, 0.0, 0.0);
+    let cfg = &configs[0];
+    let kind = crate::train::loss::LossKind::of(cfg);
+    let mut adam = AdamW::new(AdamWConfig::of(cfg), &sizes, ops.len());
+    let (mut tab, mut fwd, mut full, mut step, mut eval) = (0.0, 0.0, 0.0, 0.0, 0.0);
     for rep in 0..=reps {
         let timed = rep > 0; // the first repetition warms up
         let t = Instant::now();
+        pass(&model, &[], rows, false, kind)?;
+        let t0 = Instant::now();
         pass(&model, &train, rows, false, kind)?;
         let t1 = Instant::now();
         let (_, grads) = pass(&model, &train, rows, true, kind)?;
@@ -228,7 +271,8 @@ pub fn breakdown(n: usize, threads: usize, reps: usize) -> Result<Breakdown, Tra
         let t3 = Instant::now();
         let _ = per_pair(&model, &test, kind)?;
         if timed {
-            fwd += (t1 - t).as_secs_f64();
+            tab += (t0 - t).as_secs_f64();
+            fwd += (t1 - t0).as_secs_f64();
             full += (t2 - t1).as_secs_f64();
             step += (t3 - t2).as_secs_f64();
             eval += t3.elapsed().as_secs_f64();
@@ -236,7 +280,8 @@ pub fn breakdown(n: usize, threads: usize, reps: usize) -> Result<Breakdown, Tra
     }
     let ms = |x: f64| 1000.0 * x / reps as f64;
     Ok(Breakdown {
-        forward: ms(fwd),
+        tables: ms(tab),
+        forward: ms(fwd) - ms(tab),
         backward: ms(full - fwd),
         optimizer: ms(step),
         eval_share: ms(eval) / 10.0,

@@ -31,12 +31,20 @@ fn model(vs: &nn::VarStore, n: usize, seeds: &[u64]) -> Transformer {
 
 /// The training pairs of `op` for each seed, in chunks of `rows`.
 fn chunks(op: &str, seeds: &[u64], rows: i64) -> (Vec<Chunk>, i64, usize) {
-    let op = Operation::parse(op).unwrap();
-    let ds: Vec<Dataset> = seeds
+    let models: Vec<(&str, u64)> = seeds.iter().map(|&s| (op, s)).collect();
+    chunks_of(&models, rows)
+}
+
+/// The training pairs of each model (an operation and a seed; one order),
+/// in chunks of `rows`.
+fn chunks_of(models: &[(&str, u64)], rows: i64) -> (Vec<Chunk>, i64, usize) {
+    let ds: Vec<Dataset> = models
         .iter()
-        .map(|&s| Dataset::new(&op, 0.6, s).unwrap())
+        .map(|&(op, s)| Dataset::new(&Operation::parse(op).unwrap(), 0.6, s).unwrap())
         .collect();
-    let s = seeds.len() as i64;
+    let n = ds[0].n;
+    assert!(ds.iter().all(|d| d.n == n), "one order per batch");
+    let s = models.len() as i64;
     let (mut a, mut b, mut y) = (vec![], vec![], vec![]);
     for d in &ds {
         for &p in &d.train {
@@ -49,9 +57,9 @@ fn chunks(op: &str, seeds: &[u64], rows: i64) -> (Vec<Chunk>, i64, usize) {
     let (ta, tb, ty) = (t(&a), t(&b), t(&y));
     let total = ta.size()[1];
     (
-        Chunk::split(&ta, &tb, &ty, op.order() as i64, rows).unwrap(),
+        Chunk::split(&ta, &tb, &ty, n as i64, rows).unwrap(),
         total,
-        op.order(),
+        n,
     )
 }
 
@@ -60,9 +68,20 @@ fn check_gradients(op: &str, seeds: &[u64]) {
 }
 
 fn check_gradients_of(op: &str, seeds: &[u64], kind: LossKind) {
-    let (ch, total, n) = chunks(op, seeds, 37); // several uneven chunks
+    let models: Vec<(&str, u64)> = seeds.iter().map(|&s| (op, s)).collect();
+    check_batch(&models, kind);
+}
+
+fn check_batch(models: &[(&str, u64)], kind: LossKind) {
+    let (ch, total, n) = chunks_of(models, 37); // several uneven chunks
+    let seeds: Vec<u64> = models.iter().map(|m| m.1).collect();
+    let what = models
+        .iter()
+        .map(|(op, s)| format!("{op}#{s}"))
+        .collect::<Vec<_>>()
+        .join(",");
     let vs = nn::VarStore::new(tch::Device::Cpu);
-    let m = model(&vs, n, seeds);
+    let m = model(&vs, n, &seeds);
     let (fused_stats, fused) = pass(&m, &ch, total, true, kind).unwrap();
     let (auto_stats, auto) = autograd_pass(&m, &ch, total, true, kind).unwrap();
     let auto = auto.unwrap();
@@ -75,8 +94,7 @@ fn check_gradients_of(op: &str, seeds: &[u64], kind: LossKind) {
         let scale = f64::try_from(r.abs().max()).unwrap();
         assert!(
             diff <= 1e-5 * scale.max(1e-12),
-            "{op} S={} {kind:?}: {name} relative error {:.2e}",
-            seeds.len(),
+            "{what} {kind:?}: {name} relative error {:.2e}",
             diff / scale
         );
     }
@@ -92,6 +110,29 @@ fn check_gradients_of(op: &str, seeds: &[u64], kind: LossKind) {
     {
         assert!((x - y).abs() <= 1e-5 * y.abs(), "logit scale {x} vs {y}");
     }
+}
+
+#[test]
+fn gradients_of_a_batch_of_different_operations_of_one_order_equal_autograd() {
+    // D4, (Z/2)^3, Z/8 as addition in the ring Z/8, and Q8, with a second
+    // seed of D4: different tables and splits side by side.
+    let models = [
+        ("smallgroup:8,3", 0),
+        ("smallgroup:8,5", 1),
+        ("ring:8", 2),
+        ("smallgroup:8,4", 3),
+        ("smallgroup:8,3", 4),
+    ];
+    check_batch(&models, LossKind::default());
+    check_batch(
+        &models,
+        LossKind {
+            precision: LossPrecision::F64,
+            softmax: Softmax::Stablemax,
+        },
+    );
+    // Large enough for the chunk loop's two threads.
+    check_batch(&[("smallgroup:48,3", 0), ("smallgroup:48,52", 0)], LossKind::default());
 }
 
 #[test]

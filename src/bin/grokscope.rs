@@ -1063,11 +1063,12 @@ mod torch_cmds {
             println!("    grokscope, S = {s} batched seeds            {:8.2} epochs/s per seed   ratio {:.2}", c.per_model, c.per_model / bs.per_model);
         }
         let bd = breakdown(113, cores, 5)?;
-        let total = bd.forward + bd.backward + bd.optimizer + bd.eval_share;
+        let total = bd.total();
         println!(
             "\nwhere an epoch of add goes (fused step, 1 model, {cores} threads): {total:.1} ms"
         );
         for (part, ms) in [
+            ("tables", bd.tables),
             ("forward", bd.forward),
             ("backward", bd.backward),
             ("AdamW", bd.optimizer),

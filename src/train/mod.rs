@@ -50,7 +50,7 @@ pub enum TrainError {
         reason: String,
     },
     /// Batched configs that differ in more than the seed.
-    #[error("batched training needs configs that differ only in seed; {0}")]
+    #[error("batched training: {0}")]
     Batch(String),
     /// A results file failed.
     #[error(transparent)]
@@ -421,8 +421,8 @@ impl Stepper {
     }
 }
 
-/// Trains the configurations (which must differ only in seed) as one
-/// batched model from initialisation. Sets libtorch's thread count to
+/// Trains the configurations (which may differ only in seed and in the
+/// operation, of one order) as one batched model from initialisation. Sets libtorch's thread count to
 /// `threads`.
 ///
 /// # Errors
@@ -451,27 +451,40 @@ pub fn train_from(
     let first = configs
         .first()
         .ok_or_else(|| TrainError::Batch("no configs given".into()))?;
-    for c in configs {
+    let ops: Vec<Operation> = configs
+        .iter()
+        .map(|c| c.validate())
+        .collect::<Result<_, _>>()?;
+    let n = ops[0].order();
+    for (c, op) in configs.iter().zip(&ops) {
         let mut same = c.clone();
         same.seed = first.seed;
+        same.op.clone_from(&first.op);
         if same != *first {
             return Err(TrainError::Batch(format!(
-                "seed {} differs in other keys",
-                c.seed
+                "{} seed {} differs from {} seed {} in keys other than op and seed; a batch trains one configuration",
+                c.op, c.seed, first.op, first.seed
+            )));
+        }
+        if op.order() != n {
+            return Err(TrainError::Batch(format!(
+                "{} has order {} and {} order {n}; a batch trains operations of one order",
+                c.op,
+                op.order(),
+                first.op
             )));
         }
     }
-    let op: Operation = first.validate()?;
     crate::kernels::pin();
     threads::use_here(threads);
     let clock = std::time::Instant::now();
     let seeds: Vec<u64> = configs.iter().map(|c| c.seed).collect();
     let datasets = configs
         .iter()
-        .map(|c| Dataset::for_config(&op, c))
+        .zip(&ops)
+        .map(|(c, op)| Dataset::for_config(op, c))
         .collect::<Result<Vec<_>, _>>()
         .map_err(ConfigError::from)?;
-    let n = op.order();
     let mut mcfg = TransformerConfig::for_order(n);
     mcfg.d_model = first.d_model;
     mcfg.n_heads = first.n_heads;
