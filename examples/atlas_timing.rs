@@ -15,9 +15,22 @@ fn main() {
             continue;
         }
         for &s in &sizes {
-            let ops: Vec<String> = (0..s).map(|i| format!("smallgroup:{order},{}", 1 + i % count)).collect();
+            let ops: Vec<String> = (0..s)
+                .map(|i| format!("smallgroup:{order},{}", 1 + i % count))
+                .collect();
             let refs: Vec<&str> = ops.iter().map(String::as_str).collect();
-            let b = breakdown_of(&refs, threads, if only.is_some() { 200 } else if order > 32 { 10 } else { 40 }).unwrap();
+            let b = breakdown_of(
+                &refs,
+                threads,
+                if only.is_some() {
+                    200
+                } else if order > 32 {
+                    10
+                } else {
+                    40
+                },
+            )
+            .unwrap();
             println!(
                 "order {order:2} S {s:2}: {:7.2} ms/epoch  {:6.2} ms/model  tables {:.2} fwd {:.2} bwd {:.2} adam {:.2} eval {:.2}",
                 b.total(), b.total() / s as f64, b.tables, b.forward, b.backward, b.optimizer, b.eval_share

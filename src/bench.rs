@@ -226,11 +226,16 @@ pub fn breakdown_of(ops: &[&str], threads: usize, reps: usize) -> Result<Breakdo
     let mut datasets = Vec::new();
     for c in &configs {
         let op = c.validate()?;
-        datasets.push((Dataset::for_config(&op, c).map_err(crate::config::ConfigError::from)?, op.order()));
+        datasets.push((
+            Dataset::for_config(&op, c).map_err(crate::config::ConfigError::from)?,
+            op.order(),
+        ));
     }
     let n = datasets[0].1;
     if datasets.iter().any(|(_, m)| *m != n) {
-        return Err(TrainError::Batch("a breakdown batches operations of one order".into()));
+        return Err(TrainError::Batch(
+            "a breakdown batches operations of one order".into(),
+        ));
     }
     let vs = nn::VarStore::new(tch::Device::Cpu);
     let seeds: Vec<u64> = (0..ops.len() as u64).collect();

@@ -107,6 +107,9 @@ fn a_batch_refuses_other_orders_and_other_settings() {
     let mut other_lr = run("smallgroup:28,1", 0);
     other_lr.lr = 0.01;
     let other_setting = err(&[run("smallgroup:28,3", 0), other_lr]);
-    assert!(other_setting.contains("keys other than op and seed"), "{other_setting}");
+    assert!(
+        other_setting.contains("keys other than op and seed"),
+        "{other_setting}"
+    );
     std::fs::remove_dir_all(&dir).unwrap();
 }

@@ -132,7 +132,10 @@ fn gradients_of_a_batch_of_different_operations_of_one_order_equal_autograd() {
         },
     );
     // Large enough for the chunk loop's two threads.
-    check_batch(&[("smallgroup:48,3", 0), ("smallgroup:48,52", 0)], LossKind::default());
+    check_batch(
+        &[("smallgroup:48,3", 0), ("smallgroup:48,52", 0)],
+        LossKind::default(),
+    );
 }
 
 #[test]

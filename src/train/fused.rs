@@ -1035,7 +1035,7 @@ impl AdamW {
         let step_size = (c.lr / (1.0 - c.beta1.powi(t))) as f32;
         let eps = c.eps as f32;
         self.last_update_sq.iter_mut().for_each(|x| *x = 0.0);
-        let mut filtered = Vec::new();
+        let (mut filtered, mut delta) = (Vec::new(), Vec::new());
         for (k, (w, g)) in weights.iter().zip(grads).enumerate() {
             let n = self.state.m[k].len();
             let check = |x: &Tensor, what: &str| -> Result<(), ModelError> {
@@ -1076,21 +1076,34 @@ impl AdamW {
                 }
                 gr = &filtered;
             }
+            // Element by element (each operation correctly rounded, so
+            // vectorised or not the weights are the same), then each
+            // model's squared change summed in element order.
             let per = n / self.models;
-            for (i, (((p, &g), m), v)) in p
-                .iter_mut()
-                .zip(gr)
-                .zip(self.state.m[k].iter_mut())
-                .zip(self.state.v[k].iter_mut())
+            delta.resize(per, 0.0);
+            let moments = self.state.m[k]
+                .chunks_mut(per)
+                .zip(self.state.v[k].chunks_mut(per));
+            for (s, ((p, g), (m, v))) in p
+                .chunks_mut(per)
+                .zip(gr.chunks(per))
+                .zip(moments)
                 .enumerate()
             {
-                let before = *p;
-                *p *= decay;
-                *m = b1 * *m + ob1 * g;
-                *v = b2 * *v + ob2 * (g * g);
-                let denom = v.sqrt() / sqrt_bc2 + eps;
-                *p -= step_size * *m / denom;
-                self.last_update_sq[i / per] += f64::from(*p - before).powi(2);
+                for ((((p, &g), m), v), d) in
+                    p.iter_mut().zip(g).zip(m).zip(v).zip(delta.iter_mut())
+                {
+                    let before = *p;
+                    *p *= decay;
+                    *m = b1 * *m + ob1 * g;
+                    *v = b2 * *v + ob2 * (g * g);
+                    let denom = v.sqrt() / sqrt_bc2 + eps;
+                    *p -= step_size * *m / denom;
+                    *d = *p - before;
+                }
+                self.last_update_sq[s] = delta
+                    .iter()
+                    .fold(self.last_update_sq[s], |acc, &d| acc + f64::from(d).powi(2));
             }
         }
         Ok(())
