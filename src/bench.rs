@@ -306,7 +306,7 @@ pub fn project_sweep(
 ) -> f64 {
     let mut queue = Vec::new();
     for &(op, train_pairs) in ops {
-        let per_batch = batch_size(train_pairs).min(seeds);
+        let per_batch = batch_size(train_pairs, false).min(seeds);
         let mut left = seeds;
         while left > 0 {
             let s = per_batch.min(left);
@@ -374,4 +374,110 @@ pub fn measure_process(
         });
     }
     Ok(epochs as f64 / t)
+}
+
+/// Orders `grokscope bench --atlas` measures, and the batch sizes beside
+/// one model alone.
+pub const ATLAS_ORDERS: [usize; 5] = [8, 24, 32, 48, 64];
+/// Batch sizes `grokscope bench --atlas` measures.
+pub const ATLAS_BATCHES: [usize; 3] = [3, 8, 16];
+
+/// Model-epochs per second of one job (one libtorch thread) training one
+/// model of each of `ops` (groups of one order, seeds 0, 1, ...) as one
+/// batch, through the real training loop (evaluation every 10 epochs).
+///
+/// # Errors
+/// Invalid operations or training errors.
+pub fn measure_batch(ops: &[String], epochs: usize) -> Result<f64, TrainError> {
+    let configs: Vec<RunConfig> = ops
+        .iter()
+        .enumerate()
+        .map(|(s, op)| config(op, s as u64, epochs))
+        .collect();
+    train(&[config(&ops[0], 99, 2)], 1, &mut Quiet)?;
+    let start = Instant::now();
+    train(&configs, 1, &mut Quiet)?;
+    Ok((epochs * ops.len()) as f64 / start.elapsed().as_secs_f64())
+}
+
+/// `s` operations of order `n` for a measurement: its SmallGroups
+/// library's groups, in turn (repeated when it has fewer).
+pub fn atlas_ops(n: usize, s: usize) -> Result<Vec<String>, TrainError> {
+    if !(2..=crate::groups::small::MAX_ORDER).contains(&n) {
+        return Err(TrainError::Batch(format!(
+            "order {n}: the SmallGroups library here holds orders 2 to {}",
+            crate::groups::small::MAX_ORDER
+        )));
+    }
+    let count = crate::groups::small::count(n);
+    Ok((0..s)
+        .map(|i| format!("smallgroup:{n},{}", 1 + i % count))
+        .collect())
+}
+
+/// Seconds per model-epoch at `train_pairs`, interpolated linearly in the
+/// pairs between measured `(pairs, seconds)` points (sorted by pairs) and
+/// extended by the nearest segment beyond them.
+pub fn interpolate(points: &[(usize, f64)], train_pairs: usize) -> f64 {
+    let x = train_pairs as f64;
+    match points {
+        [] => f64::NAN,
+        [(_, y)] => *y,
+        _ => {
+            let i = points
+                .windows(2)
+                .position(|w| x <= w[1].0 as f64)
+                .unwrap_or(points.len() - 2);
+            let ((x0, y0), (x1, y1)) = (points[i], points[i + 1]);
+            let (x0, x1) = (x0 as f64, x1 as f64);
+            (y0 + (y1 - y0) * (x - x0) / (x1 - x0)).max(0.0)
+        }
+    }
+}
+
+/// Core-hours to train every group of order 2 to 64 (the SmallGroups
+/// library) for `seeds` seeds × `epochs` epochs without early stops (an
+/// upper bound), at `seconds(train_pairs)` per model-epoch on one core,
+/// with the atlas' training fraction 0.7.
+///
+pub fn atlas_core_hours(seeds: usize, epochs: usize, seconds: &dyn Fn(usize) -> f64) -> f64 {
+    let mut total = 0.0;
+    for n in 2..=crate::groups::small::MAX_ORDER {
+        let groups = crate::groups::small::count(n);
+        let pairs = crate::data::train_size(n, 0.7);
+        total += (groups * seeds * epochs) as f64 * seconds(pairs);
+    }
+    total / 3600.0
+}
+
+/// Single-thread float32 GEMM rate (FLOP/s) of `[rows, k] × [k, cols]`
+/// (libtorch's `mm`, the kernel the fused step's products use), best of
+/// 30 after a warm-up.
+pub fn gemm_rate(rows: i64, k: i64, cols: i64) -> f64 {
+    crate::train::threads::use_here(1);
+    let opts = (tch::Kind::Float, tch::Device::Cpu);
+    let (a, b) = (
+        Tensor::randn([rows, k], opts),
+        Tensor::randn([k, cols], opts),
+    );
+    let _ = a.mm(&b);
+    let mut best = f64::MAX;
+    for _ in 0..30 {
+        let t = Instant::now();
+        let _ = a.mm(&b);
+        best = best.min(t.elapsed().as_secs_f64());
+    }
+    2.0 * (rows * k * cols) as f64 / best
+}
+
+/// FLOPs of one training epoch of the fused step on one model: per
+/// training pair, the three products with W_out (forward, the gradient of
+/// the activations and of W_out), the three with W_U, and the attention
+/// loops' weighted rows (3H rows of width D and M, once forward and about
+/// twice backward). The per-step tables and the optimiser are left out:
+/// they do not grow with the pairs.
+pub fn step_flops(cfg: &RunConfig, n: usize) -> f64 {
+    let (d, m, h) = (cfg.d_model as f64, cfg.d_mlp as f64, cfg.n_heads as f64);
+    let pairs = crate::data::train_size(n, cfg.train_fraction) as f64;
+    pairs * 2.0 * (3.0 * d * m + 3.0 * d * n as f64 + 3.0 * 3.0 * h * (d + m))
 }

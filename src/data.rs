@@ -55,6 +55,12 @@ pub struct Dataset {
     pub seed: u64,
 }
 
+/// Training pairs of a table of order `n` at `train_fraction`:
+/// round(f · n²), the size every split, estimate and schedule uses.
+pub fn train_size(n: usize, train_fraction: f64) -> usize {
+    (train_fraction * (n * n) as f64).round() as usize
+}
+
 impl Dataset {
     /// The dataset of `op` with `round(train_fraction · n²)` training pairs
     /// chosen by a permutation seeded with `seed`.
@@ -71,7 +77,7 @@ impl Dataset {
         }
         let n = op.order();
         let total = n * n;
-        let n_train = (train_fraction * total as f64).round() as usize;
+        let n_train = train_size(n, train_fraction);
         if n_train == 0 || n_train == total {
             return Err(DataError::EmptySplit {
                 fraction: train_fraction,

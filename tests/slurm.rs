@@ -31,10 +31,11 @@ fn grokscope(conf: &Path) -> Command {
 fn spec(dir: &Path) -> PathBuf {
     std::fs::create_dir_all(dir).unwrap();
     let p = dir.join("campaign.toml");
-    // Four operations, two seeds each: four batches, so four array tasks.
+    // Four operations of four orders, two seeds each: four batches (the
+    // plan batches runs of one order), so four array tasks.
     std::fs::write(
         &p,
-        "ops = [\"s3\", \"d5\", \"a4\", \"ring:6\"]\nseeds = [0, 1]\n[set]\nepochs = 300\ncheckpoint_every = 100\nd_model = 32\nd_mlp = 64\nthreads = 1\n",
+        "ops = [\"s3\", \"d5\", \"a4\", \"ring:7\"]\nseeds = [0, 1]\n[set]\nepochs = 300\ncheckpoint_every = 100\nd_model = 32\nd_mlp = 64\nthreads = 1\n",
     )
     .unwrap();
     p

@@ -139,6 +139,11 @@ enum Command {
         /// Scale every measurement's length (0.25 for a quick look).
         #[arg(long, default_value_t = 1.0)]
         scale: f64,
+        /// Measure the atlas' tables instead: orders 8 to 64, alone and
+        /// batched with other groups of the same order, and its projected
+        /// core-hours.
+        #[arg(long)]
+        atlas: bool,
     },
     /// Analyse a run (writes <run>/analysis/) or, with --sweep, every run of a sweep.
     #[cfg(feature = "torch")]
@@ -162,6 +167,10 @@ struct Campaign {
     /// Train only shard i of N (i from 0), balanced by expected cost; do not aggregate.
     #[arg(long, value_name = "i/N", conflicts_with_all = ["slurm", "status", "aggregate"])]
     shard: Option<grokscope::train::sweep::Shard>,
+    /// Train one run per job instead of batching runs of one order (the
+    /// results are the same, byte for byte).
+    #[arg(long, conflicts_with_all = ["slurm", "status", "aggregate", "shard"])]
+    no_batching: bool,
     /// Aggregate the complete runs into the results directory and list the missing ones.
     #[arg(long, conflicts_with_all = ["slurm", "status"])]
     aggregate: bool,
@@ -332,7 +341,18 @@ fn run(cli: Cli) -> Result<()> {
             }
         }
         #[cfg(feature = "torch")]
-        Command::Bench { scale } => torch_cmds::bench(scale),
+        Command::Bench { scale, atlas } => {
+            if !(scale > 0.0 && scale <= 100.0) {
+                anyhow::bail!(
+                    "--scale {scale}: give a factor above 0 and at most 100, e.g. --scale 0.25"
+                );
+            }
+            if atlas {
+                torch_cmds::bench_atlas(scale)
+            } else {
+                torch_cmds::bench(scale)
+            }
+        }
         #[cfg(feature = "torch")]
         Command::Analyze { run, sweep, runs } => match (run, sweep) {
             (Some(run), _) => torch_cmds::analyze(&run),
@@ -970,20 +990,85 @@ mod torch_cmds {
         Ok(())
     }
 
-    pub fn bench(scale: f64) -> Result<()> {
+    pub fn bench_atlas(scale: f64) -> Result<()> {
         use grokscope::bench::*;
-        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
-        let cores = std::thread::available_parallelism()
-            .map(|n| n.get())
-            .unwrap_or(1);
-        let cpu = std::fs::read_to_string("/proc/cpuinfo")
+        let cpu = cpu_name();
+        println!("grokscope bench --atlas: model-epochs per second on one core (one job, one libtorch thread, evaluation every 10 epochs), one model alone and S models of different groups of one order batched; the atlas' settings otherwise (docs/design.md defaults, training fraction 0.7)");
+        println!(
+            "machine: {cpu}, {} cores; libtorch {}\n",
+            grokscope::limits::cores(),
+            grokscope::train::run::LIBTORCH_VERSION
+        );
+        print!("order  pairs   alone");
+        for s in ATLAS_BATCHES {
+            print!("   S = {s:<2} (ratio)");
+        }
+        println!("   sweep's batch (stop early / not)");
+        let mut alone = Vec::new();
+        let mut best = Vec::new();
+        for n in ATLAS_ORDERS {
+            let pairs = grokscope::data::train_size(n, 0.7);
+            let e = epochs_for(pairs, scale);
+            let one = measure_batch(&atlas_ops(n, 1)?, e)?;
+            print!("{n:>5}  {pairs:>5}  {one:6.1}");
+            let mut top = one;
+            for s in ATLAS_BATCHES {
+                let r = measure_batch(&atlas_ops(n, s)?, (e / s).max(10))?;
+                top = top.max(r);
+                print!("   {r:6.1} ({:4.2})", r / one);
+            }
+            println!(
+                "   {} / {}",
+                grokscope::train::sweep::batch_size(pairs, true),
+                grokscope::train::sweep::batch_size(pairs, false)
+            );
+            alone.push((pairs, 1.0 / one));
+            best.push((pairs, 1.0 / top));
+        }
+        let cfg = grokscope::config::RunConfig::default();
+        let pairs = grokscope::data::train_size(64, 0.7) as i64;
+        let rate = gemm_rate(pairs, cfg.d_mlp as i64, cfg.d_model as i64);
+        let floor = step_flops(&cfg, 64) / rate;
+        let step = alone.last().map_or(f64::NAN, |p| p.1);
+        println!(
+            "\norder 64: {:.0} MFLOP an epoch; float32 GEMM [{pairs}, {}] x [{}, {}] at {:.0} GFLOP/s on one thread: floor {:.2} ms, step {:.2} ms ({:.2} of the floor)",
+            step_flops(&cfg, 64) / 1e6,
+            cfg.d_mlp,
+            cfg.d_mlp,
+            cfg.d_model,
+            rate / 1e9,
+            floor * 1e3,
+            step * 1e3,
+            floor / step
+        );
+        let hours =
+            |points: &[(usize, f64)]| atlas_core_hours(3, 20_000, &|p| interpolate(points, p));
+        println!(
+            "projected atlas (585 groups x 3 seeds x 20 000 epochs, no early stop, upper bound): {:.1} core-hours one model per job, {:.1} at the best measured batch of each order",
+            hours(&alone),
+            hours(&best)
+        );
+        Ok(())
+    }
+
+    fn cpu_name() -> String {
+        std::fs::read_to_string("/proc/cpuinfo")
             .ok()
             .and_then(|s| {
                 s.lines()
                     .find(|l| l.starts_with("model name"))
                     .map(|l| l.split(':').nth(1).unwrap_or("").trim().to_string())
             })
-            .unwrap_or_else(|| "unknown CPU".into());
+            .unwrap_or_else(|| "unknown CPU".into())
+    }
+
+    pub fn bench(scale: f64) -> Result<()> {
+        use grokscope::bench::*;
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let cores = std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(1);
+        let cpu = cpu_name();
         let e = epochs_for(8939, scale);
         println!("grokscope bench: add (p = 113, 8939 training pairs, docs/design.md defaults), {e} epochs per measurement, evaluation every 10");
         println!(
@@ -1083,8 +1168,8 @@ mod torch_cmds {
         println!("\nsweep schedule ({cores} one-thread jobs) per operation:");
         for op in suite {
             let o = Operation::parse(op)?;
-            let pairs = (0.7 * (o.order() * o.order()) as f64).round() as usize;
-            let s = grokscope::train::sweep::batch_size(pairs).min(3);
+            let pairs = grokscope::data::train_size(o.order(), 0.7);
+            let s = grokscope::train::sweep::batch_size(pairs, false).min(3);
             let r = measure_parallel(op, s, cores, epochs_for(pairs * s, scale))?;
             println!(
                 "    {op:<5} {pairs:>5} pairs, S = {s}: {:8.2} epochs/s per seed",
@@ -1199,6 +1284,7 @@ mod torch_cmds {
         let opts = sweep::SweepOptions {
             jobs,
             shard: c.shard,
+            no_batching: c.no_batching,
         };
         let out = sweep::run_sweep_with(&spec, &runs, &results, opts, &argv, &Lines)?;
         eprintln!(

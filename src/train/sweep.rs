@@ -24,18 +24,64 @@ use serde::Deserialize;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
-/// Largest number of seeds trained as one batched model.
-pub const MAX_BATCH: usize = 8;
+/// Per-model speed of S models trained as one batch against one model
+/// alone, as `grokscope bench --atlas` measured it (Intel Xeon with
+/// AVX-512, one libtorch thread, the default model): `(training pairs, S,
+/// ratio)`. The fused step's cost grows with the pairs of every model, and
+/// what a batch shares (building the per-step tables, libtorch's calls) is
+/// a small part of an epoch, so batches are barely faster.
+pub const MEASURED_BATCH_GAIN: &[(usize, usize, f64)] = &[
+    (45, 3, 1.34),
+    (45, 8, 1.59),
+    (45, 16, 1.61),
+    (403, 3, 1.21),
+    (403, 8, 1.20),
+    (403, 16, 1.20),
+    (717, 3, 1.10),
+    (717, 8, 1.09),
+    (717, 16, 1.01),
+    (1613, 3, 1.04),
+    (1613, 8, 0.95),
+    (1613, 16, 0.85),
+    (2867, 3, 1.00),
+    (2867, 8, 0.94),
+    (2867, 16, 0.84),
+];
 
-/// Seeds are batched while S × training pairs stays at or below this. Small
-/// tables are dominated by per-operation overhead, which batching shares;
-/// large ones are bound by memory and arithmetic, where a batch is no faster
-/// per seed than one model and parallel jobs are better (see `grokscope bench`).
-pub const MAX_BATCH_ROWS: usize = 4096;
+/// A batch is formed when its models run at least this much faster each
+/// than alone.
+pub const MIN_BATCH_GAIN: f64 = 1.1;
 
-/// How many seeds of a configuration with `train_pairs` pairs to batch.
-pub fn batch_size(train_pairs: usize) -> usize {
-    (MAX_BATCH_ROWS / train_pairs.max(1)).clamp(1, MAX_BATCH)
+/// With early stops on, a model whose run has stopped keeps computing
+/// until its whole batch stops; a batch is formed only when it is this
+/// much faster (a batch of 3 where one model runs to the end and two stop
+/// at a third of it breaks even at 1.8).
+pub const MIN_BATCH_GAIN_STOPPING: f64 = 1.8;
+
+/// How many runs of one order and configuration to train as one batched
+/// model: the measured batch size with the best gain at the measured table
+/// size nearest `train_pairs` (on a log scale), if that gain reaches
+/// [`MIN_BATCH_GAIN`] (or [`MIN_BATCH_GAIN_STOPPING`] when runs stop
+/// early); else 1.
+pub fn batch_size(train_pairs: usize, stops_early: bool) -> usize {
+    let need = if stops_early {
+        MIN_BATCH_GAIN_STOPPING
+    } else {
+        MIN_BATCH_GAIN
+    };
+    let distance = |p: usize| ((p.max(1) as f64).ln() - (train_pairs.max(1) as f64).ln()).abs();
+    let Some(nearest) = MEASURED_BATCH_GAIN
+        .iter()
+        .map(|m| m.0)
+        .min_by(|&a, &b| distance(a).total_cmp(&distance(b)))
+    else {
+        return 1;
+    };
+    MEASURED_BATCH_GAIN
+        .iter()
+        .filter(|m| m.0 == nearest && m.2 >= need)
+        .max_by(|a, b| a.2.total_cmp(&b.2).then(b.1.cmp(&a.1)))
+        .map_or(1, |m| m.1)
 }
 
 /// The TOML description of a sweep.
@@ -347,34 +393,64 @@ impl Observer for JobObserver<'_> {
     }
 }
 
-/// One training job of a sweep: the configs of one (operation, grid point)
-/// trained as one batched model, and its expected cost.
+/// One training job of a sweep: runs of one order and configuration
+/// (differing in operation and seed) trained as one batched model, and its
+/// expected cost.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Batch {
-    /// Configs differing only in seed.
+    /// Configs differing only in operation (of one order) and seed.
     pub configs: Vec<RunConfig>,
-    /// Expected cost (training FLOPs over the budget, all seeds): what
+    /// Expected cost (training FLOPs over the budget, all models): what
     /// shards balance.
     pub cost: f64,
 }
 
-/// Every batch of a sweep, from the sweep file alone: each (operation, grid
-/// point)'s seeds in batches of [`batch_size`], in expansion order. Which
-/// runs are complete does not change it, so batches (and so results) and
-/// shards are the same however often a sweep is resumed.
+/// Every batch of a sweep, from the sweep file alone: runs of the same
+/// order and configuration (across operations and seeds, in expansion
+/// order) in batches of [`batch_size`]. Which runs are complete does not
+/// change it, so shards are the same however often a sweep is resumed;
+/// a run's results do not depend on its batch (tests/batch_invariance.rs).
 ///
 /// # Errors
 /// An invalid spec.
 pub fn plan(spec: &SweepSpec) -> Result<Vec<Batch>, TrainError> {
-    let mut batches = Vec::new();
+    plan_with(spec, true)
+}
+
+/// [`plan`], or with `batching` off one run per batch.
+///
+/// # Errors
+/// An invalid spec.
+pub fn plan_with(spec: &SweepSpec, batching: bool) -> Result<Vec<Batch>, TrainError> {
+    // (order, the config without op and seed) -> its runs, in order of
+    // first appearance.
+    let mut groups: Vec<(usize, RunConfig, Vec<RunConfig>)> = Vec::new();
     for group in spec.expand()? {
-        let first = &group[0];
-        let n = crate::groups::OperationSpec::parse(&first.op)
-            .map_err(ConfigError::from)?
-            .order()
-            .unwrap_or(0);
-        let train_pairs = (first.train_fraction * (n * n) as f64).round() as usize;
-        for chunk in group.chunks(batch_size(train_pairs)) {
+        for cfg in group {
+            let n = crate::groups::OperationSpec::parse(&cfg.op)
+                .map_err(ConfigError::from)?
+                .order()
+                .unwrap_or(0);
+            let mut key = cfg.clone();
+            key.op.clear();
+            key.seed = 0;
+            match groups.iter_mut().find(|g| g.0 == n && g.1 == key) {
+                Some(g) => g.2.push(cfg),
+                None => groups.push((n, key, vec![cfg])),
+            }
+        }
+    }
+    let mut batches = Vec::new();
+    for (n, key, runs) in groups {
+        let size = if batching {
+            batch_size(
+                crate::data::train_size(n, key.train_fraction),
+                key.stop_after_grok,
+            )
+        } else {
+            1
+        };
+        for chunk in runs.chunks(size) {
             let cost = crate::budget::Estimate::of(&chunk[0], chunk.len(), 1)?.run_seconds;
             batches.push(Batch {
                 configs: chunk.to_vec(),
@@ -383,6 +459,26 @@ pub fn plan(spec: &SweepSpec) -> Result<Vec<Batch>, TrainError> {
         }
     }
     Ok(batches)
+}
+
+/// A batch as progress lines name it: each operation with its seeds, e.g.
+/// `s4 seeds 0,1,2` or `smallgroup:8,3 seed 0; smallgroup:8,5 seed 0`.
+pub fn batch_label(batch: &[RunConfig]) -> String {
+    let mut parts: Vec<(String, Vec<String>)> = Vec::new();
+    for c in batch {
+        match parts.last_mut() {
+            Some((op, seeds)) if *op == c.op => seeds.push(c.seed.to_string()),
+            _ => parts.push((c.op.clone(), vec![c.seed.to_string()])),
+        }
+    }
+    parts
+        .into_iter()
+        .map(|(op, seeds)| {
+            let word = if seeds.len() == 1 { "seed" } else { "seeds" };
+            format!("{op} {word} {}", seeds.join(","))
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
 }
 
 /// Shard `i` of `count`: `--shard i/count`.
@@ -437,6 +533,9 @@ pub struct SweepOptions {
     pub jobs: usize,
     /// Run only this shard's batches, and do not aggregate.
     pub shard: Option<Shard>,
+    /// Train one run per job instead of the plan's batches (the results
+    /// are the same; for comparisons and debugging).
+    pub no_batching: bool,
 }
 
 /// Runs a sweep: trains missing runs into `runs_dir`, `jobs` batched
@@ -453,7 +552,10 @@ pub fn run_sweep(
     command_line: &[String],
     observer: &dyn SweepObserver,
 ) -> Result<SweepOutcome, TrainError> {
-    let opts = SweepOptions { jobs, shard: None };
+    let opts = SweepOptions {
+        jobs,
+        ..SweepOptions::default()
+    };
     run_sweep_with(spec, runs_dir, results_dir, opts, command_line, observer)
 }
 
@@ -471,7 +573,7 @@ pub fn run_sweep_with(
     observer: &dyn SweepObserver,
 ) -> Result<SweepOutcome, TrainError> {
     crate::limits::check_jobs(opts.jobs).map_err(ConfigError::Invalid)?;
-    let all = plan(spec)?;
+    let all = plan_with(spec, !opts.no_batching)?;
     let jobs = if opts.jobs == 0 {
         crate::limits::cores()
     } else {
@@ -546,8 +648,7 @@ pub fn run_sweep_with(
                     return;
                 };
                 let threads = resolve_threads(batch[0].threads, jobs);
-                let seeds: Vec<String> = batch.iter().map(|c| c.seed.to_string()).collect();
-                let label = format!("[job {i}] {} seeds {}", batch[0].op, seeds.join(","));
+                let label = format!("[job {i}] {}", batch_label(&batch));
                 let every = (batch[0].epochs / 10).max(1);
                 let mut obs = JobObserver {
                     job: i,
