@@ -267,7 +267,7 @@ impl Study {
         t.insert("set".into(), toml::Value::Table(self.set.clone()));
         let text =
             toml::to_string(&t).expect("a table of strings, integers and settings serialises");
-        Ok(SweepSpec::parse(&text, "study")?)
+        Ok(SweepSpec::parse(&text, "study").map_err(TrainError::from)?)
     }
 
     /// Trains what is missing (complete runs are skipped), aggregates the

@@ -235,6 +235,25 @@ impl SweepData {
         ResultRow::read_all(&self.results).map_err(|e| self.table_err("results", e))
     }
 
+    /// The runs, for counting sustained groks: refuses results stored
+    /// before the sustained criterion (no `last_epoch`), where a missing
+    /// `sustained_grok_epoch` means "not recorded", which a count must not
+    /// read as "not grokked".
+    ///
+    /// # Errors
+    /// As [`SweepData::runs`], or a run without the sustained record.
+    pub fn runs_with_sustained(&self) -> Result<Vec<ResultRow>> {
+        let runs = self.runs()?;
+        if let Some(r) = runs.iter().find(|r| r.last_epoch.is_none()) {
+            return Err(ReportError::Data(format!(
+                "{}: run {} has no sustained-grok record (its results predate the sustained criterion), so it cannot be counted as grokked or not; retrain the sweep with this grokscope",
+                self.location().display(),
+                r.run_id
+            )));
+        }
+        Ok(runs)
+    }
+
     /// The curves table as typed rows (see [`CurveRow`]).
     ///
     /// # Errors

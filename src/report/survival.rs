@@ -116,27 +116,22 @@ pub fn settings(
 }
 
 /// The runs each (operation, fraction) of `experiments/<name>.toml` plans;
-/// empty when there is no sweep file or grokscope was built without torch.
+/// empty when there is no sweep file. The same in every build (the sweep
+/// file needs no libtorch).
 fn planned_runs(dir: &Path, name: &str) -> Result<BTreeMap<(String, String), usize>> {
-    #[cfg_attr(not(feature = "torch"), allow(unused_mut))]
     let mut planned = BTreeMap::new();
-    #[cfg(feature = "torch")]
-    {
-        let file = dir.join(format!("{name}.toml"));
-        if file.exists() {
-            let data = |e: crate::train::TrainError| ReportError::Data(e.to_string());
-            let spec = crate::train::sweep::SweepSpec::from_file(&file).map_err(data)?;
-            for batch in spec.expand().map_err(data)? {
-                let op = crate::groups::OperationSpec::parse(&batch[0].op)
-                    .map_err(|e| ReportError::Data(e.to_string()))?
-                    .canonical();
-                let key = (op, format!("{:.2}", batch[0].train_fraction));
-                *planned.entry(key).or_default() += batch.len();
-            }
+    let file = dir.join(format!("{name}.toml"));
+    if file.exists() {
+        let data = |e: crate::config::ConfigError| ReportError::Data(e.to_string());
+        let spec = crate::sweep::SweepSpec::from_file(&file).map_err(data)?;
+        for batch in spec.expand().map_err(data)? {
+            let op = crate::groups::OperationSpec::parse(&batch[0].op)
+                .map_err(|e| ReportError::Data(e.to_string()))?
+                .canonical();
+            let key = (op, format!("{:.2}", batch[0].train_fraction));
+            *planned.entry(key).or_default() += batch.len();
         }
     }
-    #[cfg(not(feature = "torch"))]
-    let _ = (dir, name);
     Ok(planned)
 }
 

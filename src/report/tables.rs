@@ -442,8 +442,9 @@ pub mod verdicts {
     }
 
     /// Per row of a sweep's results, the sustained grok epoch read from its
-    /// stored curves ([`crate::grok::sustained`], 500-epoch window), `None`
-    /// for a run that never sustained.
+    /// stored curves ([`crate::grok::sustained`] with the run's own
+    /// `grok_window`; results stored before that setting existed were all
+    /// trained with the default 500), `None` for a run that never sustained.
     ///
     /// # Errors
     /// A sweep without curves (its sustained epochs cannot be counted, and
@@ -466,7 +467,8 @@ pub mod verdicts {
             .map(|r| {
                 let mut s = series.get(&r.run_id).cloned().unwrap_or_default();
                 s.sort_by_key(|p| p.0);
-                crate::grok::sustained(&s, crate::grok::DEFAULT_WINDOW as u32)
+                let window = r.grok_window.unwrap_or(crate::grok::DEFAULT_WINDOW as u32);
+                crate::grok::sustained(&s, window)
             })
             .collect())
     }
@@ -1410,7 +1412,7 @@ fn pooled_informative(sweep: &SweepData, pooled: &Pooled, n: &mut Numbers) -> Re
 /// (`layer-norm/<op>/grokked`, `layer-norm/<op>/informative`).
 fn layer_norm_numbers(sweep: &SweepData, n: &mut Numbers) -> Result<()> {
     let mut per_op: BTreeMap<String, (usize, usize, Vec<f64>)> = BTreeMap::new();
-    for r in sweep.runs()? {
+    for r in sweep.runs_with_sustained()? {
         let c = per_op.entry(r.op).or_default();
         c.0 += 1;
         c.1 += usize::from(r.sustained_grok_epoch.is_some());
@@ -1441,7 +1443,7 @@ fn fraction_small_table(sweep: &SweepData, n: &mut Numbers) -> Result<String> {
         informative_accuracy: Vec<f64>,
     }
     let mut cells: BTreeMap<(String, String), Cell> = BTreeMap::new();
-    for r in sweep.runs()? {
+    for r in sweep.runs_with_sustained()? {
         let f = format!("{:.1}", r.train_fraction);
         if !ops.contains(&r.canonical_op) {
             ops.push(r.canonical_op.clone());
@@ -1985,6 +1987,72 @@ mod tests {
             .map(|r| r.grokked_epoch)
             .collect();
         assert_eq!(epochs, [Some(300), None]);
+        // A sweep trained with grok_window = 300 is counted with 300: run
+        // c holds from 100 to 400 and falls back at 500 (long enough for
+        // its own window, not for the default 500).
+        let (mut epoch, mut value) = (Vec::new(), Vec::new());
+        for e in (0..=900).step_by(100) {
+            epoch.push(e as u32);
+            value.push(if (100..=400).contains(&e) { 1.0 } else { 0.5 });
+        }
+        let curves = df!(
+            "run_id" => vec!["c"; epoch.len()],
+            "epoch" => epoch.clone(),
+            "split" => vec!["test"; epoch.len()],
+            "metric" => vec!["accuracy"; epoch.len()],
+            "value" => value,
+        )
+        .unwrap();
+        let counted = |window: Option<u32>| {
+            let row = ResultRow {
+                run_id: "c".into(),
+                grokked_epoch: Some(100),
+                grok_window: window,
+                ..Default::default()
+            };
+            let sweep = SweepData {
+                name: "t".into(),
+                results: ResultRow::frame(&[row]).unwrap(),
+                curves: Some(curves.clone()),
+                ..Default::default()
+            };
+            verdicts::sustained_epochs(&sweep).unwrap()
+        };
+        assert_eq!(counted(Some(300)), vec![Some(100)]);
+        assert_eq!(counted(Some(500)), vec![None]);
+        // Results stored before grok_window was a setting: the default.
+        assert_eq!(counted(None), vec![None]);
+    }
+
+    #[test]
+    fn results_without_the_sustained_record_are_refused_not_counted_as_not_grokked() {
+        use crate::results::record::Record;
+        let row = |last: Option<u32>| ResultRow {
+            run_id: "r".into(),
+            op: "s3".into(),
+            canonical_op: "symmetric:3".into(),
+            train_fraction: 0.6,
+            last_epoch: last,
+            ..Default::default()
+        };
+        let sweep = |last| SweepData {
+            name: "layer-norm".into(),
+            results: ResultRow::frame(&[row(last)]).unwrap(),
+            ..Default::default()
+        };
+        let mut n = Numbers::default();
+        let e = layer_norm_numbers(&sweep(None), &mut n)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("no sustained-grok record"), "{e}");
+        assert_eq!(n.get("layer-norm/s3/grokked"), None);
+        let e = fraction_small_table(&sweep(None), &mut n)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("no sustained-grok record"), "{e}");
+        // With the record, a run without a sustained epoch is not grokked.
+        layer_norm_numbers(&sweep(Some(3000)), &mut n).unwrap();
+        assert_eq!(n.get("layer-norm/s3/grokked"), Some("0/1"));
     }
 
     #[test]

@@ -309,6 +309,10 @@ crate::record! {
         grokfast_lambda: f64,
         /// Epochs at which the training loss spiked, as a JSON list.
         loss_spikes: String,
+        /// Epochs test accuracy must hold for a sustained grok (the run's
+        /// `grok_window`; results stored before it was a setting were all
+        /// trained with [`crate::grok::DEFAULT_WINDOW`]).
+        grok_window: u32,
     }
 }
 
