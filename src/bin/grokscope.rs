@@ -591,7 +591,10 @@ fn claims(experiments: &std::path::Path, json: bool, numbers: bool) -> Result<()
         );
     }
     let exp = grokscope::report::Experiments::load(experiments)?;
-    let verdicts = grokscope::report::claims::verdicts(&exp)?;
+    let mut verdicts = grokscope::report::claims::verdicts(&exp)?;
+    if let Some(atlas) = grokscope::report::atlas::Atlas::load(experiments)? {
+        verdicts.extend(grokscope::report::atlas::verdicts(&atlas));
+    }
     if verdicts.is_empty() {
         anyhow::bail!(
             "no claim can be decided from {}: it holds no sweep results; run `grokscope sweep experiments/suite.toml` or point --experiments at stored results",

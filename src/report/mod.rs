@@ -17,6 +17,7 @@
 //! # let _ = suite;
 //! ```
 
+pub mod atlas;
 pub mod claims;
 pub mod experiments;
 pub mod figures;
