@@ -102,19 +102,25 @@ impl Atlas {
                 *planned.entry(n).or_default() += 1;
             }
         }
-        let mut runs: BTreeMap<(usize, usize), (String, Vec<Option<u32>>, u32)> = BTreeMap::new();
+        // Each group's runs; its invariants are filled in once its order
+        // is known to be complete.
+        let mut runs: BTreeMap<(usize, usize), AtlasGroup> = BTreeMap::new();
         for r in sweep.runs_with_sustained()? {
             let (n, i) =
                 small_id(&r.op).ok_or_else(|| data(format!("{} is not smallgroup:n,i", r.op)))?;
-            let entry = runs
-                .entry((n, i))
-                .or_insert((r.op.clone(), Vec::new(), r.epochs));
-            entry.1.push(r.sustained_grok_epoch);
-            entry.2 = entry.2.max(r.epochs);
+            let g = runs.entry((n, i)).or_insert_with(|| AtlasGroup {
+                op: r.op.clone(),
+                order: n,
+                invariants: [0.0; 4],
+                epochs: Vec::new(),
+                budget: r.epochs,
+            });
+            g.epochs.push(r.sustained_grok_epoch);
+            g.budget = g.budget.max(r.epochs);
         }
         let mut present: BTreeMap<usize, usize> = BTreeMap::new();
-        for (&(n, _), (_, epochs, _)) in &runs {
-            *present.entry(n).or_default() += epochs.len();
+        for g in runs.values() {
+            *present.entry(g.order).or_default() += g.epochs.len();
         }
         let complete: Vec<usize> = planned
             .iter()
@@ -122,24 +128,19 @@ impl Atlas {
             .map(|(&n, _)| n)
             .collect();
         let mut groups = Vec::new();
-        for ((n, i), (op, epochs, budget)) in runs {
+        for ((n, i), mut group) in runs {
             if !complete.contains(&n) {
                 continue;
             }
             let g = crate::groups::small::small_group(n, i).map_err(|e| data(e.to_string()))?;
             let inv = Invariants::of(&g);
-            groups.push(AtlasGroup {
-                op,
-                order: n,
-                invariants: [
-                    inv.abelianisation_order() as f64,
-                    inv.max_degree as f64,
-                    smallest_faithful_dim(&g) as f64,
-                    inv.commuting_probability,
-                ],
-                epochs,
-                budget,
-            });
+            group.invariants = [
+                inv.abelianisation_order() as f64,
+                inv.max_degree as f64,
+                smallest_faithful_dim(&g) as f64,
+                inv.commuting_probability,
+            ];
+            groups.push(group);
         }
         Ok(Some(Self {
             complete,
