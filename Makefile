@@ -50,8 +50,14 @@ experiments: build
 	$(BIN) run --full
 
 # Jupyter Lab on notebooks/ with the project's registered Rust kernel.
+# Every piece of Jupyter state (kernels, settings, workspaces, runtime files)
+# stays in .jupyter/ of the project; as root, Jupyter needs --allow-root.
+JUPYTER_ENV = JUPYTER_PATH=$(CURDIR)/.jupyter JUPYTER_DATA_DIR=$(CURDIR)/.jupyter \
+	JUPYTER_CONFIG_DIR=$(CURDIR)/.jupyter/config JUPYTER_RUNTIME_DIR=$(CURDIR)/.jupyter/runtime \
+	JUPYTERLAB_SETTINGS_DIR=$(CURDIR)/.jupyter/lab/user-settings \
+	JUPYTERLAB_WORKSPACES_DIR=$(CURDIR)/.jupyter/lab/workspaces IPYTHONDIR=$(CURDIR)/.jupyter/ipython
 lab: setup
-	JUPYTER_PATH=$(CURDIR)/.jupyter JUPYTER_DATA_DIR=$(CURDIR)/.jupyter .venv/bin/jupyter lab notebooks/
+	$(JUPYTER_ENV) .venv/bin/jupyter lab $(if $(filter 0,$(shell id -u)),--allow-root) notebooks/
 
 bench: build
 	$(BIN) bench
