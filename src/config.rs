@@ -220,11 +220,15 @@ impl Default for RunConfig {
 }
 
 /// A serde message on one line.
-fn one_line(e: impl std::fmt::Display) -> String {
-    e.to_string()
-        .split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ")
+/// A serde or TOML message on one line, an unknown key with the nearest
+/// known one.
+pub(crate) fn one_line(e: impl std::fmt::Display) -> String {
+    crate::suggest::unknown_field(
+        &e.to_string()
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" "),
+    )
 }
 
 impl RunConfig {
@@ -569,6 +573,11 @@ mod tests {
         c.set("op=\"s4\"").unwrap();
         assert!(c.layer_norm);
         assert_eq!((c.train_fraction, c.op.as_str()), (0.5, "s4"));
+        let e = c.set("weight_decy=1").unwrap_err().to_string();
+        assert!(
+            e.ends_with("unknown field `weight_decy`; did you mean `weight_decay`?"),
+            "{e}"
+        );
         let e = c.set("lerning_rate=1").unwrap_err().to_string();
         assert!(
             e.contains("unknown field `lerning_rate`") && !e.contains('\n'),

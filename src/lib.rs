@@ -30,6 +30,7 @@ pub mod report;
 pub mod results;
 pub mod rng;
 pub mod store;
+pub mod suggest;
 pub mod sweep;
 
 #[cfg(feature = "torch")]

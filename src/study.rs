@@ -419,7 +419,10 @@ mod tests {
             .train()
             .unwrap_err()
             .to_string();
-        assert!(e.contains("epoch"), "{e}");
+        assert!(
+            e.contains("unknown field `epoch`; did you mean `epochs`?"),
+            "{e}"
+        );
         assert!(!e.contains('\n'), "{e}");
         assert!(
             !dir.join("runs").exists()

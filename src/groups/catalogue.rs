@@ -151,10 +151,12 @@ pub fn catalogue_families() -> impl Iterator<Item = (&'static str, &'static str)
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum OperationError {
     /// Neither a short name nor `family:n`.
-    #[error("unknown operation \"{name}\"; known: {known}, or a family {families} (run `grokscope ops`)")]
+    #[error("unknown operation \"{name}\"{hint}; known: {known}, or a family {families} (run `grokscope ops`)")]
     Unknown {
         /// What was asked for.
         name: String,
+        /// ` (did you mean "dihedral:6"?)` for a near miss, else empty.
+        hint: String,
         /// The short names.
         known: String,
         /// The family patterns.
@@ -169,6 +171,29 @@ pub enum OperationError {
         /// elements, and every `Result` carrying this error stays small).
         source: Box<GroupError>,
     },
+}
+
+/// ` (did you mean "X"?)` when `name`'s family (or the whole name) is a
+/// near miss of a family or a short name, else empty. Names shorter than
+/// four letters get no guess (`s6` is no more `s3` than `symmetric:6`).
+fn near_miss(name: &str) -> String {
+    let (head, rest) = match name.split_once(':') {
+        Some((f, r)) => (f, Some(r)),
+        None => (name, None),
+    };
+    if head.chars().count() < 4 {
+        return String::new();
+    }
+    let families = FAMILIES
+        .iter()
+        .map(|f| f.pattern.split(':').next().unwrap_or(f.pattern));
+    let near = match rest {
+        Some(rest) => crate::suggest::closest(head, families).map(|f| format!("{f}:{rest}")),
+        None => {
+            crate::suggest::closest(head, SHORT_NAMES.iter().map(|(s, _)| *s)).map(String::from)
+        }
+    };
+    near.map_or_else(String::new, |n| format!(" (did you mean \"{n}\"?)"))
 }
 
 /// A parsed operation name: family and parameters.
@@ -201,6 +226,7 @@ impl OperationSpec {
             .map_or(name, |(_, f)| *f);
         let unknown = || OperationError::Unknown {
             name: name.to_string(),
+            hint: near_miss(name),
             known: SHORT_NAMES
                 .iter()
                 .map(|(s, _)| *s)

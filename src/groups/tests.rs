@@ -615,6 +615,15 @@ fn operations_parse_with_one_line_errors() {
         e.starts_with("unknown operation \"s6\"; known: add, sub, mul"),
         "{e}"
     );
+    // A near miss of a family or a short name gets a guess.
+    for (typo, guess) in [
+        ("dihedal:6", "dihedral:6"),
+        ("quaternon", "quaternion"),
+        ("smallgrop:8,3", "smallgroup:8,3"),
+    ] {
+        let e = Operation::parse(typo).unwrap_err().to_string();
+        assert!(e.contains(&format!("(did you mean \"{guess}\"?)")), "{e}");
+    }
     assert!(!e.contains('\n'));
     let e = Operation::parse("mul:100").unwrap_err().to_string();
     assert!(e.contains("100 is not prime"), "{e}");

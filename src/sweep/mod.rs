@@ -103,7 +103,7 @@ impl SweepSpec {
     pub fn parse(text: &str, origin: &str) -> Result<Self, ConfigError> {
         let mut spec: SweepSpec = toml::from_str(text).map_err(|e| ConfigError::Parse {
             origin: origin.to_string(),
-            reason: e.message().replace('\n', " "),
+            reason: crate::config::one_line(e.message()),
         })?;
         spec.ops = expand_ops(&spec.ops, origin)?;
         if spec.curves_every == Some(0) {
@@ -230,7 +230,7 @@ impl SweepSpec {
                             .try_into()
                             .map_err(|e: toml::de::Error| ConfigError::Parse {
                                 origin: "sweep".into(),
-                                reason: e.message().replace('\n', " "),
+                                reason: crate::config::one_line(e.message()),
                             })?;
                     cfg.validate()?;
                     let what = format!("{op} seed {seed}{}", describe(&point));
