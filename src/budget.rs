@@ -33,7 +33,8 @@ const EPOCH_OVERHEAD: f64 = 1.5e-3;
 /// `allow_long = true`.
 pub const LONG_RUN_SECONDS: f64 = 24.0 * 3600.0;
 
-/// Rows of pairs per forward/backward chunk; activations are bounded by it.
+/// Rows of pairs per forward/backward chunk of the autograd step
+/// (`train::CHUNK_ROWS` is this value); activations are bounded by it.
 pub const CHUNK_ROWS: u64 = 2048;
 
 /// Memory this machine can give a run now (`MemAvailable`), in bytes.

@@ -85,6 +85,19 @@ pub struct TransformerConfig {
 }
 
 impl TransformerConfig {
+    /// The model a run of `cfg` trains on a table of order `n`: the one
+    /// conversion from a run's settings to its model.
+    pub fn of(cfg: &crate::config::RunConfig, n: usize) -> Self {
+        Self {
+            d_model: cfg.d_model,
+            n_heads: cfg.n_heads,
+            d_mlp: cfg.d_mlp,
+            layer_norm: cfg.layer_norm,
+            init: cfg.init,
+            ..Self::for_order(n)
+        }
+    }
+
     /// The docs/design.md defaults for a group of order n: d_model 64, 4 heads,
     /// d_mlp 256, no LayerNorm.
     pub fn for_order(n: usize) -> Self {

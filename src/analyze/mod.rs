@@ -135,15 +135,6 @@ struct Loaded {
     _vs: tch::nn::VarStore,
 }
 
-fn model_config(cfg: &RunConfig, n: usize) -> TransformerConfig {
-    let mut m = TransformerConfig::for_order(n);
-    m.d_model = cfg.d_model;
-    m.n_heads = cfg.n_heads;
-    m.d_mlp = cfg.d_mlp;
-    m.layer_norm = cfg.layer_norm;
-    m
-}
-
 fn load(dir: &Path, files: &[PathBuf]) -> Result<Loaded, AnalyzeError> {
     let manifest = read_manifest(dir).map_err(|e| {
         AnalyzeError::NotARun(format!("{}: not an analysable run ({e})", dir.display()))
@@ -160,7 +151,7 @@ fn load(dir: &Path, files: &[PathBuf]) -> Result<Loaded, AnalyzeError> {
         .map_err(TrainError::from)?;
     let vs = tch::nn::VarStore::new(tch::Device::Cpu);
     let refs: Vec<&Path> = files.iter().map(|p| p.as_path()).collect();
-    let model = Transformer::load(&model_config(&cfg, op.order()), &vs.root(), &refs)?;
+    let model = Transformer::load(&TransformerConfig::of(&cfg, op.order()), &vs.root(), &refs)?;
     Ok(Loaded {
         cfg,
         op,
@@ -506,7 +497,7 @@ fn progress_over_checkpoints(
     let mut rows = Vec::new();
     for (epoch, path) in ckpts {
         let vs = tch::nn::VarStore::new(tch::Device::Cpu);
-        let model = Transformer::load(&model_config(cfg, n), &vs.root(), &[&path])?;
+        let model = Transformer::load(&TransformerConfig::of(cfg, n), &vs.root(), &[&path])?;
         let logits = table_logits(&model, n)?.remove(0);
         let l = losses(&op.analysis, &logits, labels, is_train, key)?;
         let spec = IrrepSpectrum::of_token_rows(&op.analysis, &embedding(&model, 0, n as i64)?)?;

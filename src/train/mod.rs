@@ -77,7 +77,7 @@ pub struct MetricRow {
 /// step (grokscope 0.1's; its stored results depend on it). Fixed (not
 /// tuned to the machine) so that results depend only on the config, seed
 /// and thread count.
-pub const CHUNK_ROWS: i64 = 2048;
+pub const CHUNK_ROWS: i64 = crate::budget::CHUNK_ROWS as i64;
 
 /// Pairs per model in one chunk of the fused step: small enough that a
 /// chunk's activations stay in cache (measured fastest of 512-9000 on
@@ -485,12 +485,7 @@ pub fn train_from(
         .map(|(c, op)| Dataset::for_config(op, c))
         .collect::<Result<Vec<_>, _>>()
         .map_err(ConfigError::from)?;
-    let mut mcfg = TransformerConfig::for_order(n);
-    mcfg.d_model = first.d_model;
-    mcfg.n_heads = first.n_heads;
-    mcfg.d_mlp = first.d_mlp;
-    mcfg.layer_norm = first.layer_norm;
-    mcfg.init = first.init;
+    let mcfg = TransformerConfig::of(first, n);
     let s_count = configs.len();
 
     let vs = nn::VarStore::new(tch::Device::Cpu);
