@@ -7,17 +7,12 @@
 //! beside it.
 #![cfg(feature = "torch")]
 
+mod common;
+use common::*;
 use grokscope::config::RunConfig;
 use grokscope::train::run::train_runs;
 use grokscope::train::{Quiet, TrainError};
-use std::path::{Path, PathBuf};
-
-fn tempdir(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("grokscope-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
-    d
-}
+use std::path::Path;
 
 /// Order 28 (549 training pairs: two chunks of the fused pass per model,
 /// so its chunk loop has work for both threads).
@@ -31,19 +26,6 @@ fn run(op: &str, seed: u64) -> RunConfig {
         d_mlp: 64,
         ..RunConfig::default()
     }
-}
-
-/// Every numerics and optimiser control on.
-fn with_controls(mut c: RunConfig) -> RunConfig {
-    for set in [
-        "loss_precision=\"f64\"",
-        "softmax=\"stablemax\"",
-        "optimizer=\"orthogonal_adamw\"",
-        "grokfast_lambda=2.0",
-    ] {
-        c.set(set).unwrap();
-    }
-    c
 }
 
 type Bytes = (Vec<u8>, Vec<u8>);

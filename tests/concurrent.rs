@@ -6,17 +6,12 @@
 //! `train::threads`).
 #![cfg(feature = "torch")]
 
+mod common;
+use common::*;
 use grokscope::config::RunConfig;
 use grokscope::train::run::train_runs;
 use grokscope::train::Quiet;
-use std::path::{Path, PathBuf};
-
-fn tempdir(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("grokscope-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
-    d
-}
+use std::path::Path;
 
 /// add:47 (1546 training pairs: the fused pass splits its chunk loop over
 /// two threads when it has two) with two threads.
@@ -35,7 +30,7 @@ fn wide() -> RunConfig {
 /// s3 with every numerics and optimiser control on one thread (the
 /// configuration whose extension failed on a loaded machine).
 fn controls() -> RunConfig {
-    let mut c = RunConfig {
+    with_controls(RunConfig {
         op: "s3".into(),
         epochs: 100,
         checkpoint_every: 50,
@@ -43,16 +38,7 @@ fn controls() -> RunConfig {
         d_mlp: 64,
         threads: 1,
         ..RunConfig::default()
-    };
-    for set in [
-        "loss_precision=\"f64\"",
-        "softmax=\"stablemax\"",
-        "optimizer=\"orthogonal_adamw\"",
-        "grokfast_lambda=2.0",
-    ] {
-        c.set(set).unwrap();
-    }
-    c
+    })
 }
 
 /// The stored bytes of one run: metrics and final weights.

@@ -4,19 +4,14 @@
 //! path (the comparisons are within one process or one machine).
 #![cfg(feature = "torch")]
 
+mod common;
+use common::*;
 use grokscope::config::RunConfig;
 use grokscope::grok::StopReason;
 use grokscope::train::run::{extend_runs, read_manifest, read_metric_rows, train_runs};
 use grokscope::train::{Quiet, TrainError};
 use std::path::{Path, PathBuf};
 use std::process::Command;
-
-fn tempdir(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("grokscope-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
-    d
-}
 
 fn bytes(run: &Path) -> Vec<u8> {
     std::fs::read(run.join("metrics.parquet")).unwrap()
@@ -80,18 +75,7 @@ fn an_extended_run_equals_a_longer_run_byte_for_byte() {
 #[test]
 fn runs_with_every_numerics_and_optimiser_control_extend_exactly_and_record_diagnostics() {
     let dir = tempdir("controls");
-    let controls = |epochs: usize| {
-        let mut c = s3(epochs);
-        for set in [
-            "loss_precision=\"f64\"",
-            "softmax=\"stablemax\"",
-            "optimizer=\"orthogonal_adamw\"",
-            "grokfast_lambda=2.0",
-        ] {
-            c.set(set).unwrap();
-        }
-        c
-    };
+    let controls = |epochs: usize| with_controls(s3(epochs));
     let short = train_runs(&[controls(100)], &dir.join("a"), 2, &[], &mut Quiet).unwrap();
     let long = train_runs(&[controls(200)], &dir.join("b"), 2, &[], &mut Quiet).unwrap();
     // The Grokfast filter's state is stored with the moments, so the
