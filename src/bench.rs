@@ -67,15 +67,21 @@ pub fn measure_step(
             ..config(op, s, epochs)
         })
         .collect();
-    // Warm-up (allocator, MKL initialisation) outside the timing.
-    train(&[config(op, 99, 2)], threads, &mut Quiet)?;
-    let start = Instant::now();
-    train(&configs, threads, &mut Quiet)?;
-    let t = start.elapsed().as_secs_f64();
+    let t = time_batch(&configs, threads)?;
     Ok(Rate {
         total: (epochs * seeds) as f64 / t,
         per_model: epochs as f64 / t,
     })
+}
+
+/// Seconds to train `configs` as one batch with `threads` threads, after
+/// a short warm-up training of the first operation (allocator, MKL
+/// initialisation) outside the timing.
+fn time_batch(configs: &[RunConfig], threads: usize) -> Result<f64, TrainError> {
+    train(&[config(&configs[0].op, 99, 2)], threads, &mut Quiet)?;
+    let start = Instant::now();
+    train(configs, threads, &mut Quiet)?;
+    Ok(start.elapsed().as_secs_f64())
 }
 
 /// `jobs` trainings of `op` at once, each of `seeds` batched seeds with one
@@ -376,10 +382,9 @@ pub fn measure_process(
     Ok(epochs as f64 / t)
 }
 
-/// Orders `grokscope bench --atlas` measures, and the batch sizes beside
-/// one model alone.
+/// Orders `grokscope bench --atlas` measures.
 pub const ATLAS_ORDERS: [usize; 5] = [8, 24, 32, 48, 64];
-/// Batch sizes `grokscope bench --atlas` measures.
+/// Batch sizes `grokscope bench --atlas` measures beside one model alone.
 pub const ATLAS_BATCHES: [usize; 3] = [3, 8, 16];
 
 /// Model-epochs per second of one job (one libtorch thread) training one
@@ -394,10 +399,7 @@ pub fn measure_batch(ops: &[String], epochs: usize) -> Result<f64, TrainError> {
         .enumerate()
         .map(|(s, op)| config(op, s as u64, epochs))
         .collect();
-    train(&[config(&ops[0], 99, 2)], 1, &mut Quiet)?;
-    let start = Instant::now();
-    train(&configs, 1, &mut Quiet)?;
-    Ok((epochs * ops.len()) as f64 / start.elapsed().as_secs_f64())
+    Ok((epochs * ops.len()) as f64 / time_batch(&configs, 1)?)
 }
 
 /// `s` operations of order `n` for a measurement: its SmallGroups
@@ -439,7 +441,6 @@ pub fn interpolate(points: &[(usize, f64)], train_pairs: usize) -> f64 {
 /// library) for `seeds` seeds × `epochs` epochs without early stops (an
 /// upper bound), at `seconds(train_pairs)` per model-epoch on one core,
 /// with the atlas' training fraction 0.7.
-///
 pub fn atlas_core_hours(seeds: usize, epochs: usize, seconds: &dyn Fn(usize) -> f64) -> f64 {
     let mut total = 0.0;
     for n in 2..=crate::groups::small::MAX_ORDER {

@@ -247,7 +247,7 @@ impl SweepData {
         let runs = self.runs()?;
         if let Some(r) = runs.iter().find(|r| r.last_epoch.is_none()) {
             return Err(ReportError::Data(format!(
-                "{}: run {} has no sustained-grok record (its results predate the sustained criterion), so it cannot be counted as grokked or not; retrain the sweep with this grokscope",
+                "{}: run {} has no sustained-grok record (these results predate the sustained criterion of grokscope 0.2), so it cannot be counted as grokked or not; retrain the sweep with this grokscope",
                 self.location().display(),
                 r.run_id
             )));

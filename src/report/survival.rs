@@ -74,15 +74,7 @@ pub fn settings(
     sweep: &SweepData,
     planned: &BTreeMap<(String, String), usize>,
 ) -> Result<Vec<Setting>> {
-    let runs = sweep.runs()?;
-    // last_epoch came with the sustained criterion: a results table
-    // without it cannot tell "never sustained" from "not measured".
-    if runs.iter().any(|r| r.last_epoch.is_none()) {
-        return Err(ReportError::Data(format!(
-            "{}: no sustained_grok_epoch column; these results predate the sustained criterion (retrain with grokscope 0.2)",
-            sweep.location().display()
-        )));
-    }
+    let runs = sweep.runs_with_sustained()?;
     let rows = sweep.groups()?;
     let mut groups: BTreeMap<(String, String), Setting> = BTreeMap::new();
     for r in &runs {

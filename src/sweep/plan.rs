@@ -95,8 +95,11 @@ pub fn plan(spec: &SweepSpec) -> Result<Vec<Batch>, ConfigError> {
 /// An invalid spec.
 pub fn plan_with(spec: &SweepSpec, batching: bool) -> Result<Vec<Batch>, ConfigError> {
     // (order, the config without op and seed) -> its runs, in order of
-    // first appearance.
+    // first appearance; found through the key's serialisation, so a sweep
+    // of many configurations is not a quadratic search.
     let mut groups: Vec<(usize, RunConfig, Vec<RunConfig>)> = Vec::new();
+    let mut index: std::collections::HashMap<(usize, String), usize> =
+        std::collections::HashMap::new();
     for group in spec.expand()? {
         for cfg in group {
             let n = crate::groups::OperationSpec::parse(&cfg.op)
@@ -106,9 +109,15 @@ pub fn plan_with(spec: &SweepSpec, batching: bool) -> Result<Vec<Batch>, ConfigE
             let mut key = cfg.clone();
             key.op.clear();
             key.seed = 0;
-            match groups.iter_mut().find(|g| g.0 == n && g.1 == key) {
-                Some(g) => g.2.push(cfg),
-                None => groups.push((n, key, vec![cfg])),
+            let text = serde_json::to_string(&key).map_err(|e| {
+                ConfigError::Invalid(format!("a sweep's configuration does not serialise: {e}"))
+            })?;
+            match index.entry((n, text)) {
+                std::collections::hash_map::Entry::Occupied(at) => groups[*at.get()].2.push(cfg),
+                std::collections::hash_map::Entry::Vacant(at) => {
+                    at.insert(groups.len());
+                    groups.push((n, key, vec![cfg]));
+                }
             }
         }
     }

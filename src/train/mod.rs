@@ -49,7 +49,8 @@ pub enum TrainError {
         /// What went wrong.
         reason: String,
     },
-    /// Batched configs that differ in more than the seed.
+    /// Batched configs that differ in more than operation and seed, or
+    /// whose operations differ in order.
     #[error("batched training: {0}")]
     Batch(String),
     /// A results file failed.
@@ -422,8 +423,8 @@ impl Stepper {
 }
 
 /// Trains the configurations (which may differ only in seed and in the
-/// operation, of one order) as one batched model from initialisation. Sets libtorch's thread count to
-/// `threads`.
+/// operation, of one order) as one batched model from initialisation.
+/// Sets libtorch's thread count to `threads`.
 ///
 /// # Errors
 /// Invalid or mismatched configs, libtorch errors, or an observer error.

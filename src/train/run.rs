@@ -541,8 +541,9 @@ fn find_resume(configs: &[RunConfig], partial: &[PathBuf]) -> Option<Start> {
     Some(start)
 }
 
-/// Trains `configs` (differing only in seed and operation, of one order) as one batch and writes one
-/// complete run directory per config under `out`; returns them in order.
+/// Trains `configs` (differing only in seed and operation, of one order)
+/// as one batch and writes one complete run directory per config under
+/// `out`; returns them in order.
 /// An existing run directory with the same id is replaced. When the
 /// batch's partial directories hold a resume point (a killed run), training
 /// continues from it.
