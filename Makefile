@@ -4,7 +4,7 @@ SHELL := /bin/bash
 CARGO ?= cargo
 BIN := target/release/grokscope
 
-.PHONY: setup build run test test-rust test-notebooks test-paper paper figures experiments lab bench clean-runs
+.PHONY: setup build run test test-rust test-notebooks test-paper test-interop paper figures experiments lab bench clean-runs
 
 setup:
 	@scripts/setup
@@ -35,6 +35,12 @@ test-notebooks:
 
 test-paper:
 	scripts/build-paper ../scratch/paper
+
+# The TransformerLens round trip against the real library: installs
+# TransformerLens 3 into .venv once (~50 s), then ~25 s. Not part of `make test`.
+test-interop: build
+	scripts/install-transformer-lens
+	.venv/bin/python scripts/interop_test.py $(BIN)
 
 # paper/main.pdf from paper/main.tex and paper/generated/.
 paper: setup

@@ -40,6 +40,8 @@ pub mod bench;
 #[cfg(feature = "torch")]
 pub mod convert;
 #[cfg(feature = "torch")]
+pub mod interop;
+#[cfg(feature = "torch")]
 pub mod model;
 #[cfg(feature = "torch")]
 pub mod prelude;

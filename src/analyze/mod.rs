@@ -13,7 +13,10 @@
 //! Every spectrum is computed for the final weights and for the untrained
 //! weights of the same seed (epoch 0), the null it must be read against.
 
+mod imported;
 pub mod mechanism;
+
+pub use imported::{analyze_imported, ImportedAnalysis};
 
 use crate::analysis::abelianisation::{coset_accuracy, CosetAccuracy};
 use crate::analysis::across_runs::{

@@ -145,19 +145,56 @@ enum Command {
         #[arg(long)]
         atlas: bool,
     },
-    /// Analyse a run (writes <run>/analysis/) or, with --sweep, every run of a sweep.
+    /// Analyse a run (writes <run>/analysis/), with --sweep every run of a sweep, or with
+    /// --import a TransformerLens model trained elsewhere.
     #[cfg(feature = "torch")]
     Analyze {
         /// A run directory.
-        #[arg(required_unless_present = "sweep")]
+        #[arg(required_unless_present_any = ["sweep", "import"])]
         run: Option<PathBuf>,
         /// experiments/<name> (the sweep's results directory) or its .toml.
-        #[arg(long, conflicts_with = "run")]
+        #[arg(long, conflicts_with_all = ["run", "import"])]
         sweep: Option<PathBuf>,
         /// Directory for run directories (with --sweep).
         #[arg(long, default_value = "runs")]
         runs: PathBuf,
+        /// A TransformerLens checkpoint: a directory with config.json (HookedTransformerConfig's
+        /// fields) and model.safetensors (its state dict); writes <DIR>/analysis/.
+        #[arg(long, value_name = "DIR", conflicts_with = "run", requires = "op")]
+        import: Option<PathBuf>,
+        /// The operation the imported model computes, e.g. add:113 (with --import).
+        #[arg(long, requires = "import")]
+        op: Option<String>,
     },
+    /// Export a run for another tool: --to transformer-lens writes a HookedTransformer
+    /// checkpoint (config, state dict, grokscope's reference logits, a loader).
+    #[cfg(feature = "torch")]
+    Export {
+        /// A run directory.
+        run: PathBuf,
+        /// The target format.
+        #[arg(long, value_enum)]
+        to: ExportFormat,
+        /// The directory to create (default: <run>/transformer-lens, or
+        /// <run>/transformer-lens-epoch<N> with --epoch).
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Export the checkpoint of this epoch instead of the final weights.
+        #[arg(long)]
+        epoch: Option<u32>,
+        /// Export a run trained with StableMax (its logits are exact; TransformerLens'
+        /// probabilities and loss use softmax).
+        #[arg(long)]
+        allow_stablemax: bool,
+    },
+}
+
+/// What `grokscope export` writes.
+#[cfg(feature = "torch")]
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum ExportFormat {
+    /// TransformerLens' HookedTransformer (TransformerLens 2 and 3).
+    TransformerLens,
 }
 
 /// Sharding, Slurm and status options of `grokscope sweep`.
@@ -354,11 +391,28 @@ fn run(cli: Cli) -> Result<()> {
             }
         }
         #[cfg(feature = "torch")]
-        Command::Analyze { run, sweep, runs } => match (run, sweep) {
-            (Some(run), _) => torch_cmds::analyze(&run),
-            (None, Some(sweep)) => torch_cmds::analyze_sweep(&sweep, &runs),
-            (None, None) => unreachable!("clap requires one"),
+        Command::Analyze {
+            run,
+            sweep,
+            runs,
+            import,
+            op,
+        } => match (run, sweep, import) {
+            (Some(run), _, _) => torch_cmds::analyze(&run),
+            (None, Some(sweep), _) => torch_cmds::analyze_sweep(&sweep, &runs),
+            (None, None, Some(dir)) => {
+                torch_cmds::analyze_import(&dir, op.as_deref().unwrap_or(""))
+            }
+            (None, None, None) => unreachable!("clap requires one"),
         },
+        #[cfg(feature = "torch")]
+        Command::Export {
+            run,
+            to: ExportFormat::TransformerLens,
+            out,
+            epoch,
+            allow_stablemax,
+        } => torch_cmds::export(&run, out, epoch, allow_stablemax),
     }
 }
 
@@ -823,6 +877,70 @@ mod torch_cmds {
         let a = grokscope::analyze::analyze_run(run)?;
         print_analysis(&a);
         println!("{}", run.join("analysis").display());
+        Ok(())
+    }
+
+    pub fn analyze_import(dir: &std::path::Path, op: &str) -> Result<()> {
+        let op = grokscope::groups::Operation::parse(op)?;
+        let imported = grokscope::interop::import(dir, &op)?;
+        let out = dir.join("analysis");
+        let a = grokscope::analyze::analyze_imported(dir, &imported, &op, &out)?;
+        println!(
+            "{} as {} ({}): table accuracy {:.4}",
+            a.source, a.op, a.group, a.table_accuracy
+        );
+        for note in &a.import_notes {
+            println!("  import: {note}");
+        }
+        println!(
+            "  embedding: dominant irrep {} holds {:.3} of the non-constant power (isotropic {:.3}); key irreps: {}",
+            a.dominant_irrep,
+            a.dominant_share,
+            a.dominant_expected,
+            if a.key_irreps.is_empty() { "none".to_string() } else { a.key_irreps.join(", ") }
+        );
+        println!(
+            "  unembedding: dominant {} ({:.3})",
+            a.unembed_dominant.0, a.unembed_dominant.1
+        );
+        println!(
+            "  MLP neurons over G×G: dominant ({}, {}) {:.3}; share on (ρ, ρ) pairs {:.3}",
+            a.neurons_dominant.0,
+            a.neurons_dominant.1,
+            a.neurons_dominant.2,
+            a.neurons_diagonal_share
+        );
+        if let Some((k1, k5, keys)) = &a.fourier {
+            println!("  Fourier: concentration k=1 {k1:.3}, k=5 {k5:.3}; key frequencies {keys:?}");
+        }
+        println!("  Gini of the embedding spectrum: {:.3}", a.gini);
+        println!("  (no untrained null, split or checkpoints come with an import: compare with a grokscope run of the same group)");
+        println!("{}", out.display());
+        Ok(())
+    }
+
+    pub fn export(
+        run: &std::path::Path,
+        out: Option<std::path::PathBuf>,
+        epoch: Option<u32>,
+        allow_stablemax: bool,
+    ) -> Result<()> {
+        let out = out.unwrap_or_else(|| match epoch {
+            Some(e) => run.join(format!("transformer-lens-epoch{e}")),
+            None => run.join("transformer-lens"),
+        });
+        let options = grokscope::interop::ExportOptions {
+            epoch,
+            allow_stablemax,
+        };
+        let e = grokscope::interop::export(run, &out, &options)?;
+        println!(
+            "exported {} (epoch {}) for TransformerLens to {} (largest |logit| {:.3}); load it with load.py there",
+            e.run_id,
+            e.epoch,
+            e.dir.display(),
+            e.max_abs_logit
+        );
         Ok(())
     }
 
