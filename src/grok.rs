@@ -9,8 +9,11 @@
 //!   run has reached e + window. It depends on the evaluations up to
 //!   e + window alone, so a run stopped there and the same run trained to a
 //!   longer budget record the same epoch;
-//! - **relapses**: evaluations after the sustained epoch that fall below
-//!   0.99 again.
+//! - **relapses**: dips after the sustained epoch, a dip being a maximal
+//!   stretch of consecutive evaluations below 0.99 (a drop that lasts three
+//!   evaluations is one relapse). Results stored before 2026-12-05 hold
+//!   the number of evaluations below 0.99 instead; the report recounts
+//!   dips from the curves wherever it cites relapses.
 //!
 //! ```
 //! use grokscope::grok::sustained;
@@ -66,15 +69,18 @@ pub fn sustained(series: &[(u32, f64)], window: u32) -> Option<u32> {
     None
 }
 
-/// Evaluations after `from` that fall below [`THRESHOLD`]: how many, and
-/// the first one's epoch.
+/// Dips after `from` (maximal stretches of consecutive evaluations below
+/// [`THRESHOLD`]): how many, and the first one's epoch.
 pub fn relapses(series: &[(u32, f64)], from: u32) -> (u32, Option<u32>) {
-    let dips: Vec<u32> = series
-        .iter()
-        .filter(|(e, a)| *e > from && *a < THRESHOLD)
-        .map(|(e, _)| *e)
-        .collect();
-    (dips.len() as u32, dips.first().copied())
+    let (mut dips, mut first, mut below) = (0, None, false);
+    for &(e, a) in series.iter().filter(|(e, _)| *e > from) {
+        if a < THRESHOLD && !below {
+            dips += 1;
+            first.get_or_insert(e);
+        }
+        below = a < THRESHOLD;
+    }
+    (dips, first)
 }
 
 /// Why a run ended.
@@ -272,6 +278,16 @@ mod tests {
         assert_eq!(sustained(&stopped, 20), Some(e));
         // The later dip is a relapse of the full run.
         assert_eq!(relapses(&full, e), (1, Some(60)));
+    }
+
+    #[test]
+    fn a_relapse_is_a_dip_however_many_evaluations_it_lasts() {
+        // Two dips after epoch 10: 30-50 (three evaluations) and 80.
+        let s = series(&[0.5, 1.0, 1.0, 0.9, 0.5, 0.98, 1.0, 1.0, 0.7, 1.0], 10);
+        assert_eq!(relapses(&s, 10), (2, Some(30)));
+        // A dip already under way at `from` counts from its next evaluation.
+        assert_eq!(relapses(&s, 30), (2, Some(40)));
+        assert_eq!(relapses(&s, 90), (0, None));
     }
 
     #[test]

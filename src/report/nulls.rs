@@ -48,7 +48,9 @@ pub struct GroupNulls {
     pub one_dim: [f64; 3],
     /// Neurons' (ρ, ρ) share: true, shuffled, untrained.
     pub diagonal: [f64; 3],
-    /// Coset accuracy on informative test pairs: true, shuffled, untrained.
+    /// Coset accuracy on informative test pairs: true, shuffled, untrained,
+    /// each pooled over seeds (right-coset answers over pairs, so a rate and
+    /// its count come from the same aggregation).
     pub coset: [f64; 3],
     /// 1/|G/[G, G]|.
     pub coset_chance: f64,
@@ -58,10 +60,12 @@ pub struct GroupNulls {
     /// The same for the shuffled arm.
     pub coset_counts_shuffled: (usize, usize),
     /// Coset accuracy on the informative pairs whose transpose was not
-    /// trained on either: true, shuffled.
+    /// trained on either: true, shuffled, pooled over seeds.
     pub coset_unseen: [f64; 2],
     /// Pooled (right coset, pairs) of that test, true arm.
     pub coset_unseen_counts: (usize, usize),
+    /// The same for the shuffled arm.
+    pub coset_unseen_counts_shuffled: (usize, usize),
     /// Seeds with both arms.
     pub seeds: usize,
 }
@@ -142,7 +146,8 @@ pub fn compare(sweep: &SweepData) -> Result<Vec<GroupNulls>> {
             group: row.group.clone(),
             ..Default::default()
         };
-        let mut cols: [Vec<f64>; 14] = Default::default();
+        let mut cols: [Vec<f64>; 9] = Default::default();
+        let mut init_counts = (0, 0);
         let mut names: BTreeMap<String, usize> = BTreeMap::new();
         for t in runs.iter().filter(|r| r.op == op && !r.shuffled) {
             let Some(s) = runs
@@ -182,30 +187,45 @@ pub fn compare(sweep: &SweepData) -> Result<Vec<GroupNulls>> {
             cols[6].push(t.diagonal.0);
             cols[7].push(s.diagonal.0);
             cols[8].push(t.diagonal.1);
+            // The coset tests are pooled over seeds: answers in the right
+            // coset over pairs, so each rate is its count's ratio.
+            let count = |acc: f64, pairs: f64| (acc * pairs).round() as usize;
             if let (Some(ct), Some(cs)) = (t.coset, s.coset) {
-                cols[9].push(ct.0);
-                cols[10].push(cs.0);
-                cols[11].push(ct.1);
                 g.coset_chance = ct.2;
-                let count = |acc: f64, pairs: f64| (acc * pairs).round() as usize;
                 g.coset_counts.0 += count(ct.0, ct.3);
                 g.coset_counts.1 += ct.3 as usize;
                 g.coset_counts_shuffled.0 += count(cs.0, cs.3);
                 g.coset_counts_shuffled.1 += cs.3 as usize;
+                init_counts.0 += count(ct.1, ct.3);
+                init_counts.1 += ct.3 as usize;
             }
             if let (Some(ut), Some(us)) = (t.coset_unseen, s.coset_unseen) {
-                cols[12].push(ut.0);
-                cols[13].push(us.0);
-                g.coset_unseen_counts.0 += (ut.0 * ut.1).round() as usize;
+                g.coset_unseen_counts.0 += count(ut.0, ut.1);
                 g.coset_unseen_counts.1 += ut.1 as usize;
+                g.coset_unseen_counts_shuffled.0 += count(us.0, us.1);
+                g.coset_unseen_counts_shuffled.1 += us.1 as usize;
             }
         }
         let m: Vec<f64> = cols.iter().map(|c| mean(c)).collect();
         g.dominant_share = [m[0], m[1], m[2]];
         g.one_dim = [m[3], m[4], m[5]];
         g.diagonal = [m[6], m[7], m[8]];
-        g.coset = [m[9], m[10], m[11]];
-        g.coset_unseen = [m[12], m[13]];
+        let rate = |(c, t): (usize, usize)| {
+            if t == 0 {
+                f64::NAN
+            } else {
+                c as f64 / t as f64
+            }
+        };
+        g.coset = [
+            rate(g.coset_counts),
+            rate(g.coset_counts_shuffled),
+            rate(init_counts),
+        ];
+        g.coset_unseen = [
+            rate(g.coset_unseen_counts),
+            rate(g.coset_unseen_counts_shuffled),
+        ];
         g.dominant = names
             .iter()
             .map(|(k, c)| format!("{k} ({c})"))
@@ -214,6 +234,21 @@ pub fn compare(sweep: &SweepData) -> Result<Vec<GroupNulls>> {
         out.push(g);
     }
     Ok(out)
+}
+
+/// Fewest pairs a rate is shown for; below it the table shows the count.
+pub const MIN_PAIRS_FOR_RATE: usize = 30;
+
+/// A pooled (right coset, pairs) as a rate, or as `c/t` below
+/// [`MIN_PAIRS_FOR_RATE`] pairs.
+fn rate_cell((c, t): (usize, usize)) -> String {
+    if t == 0 {
+        "--".into()
+    } else if t < MIN_PAIRS_FOR_RATE {
+        format!("{c}/{t}")
+    } else {
+        format!("{:.2}", c as f64 / t as f64)
+    }
 }
 
 fn triple(v: [f64; 3]) -> String {
@@ -268,12 +303,16 @@ pub fn table(sweep: &SweepData, n: &mut Numbers) -> Result<String> {
         } else {
             (
                 format!(
-                    "{:.2} / {:.2} / {:.2}",
-                    g.coset[0], g.coset[1], g.coset_chance
+                    "{} / {} / {:.2}",
+                    rate_cell(g.coset_counts),
+                    rate_cell(g.coset_counts_shuffled),
+                    g.coset_chance
                 ),
                 format!(
-                    "{:.2} / {:.2} ({} pairs)",
-                    g.coset_unseen[0], g.coset_unseen[1], g.coset_unseen_counts.1
+                    "{} / {} ({} pairs)",
+                    rate_cell(g.coset_unseen_counts),
+                    rate_cell(g.coset_unseen_counts_shuffled),
+                    g.coset_unseen_counts.1
                 ),
             )
         };
@@ -347,9 +386,11 @@ mod tests {
             coset_accuracy: Some(coset),
             coset_accuracy_init: Some(0.5),
             coset_chance: Some(0.5),
-            coset_pairs: Some(4),
+            // Seed 1 has more pairs than seed 0: a pooled rate differs
+            // from the mean of the seeds' rates.
+            coset_pairs: Some(if run.ends_with('0') { 4 } else { 8 }),
             coset_accuracy_unseen: Some(unseen),
-            coset_pairs_unseen: Some(2),
+            coset_pairs_unseen: Some(if run.ends_with('0') { 2 } else { 6 }),
             ..Default::default()
         })
         .collect();
@@ -414,20 +455,34 @@ mod tests {
         // The one-dimensional irrep of S3 is the sign, [1,1,1].
         assert!(close(g.one_dim, [0.35, 0.25, 0.175]), "{:?}", g.one_dim);
         assert!(close(g.diagonal, [0.6, 0.1, 0.055]), "{:?}", g.diagonal);
-        assert!(close(g.coset, [0.875, 0.375, 0.5]), "{:?}", g.coset);
-        assert_eq!((g.coset_counts, g.coset_counts_shuffled), ((7, 8), (3, 8)));
+        // Coset tests pooled over seeds: 3/4 + 8/8 = 11/12 (the mean of the
+        // seeds' rates would be 0.875), shuffled 2/4 + 2/8 = 4/12.
+        assert!(
+            close(g.coset, [11.0 / 12.0, 4.0 / 12.0, 0.5]),
+            "{:?}",
+            g.coset
+        );
+        assert_eq!(
+            (g.coset_counts, g.coset_counts_shuffled),
+            ((11, 12), (4, 12))
+        );
+        // Transpose unseen: 2/2 + 3/6 = 5/8 (mean of rates 0.75); 1/2 + 0/6.
         assert!(close(
             [g.coset_unseen[0], g.coset_unseen[1], 0.0],
-            [0.75, 0.25, 0.0]
+            [0.625, 0.125, 0.0]
         ));
-        assert_eq!(g.coset_unseen_counts, (3, 4));
+        assert_eq!(g.coset_unseen_counts, (5, 8));
+        assert_eq!(g.coset_unseen_counts_shuffled, (1, 8));
         let mut n = Numbers::default();
         let t = table(&sweep(), &mut n).unwrap();
         assert!(
             t.contains("0.75 / 0.45 / 0.47") || t.contains("0.75 / 0.45 / 0.48"),
             "{t}"
         );
-        assert_eq!(n.get("nulls/s3/coset_correct_true"), Some("7"));
+        // Under 30 pairs a cell is a count, never a rate.
+        assert!(t.contains("11/12 / 4/12 / 0.50"), "{t}");
+        assert!(t.contains("5/8 / 1/8 (8 pairs)"), "{t}");
+        assert_eq!(n.get("nulls/s3/coset_correct_true"), Some("11"));
     }
 
     #[test]

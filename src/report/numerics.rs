@@ -214,6 +214,15 @@ pub fn runs(sweep: &SweepData) -> Result<Vec<NumericsRun>> {
                 .push((f64::from(p.epoch), p.value));
         }
     }
+    // Relapses are dips ([`crate::grok::relapses`]), recounted from the
+    // curves: results stored before that definition counted evaluations.
+    for r in out.iter_mut() {
+        if let (Some(e), Some(test)) = (r.grok, r.curves.get("test/accuracy")) {
+            let mut test: Vec<(u32, f64)> = test.iter().map(|&(x, a)| (x as u32, a)).collect();
+            test.sort_by_key(|p| p.0);
+            r.relapses = f64::from(crate::grok::relapses(&test, e as u32).0);
+        }
+    }
     if sweep.analysis.is_some() {
         for row in sweep.analysis_rows()? {
             let Some(&k) = index.get(&row.run_id) else {
@@ -267,7 +276,7 @@ pub fn table(sweep: &SweepData, n: &mut Numbers) -> Result<String> {
             let final_scale = |r: &&&NumericsRun| r.series("train/logit_scale").last().map(|p| p.1);
             n.num(
                 k("logit_scale"),
-                mean(&rs.iter().filter_map(final_scale).collect::<Vec<_>>()),
+                median(&rs.iter().filter_map(final_scale).collect::<Vec<_>>()),
                 0,
             );
             let min_loss = |r: &&&NumericsRun| {
