@@ -188,7 +188,7 @@ paper_figures! {
         needs |exp| exp.fraction.is_some(),
         draws |area, exp| ablation(
             area,
-            need(&exp.fraction, "ablation-fraction")?,
+            &super::tables::verdicts::with_sustained(need(&exp.fraction, "ablation-fraction")?)?,
             Swept::TrainFraction,
             "training fraction",
         );
@@ -196,7 +196,7 @@ paper_figures! {
         needs |exp| exp.weight_decay.is_some(),
         draws |area, exp| ablation(
             area,
-            need(&exp.weight_decay, "ablation-wd")?,
+            &super::tables::verdicts::with_sustained(need(&exp.weight_decay, "ablation-wd")?)?,
             Swept::WeightDecay,
             "weight decay",
         );
@@ -204,7 +204,7 @@ paper_figures! {
         needs |exp| exp.size.is_some(),
         draws |area, exp| ablation(
             area,
-            need(&exp.size, "ablation-size")?,
+            &super::tables::verdicts::with_sustained(need(&exp.size, "ablation-size")?)?,
             Swept::Order,
             "group order |G|",
         );

@@ -1170,6 +1170,9 @@ pub mod verdicts {
 
 /// An ablation table: one row per setting, one column per operation.
 fn ablation_table(sweep: &SweepData, swept: Swept, label: &str) -> Result<String> {
+    // Sustained grok epochs, as every count of the paper (R8's verdict
+    // alone reads first crossings, as its rule was fixed).
+    let sweep = &verdicts::with_sustained(sweep)?;
     let groups = sweep.groups()?;
     let mut cols: Vec<String> = Vec::new();
     // (row, column) -> grok epochs and final test accuracies of the runs.
@@ -1987,6 +1990,24 @@ mod tests {
             .map(|r| r.grokked_epoch)
             .collect();
         assert_eq!(epochs, [Some(300), None]);
+        // The ablation tables count the same way: both runs crossed at 100,
+        // one sustained from 300, the other fell back.
+        let mut ablation = sweep.clone();
+        let runs: Vec<ResultRow> = ["a", "b"]
+            .into_iter()
+            .map(|id| ResultRow {
+                run_id: id.into(),
+                op: "s3".into(),
+                weight_decay: 1.0,
+                grokked_epoch: Some(100),
+                final_test_accuracy: Some(0.5),
+                ..Default::default()
+            })
+            .collect();
+        ablation.results = ResultRow::frame(&runs).unwrap();
+        ablation.groups = Some(GroupRow::frame(&[GroupRow::of("s3").unwrap()]).unwrap());
+        let t = ablation_table(&ablation, Swept::WeightDecay, "weight decay").unwrap();
+        assert!(t.contains("1 & 300 (1/2)"), "{t}");
         // A sweep trained with grok_window = 300 is counted with 300: run
         // c holds from 100 to 400 and falls back at 500 (long enough for
         // its own window, not for the default 500).
