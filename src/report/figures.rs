@@ -1126,7 +1126,8 @@ pub fn ablation<DB: DrawingBackend>(
     chart
         .configure_mesh()
         .x_desc(xlabel)
-        .y_desc("grok epoch (runs that grokked)")
+        .y_desc("sustained grok epoch (runs that grokked)")
+        .light_line_style(WHITE)
         .y_label_formatter(&|y| {
             if *y <= max_epoch {
                 format!("{y:.0}")
@@ -1148,7 +1149,7 @@ pub fn ablation<DB: DrawingBackend>(
     chart
         .draw_series(std::iter::once(Text::new(
             "not grokked (count)",
-            (xlo - pad * 0.7, top * 1.012),
+            (xlo - pad * 0.7, top * 1.09),
             (FONT, 12),
         )))
         .map_err(&e)?;
