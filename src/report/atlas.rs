@@ -6,11 +6,13 @@
 //! orders it holds and is interim.
 
 use super::claims::Verdict;
+use super::tables::Numbers;
 use super::{ReportError, Result, SweepData};
 use crate::analysis::atlas::{decide, restricted_mean_time, Decision, Stratum, MIN_GROUPS};
 use crate::analysis::complexity::smallest_faithful_dim;
 use crate::groups::invariants::Invariants;
 use std::collections::BTreeMap;
+use std::fmt::Write as _;
 use std::path::Path;
 
 /// The fixed seed of the permutations and bootstrap resamples.
@@ -36,6 +38,15 @@ pub const STATEMENTS: [(&str, &str); 4] = [
     ),
 ];
 
+/// The four invariants as the A1–A4 table heads them (LaTeX), with the
+/// predicted direction of time to grok.
+const HEADERS: [&str; 4] = [
+    "A1: $|G/G'|$ (earlier)",
+    "A2: $b(G)$ (later)",
+    "A3: $F_1$ (later)",
+    "A4: $k(G)/|G|$ (earlier)",
+];
+
 /// The pre-registered rule, as fixed before the atlas' data.
 pub const RULE: &str = "Per group, the restricted mean time to a sustained grok up to the 20 000-epoch budget over seeds 0-2 (a seed that does not grok counts 20 000). Statistic: the sum over orders with at least 5 groups of Kendall's tau-b between the invariant and that time, weighted by the order's number of groups (undefined tau-b: 0). One-sided p from 10 000 permutations of the invariant within each order (fixed seed); Holm across A1-A4. Supported if the Holm-adjusted p < 0.05; contradicted if the opposite direction's is; otherwise not detected. Interim until every order 2-64 is complete.";
 
@@ -53,6 +64,57 @@ pub struct AtlasGroup {
     pub epochs: Vec<Option<u32>>,
     /// The budget the runs had.
     pub budget: u32,
+    /// Where it sits in abelian ⊂ nilpotent ⊂ solvable.
+    pub class: GroupClass,
+    /// Whether it is cyclic (an element generates it).
+    pub cyclic: bool,
+}
+
+/// The smallest of abelian ⊂ nilpotent ⊂ solvable a group belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default)]
+pub enum GroupClass {
+    /// Abelian.
+    #[default]
+    Abelian,
+    /// Nilpotent, not abelian.
+    Nilpotent,
+    /// Solvable, not nilpotent.
+    Solvable,
+    /// Not solvable (A5 is the only one up to order 64).
+    NotSolvable,
+}
+
+impl GroupClass {
+    /// The class of a group with these invariants.
+    pub fn of(inv: &Invariants) -> Self {
+        if inv.derived_order == 1 {
+            Self::Abelian
+        } else if inv.nilpotency_class > 0 {
+            Self::Nilpotent
+        } else if inv.derived_length > 0 {
+            Self::Solvable
+        } else {
+            Self::NotSolvable
+        }
+    }
+
+    /// Its name in figures and tables.
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Abelian => "abelian",
+            Self::Nilpotent => "nilpotent, non-abelian",
+            Self::Solvable => "solvable, not nilpotent",
+            Self::NotSolvable => "not solvable",
+        }
+    }
+
+    /// Every class, in order.
+    pub const ALL: [Self; 4] = [
+        Self::Abelian,
+        Self::Nilpotent,
+        Self::Solvable,
+        Self::NotSolvable,
+    ];
 }
 
 impl AtlasGroup {
@@ -114,6 +176,8 @@ impl Atlas {
                 invariants: [0.0; 4],
                 epochs: Vec::new(),
                 budget: r.epochs,
+                class: GroupClass::Abelian,
+                cyclic: false,
             });
             g.epochs.push(r.sustained_grok_epoch);
             g.budget = g.budget.max(r.epochs);
@@ -140,6 +204,8 @@ impl Atlas {
                 smallest_faithful_dim(&g) as f64,
                 inv.commuting_probability,
             ];
+            group.class = GroupClass::of(&inv);
+            group.cyclic = g.element_orders().into_iter().max() == Some(n);
             groups.push(group);
         }
         Ok(Some(Self {
@@ -258,6 +324,134 @@ fn verdict(atlas: &Atlas, d: &Decision, claim: &'static str, statement: &'static
     }
 }
 
+/// The paper's atlas tables and numbers (`atlas/...`): the A1–A4 table
+/// (each order's tau-b, the pooled statistic, p, Holm-adjusted p and the
+/// verdict) and the per-order summary (groups, runs, grokked runs, median
+/// of the groups' restricted mean times).
+pub fn tables(atlas: &Atlas, n: &mut Numbers) -> Vec<(String, String)> {
+    let decisions = decide(&atlas.strata(), SEED);
+    let runs: usize = atlas.groups.iter().map(|g| g.epochs.len()).sum();
+    let grokked: usize = atlas
+        .groups
+        .iter()
+        .map(|g| g.epochs.iter().flatten().count())
+        .sum();
+    n.set(
+        "atlas/orders_complete",
+        atlas.complete_orders().replace('-', "--"),
+    );
+    n.set(
+        "atlas/orders_planned",
+        ranges(&atlas.planned).replace('-', "--"),
+    );
+    n.set("atlas/groups", atlas.groups.len().to_string());
+    n.set("atlas/runs", runs.to_string());
+    n.set("atlas/runs_grokked", grokked.to_string());
+    n.set(
+        "atlas/status",
+        if atlas.is_final() { "final" } else { "interim" },
+    );
+    n.set(
+        "atlas/strata",
+        decisions.first().map_or(0, |d| d.orders.len()).to_string(),
+    );
+    let stat_p = |x: f64| {
+        if x < 1e-3 {
+            "$< 0.001$".to_string()
+        } else {
+            format!("{x:.3}")
+        }
+    };
+    for (d, (claim, _)) in decisions.iter().zip(STATEMENTS) {
+        let k = |x: &str| format!("atlas/{claim}/{x}");
+        n.set(k("verdict"), d.verdict.to_string());
+        n.num(k("statistic"), d.statistic, 1);
+        n.set(k("p"), stat_p(d.p));
+        n.set(k("p_holm"), stat_p(d.p_holm));
+    }
+
+    let mut claims = String::from("% Generated; do not edit.\n\\begin{tabular}{rr");
+    claims.push_str(&"r".repeat(decisions.len()));
+    claims.push_str("}\n\\toprule\n$|G|$ & groups");
+    for header in HEADERS {
+        let _ = write!(claims, " & {header}");
+    }
+    claims.push_str(" \\\\\n\\midrule\n");
+    let orders = decisions.first().map_or(&[][..], |d| d.orders.as_slice());
+    for (i, o) in orders.iter().enumerate() {
+        let _ = write!(claims, "{} & {}", o.order, o.groups);
+        for d in &decisions {
+            let cell = match (d.orders[i].tau_b, d.orders[i].interval) {
+                (Some(t), Some((lo, hi))) => format!("${t:.2}$ [${lo:.2}$, ${hi:.2}$]"),
+                (Some(t), None) => format!("${t:.2}$"),
+                (None, _) => "--".into(),
+            };
+            let _ = write!(claims, " & {cell}");
+        }
+        claims.push_str(" \\\\\n");
+    }
+    claims.push_str("\\midrule\n");
+    for (label, cell) in [
+        (
+            "statistic",
+            &(|d: &Decision| format!("${:.1}$", d.statistic)) as &dyn Fn(&Decision) -> String,
+        ),
+        ("one-sided $p$", &|d: &Decision| stat_p(d.p)),
+        ("Holm-adjusted $p$", &|d: &Decision| stat_p(d.p_holm)),
+        ("verdict", &|d: &Decision| d.verdict.to_string()),
+    ] {
+        let _ = write!(claims, "\\multicolumn{{2}}{{l}}{{{label}}}");
+        for d in &decisions {
+            let _ = write!(claims, " & {}", cell(d));
+        }
+        claims.push_str(" \\\\\n");
+    }
+    claims.push_str("\\bottomrule\n\\end{tabular}\n");
+
+    // Per complete order, three blocks side by side.
+    let mut by_order: BTreeMap<usize, Vec<&AtlasGroup>> = BTreeMap::new();
+    for g in &atlas.groups {
+        by_order.entry(g.order).or_default().push(g);
+    }
+    let rows: Vec<String> = by_order
+        .iter()
+        .map(|(order, gs)| {
+            let runs: usize = gs.iter().map(|g| g.epochs.len()).sum();
+            let grokked: usize = gs.iter().map(|g| g.epochs.iter().flatten().count()).sum();
+            let mut times: Vec<f64> = gs.iter().map(|g| g.time()).collect();
+            times.sort_by(f64::total_cmp);
+            let m = times.len();
+            let median = if m % 2 == 1 {
+                times[m / 2]
+            } else {
+                (times[m / 2 - 1] + times[m / 2]) / 2.0
+            };
+            format!("{order} & {} & {grokked}/{runs} & {median:.0}", gs.len())
+        })
+        .collect();
+    let per_block = rows.len().div_ceil(3);
+    let mut summary = String::from(
+        "% Generated; do not edit.\n\\begin{tabular}{rrrr@{\\hspace{1.5em}}rrrr@{\\hspace{1.5em}}rrrr}\n\\toprule\n",
+    );
+    summary.push_str(&["$|G|$ & groups & grokked & median time"; 3].join(" & "));
+    summary.push_str(" \\\\\n\\midrule\n");
+    for i in 0..per_block {
+        let cells: Vec<String> = (0..3)
+            .map(|b| {
+                rows.get(b * per_block + i)
+                    .cloned()
+                    .unwrap_or_else(|| " & & & ".into())
+            })
+            .collect();
+        let _ = writeln!(summary, "{} \\\\", cells.join(" & "));
+    }
+    summary.push_str("\\bottomrule\n\\end{tabular}\n");
+    vec![
+        ("atlas-claims-table.tex".into(), claims),
+        ("atlas-orders-table.tex".into(), summary),
+    ]
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -275,7 +469,56 @@ mod tests {
             invariants: [inv; 4],
             epochs: epochs.to_vec(),
             budget: 20_000,
+            class: GroupClass::Abelian,
+            cyclic: false,
         }
+    }
+
+    #[test]
+    fn classes_and_cyclicity_come_from_the_table() {
+        use crate::groups::Operation;
+        let class = |op: &str| {
+            let g = Operation::parse(op).unwrap().group.unwrap();
+            (
+                GroupClass::of(&Invariants::of(&g)),
+                g.element_orders().into_iter().max() == Some(g.order()),
+            )
+        };
+        assert_eq!(class("ring:4"), (GroupClass::Abelian, true));
+        assert_eq!(class("xor:2"), (GroupClass::Abelian, false));
+        assert_eq!(class("smallgroup:8,4"), (GroupClass::Nilpotent, false)); // Q8
+                                                                             // S3's exponent is its order, 6, yet it is not cyclic.
+        assert_eq!(class("s3"), (GroupClass::Solvable, false));
+        assert_eq!(class("alternating:5"), (GroupClass::NotSolvable, false));
+    }
+
+    #[test]
+    fn the_tables_give_each_order_and_the_verdict_row() {
+        let mut groups: Vec<AtlasGroup> = (0..5)
+            .map(|k| group(8, k as f64, &[Some(1000 * (5 - k)), None]))
+            .collect();
+        groups.push(group(6, 1.0, &[None, None]));
+        let atlas = Atlas {
+            complete: vec![6, 8],
+            planned: vec![6, 7, 8],
+            groups,
+        };
+        let mut n = Numbers::default();
+        let files = tables(&atlas, &mut n);
+        let claims = &files[0].1;
+        assert!(claims.contains("8 & 5 & $-1.00$"), "{claims}");
+        assert!(
+            claims.contains("{verdict} & supported & contradicted & contradicted & supported"),
+            "{claims}"
+        );
+        // Order 6: one group, no grok; order 8: five groups, 5 of 10 runs,
+        // times 12500, 12000, 11500, 11000, 10500 (a censored seed counts 20 000).
+        let summary = &files[1].1;
+        assert!(summary.contains("6 & 1 & 0/2 & 20000"), "{summary}");
+        assert!(summary.contains("8 & 5 & 5/10 & 11500"), "{summary}");
+        assert_eq!(n.get("atlas/orders_complete"), Some("6, 8"));
+        assert_eq!(n.get("atlas/status"), Some("interim"));
+        assert_eq!(n.get("atlas/runs_grokked"), Some("5"));
     }
 
     #[test]

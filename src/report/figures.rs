@@ -11,14 +11,14 @@ use plotters::style::text_anchor::{HPos, Pos, VPos};
 use polars::prelude::DataFrame;
 use std::collections::BTreeMap;
 
-const FONT: &str = "sans-serif";
-const BLUE: RGBColor = RGBColor(0, 114, 178);
-const ORANGE: RGBColor = RGBColor(230, 159, 0);
-const GREEN: RGBColor = RGBColor(0, 158, 115);
-const VERMILLION: RGBColor = RGBColor(213, 94, 0);
+pub(super) const FONT: &str = "sans-serif";
+pub(super) const BLUE: RGBColor = RGBColor(0, 114, 178);
+pub(super) const ORANGE: RGBColor = RGBColor(230, 159, 0);
+pub(super) const GREEN: RGBColor = RGBColor(0, 158, 115);
+pub(super) const VERMILLION: RGBColor = RGBColor(213, 94, 0);
 const SKY: RGBColor = RGBColor(86, 180, 233);
 const PURPLE: RGBColor = RGBColor(204, 121, 167);
-const GREY: RGBColor = RGBColor(120, 120, 120);
+pub(super) const GREY: RGBColor = RGBColor(120, 120, 120);
 const PALETTE: [RGBColor; 6] = [BLUE, VERMILLION, GREEN, ORANGE, PURPLE, SKY];
 
 /// One colour per operation family in every ablation panel.
@@ -225,6 +225,14 @@ paper_figures! {
     Numerics = "numerics", (1500, 820), "Train loss by loss precision and softmax, and test accuracy with Grokfast against baselines, every seed",
         needs |exp| exp.numerics.as_ref().is_some_and(|s| s.curves.is_some()),
         draws |area, exp| super::numerics::figure(area, need(&exp.numerics, "numerics")?);
+    AtlasOverview = "atlas-overview", (1500, 760), "The atlas at a glance: every group of the complete orders, its order against its restricted mean time to a sustained grok",
+        needs |exp| exp.atlas.is_some(),
+        draws |area, exp| super::atlas_figures::overview(
+            area,
+            exp.atlas.as_ref().ok_or_else(|| ReportError::Data(
+                "experiments/atlas has no results; run `grokscope sweep experiments/atlas.toml`".into(),
+            ))?,
+        );
 }
 
 impl PaperFigure {
@@ -408,7 +416,7 @@ pub fn grokking_curves<DB: DrawingBackend>(
 }
 
 /// The legend every figure draws: translucent white box, grey border.
-fn draw_legend<'a, DB: DrawingBackend + 'a, CT: CoordTranslate>(
+pub(super) fn draw_legend<'a, DB: DrawingBackend + 'a, CT: CoordTranslate>(
     chart: &mut ChartContext<'a, DB, CT>,
     position: SeriesLabelPosition,
     font_size: u32,

@@ -18,6 +18,7 @@
 //! ```
 
 pub mod atlas;
+pub mod atlas_figures;
 pub mod claims;
 pub mod experiments;
 pub mod figures;
@@ -399,6 +400,8 @@ pub struct Experiments {
     /// `numerics`: loss precision, StableMax, Grokfast and a matched
     /// baseline ([`numerics`]).
     pub numerics: Option<SweepData>,
+    /// The atlas' complete orders ([`atlas::Atlas`]), when it has results.
+    pub atlas: Option<atlas::Atlas>,
     /// The paper's experiments that have no results in the directory read,
     /// in the order of [`experiments::PAPER_EXPERIMENTS`]: what the report
     /// cannot draw or decide. `grokscope figures` refuses to write a
@@ -440,6 +443,11 @@ impl Experiments {
             shuffled_labels: named("shuffled-labels")?,
             twins: survival::from_sweeps(dir, &twins_sweeps)?,
             numerics: named("numerics")?,
+            atlas: if dir.join("atlas.toml").exists() {
+                atlas::Atlas::load(dir)?
+            } else {
+                None
+            },
             long_budget_sweeps,
             missing: experiments::PAPER_EXPERIMENTS
                 .iter()

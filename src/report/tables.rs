@@ -1870,6 +1870,9 @@ pub fn compute_all(exp: &Experiments) -> Result<(Vec<(String, String)>, Numbers)
     if let Some(t) = long_budget_pw_table(&exp.long_budget_sweeps, &mut n)? {
         files.push(("long-budget-pw-table.tex".into(), t));
     }
+    if let Some(atlas) = &exp.atlas {
+        files.extend(super::atlas::tables(atlas, &mut n));
+    }
     Ok((files, n))
 }
 
