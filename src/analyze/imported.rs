@@ -4,17 +4,17 @@
 //! seed, the training split, progress over checkpoints) is absent: an
 //! import has none of it.
 
-use super::{embedding, neuron_functions, spectrum_rows, table_logits, unembedding, AnalyzeError};
+use super::{
+    embedding, neuron_functions, pair_rows, spectrum_rows, table_logits, unembedding,
+    write_spectra, AnalyzeError,
+};
 use crate::analysis::fourier::FourierSpectrum;
 use crate::analysis::peter_weyl::{select_rows, IrrepSpectrum, PairSpectrum};
 use crate::analysis::progress::gini;
 use crate::groups::{GroupKind, Operation};
 use crate::interop::Imported;
-use crate::results::record::Record;
-use crate::results::rows::{NeuronRow, RunSpectrumRow};
-use crate::store::{write_json, write_parquet};
-use crate::train::TrainError;
-use polars::prelude::PolarsError;
+use crate::results::rows::RunSpectrumRow;
+use crate::store::write_json;
 use serde::Serialize;
 use std::path::Path;
 use tch::Tensor;
@@ -81,16 +81,7 @@ pub fn analyze_imported(
     spectrum_rows("unembed", "final", &view.relabelling, &u, &mut spectra);
     let pairs = PairSpectrum::of_functions(&view.group, &neuron_functions(&model, view, n, 0)?)?;
     let mut neurons = Vec::new();
-    for i in 0..pairs.irreps.len() {
-        for j in 0..pairs.irreps.len() {
-            neurons.push(NeuronRow {
-                checkpoint: "final".into(),
-                irrep_a: pairs.irreps[i].clone(),
-                irrep_b: pairs.irreps[j].clone(),
-                share: pairs.share[(i, j)],
-            });
-        }
-    }
+    pair_rows("final", &pairs, &mut neurons);
     let logits = &table_logits(&model, n)?[0];
     let correct = (0..n * n)
         .filter(|&p| logits.row(p).transpose().argmax().0 == op.table[p])
@@ -102,22 +93,7 @@ pub fn analyze_imported(
         None
     };
 
-    std::fs::create_dir_all(out).map_err(|e| TrainError::Io {
-        path: out.display().to_string(),
-        reason: e.to_string(),
-    })?;
-    let io = |e: PolarsError| TrainError::Io {
-        path: out.display().to_string(),
-        reason: e.to_string(),
-    };
-    write_parquet(
-        &mut RunSpectrumRow::frame(&spectra).map_err(io)?,
-        &out.join("spectra.parquet"),
-    )?;
-    write_parquet(
-        &mut NeuronRow::frame(&neurons).map_err(io)?,
-        &out.join("neurons.parquet"),
-    )?;
+    write_spectra(out, &spectra, &neurons)?;
     let flat: Vec<f32> = logits.iter().map(|&x| x as f32).collect(); // column-major [n², n]
     let table = Tensor::f_from_slice(&flat)?
         .f_view([n as i64, (n * n) as i64])?

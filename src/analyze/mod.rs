@@ -261,6 +261,45 @@ fn neuron_functions(
         .collect())
 }
 
+/// The MLP neurons' power over pairs of irreps as rows of `neurons.parquet`.
+fn pair_rows(checkpoint: &str, p: &PairSpectrum, rows: &mut Vec<NeuronRow>) {
+    for i in 0..p.irreps.len() {
+        for j in 0..p.irreps.len() {
+            rows.push(NeuronRow {
+                checkpoint: checkpoint.to_string(),
+                irrep_a: p.irreps[i].clone(),
+                irrep_b: p.irreps[j].clone(),
+                share: p.share[(i, j)],
+            });
+        }
+    }
+}
+
+/// Creates `out` and writes `spectra.parquet` and `neurons.parquet` in it.
+fn write_spectra(
+    out: &Path,
+    spectra: &[RunSpectrumRow],
+    neurons: &[NeuronRow],
+) -> Result<(), AnalyzeError> {
+    std::fs::create_dir_all(out).map_err(|e| TrainError::Io {
+        path: out.display().to_string(),
+        reason: e.to_string(),
+    })?;
+    let io = |e: PolarsError| TrainError::Io {
+        path: out.display().to_string(),
+        reason: e.to_string(),
+    };
+    write_parquet(
+        &mut RunSpectrumRow::frame(spectra).map_err(io)?,
+        &out.join("spectra.parquet"),
+    )?;
+    write_parquet(
+        &mut NeuronRow::frame(neurons).map_err(io)?,
+        &out.join("neurons.parquet"),
+    )?;
+    Ok(())
+}
+
 fn spectrum_rows(
     source: &str,
     checkpoint: &str,
@@ -382,16 +421,7 @@ fn analyze_weights(dir: &Path) -> Result<(RunAnalysis, RunEmbeddings), AnalyzeEr
     ];
     let mut neuron_rows = Vec::new();
     for (checkpoint, p) in ["final", "init"].iter().zip(&pairs) {
-        for i in 0..p.irreps.len() {
-            for j in 0..p.irreps.len() {
-                neuron_rows.push(NeuronRow {
-                    checkpoint: checkpoint.to_string(),
-                    irrep_a: p.irreps[i].clone(),
-                    irrep_b: p.irreps[j].clone(),
-                    share: p.share[(i, j)],
-                });
-            }
-        }
+        pair_rows(checkpoint, p, &mut neuron_rows);
     }
 
     // Progress over checkpoints, with the final model's key irreps.
@@ -405,22 +435,11 @@ fn analyze_weights(dir: &Path) -> Result<(RunAnalysis, RunEmbeddings), AnalyzeEr
     let mechanism = mechanism::probe(&model, &op, &ds, &key_idx, &pairs, cfg.seed)?;
 
     let out = dir.join("analysis");
-    std::fs::create_dir_all(&out).map_err(|e| TrainError::Io {
-        path: out.display().to_string(),
-        reason: e.to_string(),
-    })?;
+    write_spectra(&out, &spectra, &neuron_rows)?;
     let io = |e: PolarsError| TrainError::Io {
         path: out.display().to_string(),
         reason: e.to_string(),
     };
-    write_parquet(
-        &mut RunSpectrumRow::frame(&spectra).map_err(io)?,
-        &out.join("spectra.parquet"),
-    )?;
-    write_parquet(
-        &mut NeuronRow::frame(&neuron_rows).map_err(io)?,
-        &out.join("neurons.parquet"),
-    )?;
     write_parquet(
         &mut ProgressRow::frame(&progress).map_err(io)?,
         &out.join("progress.parquet"),
