@@ -359,7 +359,11 @@ impl TrainedStudy {
     pub fn curves(&self) -> Result<Figure, StudyError> {
         let panels = self.data.ops()?.len();
         self.data.need(&self.data.curves, "curves")?;
-        Ok(Figure::draw(panels_size(panels), |a| {
+        // One row of panels per four operations, each row as tall as a
+        // panel needs.
+        let (width, height) = panels_size(panels);
+        let rows = figures::curve_grid(panels).0 as u32;
+        Ok(Figure::draw((width, height * rows), |a| {
             figures::grokking_curves(&a, &self.data)
         })?)
     }

@@ -296,6 +296,13 @@ fn panel_caption(groups: &[GroupRow], op: &str) -> Result<String> {
     Ok(format!("{op} ({}, |G| = {})", g.group, g.order))
 }
 
+/// Rows and columns of a figure with one panel per operation: at most
+/// four panels a row.
+pub fn curve_grid(panels: usize) -> (usize, usize) {
+    let rows = panels.div_ceil(4).max(1);
+    (rows, panels.div_ceil(rows).max(1))
+}
+
 /// Accuracy curves of every operation: mean over seeds with the min–max
 /// band, for train, test and informative test pairs.
 ///
@@ -321,25 +328,28 @@ pub fn grokking_curves<DB: DrawingBackend>(
         }
     }
     let groups = runs_by_op(sweep.runs()?);
-    let cols = groups.len().div_ceil(2).max(1);
-    let panels = area.split_evenly((2, cols));
+    let (rows, cols) = curve_grid(groups.len());
+    let panels = area.split_evenly((rows, cols));
     let max_epoch = curves
         .iter()
         .map(|c| f64::from(c.row.epoch))
         .fold(1.0, f64::max);
     for ((op, runs), panel) in groups.iter().zip(panels.iter()) {
         let mut chart = ChartBuilder::on(panel)
-            .caption(panel_caption(&group_rows, op)?, (FONT, 17))
+            .caption(panel_caption(&group_rows, op)?, (FONT, 22))
             .margin(8)
-            .x_label_area_size(32)
-            .y_label_area_size(42)
+            // Room for the last x tick's label ("3000"), centred on the edge.
+            .margin_right(26)
+            .x_label_area_size(44)
+            .y_label_area_size(56)
             .build_cartesian_2d(0.0..max_epoch, 0.0..1.02)
             .map_err(&e)?;
         chart
             .configure_mesh()
             .x_desc("epoch")
             .y_desc("accuracy")
-            .label_style((FONT, 12))
+            .label_style((FONT, 17))
+            .light_line_style(WHITE)
             .x_labels(4)
             .x_label_formatter(&|x| format!("{x:.0}"))
             .draw()
@@ -407,7 +417,7 @@ pub fn grokking_curves<DB: DrawingBackend>(
         draw_legend(
             &mut chart,
             SeriesLabelPosition::MiddleRight,
-            11,
+            15,
             "grokking-curves",
         )?;
     }
@@ -1774,6 +1784,13 @@ pub fn progress_measures<DB: DrawingBackend>(
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn curve_panels_fill_rows_of_at_most_four() {
+        // One study operation is one panel, not a squat half of two rows.
+        let grids: Vec<(usize, usize)> = [1, 2, 4, 5, 8, 9].map(super::curve_grid).to_vec();
+        assert_eq!(grids, [(1, 1), (1, 2), (1, 4), (2, 3), (2, 4), (3, 3)]);
+    }
+
     use super::*;
     use crate::results::record::Record;
 
