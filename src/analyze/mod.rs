@@ -245,10 +245,7 @@ fn neuron_functions(
     n: usize,
     s: i64,
 ) -> Result<Vec<DMatrix<f64>>, AnalyzeError> {
-    let tokens: Vec<i64> = (0..n * n)
-        .flat_map(|p| [(p / n) as i64, (p % n) as i64, n as i64])
-        .collect();
-    let tokens = Tensor::f_from_slice(&tokens)?.f_view([-1, 3])?;
+    let tokens = crate::interop::table_tokens(n)?;
     let (_, cache) = tch::no_grad(|| model.run_with_cache(&tokens))?;
     let post = cache
         .get("blocks.0.mlp.hook_post")?
