@@ -101,3 +101,103 @@ fn a_mixed_order_sweep_gives_the_same_results_batched_or_not() {
     }
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// The rows of `df` whose run id is in `ids`, in `ids`' order.
+fn rows_of(df: &DataFrame, ids: &[String]) -> DataFrame {
+    let frames: Vec<DataFrame> = ids
+        .iter()
+        .map(|id| {
+            let mask = df
+                .column("run_id")
+                .unwrap()
+                .str()
+                .unwrap()
+                .equal(id.as_str());
+            df.filter(&mask).unwrap()
+        })
+        .collect();
+    let mut out = frames[0].clone();
+    for f in &frames[1..] {
+        out.vstack_mut(f).unwrap();
+    }
+    out
+}
+
+#[test]
+fn a_lost_runs_directory_keeps_the_committed_runs() {
+    use grokscope::train::sweep::{status, RunState};
+    let dir = tempdir("sweep-committed");
+    let results = dir.join("results");
+    let opts = SweepOptions {
+        jobs: 1,
+        ..SweepOptions::default()
+    };
+    let settings =
+        "[set]\nepochs = 60\nd_model = 32\nd_mlp = 64\ncheckpoint_every = 0\nthreads = 1\n";
+    let first = SweepSpec::parse(
+        &format!("ops = [\"smallgroup:6,*\"]\nseeds = [0]\n{settings}"),
+        "first",
+    )
+    .unwrap();
+    let out = run_sweep_with(&first, &dir.join("runs-a"), &results, opts, &[], &Silent).unwrap();
+    assert_eq!(out.trained, 2);
+    let before = tables(&results);
+    let committed_ids: Vec<String> = plan(&first)
+        .unwrap()
+        .iter()
+        .flat_map(|b| b.configs.iter().map(|c| c.run_id()))
+        .collect();
+    // The runs directory is lost; the committed results remain. The sweep
+    // grows: order 4 before order 6, and a second seed.
+    std::fs::remove_dir_all(dir.join("runs-a")).unwrap();
+    let grown = SweepSpec::parse(
+        &format!("ops = [\"smallgroup:4,*\", \"smallgroup:6,*\"]\nseeds = [0, 1]\n{settings}"),
+        "grown",
+    )
+    .unwrap();
+    let runs = dir.join("runs-b");
+    let states = status(&grown, &runs, &results).unwrap();
+    let committed: Vec<&String> = states
+        .iter()
+        .filter(|(_, s, _)| *s == RunState::Committed)
+        .map(|(id, _, _)| id)
+        .collect();
+    assert_eq!(committed, committed_ids.iter().collect::<Vec<_>>());
+    // Order 4's 4 runs and order 6's seed 1 are trained; seed 0 is not.
+    let out = run_sweep_with(&grown, &runs, &results, opts, &[], &Silent).unwrap();
+    assert_eq!((out.trained, out.skipped), (6, 2));
+    assert!(out.missing.is_empty());
+    for id in &committed_ids {
+        assert!(!runs.join(id).exists(), "{id} was trained again");
+    }
+    let after = tables(&results);
+    let order: Vec<String> = plan(&grown)
+        .unwrap()
+        .iter()
+        .flat_map(|b| b.configs.iter().map(|c| c.run_id()))
+        .collect();
+    for ((name, old), (_, new)) in before.iter().zip(&after) {
+        if name == "groups.parquet" {
+            assert_eq!(new.height(), 4, "{new}");
+            continue;
+        }
+        // The committed rows and curves, unchanged but for the scheduling
+        // columns `tables` drops (none of which may differ here either).
+        let kept = rows_of(new, &committed_ids);
+        assert!(kept.equals_missing(old), "{name}:\n{kept}\n{old}");
+        // Every run of the grown sweep, in its plan's order.
+        let ids: Vec<String> = new
+            .column("run_id")
+            .unwrap()
+            .str()
+            .unwrap()
+            .iter()
+            .flatten()
+            .map(String::from)
+            .collect();
+        let mut distinct = ids.clone();
+        distinct.dedup();
+        assert_eq!(distinct, order, "{name}");
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -1325,7 +1325,7 @@ mod torch_cmds {
             runs.display()
         );
         if c.status {
-            let states = sweep::status(&spec, &runs)?;
+            let states = sweep::status(&spec, &runs, &results)?;
             let mut counts = std::collections::BTreeMap::new();
             for (id, state, detail) in &states {
                 *counts.entry(state.word()).or_insert(0) += 1;
@@ -1334,7 +1334,7 @@ mod torch_cmds {
                     state.word(),
                     detail
                         .as_ref()
-                        .filter(|_| state.word() != "complete")
+                        .filter(|_| !matches!(state.word(), "complete" | "committed"))
                         .map_or(String::new(), |d| format!("  ({d})"))
                 );
             }

@@ -11,6 +11,7 @@
 //! last epoch, from one forward pass over the whole table.
 
 pub mod attention;
+pub mod committed;
 pub mod fused;
 pub mod loss;
 pub mod run;

@@ -6,6 +6,7 @@
 //! A sweep is resumable: a run whose manifest says complete is skipped, and
 //! a killed run leaves only a `.partial` directory that is started again.
 
+use super::committed::Committed;
 use super::run::{finish_complete_partials, is_complete, read_config, read_manifest, train_runs};
 use super::{resolve_threads, Observer, Progress, TrainError};
 use crate::config::{ConfigError, RunConfig};
@@ -15,6 +16,7 @@ pub use crate::sweep::{
     assign_shards, batch_label, batch_size, plan, plan_with, Batch, Shard, SweepSpec,
 };
 use polars::prelude::*;
+use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
@@ -146,16 +148,31 @@ pub fn run_sweep_with(
         }
     };
     let total: usize = mine.iter().map(|b| b.configs.len()).sum();
+    // Runs in the sweep's committed results and not in the runs directory
+    // are complete too (the runs directory of a campaign may be lost).
+    let committed = Committed::read(results_dir)?;
+    let mut from_committed = 0;
     // Batches with an incomplete run: each is one batched training job, which
     // extends the same batch's complete runs of a shorter budget if there are.
     let shorter = ShorterRuns::scan(runs_dir);
     let mut batches: Vec<(Vec<RunConfig>, Option<Vec<PathBuf>>)> = Vec::new();
     for b in &mine {
-        if finish_complete_partials(&b.configs, runs_dir)? {
+        let owed: Vec<RunConfig> = b
+            .configs
+            .iter()
+            .filter(|c| {
+                let id = c.run_id();
+                let only_committed = committed.contains(&id) && !is_complete(&runs_dir.join(&id));
+                from_committed += usize::from(only_committed);
+                !only_committed
+            })
+            .cloned()
+            .collect();
+        if owed.is_empty() || finish_complete_partials(&owed, runs_dir)? {
             continue;
         }
-        let from = shorter.extendable(&b.configs);
-        batches.push((b.configs.clone(), from));
+        let from = shorter.extendable(&owed);
+        batches.push((owed, from));
     }
     let trained: usize = batches.iter().map(|b| b.0.len()).sum();
     let extended: usize = batches
@@ -176,8 +193,15 @@ pub fn run_sweep_with(
         None => "sweep".into(),
     };
     observer.line(&format!(
-        "{scope_name}: {total} runs, {} complete, {trained} to train ({extended} by extending a shorter budget) in {} batched jobs, {jobs} at a time; {}",
+        "{scope_name}: {total} runs, {} complete{}, {trained} to train ({extended} by extending a shorter budget) in {} batched jobs, {jobs} at a time; {}",
         total - trained,
+        match committed.file() {
+            Some(f) if from_committed > 0 => format!(
+                " ({from_committed} of them only in {}, without a run directory)",
+                f.display()
+            ),
+            _ => String::new(),
+        },
         batches.len(),
         if batches.is_empty() {
             "nothing to train".to_string()
@@ -272,17 +296,38 @@ pub fn aggregate_sweep(
         .iter()
         .flat_map(|b| b.configs.iter().map(|c| c.run_id()))
         .collect();
-    let (done, missing): (Vec<String>, Vec<String>) = ids
-        .into_iter()
-        .partition(|id| is_complete(&runs_dir.join(id)));
-    if done.is_empty() {
+    let committed = Committed::read(results_dir)?;
+    let mut dirs = Vec::new();
+    let mut keep = HashSet::new();
+    let mut missing = Vec::new();
+    for id in &ids {
+        if is_complete(&runs_dir.join(id)) {
+            dirs.push(runs_dir.join(id));
+        } else if committed.contains(id) {
+            keep.insert(id.clone());
+        } else {
+            missing.push(id.clone());
+        }
+    }
+    if dirs.is_empty() && keep.is_empty() {
         return Err(TrainError::Io {
             path: runs_dir.display().to_string(),
             reason: "no run of this sweep is complete yet; train it first".into(),
         });
     }
-    let dirs: Vec<PathBuf> = done.iter().map(|id| runs_dir.join(id)).collect();
-    Ok((aggregate(&dirs, results_dir, spec.curves_every)?, missing))
+    let fresh = if dirs.is_empty() {
+        None
+    } else {
+        Some((
+            results_frame(&dirs)?,
+            curves_frame(&dirs, spec.curves_every)?,
+        ))
+    };
+    let (mut results, mut curves) = committed.merge(fresh, &keep, &ids)?;
+    Ok((
+        write_results(&mut results, &mut curves, results_dir)?,
+        missing,
+    ))
 }
 
 /// Where a run of a sweep stands, read from the runs directory alone.
@@ -294,6 +339,8 @@ pub enum RunState {
     Running,
     /// Complete.
     Complete,
+    /// In the sweep's committed results, without a run directory.
+    Committed,
     /// Its last attempt failed with an error (see `<run-id>.failed`).
     Failed,
     /// Started, but its heartbeat stopped: killed. Re-running resumes it.
@@ -307,6 +354,7 @@ impl RunState {
             RunState::Pending => "pending",
             RunState::Running => "running",
             RunState::Complete => "complete",
+            RunState::Committed => "committed",
             RunState::Failed => "failed",
             RunState::Stale => "stale",
         }
@@ -317,14 +365,17 @@ impl RunState {
 pub const STALE_AFTER: std::time::Duration = std::time::Duration::from_secs(120);
 
 /// Every run of the sweep with its state and the epoch its heartbeat last
-/// reported (for running and stale runs).
+/// reported (for running and stale runs). Runs without a run directory that
+/// are in the committed results in `results_dir` are [`RunState::Committed`].
 ///
 /// # Errors
-/// A bad spec.
+/// A bad spec, or committed results that cannot be read.
 pub fn status(
     spec: &SweepSpec,
     runs_dir: &Path,
+    results_dir: &Path,
 ) -> Result<Vec<(String, RunState, Option<String>)>, TrainError> {
+    let committed = Committed::read(results_dir)?;
     let mut out = Vec::new();
     for b in plan(spec)? {
         for c in &b.configs {
@@ -348,6 +399,8 @@ pub fn status(
                 RunState::Failed
             } else if partial.exists() {
                 RunState::Stale
+            } else if committed.contains(&id) {
+                RunState::Committed
             } else {
                 RunState::Pending
             };
@@ -446,18 +499,28 @@ pub fn aggregate(
     curves_every: Option<usize>,
 ) -> Result<PathBuf, TrainError> {
     let mut df = results_frame(run_dirs)?;
+    let mut curves = curves_frame(run_dirs, curves_every)?;
+    write_results(&mut df, &mut curves, results_dir)
+}
+
+/// Writes a sweep's results table (Parquet and CSV), its curves and its
+/// groups table into `results_dir`.
+fn write_results(
+    df: &mut DataFrame,
+    curves: &mut DataFrame,
+    results_dir: &Path,
+) -> Result<PathBuf, TrainError> {
     std::fs::create_dir_all(results_dir).map_err(|e| TrainError::Io {
         path: results_dir.display().to_string(),
         reason: e.to_string(),
     })?;
     // The results table last: a sweep whose results are written has its
     // curves and groups too, even when a full disk stops the writes midway.
-    let mut curves = curves_frame(run_dirs, curves_every)?;
-    write_parquet(&mut curves, &results_dir.join("curves.parquet"))?;
-    crate::results::write_groups(&df, results_dir)?;
-    write_csv(&mut df, &results_dir.join("results.csv"))?;
+    write_parquet(curves, &results_dir.join("curves.parquet"))?;
+    crate::results::write_groups(df, results_dir)?;
+    write_csv(df, &results_dir.join("results.csv"))?;
     let parquet = results_dir.join("results.parquet");
-    write_parquet(&mut df, &parquet)?;
+    write_parquet(df, &parquet)?;
     Ok(parquet)
 }
 
