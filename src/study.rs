@@ -217,6 +217,18 @@ impl Study {
         self.set.insert(key.to_string(), value.into());
         self
     }
+    /// Takes every setting of a sweep file's `[set]` table (its grid,
+    /// variants and seeds are not taken): a study of other operations or
+    /// seeds at an experiment's settings. Later [`Self::set`] calls
+    /// override them.
+    ///
+    /// # Errors
+    /// An unreadable or invalid sweep file.
+    pub fn settings_from(mut self, sweep_file: impl AsRef<Path>) -> Result<Self, StudyError> {
+        let spec = SweepSpec::from_file(sweep_file.as_ref()).map_err(TrainError::from)?;
+        self.set.extend(spec.set);
+        Ok(self)
+    }
     /// Where runs (`<dir>/runs/`) and results (`<dir>/<name>/`) go; studies
     /// sharing a directory share their runs.
     #[must_use]

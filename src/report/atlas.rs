@@ -10,6 +10,7 @@ use super::tables::Numbers;
 use super::{ReportError, Result, SweepData};
 use crate::analysis::atlas::{decide, restricted_mean_time, Decision, Stratum, MIN_GROUPS};
 use crate::analysis::complexity::smallest_faithful_dim;
+use crate::analysis::stats::kendall_tau_b;
 use crate::groups::invariants::Invariants;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -68,6 +69,8 @@ pub struct AtlasGroup {
     pub class: GroupClass,
     /// Whether it is cyclic (an element generates it).
     pub cyclic: bool,
+    /// Its nilpotency class (0: not nilpotent).
+    pub nilpotency_class: usize,
 }
 
 /// The smallest of abelian ⊂ nilpotent ⊂ solvable a group belongs to.
@@ -178,6 +181,7 @@ impl Atlas {
                 budget: r.epochs,
                 class: GroupClass::Abelian,
                 cyclic: false,
+                nilpotency_class: 0,
             });
             g.epochs.push(r.sustained_grok_epoch);
             g.budget = g.budget.max(r.epochs);
@@ -205,6 +209,7 @@ impl Atlas {
                 inv.commuting_probability,
             ];
             group.class = GroupClass::of(&inv);
+            group.nilpotency_class = inv.nilpotency_class;
             group.cyclic = g.element_orders().into_iter().max() == Some(n);
             groups.push(group);
         }
@@ -324,6 +329,49 @@ fn verdict(atlas: &Atlas, d: &Decision, claim: &'static str, statement: &'static
     }
 }
 
+/// The atlas' exploratory numbers, none of them a pre-registered test:
+/// among the cyclic groups of the complete orders, Kendall's tau-b between
+/// order and time and the least order from which every cyclic group groks
+/// in some seed (`atlas/cyclic/...`); within each 2-group order, tau-b
+/// between nilpotency class and time (`atlas/nilpotency/<n>/tau`).
+fn exploratory(atlas: &Atlas, n: &mut Numbers) {
+    let cyclic: Vec<&AtlasGroup> = atlas.groups.iter().filter(|g| g.cyclic).collect();
+    let grokked = |g: &AtlasGroup| g.epochs.iter().any(Option::is_some);
+    n.set("atlas/cyclic/groups", cyclic.len().to_string());
+    n.set(
+        "atlas/cyclic/grokked",
+        cyclic.iter().filter(|g| grokked(g)).count().to_string(),
+    );
+    let orders: Vec<f64> = cyclic.iter().map(|g| g.order as f64).collect();
+    let times: Vec<f64> = cyclic.iter().map(|g| g.time()).collect();
+    n.set(
+        "atlas/cyclic/tau",
+        kendall_tau_b(&orders, &times).map_or("undefined".into(), |t| format!("${t:.2}$")),
+    );
+    // The least order n such that every cyclic group of order >= n groks.
+    let from = cyclic
+        .iter()
+        .rev()
+        .take_while(|g| grokked(g))
+        .last()
+        .map_or("none".to_string(), |g| g.order.to_string());
+    n.set("atlas/cyclic/all_grok_from", from);
+    let mut two_groups: BTreeMap<usize, (Vec<f64>, Vec<f64>)> = BTreeMap::new();
+    for g in atlas.groups.iter().filter(|g| g.order.is_power_of_two()) {
+        let e = two_groups.entry(g.order).or_default();
+        e.0.push(g.nilpotency_class as f64);
+        e.1.push(g.time());
+    }
+    for (order, (class, time)) in two_groups {
+        if class.len() >= MIN_GROUPS {
+            n.set(
+                format!("atlas/nilpotency/{order}/tau"),
+                kendall_tau_b(&class, &time).map_or("undefined".into(), |t| format!("${t:.2}$")),
+            );
+        }
+    }
+}
+
 /// The paper's atlas tables and numbers (`atlas/...`): the A1–A4 table
 /// (each order's tau-b, the pooled statistic, p, Holm-adjusted p and the
 /// verdict) and the per-order summary (groups, runs, grokked runs, median
@@ -369,6 +417,8 @@ pub fn tables(atlas: &Atlas, n: &mut Numbers) -> Vec<(String, String)> {
         n.set(k("p"), stat_p(d.p));
         n.set(k("p_holm"), stat_p(d.p_holm));
     }
+
+    exploratory(atlas, n);
 
     let mut claims = String::from("% Generated; do not edit.\n\\begin{tabular}{rr");
     claims.push_str(&"r".repeat(decisions.len()));
@@ -471,6 +521,7 @@ mod tests {
             budget: 20_000,
             class: GroupClass::Abelian,
             cyclic: false,
+            nilpotency_class: 1,
         }
     }
 

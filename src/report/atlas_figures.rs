@@ -1,10 +1,15 @@
-//! The atlas' figures: every group of the complete orders at a glance.
+//! The atlas' figures: every group of the complete orders at a glance,
+//! each pre-registered invariant against time within each order, and
+//! (exploratory) the 2-groups by nilpotency class.
 
-use super::atlas::{Atlas, GroupClass};
+use super::atlas::{Atlas, AtlasGroup, GroupClass};
 use super::figures::{draw_legend, BLUE, FONT, GREEN, GREY, ORANGE, VERMILLION};
 use super::{draw_err, Result};
+use crate::analysis::atlas::MIN_GROUPS;
+use crate::analysis::stats::kendall_tau_b;
 use plotters::coord::Shift;
 use plotters::prelude::*;
+use std::collections::BTreeMap;
 
 /// One colour per class, in [`GroupClass::ALL`] order.
 const CLASS_COLOURS: [RGBColor; 4] = [BLUE, GREEN, ORANGE, VERMILLION];
@@ -153,6 +158,286 @@ pub fn overview<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, atlas: &Atlas
         24,
         "atlas-overview",
     )?;
+    area.present().map_err(&e)?;
+    Ok(())
+}
+
+/// The orders a within-order figure shows: the complete orders with at
+/// least [`MIN_GROUPS`] groups, each with its groups.
+fn strata_groups(atlas: &Atlas) -> Vec<(usize, Vec<&AtlasGroup>)> {
+    let mut by_order: BTreeMap<usize, Vec<&AtlasGroup>> = BTreeMap::new();
+    for g in &atlas.groups {
+        by_order.entry(g.order).or_default().push(g);
+    }
+    by_order
+        .into_iter()
+        .filter(|(_, gs)| gs.len() >= MIN_GROUPS)
+        .collect()
+}
+
+/// Panels of at most five a row.
+fn panel_grid(panels: usize) -> (usize, usize) {
+    let cols = panels.clamp(1, 5);
+    (panels.div_ceil(cols).max(1), cols)
+}
+
+/// Points at equal (x, y) spread sideways by up to ±`width`/2, so that
+/// ties stay visible; the spread is fixed by the points' order.
+fn spread(points: &[(f64, f64)], width: f64) -> Vec<(f64, f64)> {
+    let mut count: BTreeMap<(u64, u64), usize> = BTreeMap::new();
+    for &(x, y) in points {
+        *count.entry((x.to_bits(), y.to_bits())).or_default() += 1;
+    }
+    let mut seen: BTreeMap<(u64, u64), usize> = BTreeMap::new();
+    points
+        .iter()
+        .map(|&(x, y)| {
+            let key = (x.to_bits(), y.to_bits());
+            let n = count[&key];
+            let k = seen.entry(key).or_default();
+            let dx = if n > 1 {
+                (*k as f64 / (n - 1) as f64 - 0.5) * width
+            } else {
+                0.0
+            };
+            *k += 1;
+            (x + dx, y)
+        })
+        .collect()
+}
+
+/// One scatter panel: `points` as (x, time), coloured by class, the budget
+/// dashed. `x_ticks`, when given, are the only x labels (integers).
+#[allow(clippy::too_many_arguments)]
+fn scatter_panel<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    title: &str,
+    x_desc: &str,
+    x_range: (f64, f64),
+    budget: f64,
+    points: &[((f64, f64), GroupClass)],
+    integer_x: bool,
+    name: &'static str,
+) -> Result<()> {
+    let e = draw_err(name);
+    let mut chart = ChartBuilder::on(area)
+        .caption(title, (FONT, 27))
+        .margin(8)
+        .x_label_area_size(48)
+        .y_label_area_size(52)
+        .build_cartesian_2d(x_range.0..x_range.1, 0.0..budget * 1.05)
+        .map_err(&e)?;
+    chart
+        .configure_mesh()
+        .x_desc(x_desc)
+        .light_line_style(WHITE)
+        .x_labels(if integer_x { 6 } else { 4 })
+        .y_labels(5)
+        .x_label_formatter(&|x| {
+            if !integer_x {
+                format!("{x:.2}")
+            } else if (x - x.round()).abs() < 1e-9 {
+                format!("{x:.0}")
+            } else {
+                String::new()
+            }
+        })
+        .y_label_formatter(&|y| {
+            if *y < 1.0 {
+                "0".to_string()
+            } else {
+                format!("{}k", (y / 1000.0).round())
+            }
+        })
+        .label_style((FONT, 22))
+        .axis_desc_style((FONT, 24))
+        .draw()
+        .map_err(&e)?;
+    chart
+        .draw_series(DashedLineSeries::new(
+            vec![(x_range.0, budget), (x_range.1, budget)],
+            5,
+            4,
+            GREY.stroke_width(1),
+        ))
+        .map_err(&e)?;
+    chart
+        .draw_series(
+            points
+                .iter()
+                .map(|&(p, class)| Circle::new(p, 5, colour(class).mix(0.7).filled())),
+        )
+        .map_err(&e)?;
+    Ok(())
+}
+
+/// The x range of values, padded by a twentieth of their span (or ±1 when
+/// they are all equal).
+fn padded(xs: impl Iterator<Item = f64> + Clone) -> (f64, f64) {
+    let lo = xs.clone().fold(f64::INFINITY, f64::min);
+    let hi = xs.fold(f64::NEG_INFINITY, f64::max);
+    if !lo.is_finite() || hi - lo < 1e-12 {
+        return (lo - 1.0, hi + 1.0);
+    }
+    let pad = (hi - lo) / 20.0;
+    (lo - pad, hi + pad)
+}
+
+/// A row of swatches across the top of a figure: the classes its groups
+/// belong to.
+fn class_key<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    groups: &[&AtlasGroup],
+    name: &'static str,
+) -> Result<()> {
+    let e = draw_err(name);
+    let (w, _) = area.dim_in_pixel();
+    let present: Vec<GroupClass> = GroupClass::ALL
+        .into_iter()
+        .filter(|c| groups.iter().any(|g| g.class == *c))
+        .collect();
+    let step = w as i32 / present.len().max(1) as i32;
+    for (k, class) in present.into_iter().enumerate() {
+        let x = 40 + k as i32 * step;
+        area.draw(&Circle::new((x, 24), 9, colour(class).filled()))
+            .map_err(&e)?;
+        area.draw(&Text::new(class.label(), (x + 14, 10), (FONT, 27)))
+            .map_err(&e)?;
+    }
+    Ok(())
+}
+
+/// Hypothesis `h`'s invariant against the restricted mean time to a
+/// sustained grok, one panel per complete order with at least
+/// [`MIN_GROUPS`] groups, each titled with its Kendall tau-b (the
+/// statistic the pre-registered test sums).
+///
+/// # Errors
+/// A drawing error.
+pub fn within_order<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    atlas: &Atlas,
+    h: usize,
+) -> Result<()> {
+    super::register_fonts();
+    let name = WITHIN_NAMES[h];
+    let e = draw_err(name);
+    area.fill(&WHITE).map_err(&e)?;
+    let (key, body) = area.split_vertically(44);
+    let strata = strata_groups(atlas);
+    let shown: Vec<&AtlasGroup> = strata
+        .iter()
+        .flat_map(|(_, gs)| gs.iter().copied())
+        .collect();
+    class_key(&key, &shown, name)?;
+    let (rows, cols) = panel_grid(strata.len());
+    let budget = atlas
+        .groups
+        .iter()
+        .map(|g| g.budget)
+        .max()
+        .unwrap_or(20_000) as f64;
+    let integer_x = h < 3;
+    for ((order, groups), panel) in strata.iter().zip(body.split_evenly((rows, cols))) {
+        let xs: Vec<f64> = groups.iter().map(|g| g.invariants[h]).collect();
+        let times: Vec<f64> = groups.iter().map(|g| g.time()).collect();
+        let tau =
+            kendall_tau_b(&xs, &times).map_or("undefined".to_string(), |t| format!("{t:+.2}"));
+        let range = padded(xs.iter().copied());
+        let width = (range.1 - range.0) / 12.0;
+        let placed = spread(
+            &xs.iter()
+                .copied()
+                .zip(times.iter().copied())
+                .collect::<Vec<_>>(),
+            width,
+        );
+        let points: Vec<((f64, f64), GroupClass)> = placed
+            .into_iter()
+            .zip(groups.iter().map(|g| g.class))
+            .collect();
+        scatter_panel(
+            &panel,
+            &format!("{order} ({}): \u{3c4} {tau}", groups.len()),
+            INVARIANT_AXES[h],
+            range,
+            budget,
+            &points,
+            integer_x,
+            name,
+        )?;
+    }
+    area.present().map_err(&e)?;
+    Ok(())
+}
+
+/// The within-order figures' names, in A1–A4 order.
+const WITHIN_NAMES: [&str; 4] = [
+    "atlas-within-a1",
+    "atlas-within-a2",
+    "atlas-within-a3",
+    "atlas-within-a4",
+];
+
+/// The invariants' axis names, in A1–A4 order.
+const INVARIANT_AXES: [&str; 4] = ["|G/G'|", "b(G)", "F1", "k(G)/|G|"];
+
+/// Exploratory: within each complete order of a 2-group (8, 16, 32, 64)
+/// with at least [`MIN_GROUPS`] groups, the restricted mean time against
+/// the nilpotency class. Not a pre-registered test.
+///
+/// # Errors
+/// A drawing error.
+pub fn nilpotency<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, atlas: &Atlas) -> Result<()> {
+    super::register_fonts();
+    let name = "atlas-nilpotency";
+    let e = draw_err(name);
+    area.fill(&WHITE).map_err(&e)?;
+    let (key, body) = area.split_vertically(44);
+    let orders: Vec<(usize, Vec<&AtlasGroup>)> = strata_groups(atlas)
+        .into_iter()
+        .filter(|(n, _)| n.is_power_of_two())
+        .collect();
+    let shown: Vec<&AtlasGroup> = orders
+        .iter()
+        .flat_map(|(_, gs)| gs.iter().copied())
+        .collect();
+    class_key(&key, &shown, name)?;
+    let budget = atlas
+        .groups
+        .iter()
+        .map(|g| g.budget)
+        .max()
+        .unwrap_or(20_000) as f64;
+    let panels = body.split_evenly((1, orders.len().max(1)));
+    for ((order, groups), panel) in orders.iter().zip(panels) {
+        let xs: Vec<f64> = groups.iter().map(|g| g.nilpotency_class as f64).collect();
+        let times: Vec<f64> = groups.iter().map(|g| g.time()).collect();
+        let hi = xs.iter().copied().fold(1.0, f64::max);
+        let placed = spread(
+            &xs.iter()
+                .copied()
+                .zip(times.iter().copied())
+                .collect::<Vec<_>>(),
+            0.5,
+        );
+        let points: Vec<((f64, f64), GroupClass)> = placed
+            .into_iter()
+            .zip(groups.iter().map(|g| g.class))
+            .collect();
+        let tau =
+            kendall_tau_b(&xs, &times).map_or("undefined".to_string(), |t| format!("{t:+.2}"));
+        scatter_panel(
+            &panel,
+            &format!("{order} ({}): \u{3c4} {tau}", groups.len()),
+            "nilpotency class",
+            (0.5, hi + 0.5),
+            budget,
+            &points,
+            true,
+            name,
+        )?;
+    }
     area.present().map_err(&e)?;
     Ok(())
 }

@@ -227,12 +227,31 @@ paper_figures! {
         draws |area, exp| super::numerics::figure(area, need(&exp.numerics, "numerics")?);
     AtlasOverview = "atlas-overview", (1500, 760), "The atlas at a glance: every group of the complete orders, its order against its restricted mean time to a sustained grok",
         needs |exp| exp.atlas.is_some(),
-        draws |area, exp| super::atlas_figures::overview(
-            area,
-            exp.atlas.as_ref().ok_or_else(|| ReportError::Data(
-                "experiments/atlas has no results; run `grokscope sweep experiments/atlas.toml`".into(),
-            ))?,
-        );
+        draws |area, exp| super::atlas_figures::overview(area, atlas_of(exp)?);
+    AtlasWithinA1 = "atlas-within-a1", (1500, 1000), "A1 within each order: the abelianisation order |G/G'| against the restricted mean time to grok",
+        needs |exp| exp.atlas.as_ref().is_some_and(|a| !a.strata()[0].is_empty()),
+        draws |area, exp| super::atlas_figures::within_order(area, atlas_of(exp)?, 0);
+    AtlasWithinA2 = "atlas-within-a2", (1500, 1000), "A2 within each order: the largest irrep degree b(G) against the restricted mean time to grok",
+        needs |exp| exp.atlas.as_ref().is_some_and(|a| !a.strata()[1].is_empty()),
+        draws |area, exp| super::atlas_figures::within_order(area, atlas_of(exp)?, 1);
+    AtlasWithinA3 = "atlas-within-a3", (1500, 1000), "A3 within each order: the smallest faithful real representation F1 against the restricted mean time to grok",
+        needs |exp| exp.atlas.as_ref().is_some_and(|a| !a.strata()[2].is_empty()),
+        draws |area, exp| super::atlas_figures::within_order(area, atlas_of(exp)?, 2);
+    AtlasWithinA4 = "atlas-within-a4", (1500, 1000), "A4 within each order: the commuting probability k(G)/|G| against the restricted mean time to grok",
+        needs |exp| exp.atlas.as_ref().is_some_and(|a| !a.strata()[3].is_empty()),
+        draws |area, exp| super::atlas_figures::within_order(area, atlas_of(exp)?, 3);
+    AtlasNilpotency = "atlas-nilpotency", (1500, 520), "Exploratory: the 2-groups of each complete order by nilpotency class",
+        needs |exp| exp.atlas.as_ref().is_some_and(|a| a.strata()[0].iter().any(|s| s.order.is_power_of_two())),
+        draws |area, exp| super::atlas_figures::nilpotency(area, atlas_of(exp)?);
+}
+
+/// The atlas' results, or the error that says how to get them.
+fn atlas_of(exp: &Experiments) -> Result<&super::atlas::Atlas> {
+    exp.atlas.as_ref().ok_or_else(|| {
+        ReportError::Data(
+            "experiments/atlas has no results; run `grokscope sweep experiments/atlas.toml`".into(),
+        )
+    })
 }
 
 impl PaperFigure {

@@ -18,6 +18,7 @@
 //! ```
 
 pub mod atlas;
+pub mod atlas_browser;
 pub mod atlas_figures;
 pub mod claims;
 pub mod experiments;
