@@ -1,5 +1,7 @@
-//! General statistics the analyses share: Kendall's tau-b and Holm's
-//! step-down adjustment. Each is tested against hand-worked values.
+//! General statistics the analyses share: Kendall's tau-b, Holm's
+//! step-down adjustment, and the seed-level reading of per-seed accuracies
+//! against chance (a sign test over seeds, the unit that is independent).
+//! Each is tested against hand-worked values.
 //!
 //! ```
 //! use grokscope::analysis::stats::{holm, kendall_tau_b};
@@ -49,9 +51,147 @@ pub fn holm(p: &[f64]) -> Vec<f64> {
     out
 }
 
+/// One-sided sign test: P(X ≥ k) for X ~ Binomial(n, 1/2), exactly.
+pub fn sign_test_p(k: usize, n: usize) -> f64 {
+    // C(n, i) / 2^n summed from i = k, term by term in f64 (n is a handful
+    // of seeds; exact to rounding for n well past 1000).
+    let mut term = 0.5f64.powi(n as i32); // C(n, 0) / 2^n
+    let mut total = if k == 0 { term } else { 0.0 };
+    for i in 1..=n {
+        term *= (n - i + 1) as f64 / i as f64;
+        if i >= k {
+            total += term;
+        }
+    }
+    total.min(1.0)
+}
+
+/// Per-seed accuracies against a chance rate, read with the seed as the
+/// unit: pairs of one model are not independent, seeds are.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct SeedLevel {
+    /// Seeds with at least one pair.
+    pub seeds: usize,
+    /// Seeds whose rate is above chance, and below it (a seed exactly at
+    /// chance counts in neither and is dropped from the sign test).
+    pub above: usize,
+    /// See `above`.
+    pub below: usize,
+    /// The lowest and highest per-seed rate.
+    pub min: f64,
+    /// See `min`.
+    pub max: f64,
+    /// One-sided sign-test p that seeds sit above chance, and below it.
+    pub p_above: f64,
+    /// See `p_above`.
+    pub p_below: f64,
+    /// One-sided one-sample t-test p of the per-seed rates against chance
+    /// (above, below; seeds − 1 degrees of freedom); `None` with fewer than
+    /// two seeds or no spread between them.
+    pub t_p: Option<(f64, f64)>,
+}
+
+/// One-sided one-sample t-test of `x` against `mu`: (p that the mean is
+/// above `mu`, p that it is below); `None` with fewer than two values or
+/// none of them different.
+pub fn t_test_p(x: &[f64], mu: f64) -> Option<(f64, f64)> {
+    use statrs::distribution::{ContinuousCDF, StudentsT};
+    let n = x.len();
+    if n < 2 {
+        return None;
+    }
+    let mean = x.iter().sum::<f64>() / n as f64;
+    let var = x.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (n - 1) as f64;
+    // Equal values leave rounding noise, not a spread.
+    if var <= 1e-24 * mean.abs().max(1.0).powi(2) {
+        return None;
+    }
+    let t = (mean - mu) / (var / n as f64).sqrt();
+    let dist = StudentsT::new(0.0, 1.0, (n - 1) as f64).ok()?;
+    Some((dist.sf(t), dist.cdf(t)))
+}
+
+/// The seed-level reading of per-seed `(correct, pairs)` against `chance`;
+/// `None` when no seed has a pair.
+pub fn seed_level(counts: &[(usize, usize)], chance: f64) -> Option<SeedLevel> {
+    let rates: Vec<f64> = counts
+        .iter()
+        .filter(|(_, t)| *t > 0)
+        .map(|&(c, t)| c as f64 / t as f64)
+        .collect();
+    if rates.is_empty() {
+        return None;
+    }
+    let above = rates.iter().filter(|&&r| r > chance).count();
+    let below = rates.iter().filter(|&&r| r < chance).count();
+    let untied = above + below;
+    Some(SeedLevel {
+        seeds: rates.len(),
+        above,
+        below,
+        min: rates.iter().copied().fold(f64::INFINITY, f64::min),
+        max: rates.iter().copied().fold(f64::NEG_INFINITY, f64::max),
+        p_above: sign_test_p(above, untied),
+        p_below: sign_test_p(below, untied),
+        t_p: t_test_p(&rates, chance),
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_sign_test_and_seed_level_reading_match_hand_counts() {
+        // n = 5: P(X >= 5) = 1/32, P(X >= 4) = 6/32, P(X >= 0) = 1.
+        assert!((sign_test_p(5, 5) - 1.0 / 32.0).abs() < 1e-15);
+        assert!((sign_test_p(4, 5) - 6.0 / 32.0).abs() < 1e-15);
+        assert!((sign_test_p(0, 5) - 1.0).abs() < 1e-15);
+        // n = 3, all three: 1/8 -- three seeds can never reach 0.05.
+        assert!((sign_test_p(3, 3) - 0.125).abs() < 1e-15);
+        // n = 0: nothing to test, p = 1.
+        assert_eq!(sign_test_p(0, 0), 1.0);
+        // Seeds 3/10, 6/10, 5/10, 9/10 and one without pairs, chance 0.5:
+        // rates 0.3, 0.6, 0.5, 0.9; above 2, below 1, one tie dropped: n = 3.
+        let s = seed_level(&[(3, 10), (6, 10), (5, 10), (9, 10), (0, 0)], 0.5).unwrap();
+        assert_eq!((s.seeds, s.above, s.below), (4, 2, 1));
+        assert_eq!((s.min, s.max), (0.3, 0.9));
+        assert!((s.p_above - 0.5).abs() < 1e-15, "P(X >= 2 | 3) = 4/8");
+        assert!((s.p_below - 0.875).abs() < 1e-15, "P(X >= 1 | 3) = 7/8");
+        assert_eq!(seed_level(&[(0, 0)], 0.5), None);
+        // t = (0.575 - 0.5) / (sd / 2): sd of (0.3, 0.6, 0.5, 0.9) is
+        // 0.25 exactly, so t = 0.6 on 3 degrees of freedom.
+        let (above, below) = s.t_p.unwrap();
+        assert!((above + below - 1.0).abs() < 1e-12);
+        // pt(0.6, 3, lower.tail = FALSE) = 0.29540 (numerical integration
+        // of the t density in an independent script).
+        assert!((above - 0.295_40).abs() < 1e-4, "{above}");
+    }
+
+    #[test]
+    fn the_t_test_matches_published_critical_values() {
+        // Student's t tables: the one-sided 5% points are 2.920 (2 df),
+        // 2.132 (4 df) and 1.833 (9 df). A sample with mean = t * sd / sqrt(n)
+        // above mu has p = 0.05.
+        for (n, crit) in [(3usize, 2.919_986), (5, 2.131_847), (10, 1.833_113)] {
+            // Values symmetric about the mean with sample sd exactly 1:
+            // half at -a, half at +a (and 0 for odd n), scaled.
+            let half = n / 2;
+            let mut x: Vec<f64> = Vec::new();
+            x.extend(std::iter::repeat_n(-1.0, half));
+            x.extend(std::iter::repeat_n(1.0, half));
+            if n % 2 == 1 {
+                x.push(0.0);
+            }
+            let sd = (x.iter().map(|v| v * v).sum::<f64>() / (n - 1) as f64).sqrt();
+            let shift = crit * sd / (n as f64).sqrt();
+            let shifted: Vec<f64> = x.iter().map(|v| v + shift).collect();
+            let (above, _) = t_test_p(&shifted, 0.0).unwrap();
+            assert!((above - 0.05).abs() < 1e-5, "n {n}: {above}");
+        }
+        assert_eq!(t_test_p(&[0.7, 0.7, 0.7], 0.5), None, "no spread");
+        assert_eq!(t_test_p(&[0.7], 0.5), None, "one seed");
+    }
 
     #[test]
     fn tau_b_matches_hand_worked_examples_with_ties() {

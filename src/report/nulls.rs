@@ -11,7 +11,7 @@
 //! test (is the prediction on an informative test pair in the right coset of
 //! [G, G]?) against its chance level 1/|G/[G, G]|.
 
-use super::tables::{binomial_tails, p_value, tex, Numbers};
+use super::tables::{binomial_tails, p_value, seed_level_numbers, tex, Numbers};
 use super::{group_of, ReportError, Result, SweepData};
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -66,6 +66,11 @@ pub struct GroupNulls {
     pub coset_unseen_counts: (usize, usize),
     /// The same for the shuffled arm.
     pub coset_unseen_counts_shuffled: (usize, usize),
+    /// Each seed's (right coset, pairs), true arm: informative pairs, and
+    /// those whose transpose was not trained on (the seed-level reading).
+    pub coset_per_seed: Vec<(usize, usize)>,
+    /// See `coset_per_seed`.
+    pub coset_unseen_per_seed: Vec<(usize, usize)>,
     /// Seeds with both arms.
     pub seeds: usize,
 }
@@ -194,6 +199,7 @@ pub fn compare(sweep: &SweepData) -> Result<Vec<GroupNulls>> {
                 g.coset_chance = ct.2;
                 g.coset_counts.0 += count(ct.0, ct.3);
                 g.coset_counts.1 += ct.3 as usize;
+                g.coset_per_seed.push((count(ct.0, ct.3), ct.3 as usize));
                 g.coset_counts_shuffled.0 += count(cs.0, cs.3);
                 g.coset_counts_shuffled.1 += cs.3 as usize;
                 init_counts.0 += count(ct.1, ct.3);
@@ -202,6 +208,8 @@ pub fn compare(sweep: &SweepData) -> Result<Vec<GroupNulls>> {
             if let (Some(ut), Some(us)) = (t.coset_unseen, s.coset_unseen) {
                 g.coset_unseen_counts.0 += count(ut.0, ut.1);
                 g.coset_unseen_counts.1 += ut.1 as usize;
+                g.coset_unseen_per_seed
+                    .push((count(ut.0, ut.1), ut.1 as usize));
                 g.coset_unseen_counts_shuffled.0 += count(us.0, us.1);
                 g.coset_unseen_counts_shuffled.1 += us.1 as usize;
             }
@@ -316,6 +324,15 @@ pub fn table(sweep: &SweepData, n: &mut Numbers) -> Result<String> {
                 ),
             )
         };
+        if g.coset_chance < 1.0 {
+            seed_level_numbers(&k("coset"), &g.coset_per_seed, g.coset_chance, n);
+            seed_level_numbers(
+                &k("coset_unseen"),
+                &g.coset_unseen_per_seed,
+                g.coset_chance,
+                n,
+            );
+        }
         n.num(k("coset_unseen_true"), g.coset_unseen[0], 2);
         n.num(k("coset_unseen_shuffled"), g.coset_unseen[1], 2);
         n.set(

@@ -99,8 +99,11 @@ pub struct NumericsRun {
     pub lr: f64,
     /// Sustained grok epoch.
     pub grok: Option<f64>,
-    /// Test evaluations below 0.99 after the sustained grok.
+    /// Test accuracy's dips below 0.99 after the sustained grok
+    /// ([`crate::grok::relapses`]).
     pub relapses: f64,
+    /// Epochs from the sustained grok to the first relapse, if any.
+    pub first_relapse_after: Option<f64>,
     /// Epochs of the train-loss spikes.
     pub spikes: Vec<u32>,
     /// (epoch, value) per metric, `split/metric`.
@@ -193,6 +196,7 @@ pub fn runs(sweep: &SweepData) -> Result<Vec<NumericsRun>> {
             lr: r.lr,
             grok: r.sustained_grok_epoch.map(f64::from),
             relapses: r.relapses.map_or(0.0, f64::from),
+            first_relapse_after: None,
             spikes: r
                 .loss_spikes
                 .as_deref()
@@ -220,7 +224,9 @@ pub fn runs(sweep: &SweepData) -> Result<Vec<NumericsRun>> {
         if let (Some(e), Some(test)) = (r.grok, r.curves.get("test/accuracy")) {
             let mut test: Vec<(u32, f64)> = test.iter().map(|&(x, a)| (x as u32, a)).collect();
             test.sort_by_key(|p| p.0);
-            r.relapses = f64::from(crate::grok::relapses(&test, e as u32).0);
+            let (dips, first) = crate::grok::relapses(&test, e as u32);
+            r.relapses = f64::from(dips);
+            r.first_relapse_after = first.map(|f| f64::from(f) - e);
         }
     }
     if sweep.analysis.is_some() {
@@ -256,6 +262,16 @@ fn ops(runs: &[NumericsRun]) -> Vec<String> {
 /// Missing columns or tables.
 pub fn table(sweep: &SweepData, n: &mut Numbers) -> Result<String> {
     let runs = runs(sweep)?;
+    // How long after the grok the runs that relapse first do (none of them
+    // stops, so these are what a stop 500 epochs after the grok would miss).
+    let after: Vec<f64> = runs.iter().filter_map(|r| r.first_relapse_after).collect();
+    n.set("numerics/relapsing_runs", after.len().to_string());
+    if !after.is_empty() {
+        let lo = after.iter().copied().fold(f64::INFINITY, f64::min);
+        let hi = after.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+        n.num("numerics/first_relapse_after_min", lo, 0);
+        n.num("numerics/first_relapse_after_max", hi, 0);
+    }
     let mut s = String::from(
         "% Generated; do not edit.\n\\begin{tabular}{llrrrrrrr}\n\\toprule\noperation & arm & lr & sustained grok & median epoch & relapses & runs with spikes & spikes & max collapse share \\\\\n\\midrule\n",
     );

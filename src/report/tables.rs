@@ -256,17 +256,67 @@ pub fn wilson(k: usize, n: usize) -> (f64, f64) {
 type Pooled = BTreeMap<String, (usize, usize)>;
 
 fn pooled_counts(sweep: &SweepData) -> Result<Pooled> {
-    let mut per_op: BTreeMap<String, (usize, usize)> = BTreeMap::new();
+    Ok(per_seed_counts(sweep)?
+        .into_iter()
+        .map(|(op, seeds)| {
+            let sum = seeds
+                .iter()
+                .fold((0, 0), |(c, t), &(dc, dt)| (c + dc, t + dt));
+            (op, sum)
+        })
+        .collect())
+}
+
+/// Per operation, each run's (correct, pairs) of the informative test pairs.
+fn per_seed_counts(sweep: &SweepData) -> Result<BTreeMap<String, Vec<(usize, usize)>>> {
+    let mut per_op: BTreeMap<String, Vec<(usize, usize)>> = BTreeMap::new();
     for r in sweep.runs()? {
         let Some(a) = r.final_informative_accuracy else {
             continue;
         };
         let p = r.informative_pairs as usize;
-        let c = per_op.entry(r.op).or_default();
-        c.0 += (a * p as f64).round() as usize;
-        c.1 += p;
+        per_op
+            .entry(r.op)
+            .or_default()
+            .push(((a * p as f64).round() as usize, p));
     }
     Ok(per_op)
+}
+
+/// The seed-level numbers beside a pooled test against `chance`
+/// (`<key>_seed_range`, `<key>_seeds_above`, `<key>_seeds_below`,
+/// `<key>_sign_p_above`, `<key>_sign_p_below`, `<key>_t_p_above`,
+/// `<key>_t_p_below`): the per-seed rates' range, a sign test over seeds
+/// and a one-sample t-test of the per-seed rates, the seed being the unit
+/// that is independent.
+pub(super) fn seed_level_numbers(
+    key: &str,
+    counts: &[(usize, usize)],
+    chance: f64,
+    n: &mut Numbers,
+) {
+    let Some(s) = crate::analysis::stats::seed_level(counts, chance) else {
+        return;
+    };
+    n.set(
+        format!("{key}_seed_range"),
+        format!("{:.2}--{:.2}", s.min, s.max),
+    );
+    n.set(
+        format!("{key}_seeds_above"),
+        format!("{} of {}", s.above, s.seeds),
+    );
+    n.set(
+        format!("{key}_seeds_below"),
+        format!("{} of {}", s.below, s.seeds),
+    );
+    n.set(format!("{key}_sign_p_above"), p_value(s.p_above));
+    n.set(format!("{key}_sign_p_below"), p_value(s.p_below));
+    let (above, below) = s.t_p.map_or(("--".into(), "--".into()), |(a, b)| {
+        (p_value(a), p_value(b))
+    });
+    n.set(format!("{key}_t_p_above"), above);
+    n.set(format!("{key}_t_p_below"), below);
 }
 
 /// The pooled informative cell: `k/n` and the rate with its Wilson 95%
@@ -1391,12 +1441,22 @@ pub(super) fn p_value(p: f64) -> String {
 /// Pooled informative test accuracy per operation of a sweep against
 /// chance (1/|G|), with one-sided binomial tests both ways:
 /// `<sweep>/<op>/inf_correct`, `inf_pairs`, `inf_rate` (with its Wilson
-/// interval `inf_ci`), `inf_p_below`, `inf_p_above`.
+/// interval `inf_ci`), `inf_p_below`, `inf_p_above`; and beside them the
+/// seed-level reading ([`seed_level_numbers`], `inf_seed_range`, ...).
 fn pooled_informative(sweep: &SweepData, pooled: &Pooled, n: &mut Numbers) -> Result<()> {
     let groups = sweep.groups()?;
+    let per_seed = per_seed_counts(sweep)?;
     let sweep = &sweep.name;
     for (o, &(correct, total)) in pooled {
         let order = group_of(&groups, o)?.order;
+        if let Some(seeds) = per_seed.get(o) {
+            seed_level_numbers(
+                &format!("{sweep}/{o}/inf"),
+                seeds,
+                1.0 / f64::from(order),
+                n,
+            );
+        }
         let (below, above) = binomial_tails(correct, total, 1.0 / order as f64);
         let k = |x: &str| format!("{sweep}/{o}/{x}");
         let (lo, hi) = wilson(correct, total);
