@@ -139,7 +139,7 @@ pub fn table_tokens(n: usize) -> Result<Tensor, tch::TchError> {
 }
 
 /// A run's weights file for `epoch` (`None`: the final weights).
-fn weights_file(run: &Path, epoch: Option<u32>) -> Result<(PathBuf, u32), InteropError> {
+pub(crate) fn weights_file(run: &Path, epoch: Option<u32>) -> Result<(PathBuf, u32), InteropError> {
     let manifest = read_manifest(run).map_err(|e| {
         InteropError::Refused(format!(
             "{}: not a grokscope run directory ({e})",

@@ -16,6 +16,10 @@
 
 /// The matrix library of the analyses, re-exported for notebooks and callers.
 pub use nalgebra;
+/// libtorch's bindings, re-exported so a notebook can slice activations
+/// ([`activations::Cache`]) without a `:dep` of its own.
+#[cfg(feature = "torch")]
+pub use tch;
 
 pub mod analysis;
 pub mod budget;
@@ -33,6 +37,8 @@ pub mod store;
 pub mod suggest;
 pub mod sweep;
 
+#[cfg(feature = "torch")]
+pub mod activations;
 #[cfg(feature = "torch")]
 pub mod analyze;
 #[cfg(feature = "torch")]

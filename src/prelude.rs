@@ -14,6 +14,7 @@
 //! figure and sweep-table types, sweeps and their analysis, operations and
 //! groups, the run configuration, and `std::path::Path`.
 
+pub use crate::activations::{Cache, StoredRun};
 pub use crate::analyze::{analyze_run, analyze_sweep};
 pub use crate::config::RunConfig;
 pub use crate::groups::{FiniteGroup, Operation};

@@ -37,6 +37,9 @@ pub enum StudyError {
     /// The stored results could not be read.
     #[error(transparent)]
     Report(#[from] ReportError),
+    /// A run's weights could not be read back.
+    #[error(transparent)]
+    Interop(#[from] crate::interop::InteropError),
 }
 
 /// How often the progress line is rewritten.
@@ -392,6 +395,25 @@ impl TrainedStudy {
         Ok(Figure::draw(panels_size(ops.len()), |a| {
             figures::peter_weyl(&a, &self.data, &ops)
         })?)
+    }
+
+    /// Run `i` of the results table (its row order), read back with its
+    /// final weights: its activations on any pairs are then
+    /// `study.run(i)?.cache(&pairs)?`.
+    ///
+    /// # Errors
+    /// `i` out of range, or the run's weights cannot be read.
+    pub fn run(&self, i: usize) -> Result<crate::activations::StoredRun, StudyError> {
+        let runs = self.data.runs()?;
+        let row = runs.get(i).ok_or_else(|| {
+            ReportError::Data(format!(
+                "run {i} is out of range: the study has {} runs",
+                runs.len()
+            ))
+        })?;
+        Ok(crate::activations::StoredRun::open(
+            self.dir.join("runs").join(&row.run_id),
+        )?)
     }
 
     /// The results directory (`<dir>/<name>/`).

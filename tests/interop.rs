@@ -175,3 +175,56 @@ fn import_refuses_what_grokscope_cannot_compute() {
     assert!(m.contains("do not fit add:7 (order 7)"), "{m}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn a_stored_run_gives_its_activations_by_name() {
+    use grokscope::activations::StoredRun;
+    let dir = common::tempdir("interop-activations");
+    let run_dir = trained(&dir, "s3", &["layer_norm=true"]);
+    let run = StoredRun::open(&run_dir).unwrap();
+    assert_eq!(run.epoch, 60);
+    let cache = run.cache(&[(1, 2), (3, 4), (5, 0)]).unwrap();
+    let d = run.config.d_model as i64;
+    assert_eq!(cache.get("resid_post").unwrap().size(), [3, 3, d]);
+    assert_eq!(
+        cache.get("blocks.0.hook_resid_post").unwrap().size(),
+        [3, 3, d]
+    );
+    assert_eq!(
+        cache.get("mlp.hook_post").unwrap().size(),
+        [3, 3, run.config.d_mlp as i64]
+    );
+    // The residual stream adds up: resid_post = resid_mid + mlp_out.
+    let sum = cache
+        .get("resid_mid")
+        .unwrap()
+        .f_add(&cache.get("mlp_out").unwrap())
+        .unwrap();
+    assert!(sum.allclose(&cache.get("resid_post").unwrap(), 1e-6, 1e-6, false));
+    // Attention rows are distributions over the keys up to the query.
+    let pattern = cache.get("pattern").unwrap(); // [3, H, 3, 3]
+    let rows = pattern.sum_dim_intlist(-1, false, Kind::Float);
+    assert!(rows.allclose(&rows.ones_like(), 1e-6, 1e-6, false));
+    assert_eq!(pattern.get(0).get(0).get(0).get(1).double_value(&[]), 0.0);
+    // The logits are the run's own: the same as the full table's forward
+    // pass, as the export's reference logits record it.
+    let all = run.cache_all().unwrap().get("logits").unwrap(); // [36, 3, 6]
+    let mine = cache.get("logits").unwrap();
+    for (i, (a, b)) in [(1i64, 2i64), (3, 4), (5, 0)].into_iter().enumerate() {
+        assert!(mine.get(i as i64).equal(&all.get(a * 6 + b)), "pair {i}");
+    }
+    assert!(cache.pattern(1).unwrap().svg().starts_with("<svg"));
+    // Refusals, in one line each.
+    let e = refusal(cache.get("resid_psot"));
+    assert!(e.contains("did you mean resid_post"), "{e}");
+    assert!(refusal(run.cache(&[(6, 0)])).contains("elements 0 to 5"));
+    assert!(refusal(cache.pattern(3)).contains("holds 3 pairs"));
+    let e = refusal(StoredRun::at_epoch(&run_dir, 30));
+    assert!(
+        e.contains("no checkpoint at epoch 30; stored: 0, 20, 40, 60"),
+        "{e}"
+    );
+    assert_eq!(StoredRun::at_epoch(&run_dir, 40).unwrap().epoch, 40);
+    assert!(refusal(StoredRun::open(&dir)).contains("not a grokscope run directory"));
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -7,6 +7,7 @@ use super::figures::{draw_legend, BLUE, FONT, GREEN, GREY, ORANGE, VERMILLION};
 use super::{draw_err, Result};
 use crate::analysis::atlas::MIN_GROUPS;
 use crate::analysis::stats::kendall_tau_b;
+use plotters::coord::types::RangedCoordf64;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use std::collections::BTreeMap;
@@ -78,14 +79,7 @@ pub fn overview<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, atlas: &Atlas
         .axis_desc_style((FONT, 25))
         .draw()
         .map_err(&e)?;
-    chart
-        .draw_series(DashedLineSeries::new(
-            vec![(0.0, budget), (max_order + 1.5, budget)],
-            6,
-            4,
-            GREY.stroke_width(1),
-        ))
-        .map_err(&e)?;
+    budget_line(&mut chart, (0.0, max_order + 1.5), budget, "atlas-overview")?;
     chart
         .draw_series(std::iter::once(Text::new(
             "budget: no seed grokked",
@@ -159,6 +153,25 @@ pub fn overview<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, atlas: &Atlas
         "atlas-overview",
     )?;
     area.present().map_err(&e)?;
+    Ok(())
+}
+
+/// The budget, dashed across the chart from `x.0` to `x.1`: a group there
+/// had no seed grok.
+fn budget_line<DB: DrawingBackend>(
+    chart: &mut ChartContext<'_, DB, Cartesian2d<RangedCoordf64, RangedCoordf64>>,
+    x: (f64, f64),
+    budget: f64,
+    name: &'static str,
+) -> Result<()> {
+    chart
+        .draw_series(DashedLineSeries::new(
+            vec![(x.0, budget), (x.1, budget)],
+            6,
+            4,
+            GREY.stroke_width(1),
+        ))
+        .map_err(draw_err(name))?;
     Ok(())
 }
 
@@ -253,14 +266,7 @@ fn scatter_panel<DB: DrawingBackend>(
         .axis_desc_style((FONT, 24))
         .draw()
         .map_err(&e)?;
-    chart
-        .draw_series(DashedLineSeries::new(
-            vec![(x_range.0, budget), (x_range.1, budget)],
-            5,
-            4,
-            GREY.stroke_width(1),
-        ))
-        .map_err(&e)?;
+    budget_line(&mut chart, x_range, budget, name)?;
     chart
         .draw_series(
             points
