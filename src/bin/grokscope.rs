@@ -208,6 +208,10 @@ struct Campaign {
     /// results are the same, byte for byte).
     #[arg(long, conflicts_with_all = ["slurm", "status", "aggregate", "shard"])]
     no_batching: bool,
+    /// Train every run missing from --runs, also those whose rows the
+    /// sweep's committed results hold (by default those count as complete).
+    #[arg(long, conflicts_with_all = ["slurm", "status", "aggregate"])]
+    retrain_committed: bool,
     /// Aggregate the complete runs into the results directory and list the missing ones.
     #[arg(long, conflicts_with_all = ["slurm", "status"])]
     aggregate: bool,
@@ -1406,6 +1410,7 @@ mod torch_cmds {
             jobs,
             shard: c.shard,
             no_batching: c.no_batching,
+            retrain_committed: c.retrain_committed,
         };
         let out = sweep::run_sweep_with(&spec, &runs, &results, opts, &argv, &Lines)?;
         eprintln!(

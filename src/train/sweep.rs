@@ -93,6 +93,10 @@ pub struct SweepOptions {
     /// Train one run per job instead of the plan's batches (the results
     /// are the same; for comparisons and debugging).
     pub no_batching: bool,
+    /// Train the runs the sweep's committed results hold too, when their
+    /// run directories are not in the runs directory (to reproduce a
+    /// sweep from scratch); by default they count as complete.
+    pub retrain_committed: bool,
 }
 
 /// Runs a sweep: trains missing runs into `runs_dir`, `jobs` batched
@@ -150,7 +154,11 @@ pub fn run_sweep_with(
     let total: usize = mine.iter().map(|b| b.configs.len()).sum();
     // Runs in the sweep's committed results and not in the runs directory
     // are complete too (the runs directory of a campaign may be lost).
-    let committed = Committed::read(results_dir)?;
+    let committed = if opts.retrain_committed {
+        Committed::default()
+    } else {
+        Committed::read(results_dir)?
+    };
     let mut from_committed = 0;
     // Batches with an incomplete run: each is one batched training job, which
     // extends the same batch's complete runs of a shorter budget if there are.
