@@ -6,8 +6,8 @@
 //! orders complete. A run listed there with the same run id (which hashes
 //! its whole configuration) is complete: the sweep does not train it again,
 //! and aggregation keeps its committed row and curve beside the rows of
-//! the run directories it finds. A run directory wins over a committed row
-//! of the same run.
+//! the run directories it finds. Whatever the runs directory holds of a
+//! run (its directory, or a `.partial` one) wins over its committed row.
 
 use super::TrainError;
 use crate::results::rows;

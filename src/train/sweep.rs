@@ -169,8 +169,13 @@ pub fn run_sweep_with(
             .configs
             .iter()
             .filter(|c| {
+                // Whatever the runs directory holds of a run (its directory,
+                // or a `.partial` one being trained or left by a kill) wins
+                // over its committed row: it is finished or resumed there.
                 let id = c.run_id();
-                let only_committed = committed.contains(&id) && !is_complete(&runs_dir.join(&id));
+                let only_committed = committed.contains(&id)
+                    && !runs_dir.join(&id).exists()
+                    && !runs_dir.join(format!("{id}.partial")).exists();
                 from_committed += usize::from(only_committed);
                 !only_committed
             })
