@@ -51,6 +51,22 @@ pub fn holm(p: &[f64]) -> Vec<f64> {
     out
 }
 
+/// The median of the finite values of `v` (the mean of the middle two for
+/// an even count); NaN when there are none.
+pub fn median(v: &[f64]) -> f64 {
+    let mut v: Vec<f64> = v.iter().copied().filter(|x| x.is_finite()).collect();
+    if v.is_empty() {
+        return f64::NAN;
+    }
+    v.sort_by(f64::total_cmp);
+    let m = v.len() / 2;
+    if v.len() % 2 == 1 {
+        v[m]
+    } else {
+        (v[m - 1] + v[m]) / 2.0
+    }
+}
+
 /// One-sided sign test: P(X ≥ k) for X ~ Binomial(n, 1/2), exactly.
 pub fn sign_test_p(k: usize, n: usize) -> f64 {
     // C(n, i) / 2^n summed from i = k, term by term in f64 (n is a handful
@@ -140,6 +156,14 @@ pub fn seed_level(counts: &[(usize, usize)], chance: f64) -> Option<SeedLevel> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_median_is_the_middle_of_the_finite_values() {
+        assert_eq!(median(&[3.0, 1.0, 2.0]), 2.0);
+        assert_eq!(median(&[4.0, 1.0, 3.0, 2.0]), 2.5);
+        assert_eq!(median(&[f64::NAN, 5.0, 1.0]), 3.0);
+        assert!(median(&[f64::NAN]).is_nan());
+    }
 
     #[test]
     fn the_sign_test_and_seed_level_reading_match_hand_counts() {

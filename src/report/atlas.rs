@@ -10,7 +10,7 @@ use super::tables::Numbers;
 use super::{ReportError, Result, SweepData};
 use crate::analysis::atlas::{decide, restricted_mean_time, Decision, Stratum, MIN_GROUPS};
 use crate::analysis::complexity::smallest_faithful_dim;
-use crate::analysis::stats::kendall_tau_b;
+use crate::analysis::stats::{kendall_tau_b, median};
 use crate::groups::invariants::Invariants;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -242,6 +242,12 @@ impl Atlas {
             .collect()
     }
 
+    /// The longest budget any run had, in epochs (20 000 when there are
+    /// no groups): where a group with no seed grokked sits.
+    pub fn budget(&self) -> f64 {
+        f64::from(self.groups.iter().map(|g| g.budget).max().unwrap_or(20_000))
+    }
+
     /// Whether every planned order is complete.
     pub fn is_final(&self) -> bool {
         self.complete == self.planned
@@ -468,14 +474,8 @@ pub fn tables(atlas: &Atlas, n: &mut Numbers) -> Vec<(String, String)> {
         .map(|(order, gs)| {
             let runs: usize = gs.iter().map(|g| g.epochs.len()).sum();
             let grokked: usize = gs.iter().map(|g| g.epochs.iter().flatten().count()).sum();
-            let mut times: Vec<f64> = gs.iter().map(|g| g.time()).collect();
-            times.sort_by(f64::total_cmp);
-            let m = times.len();
-            let median = if m % 2 == 1 {
-                times[m / 2]
-            } else {
-                (times[m / 2 - 1] + times[m / 2]) / 2.0
-            };
+            let times: Vec<f64> = gs.iter().map(|g| g.time()).collect();
+            let median = median(&times);
             format!("{order} & {} & {grokked}/{runs} & {median:.0}", gs.len())
         })
         .collect();

@@ -82,14 +82,8 @@ impl AtlasBrowser {
         let mut median = Vec::new();
         for &order in &self.atlas.complete {
             let gs = self.groups_of(order)?;
-            let mut times: Vec<f64> = gs.iter().map(|g| g.time()).collect();
-            times.sort_by(f64::total_cmp);
-            let m = times.len();
-            median.push(if m % 2 == 1 {
-                times[m / 2]
-            } else {
-                (times[m / 2 - 1] + times[m / 2]) / 2.0
-            });
+            let times: Vec<f64> = gs.iter().map(|g| g.time()).collect();
+            median.push(crate::analysis::stats::median(&times));
             let count = |f: &dyn Fn(&AtlasGroup) -> usize| gs.iter().map(|g| f(g)).sum::<usize>();
             cols[0].push(order as u32);
             cols[1].push(gs.len() as u32);

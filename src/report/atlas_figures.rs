@@ -35,12 +35,7 @@ pub fn overview<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, atlas: &Atlas
     super::register_fonts();
     let e = draw_err("atlas-overview");
     area.fill(&WHITE).map_err(&e)?;
-    let budget = atlas
-        .groups
-        .iter()
-        .map(|g| g.budget)
-        .max()
-        .unwrap_or(20_000) as f64;
+    let budget = atlas.budget();
     let max_order = atlas.planned.last().copied().unwrap_or(64) as f64;
     let title = if atlas.is_final() {
         format!(
@@ -313,6 +308,75 @@ fn class_key<DB: DrawingBackend>(
     Ok(())
 }
 
+/// How a figure of per-order panels reads and places its x values.
+struct XAxis<'a> {
+    /// The figure's name.
+    name: &'static str,
+    /// Each group's x value.
+    value: &'a dyn Fn(&AtlasGroup) -> f64,
+    /// The axis label.
+    desc: &'static str,
+    /// Whether only integer ticks are labelled.
+    integer: bool,
+    /// The x range of a panel's values.
+    range: &'a dyn Fn(&[f64]) -> (f64, f64),
+    /// How far sideways equal points spread, given the range.
+    spread: &'a dyn Fn((f64, f64)) -> f64,
+}
+
+/// One panel per order in `orders` (laid out `rows` × `cols`): each
+/// group's x value against its restricted mean time, coloured by class,
+/// titled with the order, its groups and the Kendall tau-b of the two;
+/// the classes shown keyed across the top.
+fn order_panels<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    atlas: &Atlas,
+    orders: &[(usize, Vec<&AtlasGroup>)],
+    (rows, cols): (usize, usize),
+    x: &XAxis<'_>,
+) -> Result<()> {
+    super::register_fonts();
+    let e = draw_err(x.name);
+    area.fill(&WHITE).map_err(&e)?;
+    let (key, body) = area.split_vertically(44);
+    let shown: Vec<&AtlasGroup> = orders
+        .iter()
+        .flat_map(|(_, gs)| gs.iter().copied())
+        .collect();
+    class_key(&key, &shown, x.name)?;
+    let budget = atlas.budget();
+    for ((order, groups), panel) in orders.iter().zip(body.split_evenly((rows, cols))) {
+        let xs: Vec<f64> = groups.iter().map(|g| (x.value)(g)).collect();
+        let times: Vec<f64> = groups.iter().map(|g| g.time()).collect();
+        let tau =
+            kendall_tau_b(&xs, &times).map_or("undefined".to_string(), |t| format!("{t:+.2}"));
+        let range = (x.range)(&xs);
+        let placed = spread(
+            &xs.iter()
+                .copied()
+                .zip(times.iter().copied())
+                .collect::<Vec<_>>(),
+            (x.spread)(range),
+        );
+        let points: Vec<((f64, f64), GroupClass)> = placed
+            .into_iter()
+            .zip(groups.iter().map(|g| g.class))
+            .collect();
+        scatter_panel(
+            &panel,
+            &format!("{order} ({}): \u{3c4} {tau}", groups.len()),
+            x.desc,
+            range,
+            budget,
+            &points,
+            x.integer,
+            x.name,
+        )?;
+    }
+    area.present().map_err(&e)?;
+    Ok(())
+}
+
 /// Hypothesis `h`'s invariant against the restricted mean time to a
 /// sustained grok, one panel per complete order with at least
 /// [`MIN_GROUPS`] groups, each titled with its Kendall tau-b (the
@@ -325,56 +389,17 @@ pub fn within_order<DB: DrawingBackend>(
     atlas: &Atlas,
     h: usize,
 ) -> Result<()> {
-    super::register_fonts();
-    let name = WITHIN_NAMES[h];
-    let e = draw_err(name);
-    area.fill(&WHITE).map_err(&e)?;
-    let (key, body) = area.split_vertically(44);
     let strata = strata_groups(atlas);
-    let shown: Vec<&AtlasGroup> = strata
-        .iter()
-        .flat_map(|(_, gs)| gs.iter().copied())
-        .collect();
-    class_key(&key, &shown, name)?;
-    let (rows, cols) = panel_grid(strata.len());
-    let budget = atlas
-        .groups
-        .iter()
-        .map(|g| g.budget)
-        .max()
-        .unwrap_or(20_000) as f64;
-    let integer_x = h < 3;
-    for ((order, groups), panel) in strata.iter().zip(body.split_evenly((rows, cols))) {
-        let xs: Vec<f64> = groups.iter().map(|g| g.invariants[h]).collect();
-        let times: Vec<f64> = groups.iter().map(|g| g.time()).collect();
-        let tau =
-            kendall_tau_b(&xs, &times).map_or("undefined".to_string(), |t| format!("{t:+.2}"));
-        let range = padded(xs.iter().copied());
-        let width = (range.1 - range.0) / 12.0;
-        let placed = spread(
-            &xs.iter()
-                .copied()
-                .zip(times.iter().copied())
-                .collect::<Vec<_>>(),
-            width,
-        );
-        let points: Vec<((f64, f64), GroupClass)> = placed
-            .into_iter()
-            .zip(groups.iter().map(|g| g.class))
-            .collect();
-        scatter_panel(
-            &panel,
-            &format!("{order} ({}): \u{3c4} {tau}", groups.len()),
-            INVARIANT_AXES[h],
-            range,
-            budget,
-            &points,
-            integer_x,
-            name,
-        )?;
-    }
-    area.present().map_err(&e)?;
-    Ok(())
+    let grid = panel_grid(strata.len());
+    let axis = XAxis {
+        name: WITHIN_NAMES[h],
+        value: &|g| g.invariants[h],
+        desc: INVARIANT_AXES[h],
+        integer: h < 3,
+        range: &|xs| padded(xs.iter().copied()),
+        spread: &|r| (r.1 - r.0) / 12.0,
+    };
+    order_panels(area, atlas, &strata, grid, &axis)
 }
 
 /// The within-order figures' names, in A1–A4 order.
@@ -395,55 +420,18 @@ const INVARIANT_AXES: [&str; 4] = ["|G/G'|", "b(G)", "F1", "k(G)/|G|"];
 /// # Errors
 /// A drawing error.
 pub fn nilpotency<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, atlas: &Atlas) -> Result<()> {
-    super::register_fonts();
-    let name = "atlas-nilpotency";
-    let e = draw_err(name);
-    area.fill(&WHITE).map_err(&e)?;
-    let (key, body) = area.split_vertically(44);
     let orders: Vec<(usize, Vec<&AtlasGroup>)> = strata_groups(atlas)
         .into_iter()
         .filter(|(n, _)| n.is_power_of_two())
         .collect();
-    let shown: Vec<&AtlasGroup> = orders
-        .iter()
-        .flat_map(|(_, gs)| gs.iter().copied())
-        .collect();
-    class_key(&key, &shown, name)?;
-    let budget = atlas
-        .groups
-        .iter()
-        .map(|g| g.budget)
-        .max()
-        .unwrap_or(20_000) as f64;
-    let panels = body.split_evenly((1, orders.len().max(1)));
-    for ((order, groups), panel) in orders.iter().zip(panels) {
-        let xs: Vec<f64> = groups.iter().map(|g| g.nilpotency_class as f64).collect();
-        let times: Vec<f64> = groups.iter().map(|g| g.time()).collect();
-        let hi = xs.iter().copied().fold(1.0, f64::max);
-        let placed = spread(
-            &xs.iter()
-                .copied()
-                .zip(times.iter().copied())
-                .collect::<Vec<_>>(),
-            0.5,
-        );
-        let points: Vec<((f64, f64), GroupClass)> = placed
-            .into_iter()
-            .zip(groups.iter().map(|g| g.class))
-            .collect();
-        let tau =
-            kendall_tau_b(&xs, &times).map_or("undefined".to_string(), |t| format!("{t:+.2}"));
-        scatter_panel(
-            &panel,
-            &format!("{order} ({}): \u{3c4} {tau}", groups.len()),
-            "nilpotency class",
-            (0.5, hi + 0.5),
-            budget,
-            &points,
-            true,
-            name,
-        )?;
-    }
-    area.present().map_err(&e)?;
-    Ok(())
+    let grid = (1, orders.len().max(1));
+    let axis = XAxis {
+        name: "atlas-nilpotency",
+        value: &|g| g.nilpotency_class as f64,
+        desc: "nilpotency class",
+        integer: true,
+        range: &|xs| (0.5, xs.iter().copied().fold(1.0, f64::max) + 0.5),
+        spread: &|_| 0.5,
+    };
+    order_panels(area, atlas, &orders, grid, &axis)
 }

@@ -6,6 +6,7 @@
 
 use super::tables::{tex, Numbers};
 use super::{draw_err, register_fonts, Result, SweepData};
+use crate::analysis::stats::median;
 use crate::results::rows::{AnalysisRow, ResultRow};
 use plotters::coord::Shift;
 use plotters::prelude::*;
@@ -143,20 +144,6 @@ fn mean(v: &[f64]) -> f64 {
         f64::NAN
     } else {
         v.iter().sum::<f64>() / v.len() as f64
-    }
-}
-
-fn median(v: &[f64]) -> f64 {
-    let mut v: Vec<f64> = v.iter().copied().filter(|x| x.is_finite()).collect();
-    if v.is_empty() {
-        return f64::NAN;
-    }
-    v.sort_by(f64::total_cmp);
-    let m = v.len() / 2;
-    if v.len() % 2 == 1 {
-        v[m]
-    } else {
-        (v[m - 1] + v[m]) / 2.0
     }
 }
 
