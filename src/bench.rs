@@ -231,7 +231,7 @@ pub fn breakdown_of(ops: &[&str], threads: usize, reps: usize) -> Result<Breakdo
         .collect();
     let mut datasets = Vec::new();
     for c in &configs {
-        let op = c.validate()?;
+        let op = crate::budget::admit(c)?;
         datasets.push((
             Dataset::for_config(&op, c).map_err(crate::config::ConfigError::from)?,
             op.order(),

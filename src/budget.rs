@@ -15,7 +15,8 @@
 //! ```
 
 use crate::config::{ConfigError, RunConfig};
-use crate::groups::{GroupError, OperationSpec};
+use crate::groups::{GroupError, Operation, OperationError, OperationSpec};
+pub use crate::text::human_bytes;
 
 /// Bytes per table entry held while a run lives: the Cayley table, the
 /// dataset's labels and split, and the index tensors of every pair.
@@ -48,11 +49,6 @@ pub fn available_memory() -> u64 {
                 .and_then(|kb| kb.parse::<u64>().ok())
         })
         .map_or(8 << 30, |kb| kb * 1024)
-}
-
-/// Bytes as `12.3 GB`.
-pub fn human_bytes(b: u64) -> String {
-    format!("{:.1} GB", b as f64 / 1e9)
 }
 
 /// Seconds as `45 s`, `12 min`, `3.4 h` or `5.1 days`.
@@ -93,6 +89,53 @@ pub fn check_table(spec: &OperationSpec) -> Result<(), GroupError> {
         ))),
         None => Err(too_big(format!("its {n} elements overflow any table"))),
     }
+}
+
+/// Builds the operation `name` once its Cayley table is known to fit in this
+/// machine's memory ([`check_table`]): what the entries that build a group
+/// without training one (`grokscope group`, importing a model) call in
+/// place of [`Operation::parse`].
+///
+/// # Errors
+/// An unknown name, a bad parameter, or a table too large for the memory.
+pub fn build_operation(name: &str) -> Result<Operation, OperationError> {
+    let spec = OperationSpec::parse(name)?;
+    check_table(&spec).map_err(|e| OperationError::Parameter {
+        name: name.to_string(),
+        source: Box::new(e),
+    })?;
+    Operation::parse(name)
+}
+
+/// Admits one run of `cfg` on this machine, before anything is allocated:
+/// its values ([`RunConfig::check_values`]), its Cayley table against the
+/// memory available ([`check_table`]), its estimated memory and time
+/// ([`Estimate::check`]; more than a day needs `allow_long`), then builds
+/// the operation and checks that the training fraction splits its table.
+/// The one admission check of the entries that train (`train`, `sweep`, a
+/// notebook's `Study`, `bench`).
+///
+/// # Errors
+/// The first refusal, as one line naming what to change.
+pub fn admit(cfg: &RunConfig) -> Result<Operation, ConfigError> {
+    cfg.check_values()?;
+    check_table(&OperationSpec::parse(&cfg.op)?).map_err(|e| OperationError::Parameter {
+        name: cfg.op.clone(),
+        source: Box::new(e),
+    })?;
+    let threads = if cfg.threads > 0 {
+        cfg.threads
+    } else {
+        crate::limits::cores()
+    };
+    Estimate::of(cfg, 1, threads)?.check(
+        cfg,
+        &format!("a run of {}", cfg.op),
+        available_memory(),
+    )?;
+    let op = Operation::parse(&cfg.op)?;
+    crate::data::Dataset::for_config(&op, cfg)?;
+    Ok(op)
 }
 
 /// The estimated cost of training one configuration.

@@ -10,7 +10,6 @@
 //! assert!(cfg.set("learning_rate=0.1").is_err()); // unknown key
 //! ```
 
-use crate::data::DataError;
 use crate::groups::{Operation, OperationError};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -45,8 +44,8 @@ pub enum ConfigError {
     #[error(transparent)]
     Operation(#[from] OperationError),
     /// The training fraction does not split this table.
-    #[error(transparent)]
-    Data(#[from] DataError),
+    #[error("{0}")]
+    Data(String),
 }
 
 /// Every setting of one training run; each key can be set with `--set`.
@@ -274,12 +273,34 @@ impl RunConfig {
         Ok(())
     }
 
-    /// Checks every value and that the operation and split exist.
+    /// Checks every value and builds the operation (its size is capped by
+    /// [`crate::groups::MAX_ORDER`], the same on every machine). Whether this
+    /// machine can train it is [`crate::budget::admit`]'s question, asked
+    /// where a run is admitted (train, sweep, study).
+    ///
+    /// # Errors
+    /// The first bad value, with what to use instead, or an operation that
+    /// does not exist.
+    pub fn validate(&self) -> Result<Operation, ConfigError> {
+        self.check_values()?;
+        Ok(Operation::parse(&self.op)?)
+    }
+
+    /// Checks every value but the operation's name, without building
+    /// anything.
     ///
     /// # Errors
     /// The first bad value, with what to use instead.
-    pub fn validate(&self) -> Result<Operation, ConfigError> {
+    pub fn check_values(&self) -> Result<(), ConfigError> {
         let bad = |m: String| Err(ConfigError::Invalid(m));
+        // Whether it splits this operation's table is asked where the run
+        // is admitted (crate::budget::admit), which builds the split.
+        if !(self.train_fraction > 0.0 && self.train_fraction < 1.0) {
+            return bad(format!(
+                "train_fraction {} is outside (0, 1); use a value such as 0.7",
+                self.train_fraction
+            ));
+        }
         if self.epochs == 0 {
             return bad("epochs must be at least 1".into());
         }
@@ -335,27 +356,7 @@ impl RunConfig {
         {
             return bad("loss_precision, softmax, optimizer and grokfast_lambda need the default step = \"fused\"; step = \"autograd\" is grokscope 0.1's reference and has none of them".into());
         }
-        // The estimate needs only the operation's name: refuse before the
-        // table is built.
-        crate::budget::check_table(&crate::groups::OperationSpec::parse(&self.op)?).map_err(
-            |e| OperationError::Parameter {
-                name: self.op.clone(),
-                source: Box::new(e),
-            },
-        )?;
-        let threads = if self.threads > 0 {
-            self.threads
-        } else {
-            crate::limits::cores()
-        };
-        crate::budget::Estimate::of(self, 1, threads)?.check(
-            self,
-            &format!("a run of {}", self.op),
-            crate::budget::available_memory(),
-        )?;
-        let op = Operation::parse(&self.op)?;
-        crate::data::Dataset::for_config(&op, self)?;
-        Ok(op)
+        Ok(())
     }
 
     /// The limits of [`crate::limits`] on what this config asks for:
@@ -557,7 +558,7 @@ fn offending_key(table: &toml::Table) -> Option<(String, toml::Value, String)> {
 
 fn hash_json<T: Serialize>(value: &T) -> String {
     let json = serde_json::to_string(value).expect("configs serialise");
-    crate::store::short_hex(&Sha256::digest(json.as_bytes()))
+    crate::text::short_hex(&Sha256::digest(json.as_bytes()))
 }
 
 #[cfg(test)]

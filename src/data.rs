@@ -34,6 +34,14 @@ pub enum DataError {
     },
 }
 
+/// A split the configuration asked for that cannot be made is a
+/// configuration error (defined here: `config` sits below `data`).
+impl From<DataError> for crate::config::ConfigError {
+    fn from(e: DataError) -> Self {
+        crate::config::ConfigError::Data(e.to_string())
+    }
+}
+
 /// All pairs of an operation with a seeded train/test split.
 #[derive(Debug, Clone)]
 pub struct Dataset {

@@ -36,6 +36,7 @@ pub mod rng;
 pub mod store;
 pub mod suggest;
 pub mod sweep;
+pub mod text;
 
 #[cfg(feature = "torch")]
 pub mod activations;

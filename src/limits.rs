@@ -110,9 +110,9 @@ pub fn check_disk(dir: &Path, need: u64, what: &str) -> Result<(), String> {
     match free_disk(dir) {
         Some(free) if need > free => Err(format!(
             "{what} need about {}, and {} has {} free",
-            crate::budget::human_bytes(need),
+            crate::text::human_bytes(need),
             dir.display(),
-            crate::budget::human_bytes(free)
+            crate::text::human_bytes(free)
         )),
         _ => Ok(()),
     }

@@ -9,6 +9,7 @@
 //! assert_eq!(std::fs::read(dir.join("x.txt")).unwrap(), b"done");
 //! ```
 
+pub use crate::text::{io_reason, short_hex};
 use polars::prelude::*;
 use std::path::Path;
 
@@ -77,16 +78,6 @@ pub fn write_file_atomic(
             let _ = std::fs::remove_file(&tmp);
             Err(StoreError::new(path, e))
         }
-    }
-}
-
-/// An I/O error as words (`No space left on device`), without the
-/// `Os { code: 28, kind: ... }` wrapping of its debug form.
-pub fn io_reason(e: &std::io::Error) -> String {
-    let s = e.to_string();
-    match s.find(" (os error") {
-        Some(i) => s[..i].to_string(),
-        None => s,
     }
 }
 
@@ -207,12 +198,6 @@ pub fn read_checked(path: &Path) -> Result<Vec<u8>, StoreError> {
 pub fn write_json<T: serde::Serialize>(path: &Path, value: &T) -> Result<(), StoreError> {
     let json = serde_json::to_string_pretty(value).expect("grokscope's records serialise");
     write_atomic(path, json.as_bytes())
-}
-
-/// The first 8 bytes of a digest as 16 hex digits: the short hashes in run
-/// ids, config and dataset hashes.
-pub fn short_hex(digest: &[u8]) -> String {
-    digest.iter().take(8).map(|b| format!("{b:02x}")).collect()
 }
 
 /// Writes a DataFrame as Parquet (zstd at its default level: deterministic, so the bytes

@@ -5,6 +5,7 @@
 //! reference study (`add` = `add:113`, `s4` = `symmetric:4`, ...).
 
 use super::construct::discrete_log_table;
+use super::MAX_ORDER;
 use super::{FiniteGroup, GroupError};
 
 /// Short names and what they stand for.
@@ -428,10 +429,22 @@ impl Operation {
     /// (`dihedral:0`, `mul:100`).
     pub fn parse(name: &str) -> Result<Self, OperationError> {
         let spec = OperationSpec::parse(name)?;
-        crate::budget::check_table(&spec).map_err(|source| OperationError::Parameter {
+        // The same cap on every machine: whether this machine can train it
+        // is asked where a run is admitted (crate::budget::admit).
+        let too_big = |what: String| {
+            OperationError::Parameter {
             name: name.to_string(),
-            source: Box::new(source),
-        })?;
+            source: Box::new(GroupError::Parameter(format!(
+                "{} {what}; grokscope builds groups of at most {MAX_ORDER} elements; choose a smaller parameter",
+                spec.canonical()
+            ))),
+        }
+        };
+        match spec.order() {
+            Some(n) if n <= MAX_ORDER => {}
+            Some(n) => return Err(too_big(format!("has {n} elements"))),
+            None => return Err(too_big("has more elements than a table can index".into())),
+        }
         Self::from_spec(name, &spec).map_err(|source| OperationError::Parameter {
             name: name.to_string(),
             source: Box::new(source),

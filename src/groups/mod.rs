@@ -25,6 +25,12 @@ mod naming;
 pub mod small;
 pub mod table_file;
 
+/// The largest group [`Operation::parse`] builds, on every machine: its
+/// Cayley table then holds 67 million entries (537 MB). Whether a machine
+/// can train an operation is decided where a run is admitted
+/// ([`crate::budget::admit`]), not when its name is parsed.
+pub const MAX_ORDER: usize = 8192;
+
 pub use catalogue::{
     catalogue_families, AnalysisView, Family, Operation, OperationError, OperationSpec, FAMILIES,
     SHORT_NAMES,

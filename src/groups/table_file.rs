@@ -35,7 +35,7 @@ pub const MAX_ORDER: usize = 4096;
 pub fn read(path: &str) -> Result<(Vec<String>, Vec<usize>), GroupError> {
     let bad = |why: String| GroupError::Parameter(format!("table:{path}: {why}"));
     let size = std::fs::metadata(path)
-        .map_err(|e| bad(format!("cannot read it ({})", crate::store::io_reason(&e))))?
+        .map_err(|e| bad(format!("cannot read it ({})", crate::text::io_reason(&e))))?
         .len();
     if size > MAX_FILE_BYTES {
         return Err(bad(format!(
@@ -45,7 +45,7 @@ pub fn read(path: &str) -> Result<(Vec<String>, Vec<usize>), GroupError> {
         )));
     }
     let text = std::fs::read_to_string(path)
-        .map_err(|e| bad(format!("cannot read it ({})", crate::store::io_reason(&e))))?;
+        .map_err(|e| bad(format!("cannot read it ({})", crate::text::io_reason(&e))))?;
     let ext = Path::new(path)
         .extension()
         .and_then(|e| e.to_str())
@@ -160,7 +160,7 @@ pub fn slug(table: &[usize]) -> String {
     for &x in table {
         h.update((x as u32).to_le_bytes());
     }
-    format!("table-{}", &crate::store::short_hex(&h.finalize())[..8])
+    format!("table-{}", &crate::text::short_hex(&h.finalize())[..8])
 }
 
 #[cfg(test)]

@@ -711,3 +711,15 @@ fn every_family_in_the_table_parses_and_builds() {
     }
     assert_eq!(super::FAMILIES.len(), examples.len() + 1);
 }
+
+#[test]
+fn parsing_caps_the_order_the_same_on_every_machine() {
+    // The cap is a constant, not this machine's free memory: ring:9000
+    // fails to parse everywhere, and the message says what to change.
+    let e = Operation::parse("ring:9000").unwrap_err().to_string();
+    assert!(e.contains("ring:9000 has 9000 elements"), "{e}");
+    assert!(e.contains(&format!("at most {}", super::MAX_ORDER)), "{e}");
+    let e = Operation::parse("symmetric:30").unwrap_err().to_string();
+    assert!(e.contains("more elements than a table can index"), "{e}");
+    assert_eq!(Operation::parse("ring:8").unwrap().order(), 8);
+}

@@ -232,7 +232,7 @@ impl SweepSpec {
                                 origin: "sweep".into(),
                                 reason: crate::config::one_line(e.message()),
                             })?;
-                    cfg.validate()?;
+                    crate::budget::admit(&cfg)?;
                     let what = format!("{op} seed {seed}{}", describe(&point));
                     if let Some(first) = seen.insert(cfg.run_id(), what.clone()) {
                         return Err(invalid(format!(
