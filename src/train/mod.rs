@@ -450,12 +450,52 @@ pub fn train_from(
     observer: &mut dyn Observer,
     start: Option<Start>,
 ) -> Result<Trained, TrainError> {
+    let ops = admit_batch(configs)?;
+    let first = &configs[0];
+    let n = ops[0].order();
+    crate::kernels::pin();
+    threads::use_here(threads);
+    let clock = std::time::Instant::now();
+    let datasets = configs
+        .iter()
+        .zip(&ops)
+        .map(|(c, op)| Dataset::for_config(op, c))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(ConfigError::from)?;
+    let seeds: Vec<u64> = configs.iter().map(|c| c.seed).collect();
+    let vs = nn::VarStore::new(tch::Device::Cpu);
+    let model = restore_model(
+        &TransformerConfig::of(first, n),
+        &vs,
+        &seeds,
+        start.as_ref(),
+    )?;
+    let mut stepper = Stepper::new(first, &vs, &model, &datasets, n, start.as_ref())?;
+    let mut ledger = Ledger::new(configs.len(), start);
+    let epoch = ledger.run(first, &model, &mut stepper, observer, clock)?;
+    ledger.finish(&model, &stepper, epoch)?;
+    let wall_seconds = ledger.wall_before + clock.elapsed().as_secs_f64();
+    let summaries = ledger.summaries(&datasets, first.grok_window as u32, epoch, wall_seconds);
+    Ok(Trained {
+        model,
+        metrics: ledger.metrics,
+        summaries,
+        finals: ledger.finals,
+        datasets,
+        vs,
+    })
+}
+
+/// The batch's operations, each admitted (parsed and within the memory and
+/// time limits), once it is checked that the configs differ only in
+/// operation and seed and that their operations share one order.
+fn admit_batch(configs: &[RunConfig]) -> Result<Vec<Operation>, TrainError> {
     let first = configs
         .first()
         .ok_or_else(|| TrainError::Batch("no configs given".into()))?;
     let ops: Vec<Operation> = configs
         .iter()
-        .map(|c| c.validate())
+        .map(crate::budget::admit)
         .collect::<Result<_, _>>()?;
     let n = ops[0].order();
     for (c, op) in configs.iter().zip(&ops) {
@@ -477,352 +517,451 @@ pub fn train_from(
             )));
         }
     }
-    crate::kernels::pin();
-    threads::use_here(threads);
-    let clock = std::time::Instant::now();
-    let seeds: Vec<u64> = configs.iter().map(|c| c.seed).collect();
-    let datasets = configs
-        .iter()
-        .zip(&ops)
-        .map(|(c, op)| Dataset::for_config(op, c))
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(ConfigError::from)?;
-    let mcfg = TransformerConfig::of(first, n);
-    let s_count = configs.len();
+    Ok(ops)
+}
 
-    let vs = nn::VarStore::new(tch::Device::Cpu);
-    let model = match &start {
-        None => mcfg.init(&vs.root(), &seeds)?,
-        Some(st) => {
-            if st.states.len() != s_count || st.metrics.len() != s_count {
-                return Err(TrainError::Batch(format!(
-                    "the start holds {} models for a batch of {s_count}",
-                    st.states.len()
-                )));
-            }
-            let mut stacked = std::collections::BTreeMap::new();
-            for (name, _) in &st.states[0].weights {
-                let parts: Vec<&Tensor> = st
-                    .states
+/// The batch's model: initialised from the seeds, or stacked from the
+/// start's per-model weights.
+fn restore_model(
+    mcfg: &TransformerConfig,
+    vs: &nn::VarStore,
+    seeds: &[u64],
+    start: Option<&Start>,
+) -> Result<Transformer, TrainError> {
+    let Some(st) = start else {
+        return Ok(mcfg.init(&vs.root(), seeds)?);
+    };
+    if st.states.len() != seeds.len() || st.metrics.len() != seeds.len() {
+        return Err(TrainError::Batch(format!(
+            "the start holds {} models for a batch of {}",
+            st.states.len(),
+            seeds.len()
+        )));
+    }
+    let mut stacked = std::collections::BTreeMap::new();
+    for (name, _) in &st.states[0].weights {
+        let parts: Vec<&Tensor> = st
+            .states
+            .iter()
+            .map(|m| {
+                m.weights
                     .iter()
-                    .map(|m| {
-                        m.weights
-                            .iter()
-                            .find(|(k, _)| k == name)
-                            .map(|(_, t)| t)
-                            .ok_or_else(|| TrainError::Batch(format!("a start lacks {name}")))
-                    })
-                    .collect::<Result<_, _>>()?;
-                stacked.insert(name.clone(), Tensor::f_stack(&parts, 0)?);
-            }
-            Transformer::from_tensors(mcfg.clone(), &vs.root(), stacked)?
-        }
-    };
+                    .find(|(k, _)| k == name)
+                    .map(|(_, t)| t)
+                    .ok_or_else(|| TrainError::Batch(format!("a start lacks {name}")))
+            })
+            .collect::<Result<_, _>>()?;
+        stacked.insert(name.clone(), Tensor::f_stack(&parts, 0)?);
+    }
+    Ok(Transformer::from_tensors(
+        mcfg.clone(),
+        &vs.root(),
+        stacked,
+    )?)
+}
 
-    let trains: Vec<&[usize]> = datasets.iter().map(|d| d.train.as_slice()).collect();
-    let mut stepper = match first.step {
-        Step::Autograd => {
-            if start.is_some() {
-                return Err(TrainError::Batch(
-                    "runs trained with step = autograd store no optimiser state and cannot be extended or resumed; train with the default step".into(),
-                ));
-            }
-            let opt = nn::AdamW {
-                beta1: first.beta1,
-                beta2: first.beta2,
-                wd: first.weight_decay,
-                eps: 1e-8,
-                amsgrad: false,
-            }
-            .build(&vs, first.lr)?;
-            let all: Vec<usize> = (0..n * n).collect();
-            let alls: Vec<&[usize]> = datasets.iter().map(|_| all.as_slice()).collect();
-            let mask = |pick: &dyn Fn(&Dataset) -> &Vec<usize>| -> Result<Tensor, tch::TchError> {
-                let mut m = vec![0f32; s_count * n * n];
-                for (s, d) in datasets.iter().enumerate() {
-                    for &p in pick(d) {
-                        m[s * n * n + p] = 1.0;
-                    }
-                }
-                Tensor::f_from_slice(&m)?.f_view([s_count as i64, -1])
-            };
-            Stepper::Autograd {
-                opt,
-                train: pair_tensors(&trains, &datasets)?,
-                all: pair_tensors(&alls, &datasets)?,
-                masks: [
-                    ("train", mask(&|d| &d.train)?),
-                    ("test", mask(&|d| &d.test)?),
-                    ("informative_test", mask(&|d| &d.informative_test)?),
-                ],
-            }
-        }
-        Step::Fused => {
-            let sizes: Vec<usize> = model
-                .named_weights()
+/// Copies the start's per-model AdamW moments (and Grokfast filter, when
+/// the configuration uses one) into the batch's optimiser.
+fn restore_moments(
+    adam: &mut fused::AdamW,
+    names: &[&str],
+    sizes: &[usize],
+    start: &Start,
+    grokfast: bool,
+) -> Result<(), TrainError> {
+    let s_count = start.states.len();
+    adam.step = u64::from(start.epoch);
+    for (k, size) in sizes.iter().enumerate() {
+        let per = size / s_count;
+        for (s, state) in start.states.iter().enumerate() {
+            let stored = state.moments.as_ref().ok_or_else(|| {
+                TrainError::Batch(
+                    "the start has no optimiser state; it cannot be continued exactly".into(),
+                )
+            })?;
+            // A state's moments follow its own weight order.
+            let j = state
+                .weights
                 .iter()
-                .map(|(_, t)| t.numel())
-                .collect();
-            let mut adam = fused::AdamW::new(fused::AdamWConfig::of(first), &sizes, s_count);
-            if let Some(st) = &start {
-                adam.step = u64::from(st.epoch);
-                let names: Vec<&str> = model.named_weights().iter().map(|(n, _)| *n).collect();
-                for (k, size) in sizes.iter().enumerate() {
-                    let per = size / s_count;
-                    for (s, state) in st.states.iter().enumerate() {
-                        let stored = state.moments.as_ref().ok_or_else(|| {
-                            TrainError::Batch(
-                                "the start has no optimiser state; it cannot be continued exactly"
-                                    .into(),
-                            )
-                        })?;
-                        // A state's moments follow its own weight order.
-                        let j = state
-                            .weights
-                            .iter()
-                            .position(|(n, _)| n == names[k])
-                            .ok_or_else(|| {
-                                TrainError::Batch(format!("the start lacks {}", names[k]))
-                            })?;
-                        let mut targets = vec![
-                            (&mut adam.state.m[k], &stored.m),
-                            (&mut adam.state.v[k], &stored.v),
-                        ];
-                        if first.grokfast_lambda > 0.0 {
-                            if stored.ema.is_empty() {
-                                return Err(TrainError::Batch(
-                                    "the start has no Grokfast filter state; it cannot be continued exactly".into(),
-                                ));
-                            }
-                            targets.push((&mut adam.state.ema[k], &stored.ema));
-                        }
-                        for (target, from) in targets {
-                            let from = from.get(j).map_or(&[][..], |x| x.as_slice());
-                            if from.len() != per {
-                                return Err(TrainError::Batch(format!(
-                                    "stored optimiser state has {} entries for a weight of {per}",
-                                    from.len()
-                                )));
-                            }
-                            target[s * per..(s + 1) * per].copy_from_slice(from);
-                        }
-                    }
+                .position(|(n, _)| n == names[k])
+                .ok_or_else(|| TrainError::Batch(format!("the start lacks {}", names[k])))?;
+            let mut targets = vec![
+                (&mut adam.state.m[k], &stored.m),
+                (&mut adam.state.v[k], &stored.v),
+            ];
+            if grokfast {
+                if stored.ema.is_empty() {
+                    return Err(TrainError::Batch(
+                        "the start has no Grokfast filter state; it cannot be continued exactly"
+                            .into(),
+                    ));
                 }
+                targets.push((&mut adam.state.ema[k], &stored.ema));
             }
-            let (ta, tb, ty) = pair_tensors(&trains, &datasets)?;
-            let tests: Vec<&[usize]> = datasets.iter().map(|d| d.test.as_slice()).collect();
-            let (xa, xb, xy) = pair_tensors(&tests, &datasets)?;
-            let test_rows = xa.size()[1];
-            let mut inf = vec![0f32; s_count * test_rows as usize];
-            for (s, d) in datasets.iter().enumerate() {
-                let informative: std::collections::HashSet<usize> =
-                    d.informative_test.iter().copied().collect();
-                for (i, p) in d.test.iter().enumerate() {
-                    if informative.contains(p) {
-                        inf[s * test_rows as usize + i] = 1.0;
-                    }
+            for (target, from) in targets {
+                let from = from.get(j).map_or(&[][..], |x| x.as_slice());
+                if from.len() != per {
+                    return Err(TrainError::Batch(format!(
+                        "stored optimiser state has {} entries for a weight of {per}",
+                        from.len()
+                    )));
                 }
-            }
-            Stepper::Fused {
-                adam,
-                train_rows: ta.size()[1],
-                train: fused::Chunk::split(&ta, &tb, &ty, n as i64, FUSED_CHUNK_ROWS)?,
-                test: fused::Chunk::split(&xa, &xb, &xy, n as i64, FUSED_CHUNK_ROWS)?,
-                informative: Tensor::f_from_slice(&inf)?.f_view([s_count as i64, test_rows])?,
-                autograd: first.layer_norm,
-                loss: loss::LossKind::of(first),
+                target[s * per..(s + 1) * per].copy_from_slice(from);
             }
         }
-    };
+    }
+    Ok(())
+}
 
-    // Frozen biases get no gradient: AdamW then leaves them at zero.
-    let frozen: Vec<usize> = model
+impl Stepper {
+    /// The step of `first.step` for the batch, its optimiser state
+    /// restored from `start` when given.
+    fn new(
+        first: &RunConfig,
+        vs: &nn::VarStore,
+        model: &Transformer,
+        datasets: &[Dataset],
+        n: usize,
+        start: Option<&Start>,
+    ) -> Result<Stepper, TrainError> {
+        let s_count = datasets.len();
+        let trains: Vec<&[usize]> = datasets.iter().map(|d| d.train.as_slice()).collect();
+        Ok(match first.step {
+            Step::Autograd => {
+                if start.is_some() {
+                    return Err(TrainError::Batch(
+                        "runs trained with step = autograd store no optimiser state and cannot be extended or resumed; train with the default step".into(),
+                    ));
+                }
+                let opt = nn::AdamW {
+                    beta1: first.beta1,
+                    beta2: first.beta2,
+                    wd: first.weight_decay,
+                    eps: 1e-8,
+                    amsgrad: false,
+                }
+                .build(vs, first.lr)?;
+                let all: Vec<usize> = (0..n * n).collect();
+                let alls: Vec<&[usize]> = datasets.iter().map(|_| all.as_slice()).collect();
+                let mask =
+                    |pick: &dyn Fn(&Dataset) -> &Vec<usize>| -> Result<Tensor, tch::TchError> {
+                        let mut m = vec![0f32; s_count * n * n];
+                        for (s, d) in datasets.iter().enumerate() {
+                            for &p in pick(d) {
+                                m[s * n * n + p] = 1.0;
+                            }
+                        }
+                        Tensor::f_from_slice(&m)?.f_view([s_count as i64, -1])
+                    };
+                Stepper::Autograd {
+                    opt,
+                    train: pair_tensors(&trains, datasets)?,
+                    all: pair_tensors(&alls, datasets)?,
+                    masks: [
+                        ("train", mask(&|d| &d.train)?),
+                        ("test", mask(&|d| &d.test)?),
+                        ("informative_test", mask(&|d| &d.informative_test)?),
+                    ],
+                }
+            }
+            Step::Fused => {
+                let weights = model.named_weights();
+                let sizes: Vec<usize> = weights.iter().map(|(_, t)| t.numel()).collect();
+                let mut adam = fused::AdamW::new(fused::AdamWConfig::of(first), &sizes, s_count);
+                if let Some(st) = start {
+                    let names: Vec<&str> = weights.iter().map(|(n, _)| *n).collect();
+                    restore_moments(&mut adam, &names, &sizes, st, first.grokfast_lambda > 0.0)?;
+                }
+                let (ta, tb, ty) = pair_tensors(&trains, datasets)?;
+                let tests: Vec<&[usize]> = datasets.iter().map(|d| d.test.as_slice()).collect();
+                let (xa, xb, xy) = pair_tensors(&tests, datasets)?;
+                let test_rows = xa.size()[1];
+                let mut inf = vec![0f32; s_count * test_rows as usize];
+                for (s, d) in datasets.iter().enumerate() {
+                    let informative: std::collections::HashSet<usize> =
+                        d.informative_test.iter().copied().collect();
+                    for (i, p) in d.test.iter().enumerate() {
+                        if informative.contains(p) {
+                            inf[s * test_rows as usize + i] = 1.0;
+                        }
+                    }
+                }
+                Stepper::Fused {
+                    adam,
+                    train_rows: ta.size()[1],
+                    train: fused::Chunk::split(&ta, &tb, &ty, n as i64, FUSED_CHUNK_ROWS)?,
+                    test: fused::Chunk::split(&xa, &xb, &xy, n as i64, FUSED_CHUNK_ROWS)?,
+                    informative: Tensor::f_from_slice(&inf)?.f_view([s_count as i64, test_rows])?,
+                    autograd: first.layer_norm,
+                    loss: loss::LossKind::of(first),
+                }
+            }
+        })
+    }
+}
+
+/// Where each model of a batch stands as the epochs go by: its metric
+/// rows, the epoch it stopped at, whether it diverged, and its final state
+/// once taken.
+struct Ledger {
+    first_epoch: usize,
+    wall_before: f64,
+    metrics: Vec<Vec<MetricRow>>,
+    stopped: Vec<Option<u32>>,
+    /// Stopped before this start: its run directory holds its final state.
+    before: Vec<bool>,
+    diverged: Vec<bool>,
+    finals: Vec<Option<ModelState>>,
+}
+
+impl Ledger {
+    fn new(s_count: usize, start: Option<Start>) -> Ledger {
+        let (first_epoch, metrics, stopped, wall_before) = match start {
+            Some(st) => (st.epoch as usize, st.metrics, st.stopped, st.wall_seconds),
+            None => (0, vec![Vec::new(); s_count], vec![None; s_count], 0.0),
+        };
+        Ledger {
+            first_epoch,
+            wall_before,
+            before: stopped.iter().map(|s| s.is_some()).collect(),
+            metrics,
+            stopped,
+            diverged: vec![false; s_count],
+            finals: (0..s_count).map(|_| None).collect(),
+        }
+    }
+
+    fn resumed(&self) -> bool {
+        self.first_epoch > 0
+    }
+
+    /// Stops model `s` at `epoch` and takes its final state.
+    fn stop(
+        &mut self,
+        s: usize,
+        epoch: usize,
+        model: &Transformer,
+        stepper: &Stepper,
+        observer: Option<&mut dyn Observer>,
+    ) -> Result<(), TrainError> {
+        self.stopped[s] = Some(epoch as u32);
+        let state = stepper.snapshot(model, s, epoch as u32)?;
+        if let Some(observer) = observer {
+            observer.stopped(s, &state)?;
+        }
+        self.finals[s] = Some(state);
+        Ok(())
+    }
+
+    /// The models still training that hold a sustained grok, with the
+    /// epoch it began.
+    fn sustained(&self, window: u32) -> Vec<(usize, u32)> {
+        (0..self.stopped.len())
+            .filter(|&s| self.stopped[s].is_none())
+            .filter_map(|s| {
+                let test = series(&self.metrics[s], "test", "accuracy");
+                crate::grok::sustained(&test, window).map(|e| (s, e))
+            })
+            .collect()
+    }
+
+    /// Trains from the first epoch to the budget or until every model has
+    /// stopped, and returns the epoch it ended at.
+    fn run(
+        &mut self,
+        first: &RunConfig,
+        model: &Transformer,
+        stepper: &mut Stepper,
+        observer: &mut dyn Observer,
+        clock: std::time::Instant,
+    ) -> Result<usize, TrainError> {
+        let epochs = first.epochs;
+        let window = first.grok_window as u32;
+        let frozen = frozen_weights(model, first.freeze_biases);
+        let resumed = self.resumed();
+        if first.stop_after_grok && resumed {
+            // A start that already held its window (an extended run that
+            // had stopped) ends where it is.
+            for (s, _) in self.sustained(window) {
+                self.stop(s, self.first_epoch, model, stepper, None)?;
+            }
+        }
+        let mut epoch = self.first_epoch;
+        loop {
+            let last = epoch == epochs || self.stopped.iter().all(|s| s.is_some());
+            let eval = (epoch % first.eval_every == 0 || epoch == epochs)
+                && !(resumed && epoch == self.first_epoch);
+            let (evaluated, grads) = stepper.evaluate(model, eval, !last)?;
+            if let Some(m) = evaluated {
+                self.record(epoch, model, stepper, &m)?;
+                let p = Progress {
+                    epoch,
+                    epochs,
+                    train_accuracy: m[0].accuracy.clone(),
+                    test_accuracy: m[1].accuracy.clone(),
+                };
+                if !observer.progress(&p) {
+                    return Err(TrainError::Interrupted);
+                }
+                // A model whose loss is no longer a number ends here, as a
+                // diverged run (its batch mates train on).
+                for s in 0..self.stopped.len() {
+                    if self.stopped[s].is_none() && !m[0].loss[s].is_finite() {
+                        self.diverged[s] = true;
+                        self.stop(s, epoch, model, stepper, Some(&mut *observer))?;
+                    }
+                }
+                if first.stop_after_grok {
+                    for (s, grokked) in self.sustained(window) {
+                        if epoch as u32 >= grokked + window {
+                            self.stop(s, epoch, model, stepper, Some(&mut *observer))?;
+                        }
+                    }
+                }
+            }
+            let all_stopped = self.stopped.iter().all(|s| s.is_some());
+            let at_checkpoint = epoch == 0
+                || epoch == epochs
+                || (first.checkpoint_every > 0 && epoch % first.checkpoint_every == 0);
+            if at_checkpoint && !(resumed && epoch == self.first_epoch) {
+                let active: Vec<bool> = self.stopped.iter().map(|s| s.is_none()).collect();
+                observer.checkpoint(epoch, model, &active)?;
+                let inside = epoch > 0 && epoch < epochs && !all_stopped;
+                if inside && matches!(stepper, Stepper::Fused { .. }) {
+                    let point = Start {
+                        epoch: epoch as u32,
+                        states: (0..self.stopped.len())
+                            .map(|s| stepper.snapshot(model, s, epoch as u32))
+                            .collect::<Result<_, _>>()?,
+                        metrics: self.metrics.clone(),
+                        stopped: self.stopped.clone(),
+                        wall_seconds: self.wall_before + clock.elapsed().as_secs_f64(),
+                    };
+                    observer.resume_point(&point)?;
+                }
+            }
+            if epoch == epochs || all_stopped {
+                return Ok(epoch);
+            }
+            stepper.step(model, grads, &frozen)?;
+            epoch += 1;
+        }
+    }
+
+    /// Appends one evaluation's rows to every model still training: loss
+    /// and accuracy per split, weight and update norms, and the fused
+    /// step's softmax diagnostics.
+    fn record(
+        &mut self,
+        epoch: usize,
+        model: &Transformer,
+        stepper: &Stepper,
+        [train_m, test_m, inf_m]: &[SplitMetrics; 3],
+    ) -> Result<(), TrainError> {
+        let norms = Vec::<f64>::try_from(model.weight_norms()?.f_to_kind(Kind::Double)?)?;
+        let parts = model
+            .weight_squares()?
+            .into_iter()
+            .map(|(name, sq)| {
+                let metric = crate::model::norm_metric(name).ok_or_else(|| {
+                    TrainError::Batch(format!("internal: no norm metric for {name}"))
+                })?;
+                Ok((metric, Vec::<f64>::try_from(sq.f_to_kind(Kind::Double)?)?))
+            })
+            .collect::<Result<Vec<_>, TrainError>>()?;
+        let update_sq = match stepper {
+            Stepper::Fused { adam, .. } if adam.step > 0 => Some(&adam.last_update_sq),
+            _ => None,
+        };
+        for s in (0..self.stopped.len()).filter(|&s| self.stopped[s].is_none()) {
+            let mut push = |split, metric, value| {
+                self.metrics[s].push(MetricRow {
+                    epoch: epoch as u32,
+                    split,
+                    metric,
+                    value,
+                })
+            };
+            for (split, m) in [
+                ("train", train_m),
+                ("test", test_m),
+                ("informative_test", inf_m),
+            ] {
+                push(split, "loss", m.loss[s]);
+                push(split, "accuracy", m.accuracy[s]);
+            }
+            push("model", "weight_norm", norms[s]);
+            if let Some((collapse, scale)) = &train_m.diagnostics {
+                push("train", "softmax_collapse_share", collapse[s]);
+                push("train", "logit_scale", scale[s]);
+            }
+            if let Some(u) = update_sq {
+                push("model", "update_norm", u[s].sqrt());
+            }
+            for (metric, sq) in &parts {
+                push("model", metric, sq[s].sqrt());
+            }
+        }
+        Ok(())
+    }
+
+    /// Takes the final state of every model that trained to the end.
+    fn finish(
+        &mut self,
+        model: &Transformer,
+        stepper: &Stepper,
+        epoch: usize,
+    ) -> Result<(), TrainError> {
+        for s in 0..self.finals.len() {
+            if self.finals[s].is_none() && !self.before[s] {
+                self.finals[s] = Some(stepper.snapshot(model, s, epoch as u32)?);
+            }
+        }
+        Ok(())
+    }
+
+    /// Each model's summary, with why it stopped.
+    fn summaries(
+        &self,
+        datasets: &[Dataset],
+        window: u32,
+        epoch: usize,
+        wall_seconds: f64,
+    ) -> Vec<Summary> {
+        self.metrics
+            .iter()
+            .zip(datasets)
+            .zip(&self.stopped)
+            .zip(&self.diverged)
+            .map(|(((rows, d), stop), &diverged)| {
+                let reason = match stop {
+                    None => StopReason::Budget,
+                    Some(_) if diverged || last_loss_diverged(rows) => StopReason::Diverged,
+                    Some(_) => StopReason::SustainedGrok,
+                };
+                summarise(
+                    rows,
+                    d,
+                    window,
+                    stop.map(|e| (e, reason)),
+                    epoch as u32,
+                    wall_seconds,
+                )
+            })
+            .collect()
+    }
+}
+
+/// The weights that get no gradient: the biases when they are frozen
+/// (AdamW then leaves them at zero).
+fn frozen_weights(model: &Transformer, freeze_biases: bool) -> Vec<usize> {
+    model
         .named_weights()
         .iter()
         .enumerate()
-        .filter(|(_, (name, _))| first.freeze_biases && name.contains(".b_"))
+        .filter(|(_, (name, _))| freeze_biases && name.contains(".b_"))
         .map(|(k, _)| k)
-        .collect();
-    let epochs = first.epochs;
-    let window = first.grok_window as u32;
-    let (first_epoch, mut metrics, mut stopped, wall_before) = match start {
-        Some(st) => (st.epoch as usize, st.metrics, st.stopped, st.wall_seconds),
-        None => (0, vec![Vec::new(); s_count], vec![None; s_count], 0.0),
-    };
-    let resumed = first_epoch > 0;
-    // Models stopped before this start keep the final state their run
-    // directory already holds: `None` here.
-    let mut finals: Vec<Option<ModelState>> = (0..s_count).map(|_| None).collect();
-    let before: Vec<bool> = stopped.iter().map(|s| s.is_some()).collect();
-    let mut diverged = vec![false; s_count];
-    if first.stop_after_grok && resumed {
-        // A start that already held its window (an extended run that had
-        // stopped) ends where it is.
-        for s in 0..s_count {
-            let test = series(&metrics[s], "test", "accuracy");
-            if stopped[s].is_none() && crate::grok::sustained(&test, window).is_some() {
-                stopped[s] = Some(first_epoch as u32);
-                finals[s] = Some(stepper.snapshot(&model, s, first_epoch as u32)?);
-            }
-        }
-    }
-    let mut epoch = first_epoch;
-    loop {
-        let last = epoch == epochs || stopped.iter().all(|s| s.is_some());
-        let eval = (epoch % first.eval_every == 0 || epoch == epochs)
-            && !(resumed && epoch == first_epoch);
-        let (evaluated, grads) = stepper.evaluate(&model, eval, !last)?;
-        if let Some([train_m, test_m, inf_m]) = evaluated {
-            let norms = Vec::<f64>::try_from(model.weight_norms()?.f_to_kind(Kind::Double)?)?;
-            let parts = model
-                .weight_squares()?
-                .into_iter()
-                .map(|(name, sq)| {
-                    let metric = crate::model::norm_metric(name).ok_or_else(|| {
-                        TrainError::Batch(format!("internal: no norm metric for {name}"))
-                    })?;
-                    Ok((metric, Vec::<f64>::try_from(sq.f_to_kind(Kind::Double)?)?))
-                })
-                .collect::<Result<Vec<_>, TrainError>>()?;
-            let update_sq = match &stepper {
-                Stepper::Fused { adam, .. } if adam.step > 0 => Some(adam.last_update_sq.clone()),
-                _ => None,
-            };
-            for s in (0..s_count).filter(|&s| stopped[s].is_none()) {
-                let rows = &mut metrics[s];
-                for (split, m) in [
-                    ("train", &train_m),
-                    ("test", &test_m),
-                    ("informative_test", &inf_m),
-                ] {
-                    for (metric, v) in [("loss", m.loss[s]), ("accuracy", m.accuracy[s])] {
-                        rows.push(MetricRow {
-                            epoch: epoch as u32,
-                            split,
-                            metric,
-                            value: v,
-                        });
-                    }
-                }
-                let mut push = |split, metric, value| {
-                    rows.push(MetricRow {
-                        epoch: epoch as u32,
-                        split,
-                        metric,
-                        value,
-                    })
-                };
-                push("model", "weight_norm", norms[s]);
-                if let Some((collapse, scale)) = &train_m.diagnostics {
-                    push("train", "softmax_collapse_share", collapse[s]);
-                    push("train", "logit_scale", scale[s]);
-                }
-                if let Some(u) = &update_sq {
-                    push("model", "update_norm", u[s].sqrt());
-                }
-                for (metric, sq) in &parts {
-                    push("model", metric, sq[s].sqrt());
-                }
-            }
-            let p = Progress {
-                epoch,
-                epochs,
-                train_accuracy: train_m.accuracy.clone(),
-                test_accuracy: test_m.accuracy.clone(),
-            };
-            if !observer.progress(&p) {
-                return Err(TrainError::Interrupted);
-            }
-            // A model whose loss is no longer a number ends here, as a
-            // diverged run (its batch mates train on).
-            for s in 0..s_count {
-                if stopped[s].is_none() && !train_m.loss[s].is_finite() {
-                    stopped[s] = Some(epoch as u32);
-                    diverged[s] = true;
-                    let state = stepper.snapshot(&model, s, epoch as u32)?;
-                    observer.stopped(s, &state)?;
-                    finals[s] = Some(state);
-                }
-            }
-            if first.stop_after_grok {
-                for s in 0..s_count {
-                    if stopped[s].is_some() {
-                        continue;
-                    }
-                    let test = series(&metrics[s], "test", "accuracy");
-                    if let Some(e) = crate::grok::sustained(&test, window) {
-                        if epoch as u32 >= e + window {
-                            stopped[s] = Some(epoch as u32);
-                            let state = stepper.snapshot(&model, s, epoch as u32)?;
-                            observer.stopped(s, &state)?;
-                            finals[s] = Some(state);
-                        }
-                    }
-                }
-            }
-        }
-        let all_stopped = stopped.iter().all(|s| s.is_some());
-        let active: Vec<bool> = stopped.iter().map(|s| s.is_none()).collect();
-        let at_checkpoint = epoch == 0
-            || epoch == epochs
-            || (first.checkpoint_every > 0 && epoch % first.checkpoint_every == 0);
-        if at_checkpoint && !(resumed && epoch == first_epoch) {
-            observer.checkpoint(epoch, &model, &active)?;
-            let inside = epoch > 0 && epoch < epochs && !all_stopped;
-            if inside && matches!(stepper, Stepper::Fused { .. }) {
-                let point = Start {
-                    epoch: epoch as u32,
-                    states: (0..s_count)
-                        .map(|s| stepper.snapshot(&model, s, epoch as u32))
-                        .collect::<Result<_, _>>()?,
-                    metrics: metrics.clone(),
-                    stopped: stopped.clone(),
-                    wall_seconds: wall_before + clock.elapsed().as_secs_f64(),
-                };
-                observer.resume_point(&point)?;
-            }
-        }
-        if epoch == epochs || all_stopped {
-            break;
-        }
-        stepper.step(&model, grads, &frozen)?;
-        epoch += 1;
-    }
-    for (s, f) in finals.iter_mut().enumerate() {
-        if f.is_none() && !before[s] {
-            *f = Some(stepper.snapshot(&model, s, epoch as u32)?);
-        }
-    }
-    let wall_seconds = wall_before + clock.elapsed().as_secs_f64();
-    let summaries = metrics
-        .iter()
-        .zip(&datasets)
-        .zip(&stopped)
-        .zip(&diverged)
-        .map(|(((rows, d), stop), &diverged)| {
-            let reason = match stop {
-                None => StopReason::Budget,
-                Some(_) if diverged || last_loss_diverged(rows) => StopReason::Diverged,
-                Some(_) => StopReason::SustainedGrok,
-            };
-            summarise(
-                rows,
-                d,
-                window,
-                stop.map(|e| (e, reason)),
-                epoch as u32,
-                wall_seconds,
-            )
-        })
-        .collect();
-    Ok(Trained {
-        model,
-        metrics,
-        summaries,
-        finals,
-        datasets,
-        vs,
-    })
+        .collect()
 }
 
 /// Whether a model's last evaluated training loss is not a number (a
