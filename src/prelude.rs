@@ -19,7 +19,7 @@ pub use crate::analyze::{analyze_run, analyze_sweep};
 pub use crate::config::RunConfig;
 pub use crate::groups::{FiniteGroup, Operation};
 pub use crate::notebook::{Figure, Figures, Table};
-pub use crate::report::atlas_browser::AtlasBrowser;
+pub use crate::report::browser::AtlasBrowser;
 pub use crate::report::plotters::prelude::*;
 pub use crate::report::{figures, Experiments, SweepData, Swept};
 pub use crate::study::{Study, TrainedStudy};

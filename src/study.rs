@@ -18,6 +18,7 @@
 use crate::analyze::{analyze_sweep, AnalyzeError};
 use crate::notebook::{Figure, Table};
 use crate::report::figures;
+use crate::report::outcome::{Grok, RunOutcome};
 use crate::report::{ReportError, SweepData};
 use crate::train::sweep::{run_sweep, SweepObserver, SweepSpec};
 use crate::train::TrainError;
@@ -333,25 +334,33 @@ impl TrainedStudy {
     }
 
     /// One row per run: operation, seed, memorised, first-crossing and
-    /// sustained grok epochs, final accuracies.
+    /// sustained grok epochs (each `not by <last epoch>` when the run did
+    /// not grok, `not recorded` when its results cannot say), final
+    /// accuracies.
     ///
     /// # Errors
     /// Results without these columns.
     pub fn table(&self) -> Result<Table, StudyError> {
-        let df = crate::report::select(
-            &self.data.results,
-            &[
-                "op",
-                "seed",
-                "memorised_epoch",
-                "grokked_epoch",
-                "sustained_grok_epoch",
-                "last_epoch",
-                "final_train_accuracy",
-                "final_test_accuracy",
-                "final_informative_accuracy",
-            ],
-        )?;
+        use polars::prelude::{Column, DataFrame};
+        let outcomes = self.data.outcomes()?;
+        let stored = |name: &str| crate::report::column(&self.data.results, name).cloned();
+        let words = |name: &str, grok: &dyn Fn(&RunOutcome) -> Grok| {
+            let cells: Vec<String> = outcomes.iter().map(|o| grok(o).to_string()).collect();
+            Column::new(name.into(), cells)
+        };
+        let memorised: Vec<Option<u32>> = outcomes.iter().map(|o| o.memorised).collect();
+        let columns = vec![
+            stored("op")?,
+            stored("seed")?,
+            Column::new("memorised_epoch".into(), memorised),
+            words("grokked_epoch", &|o| o.first_crossing),
+            words("sustained_grok_epoch", &|o| o.sustained),
+            stored("final_train_accuracy")?,
+            stored("final_test_accuracy")?,
+            stored("final_informative_accuracy")?,
+        ];
+        let df = DataFrame::new(outcomes.len(), columns)
+            .map_err(|e| ReportError::Data(e.to_string()))?;
         Ok(Table::new(&df))
     }
 

@@ -3,7 +3,7 @@
 //! is committed in figures/ and paper/generated/ (so committed figures are
 //! never stale or edited by hand).
 
-use grokscope::report::{render_figures, tables, Experiments};
+use grokscope::report::{paper, render_figures, Experiments};
 use std::path::{Path, PathBuf};
 
 fn read_all(files: &[PathBuf]) -> Vec<(String, Vec<u8>)> {
@@ -33,7 +33,7 @@ fn figures_and_tables_regenerate_byte_for_byte_and_match_the_committed_ones() {
     for round in ["a", "b"] {
         let (figs, skipped) = render_figures(&exp, &tmp.join(round).join("figures")).unwrap();
         assert!(skipped.is_empty(), "figures without data: {skipped:?}");
-        let tabs = tables::write_all(&exp, &tmp.join(round).join("generated")).unwrap();
+        let tabs = paper::write_all(&exp, &tmp.join(round).join("generated")).unwrap();
         outputs.push((read_all(&figs), read_all(&tabs)));
     }
     assert_eq!(outputs[0], outputs[1], "two regenerations differ");

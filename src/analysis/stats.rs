@@ -1,5 +1,6 @@
-//! General statistics the analyses share: Kendall's tau-b, Holm's
-//! step-down adjustment, and the seed-level reading of per-seed accuracies
+//! General statistics the analyses and the report share: mean and
+//! standard deviation, Wilson intervals, binomial tails, Kendall's tau-b,
+//! Holm's step-down adjustment, and the seed-level reading of per-seed accuracies
 //! against chance (a sign test over seeds, the unit that is independent).
 //! Each is tested against hand-worked values.
 //!
@@ -153,6 +154,64 @@ pub fn seed_level(counts: &[(usize, usize)], chance: f64) -> Option<SeedLevel> {
     })
 }
 
+/// Mean, minimum and maximum of values (mean 0, minimum +inf and maximum
+/// -inf for none).
+pub fn mean_min_max(v: &[f64]) -> (f64, f64, f64) {
+    let mean = v.iter().sum::<f64>() / v.len().max(1) as f64;
+    let min = v.iter().copied().fold(f64::INFINITY, f64::min);
+    let max = v.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    (mean, min, max)
+}
+
+/// Mean and sample standard deviation.
+pub fn mean_sd(v: &[f64]) -> (f64, f64) {
+    let n = v.len() as f64;
+    let m = v.iter().sum::<f64>() / n.max(1.0);
+    let sd = if v.len() > 1 {
+        (v.iter().map(|x| (x - m).powi(2)).sum::<f64>() / (n - 1.0)).sqrt()
+    } else {
+        0.0
+    };
+    (m, sd)
+}
+
+/// The Wilson score interval for k successes in n trials at 95%
+/// (z = 1.959964): (0, 0) for n = 0.
+pub fn wilson(k: usize, n: usize) -> (f64, f64) {
+    if n == 0 {
+        return (0.0, 0.0);
+    }
+    let z = 1.959_963_984_540_054_f64;
+    let (nf, p) = (n as f64, k as f64 / n as f64);
+    let d = 1.0 + z * z / nf;
+    let centre = (p + z * z / (2.0 * nf)) / d;
+    let half = z * (p * (1.0 - p) / nf + z * z / (4.0 * nf * nf)).sqrt() / d;
+    ((centre - half).max(0.0), (centre + half).min(1.0))
+}
+
+/// P(X ≤ k) and P(X ≥ k) for X ~ Binomial(n, p), summed in log space.
+pub fn binomial_tails(k: usize, n: usize, p: f64) -> (f64, f64) {
+    // ln P(X = i) for every i, by the ratio of consecutive terms.
+    let mut ln = Vec::with_capacity(n + 1);
+    let mut cur = n as f64 * (1.0 - p).ln();
+    ln.push(cur);
+    for i in 1..=n {
+        cur += ((n - i + 1) as f64 / i as f64).ln() + (p / (1.0 - p)).ln();
+        ln.push(cur);
+    }
+    let sum = |terms: &[f64]| {
+        let m = terms.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+        if m == f64::NEG_INFINITY {
+            0.0
+        } else {
+            (terms.iter().map(|t| (t - m).exp()).sum::<f64>().ln() + m)
+                .exp()
+                .min(1.0)
+        }
+    };
+    (sum(&ln[..=k.min(n)]), sum(&ln[k.min(n)..]))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -258,5 +317,42 @@ mod tests {
         }
         // Capped at 1.
         assert_eq!(holm(&[0.6, 0.9]), vec![1.0, 1.0]);
+    }
+
+    #[test]
+    fn wilson_intervals_match_newcombes_published_examples() {
+        // Newcombe (1998), Statistics in Medicine 17:857, Table I: 81/263
+        // gives 0.2553-0.3662, 15/148 gives 0.0624-0.1605; 0/20 has upper
+        // bound z²/(n + z²) = 0.1611.
+        for (k, n, lo, hi) in [
+            (81, 263, 0.2553, 0.3662),
+            (15, 148, 0.0624, 0.1605),
+            (0, 20, 0.0, 0.1611),
+        ] {
+            let (a, b) = wilson(k, n);
+            assert!(
+                (a - lo).abs() < 5e-5 && (b - hi).abs() < 5e-5,
+                "{k}/{n}: {a} {b}"
+            );
+        }
+    }
+
+    #[test]
+    fn binomial_tails_match_hand_computed_values() {
+        // n = 4, p = 1/2: P(X <= 1) = 5/16, P(X >= 1) = 15/16.
+        let (lo, hi) = binomial_tails(1, 4, 0.5);
+        assert!((lo - 5.0 / 16.0).abs() < 1e-12 && (hi - 15.0 / 16.0).abs() < 1e-12);
+        // scipy.stats.binom.cdf(0, 64, 1/10) = 0.9**64 = 1.179e-3.
+        let (lo, _) = binomial_tails(0, 64, 0.1);
+        assert!((lo - 0.9f64.powi(64)).abs() < 1e-15);
+        // A deep upper tail; the value is an independent lgamma sum in Python:
+        // sum(exp(lgamma(n+1)-lgamma(i+1)-lgamma(n-i+1)+i*log(p)+(n-i)*log(1-p))
+        //     for i in range(113, n+1)) with n = 3072, p = 1/60.
+        let (_, hi) = binomial_tails(113, 3072, 1.0 / 60.0);
+        assert!((hi / 3.501302693846007e-14 - 1.0).abs() < 1e-9, "{hi}");
+        // Both tails together count P(X = k) twice.
+        let (lo, hi) = binomial_tails(7, 430, 1.0 / 24.0);
+        let (lo6, _) = binomial_tails(6, 430, 1.0 / 24.0);
+        assert!((lo + hi - 1.0 - (lo - lo6)).abs() < 1e-12);
     }
 }

@@ -479,7 +479,7 @@ fn ops() -> Result<()> {
 }
 
 fn group(name: &str, as_json: bool) -> Result<()> {
-    let op = Operation::parse(name)?;
+    let op = grokscope::budget::build_operation(name)?;
     let g = &op.analysis.group;
     let reps = g.representations();
     let scores = ComplexityScores::of(g);
@@ -624,7 +624,7 @@ fn figures(
         );
     }
     let (written, skipped) = grokscope::report::render_figures(&exp, out)?;
-    let tables = grokscope::report::tables::write_all(&exp, generated)?;
+    let tables = grokscope::report::paper::write_all(&exp, generated)?;
     for s in &skipped {
         eprintln!(
             "skipped figure {s}: its sweep has no results in {}",
@@ -649,10 +649,7 @@ fn claims(experiments: &std::path::Path, json: bool, numbers: bool) -> Result<()
         );
     }
     let exp = grokscope::report::Experiments::load(experiments)?;
-    let mut verdicts = grokscope::report::claims::verdicts(&exp)?;
-    if let Some(atlas) = grokscope::report::atlas::Atlas::load(experiments)? {
-        verdicts.extend(grokscope::report::atlas::verdicts(&atlas));
-    }
+    let verdicts = grokscope::report::claims::verdicts(&exp)?;
     if verdicts.is_empty() {
         anyhow::bail!(
             "no claim can be decided from {}: it holds no sweep results; run `grokscope sweep experiments/suite.toml` or point --experiments at stored results",
@@ -690,7 +687,8 @@ fn claims(experiments: &std::path::Path, json: bool, numbers: bool) -> Result<()
 }
 
 fn survival(sweeps: &[std::path::PathBuf]) -> Result<()> {
-    use grokscope::report::survival::{decide_r3, load_dirs};
+    use grokscope::report::claims::r3_long::decide_r3;
+    use grokscope::report::survival::load_dirs;
     let settings = load_dirs(sweeps)?;
     println!(
         "{:<16} {:<16} {:>5} {:>6} {:>8}  {:<22} at risk (epoch: runs)",
@@ -765,12 +763,12 @@ mod torch_cmds {
     use std::io::IsTerminal;
 
     /// A progress bar on a terminal, plain lines every 10% otherwise.
-    struct Cli {
+    struct TerminalProgress {
         bar: Option<ProgressBar>,
         last_line: usize,
     }
 
-    impl Observer for Cli {
+    impl Observer for TerminalProgress {
         fn progress(&mut self, p: &Progress) -> bool {
             let msg = format!(
                 "train acc {:.3}  test acc {:.3}",
@@ -811,7 +809,7 @@ mod torch_cmds {
         for s in &sets {
             cfg.set(s)?;
         }
-        cfg.validate()?;
+        grokscope::budget::admit(&cfg)?;
         let threads = resolve_threads(cfg.threads, 1);
         let bar = std::io::stderr().is_terminal().then(|| {
             let bar = ProgressBar::new(cfg.epochs as u64);
@@ -825,7 +823,7 @@ mod torch_cmds {
             bar.set_prefix(cfg.op.clone());
             bar
         });
-        let mut obs = Cli { bar, last_line: 0 };
+        let mut obs = TerminalProgress { bar, last_line: 0 };
         let argv: Vec<String> = std::env::args().collect();
         let dirs = match &extend {
             Some(run) => grokscope::train::run::extend_runs(
@@ -885,7 +883,7 @@ mod torch_cmds {
     }
 
     pub fn analyze_import(dir: &std::path::Path, op: &str) -> Result<()> {
-        let op = grokscope::groups::Operation::parse(op)?;
+        let op = grokscope::budget::build_operation(op)?;
         let imported = grokscope::interop::import(dir, &op)?;
         let out = dir.join("analysis");
         let a = grokscope::analyze::analyze_imported(dir, &imported, &op, &out)?;

@@ -4,6 +4,13 @@
 //! `grokscope run --campaign` train them in this order, and a test checks
 //! that every sweep file of the repository (but `quick.toml`, `make run`'s
 //! stand-in for the suite) is listed here and every entry has its file.
+//! [`Experiments`] loads every one that has results.
+
+use super::atlas::Atlas;
+use super::data::SweepData;
+use super::survival::{self, Setting};
+use super::{ReportError, Result};
+use std::path::Path;
 
 /// When an experiment is trained.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -83,7 +90,7 @@ pub fn at_stage(stage: Stage) -> Vec<&'static str> {
 ///
 /// # Errors
 /// No experiment has that name (the message lists them).
-pub fn find(name: &str) -> Result<&'static PaperExperiment, String> {
+pub fn find(name: &str) -> std::result::Result<&'static PaperExperiment, String> {
     PAPER_EXPERIMENTS
         .iter()
         .find(|x| x.name == name)
@@ -94,6 +101,107 @@ pub fn find(name: &str) -> Result<&'static PaperExperiment, String> {
                 all.join(", ")
             )
         })
+}
+
+/// Every sweep the paper uses, each present once its results exist.
+#[derive(Debug, Clone)]
+pub struct Experiments {
+    /// `suite`: the reference study's 8 operations.
+    pub suite: Option<SweepData>,
+    /// `controls`.
+    pub controls: Option<SweepData>,
+    /// `ablation-fraction`.
+    pub fraction: Option<SweepData>,
+    /// `ablation-wd`.
+    pub weight_decay: Option<SweepData>,
+    /// `ablation-size`.
+    pub size: Option<SweepData>,
+    /// The long-budget study's settings (its sweeps: [`Part::LongBudget`]).
+    pub long_budget: Vec<Setting>,
+    /// `layer-norm`: the suite with LayerNorm on (the reference study's
+    /// architecture).
+    pub layer_norm: Option<SweepData>,
+    /// The long-budget study's sweeps that have results, in the order of
+    /// [`PAPER_EXPERIMENTS`].
+    pub long_budget_sweeps: Vec<SweepData>,
+    /// `shuffled-labels`: R5's shuffled-label nulls beside true-label runs
+    /// of the same seeds ([`super::nulls`]).
+    pub shuffled_labels: Option<SweepData>,
+    /// The twins experiment's settings ([`Part::Twins`]), empty
+    /// until its results exist.
+    pub twins: Vec<Setting>,
+    /// `numerics`: loss precision, StableMax, Grokfast and a matched
+    /// baseline ([`super::numerics`]).
+    pub numerics: Option<SweepData>,
+    /// The atlas' complete orders ([`Atlas`]), when it has results.
+    pub atlas: Option<Atlas>,
+    /// The paper's experiments that have no results in the directory read,
+    /// in the order of [`PAPER_EXPERIMENTS`]: what the report
+    /// cannot draw or decide. `grokscope figures` refuses to write a
+    /// partial paper unless asked to.
+    pub missing: Vec<&'static str>,
+}
+
+impl Experiments {
+    /// Loads every sweep under `dir` (normally `experiments/`).
+    ///
+    /// # Errors
+    /// An unreadable table.
+    pub fn load(dir: &Path) -> Result<Self> {
+        // The named sweeps that have results, in the order named.
+        let present = |names: &[&str]| -> Result<Vec<SweepData>> {
+            names
+                .iter()
+                .map(|name| SweepData::load(dir, name))
+                .filter_map(Result::transpose)
+                .collect()
+        };
+
+        let long_budget_sweeps = present(&in_part(Part::LongBudget))?;
+        let twins_sweeps = present(&in_part(Part::Twins))?;
+        // A sweep read by name must be a registered experiment.
+        let named = |name: &str| -> Result<Option<SweepData>> {
+            let e = find(name).map_err(ReportError::Data)?;
+            debug_assert_eq!(e.part, Part::Named, "{name}");
+            SweepData::load(dir, name)
+        };
+        Ok(Self {
+            suite: named("suite")?,
+            controls: named("controls")?,
+            fraction: named("ablation-fraction")?,
+            weight_decay: named("ablation-wd")?,
+            size: named("ablation-size")?,
+            long_budget: survival::from_sweeps(dir, &long_budget_sweeps)?,
+            layer_norm: named("layer-norm")?,
+            shuffled_labels: named("shuffled-labels")?,
+            twins: survival::from_sweeps(dir, &twins_sweeps)?,
+            numerics: named("numerics")?,
+            atlas: if dir.join("atlas.toml").exists() {
+                Atlas::load(dir)?
+            } else {
+                None
+            },
+            long_budget_sweeps,
+            missing: PAPER_EXPERIMENTS
+                .iter()
+                .map(|e| e.name)
+                .filter(|name| !dir.join(name).join("results.parquet").exists())
+                .collect(),
+        })
+    }
+
+    /// The suite, which most figures need.
+    ///
+    /// # Errors
+    /// No suite results.
+    pub fn suite(&self) -> Result<&SweepData> {
+        self.suite.as_ref().ok_or_else(|| {
+            ReportError::Data(
+                "experiments/suite has no results; run `grokscope sweep experiments/suite.toml`"
+                    .into(),
+            )
+        })
+    }
 }
 
 #[cfg(test)]

@@ -11,8 +11,10 @@
 //! test (is the prediction on an informative test pair in the right coset of
 //! [G, G]?) against its chance level 1/|G/[G, G]|.
 
-use super::tables::{binomial_tails, p_value, seed_level_numbers, tex, Numbers};
-use super::{group_of, ReportError, Result, SweepData};
+use super::data::{group_of, SweepData};
+use super::latex::{p_value, seed_level_numbers, tex, Numbers};
+use super::{ReportError, Result};
+use crate::analysis::stats::binomial_tails;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
@@ -78,7 +80,7 @@ pub struct GroupNulls {
 /// Reads the sweep's runs (results joined with analysis and spectra by run id).
 fn runs(sweep: &SweepData) -> Result<Vec<NullRun>> {
     let analysis = sweep.analysis_rows()?;
-    let spectra = super::figures::spectrum_rows(sweep.need(&sweep.spectra, "spectra")?)?;
+    let spectra = super::spectra::spectrum_rows(sweep.need(&sweep.spectra, "spectra")?)?;
     let mut out = Vec::new();
     for r in sweep.runs()? {
         let Some(a) = analysis.iter().find(|a| a.run_id == r.run_id) else {

@@ -4,8 +4,9 @@
 //! numbers the paper cites and a figure (train loss by loss arm, test
 //! accuracy by optimiser arm, every seed its own line).
 
-use super::tables::{tex, Numbers};
-use super::{draw_err, register_fonts, Result, SweepData};
+use super::data::SweepData;
+use super::latex::{tex, Numbers};
+use super::{draw_err, register_fonts, Result};
 use crate::analysis::stats::median;
 use crate::results::rows::{AnalysisRow, ResultRow};
 use plotters::coord::Shift;
@@ -174,14 +175,16 @@ const MECHANISM: [Mechanism; 9] = [
 /// Missing columns or tables.
 pub fn runs(sweep: &SweepData) -> Result<Vec<NumericsRun>> {
     let results = sweep.runs()?;
+    let outcomes = sweep.sustained_outcomes()?;
     let mut out: Vec<NumericsRun> = results
         .iter()
-        .map(|r| NumericsRun {
+        .zip(&outcomes)
+        .map(|(r, o)| NumericsRun {
             id: r.run_id.clone(),
             op: r.op.clone(),
             arm: Arm::of(r),
             lr: r.lr,
-            grok: r.sustained_grok_epoch.map(f64::from),
+            grok: o.sustained.epoch_f64(),
             relapses: r.relapses.map_or(0.0, f64::from),
             first_relapse_after: None,
             spikes: r

@@ -1,14 +1,15 @@
 //! The long-budget study as survival: per sweep, operation and training
 //! fraction, the runs' sustained grok epochs (never-grokked runs censored at
-//! their last epoch) and their Kaplan–Meier estimate; and R3 decided by the
-//! rule fixed before those runs ([`r3_long_budget`]), with whether runs
-//! still missing could change the verdict.
+//! their last epoch) and their Kaplan–Meier estimate. R3 at long budgets is
+//! decided from these in [`crate::report::claims::r3_long`].
 //!
 //! `grokscope survival`, the paper's long-budget table and its survival
 //! figure all read these.
 
-use super::{group_of, ReportError, Result, SweepData};
-use crate::analysis::survival::{r3_long_budget, KaplanMeier, R3Verdict, Tally};
+use super::data::{group_of, SweepData};
+use super::outcome::Grok;
+use super::{ReportError, Result};
+use crate::analysis::survival::{KaplanMeier, Tally};
 use crate::results::rows::GroupRow;
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -74,10 +75,11 @@ pub fn settings(
     sweep: &SweepData,
     planned: &BTreeMap<(String, String), usize>,
 ) -> Result<Vec<Setting>> {
-    let runs = sweep.runs_with_sustained()?;
+    let runs = sweep.runs()?;
+    let outcomes = sweep.sustained_outcomes()?;
     let rows = sweep.groups()?;
     let mut groups: BTreeMap<(String, String), Setting> = BTreeMap::new();
-    for r in &runs {
+    for (r, o) in runs.iter().zip(&outcomes) {
         let key = (r.canonical_op.clone(), format!("{:.2}", r.train_fraction));
         let group = group_of(&rows, &r.canonical_op)?;
         let s = groups.entry(key.clone()).or_insert_with(|| Setting {
@@ -91,9 +93,11 @@ pub fn settings(
             planned: planned.get(&key).copied(),
             km: KaplanMeier::fit(&[]),
         });
-        s.runs.push(match r.sustained_grok_epoch {
-            Some(e) => (f64::from(e), true),
-            None => (r.last_epoch.map_or(f64::NAN, f64::from), false),
+        s.runs.push(match o.sustained {
+            Grok::At(e) => (f64::from(e), true),
+            Grok::NotBy(last) => (f64::from(last), false),
+            // Refused by sustained_outcomes; never reached.
+            Grok::NotRecorded => (f64::NAN, false),
         });
         s.final_test.push(r.final_test_accuracy.unwrap_or(f64::NAN));
         s.epochs = s.epochs.max(f64::from(r.epochs));
@@ -165,172 +169,4 @@ pub fn load_dirs(dirs: &[std::path::PathBuf]) -> Result<Vec<Setting>> {
         out.extend(settings(&sweep, &planned_runs(parent, &name)?)?);
     }
     Ok(out)
-}
-
-/// R3 by the rule fixed before the long-budget runs, with its inputs.
-#[derive(Debug, Clone, PartialEq)]
-pub struct R3Decision {
-    /// s4, alternating:5 and symmetric:5 at the suite's settings, and
-    /// alternating:5 and symmetric:5 at Chughtai et al.'s.
-    pub decisive: Vec<Tally>,
-    /// ring:24 and dihedral:12 at the suite's settings.
-    pub controls: Vec<Tally>,
-    /// The verdict if every missing run fails to grok, and if every one groks.
-    pub bounds: (R3Verdict, R3Verdict),
-    /// Inputs with runs still missing (or none at all).
-    pub incomplete: Vec<String>,
-}
-
-impl R3Decision {
-    /// The verdict, once no missing run can change it.
-    pub fn verdict(&self) -> Option<R3Verdict> {
-        (self.bounds.0 == self.bounds.1).then_some(self.bounds.0)
-    }
-}
-
-/// The rule's inputs: (sweep, operation) for the decisive settings, then
-/// the controls.
-pub const R3_DECISIVE: &[(&str, &str)] = &[
-    ("long-budget", "symmetric:4"),
-    ("long-budget-a5", "alternating:5"),
-    ("long-budget-s5", "symmetric:5"),
-    ("chughtai", "alternating:5"),
-    ("chughtai-s5", "symmetric:5"),
-];
-
-/// The rule's controls.
-pub const R3_CONTROLS: &[(&str, &str)] =
-    &[("long-budget", "ring:24"), ("long-budget", "dihedral:12")];
-
-/// Decides R3 from the long-budget settings. An input without results
-/// counts as one planned run, which the bounds let go either way.
-pub fn decide_r3(settings: &[Setting]) -> R3Decision {
-    let mut incomplete = Vec::new();
-    let mut pick = |inputs: &[(&str, &str)]| -> Vec<(Tally, usize)> {
-        inputs
-            .iter()
-            .map(|(sweep, op)| {
-                match settings
-                    .iter()
-                    .find(|s| s.sweep == *sweep && super::canonical(&s.op) == *op)
-                {
-                    Some(s) => {
-                        if !s.complete() {
-                            incomplete.push(s.label());
-                        }
-                        (s.tally(), s.planned.unwrap_or(0).max(s.runs.len()))
-                    }
-                    None => {
-                        let setting = format!("{op} ({sweep})");
-                        incomplete.push(setting.clone());
-                        (
-                            Tally {
-                                setting,
-                                runs: 0,
-                                grokked: 0,
-                            },
-                            1,
-                        )
-                    }
-                }
-            })
-            .collect()
-    };
-    let decisive = pick(R3_DECISIVE);
-    let controls = pick(R3_CONTROLS);
-    // The missing runs counted as failing (`false`) or as grokking (`true`).
-    let bound = |ts: &[(Tally, usize)], grok_missing: bool| -> Vec<Tally> {
-        ts.iter()
-            .map(|(t, planned)| Tally {
-                setting: t.setting.clone(),
-                runs: *planned,
-                grokked: t.grokked + if grok_missing { planned - t.runs } else { 0 },
-            })
-            .collect()
-    };
-    let bounds = (
-        r3_long_budget(&bound(&decisive, false), &bound(&controls, false)),
-        r3_long_budget(&bound(&decisive, true), &bound(&controls, true)),
-    );
-    R3Decision {
-        decisive: decisive.into_iter().map(|t| t.0).collect(),
-        controls: controls.into_iter().map(|t| t.0).collect(),
-        bounds,
-        incomplete,
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn setting(sweep: &str, op: &str, runs: &[(f64, bool)], planned: usize) -> Setting {
-        Setting {
-            sweep: sweep.into(),
-            op: op.into(),
-            group: GroupRow::of(op).expect("a known operation"),
-            fraction: 0.6,
-            epochs: 50_000.0,
-            runs: runs.to_vec(),
-            final_test: vec![1.0; runs.len()],
-            planned: Some(planned),
-            km: KaplanMeier::fit(runs),
-        }
-    }
-
-    #[test]
-    fn three_of_four_planned_groks_decide_before_the_fourth_run() {
-        let s = [setting(
-            "chughtai",
-            "alternating:5",
-            &[(6100.0, true), (6300.0, true), (29900.0, true)],
-            4,
-        )];
-        let d = decide_r3(&s);
-        assert_eq!(d.verdict(), Some(R3Verdict::BudgetArtefact));
-        assert!(d.incomplete.iter().any(|x| x.starts_with("alternating:5")));
-    }
-
-    #[test]
-    fn two_of_four_with_inputs_missing_is_not_yet_decided() {
-        let s = [setting(
-            "chughtai",
-            "alternating:5",
-            &[(6100.0, true), (50000.0, false), (6300.0, true)],
-            4,
-        )];
-        let d = decide_r3(&s);
-        assert_eq!(d.verdict(), None);
-        assert_eq!(
-            d.bounds,
-            (R3Verdict::Inconclusive, R3Verdict::BudgetArtefact)
-        );
-    }
-
-    #[test]
-    fn a_complete_study_without_groks_and_grokking_controls_is_a_real_boundary() {
-        let fail = [(30000.0, false); 3];
-        let grok = [(900.0, true), (1200.0, true), (30000.0, false)];
-        let mut s: Vec<Setting> = R3_DECISIVE
-            .iter()
-            .map(|(sw, op)| setting(sw, op, &fail, 3))
-            .collect();
-        s.extend(R3_CONTROLS.iter().map(|(sw, op)| setting(sw, op, &grok, 3)));
-        let d = decide_r3(&s);
-        assert!(d.incomplete.is_empty());
-        assert_eq!(d.verdict(), Some(R3Verdict::RealBoundary));
-    }
-
-    #[test]
-    fn a_setting_named_by_its_short_alias_is_the_same_input() {
-        let grok = [(900.0, true), (1200.0, true), (30000.0, false)];
-        let d = decide_r3(&[setting("long-budget", "s4", &grok, 3)]);
-        assert!(
-            !d.incomplete.iter().any(|x| x.starts_with("symmetric:4")),
-            "{:?}",
-            d.incomplete
-        );
-        // Two of three S4 runs grok: a budget artefact whatever is missing.
-        assert_eq!(d.verdict(), Some(R3Verdict::BudgetArtefact));
-    }
 }

@@ -13,9 +13,10 @@
 //! grok threshold, so grokked runs tie); over all pairs,
 //! the same tests stratified by order.
 
+use super::latex::{p_value, tex, Numbers};
 use super::survival::Setting;
-use super::tables::{mean_sd, p_value, tex, Numbers};
 use crate::analysis::complexity::ComplexityScores;
+use crate::analysis::stats::mean_sd;
 use crate::analysis::survival::{gehan_stratified, mann_whitney_stratified, GehanTest, Stratum};
 use std::fmt::Write as _;
 

@@ -1,0 +1,283 @@
+//! The atlas' stored results (`experiments/atlas/`) as groups: per group
+//! its class, its invariants computed from its Cayley table and its seeds'
+//! sustained grok epochs, by order; which orders are complete. The claims
+//! A1–A4 are decided in [`crate::report::claims::atlas`], the tables are
+//! [`crate::report::tables::atlas`], the figures
+//! [`crate::report::figures::atlas`], and [`super::browser`] browses it.
+
+use super::data::SweepData;
+use super::{ReportError, Result};
+use crate::analysis::atlas::{restricted_mean_time, Stratum, MIN_GROUPS};
+use crate::analysis::complexity::smallest_faithful_dim;
+use crate::groups::invariants::Invariants;
+use std::collections::BTreeMap;
+use std::path::Path;
+
+/// One group of the atlas: its order, its invariants and its runs'
+/// sustained grok epochs.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AtlasGroup {
+    /// `smallgroup:n,i`.
+    pub op: String,
+    /// n.
+    pub order: usize,
+    /// The invariants of A1–A4, in their order: |G/G'|, b(G), F1, k(G)/|G|.
+    pub invariants: [f64; 4],
+    /// Each seed's sustained grok epoch (`None`: not by its last epoch).
+    pub epochs: Vec<Option<u32>>,
+    /// The budget the runs had.
+    pub budget: u32,
+    /// Where it sits in abelian ⊂ nilpotent ⊂ solvable.
+    pub class: GroupClass,
+    /// Whether it is cyclic (an element generates it).
+    pub cyclic: bool,
+    /// Its nilpotency class (0: not nilpotent).
+    pub nilpotency_class: usize,
+}
+
+/// The smallest of abelian ⊂ nilpotent ⊂ solvable a group belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default)]
+pub enum GroupClass {
+    /// Abelian.
+    #[default]
+    Abelian,
+    /// Nilpotent, not abelian.
+    Nilpotent,
+    /// Solvable, not nilpotent.
+    Solvable,
+    /// Not solvable (A5 is the only one up to order 64).
+    NotSolvable,
+}
+
+impl GroupClass {
+    /// The class of a group with these invariants.
+    pub fn of(inv: &Invariants) -> Self {
+        if inv.derived_order == 1 {
+            Self::Abelian
+        } else if inv.nilpotency_class > 0 {
+            Self::Nilpotent
+        } else if inv.derived_length > 0 {
+            Self::Solvable
+        } else {
+            Self::NotSolvable
+        }
+    }
+
+    /// Its name in figures and tables.
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Abelian => "abelian",
+            Self::Nilpotent => "nilpotent, non-abelian",
+            Self::Solvable => "solvable, not nilpotent",
+            Self::NotSolvable => "not solvable",
+        }
+    }
+
+    /// Every class, in order.
+    pub const ALL: [Self; 4] = [
+        Self::Abelian,
+        Self::Nilpotent,
+        Self::Solvable,
+        Self::NotSolvable,
+    ];
+}
+
+impl AtlasGroup {
+    /// The restricted mean time to a sustained grok.
+    pub fn time(&self) -> f64 {
+        restricted_mean_time(&self.epochs, self.budget)
+    }
+}
+
+/// The atlas as its claims read it: every group of the complete orders.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Atlas {
+    /// Orders whose every planned run is in the results.
+    pub complete: Vec<usize>,
+    /// Orders the sweep file plans.
+    pub planned: Vec<usize>,
+    /// The groups of the complete orders.
+    pub groups: Vec<AtlasGroup>,
+}
+
+/// `smallgroup:n,i` as (n, i).
+pub(crate) fn small_id(op: &str) -> Option<(usize, usize)> {
+    let (n, i) = op.strip_prefix("smallgroup:")?.split_once(',')?;
+    Some((n.trim().parse().ok()?, i.trim().parse().ok()?))
+}
+
+impl Atlas {
+    /// Reads `experiments/atlas/` and the plan of `experiments/atlas.toml`;
+    /// `None` when there are no atlas results.
+    ///
+    /// # Errors
+    /// Unreadable tables or sweep file, results without the sustained
+    /// record, or a run that is not a SmallGroups group.
+    pub fn load(experiments: &Path) -> Result<Option<Self>> {
+        let Some(sweep) = SweepData::load(experiments, "atlas")? else {
+            return Ok(None);
+        };
+        let data = |e: String| ReportError::Data(format!("experiments/atlas: {e}"));
+        let spec = crate::sweep::SweepSpec::from_file(&experiments.join("atlas.toml"))
+            .map_err(|e| data(e.to_string()))?;
+        // Runs planned per order, and per group the runs present.
+        let mut planned: BTreeMap<usize, usize> = BTreeMap::new();
+        for group in spec.expand().map_err(|e| data(e.to_string()))? {
+            for cfg in group {
+                let (n, _) = small_id(&cfg.op)
+                    .ok_or_else(|| data(format!("{} is not smallgroup:n,i", cfg.op)))?;
+                *planned.entry(n).or_default() += 1;
+            }
+        }
+        // Each group's runs; its invariants are filled in once its order
+        // is known to be complete.
+        let mut runs: BTreeMap<(usize, usize), AtlasGroup> = BTreeMap::new();
+        for (r, o) in sweep.runs()?.iter().zip(sweep.sustained_outcomes()?) {
+            let (n, i) =
+                small_id(&r.op).ok_or_else(|| data(format!("{} is not smallgroup:n,i", r.op)))?;
+            let g = runs.entry((n, i)).or_insert_with(|| AtlasGroup {
+                op: r.op.clone(),
+                order: n,
+                invariants: [0.0; 4],
+                epochs: Vec::new(),
+                budget: r.epochs,
+                class: GroupClass::Abelian,
+                cyclic: false,
+                nilpotency_class: 0,
+            });
+            g.epochs.push(o.sustained.epoch());
+            g.budget = g.budget.max(r.epochs);
+        }
+        let mut present: BTreeMap<usize, usize> = BTreeMap::new();
+        for g in runs.values() {
+            *present.entry(g.order).or_default() += g.epochs.len();
+        }
+        let complete: Vec<usize> = planned
+            .iter()
+            .filter(|(n, want)| present.get(n) == Some(want))
+            .map(|(&n, _)| n)
+            .collect();
+        let mut groups = Vec::new();
+        for ((n, i), mut group) in runs {
+            if !complete.contains(&n) {
+                continue;
+            }
+            let g = crate::groups::small::small_group(n, i).map_err(|e| data(e.to_string()))?;
+            let inv = Invariants::of(&g);
+            group.invariants = [
+                inv.abelianisation_order() as f64,
+                inv.max_degree as f64,
+                smallest_faithful_dim(&g) as f64,
+                inv.commuting_probability,
+            ];
+            group.class = GroupClass::of(&inv);
+            group.nilpotency_class = inv.nilpotency_class;
+            group.cyclic = g.element_orders().into_iter().max() == Some(n);
+            groups.push(group);
+        }
+        Ok(Some(Self {
+            complete,
+            planned: planned.into_keys().collect(),
+            groups,
+        }))
+    }
+
+    /// Each hypothesis' strata: the complete orders with at least
+    /// [`MIN_GROUPS`] groups, in increasing order.
+    pub fn strata(&self) -> Vec<Vec<Stratum>> {
+        let mut by_order: BTreeMap<usize, Vec<&AtlasGroup>> = BTreeMap::new();
+        for g in &self.groups {
+            by_order.entry(g.order).or_default().push(g);
+        }
+        (0..4)
+            .map(|h| {
+                by_order
+                    .iter()
+                    .filter(|(_, gs)| gs.len() >= MIN_GROUPS)
+                    .map(|(&order, gs)| Stratum {
+                        order,
+                        invariant: gs.iter().map(|g| g.invariants[h]).collect(),
+                        time: gs.iter().map(|g| g.time()).collect(),
+                    })
+                    .collect()
+            })
+            .collect()
+    }
+
+    /// The longest budget any run had, in epochs (20 000 when there are
+    /// no groups): where a group with no seed grokked sits.
+    pub fn budget(&self) -> f64 {
+        f64::from(self.groups.iter().map(|g| g.budget).max().unwrap_or(20_000))
+    }
+
+    /// Whether every planned order is complete.
+    pub fn is_final(&self) -> bool {
+        self.complete == self.planned
+    }
+
+    /// The complete orders as ranges, e.g. `2-29, 31`.
+    pub fn complete_orders(&self) -> String {
+        ranges(&self.complete)
+    }
+}
+
+/// Sorted integers as comma-separated runs: `2-29, 31`.
+pub(crate) fn ranges(xs: &[usize]) -> String {
+    let mut out: Vec<String> = Vec::new();
+    let mut i = 0;
+    while i < xs.len() {
+        let mut j = i;
+        while j + 1 < xs.len() && xs[j + 1] == xs[j] + 1 {
+            j += 1;
+        }
+        out.push(if j > i {
+            format!("{}-{}", xs[i], xs[j])
+        } else {
+            xs[i].to_string()
+        });
+        i = j + 1;
+    }
+    out.join(", ")
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+
+    #[test]
+    fn ranges_join_runs_of_consecutive_orders() {
+        assert_eq!(ranges(&[2, 3, 4, 5, 7, 9, 10]), "2-5, 7, 9-10");
+        assert_eq!(ranges(&[]), "");
+    }
+
+    pub(crate) fn group(order: usize, inv: f64, epochs: &[Option<u32>]) -> AtlasGroup {
+        AtlasGroup {
+            op: format!("smallgroup:{order},1"),
+            order,
+            invariants: [inv; 4],
+            epochs: epochs.to_vec(),
+            budget: 20_000,
+            class: GroupClass::Abelian,
+            cyclic: false,
+            nilpotency_class: 1,
+        }
+    }
+
+    #[test]
+    fn classes_and_cyclicity_come_from_the_table() {
+        use crate::groups::Operation;
+        let class = |op: &str| {
+            let g = Operation::parse(op).unwrap().group.unwrap();
+            (
+                GroupClass::of(&Invariants::of(&g)),
+                g.element_orders().into_iter().max() == Some(g.order()),
+            )
+        };
+        assert_eq!(class("ring:4"), (GroupClass::Abelian, true));
+        assert_eq!(class("xor:2"), (GroupClass::Abelian, false));
+        assert_eq!(class("smallgroup:8,4"), (GroupClass::Nilpotent, false)); // Q8
+                                                                             // S3's exponent is its order, 6, yet it is not cyclic.
+        assert_eq!(class("s3"), (GroupClass::Solvable, false));
+        assert_eq!(class("alternating:5"), (GroupClass::NotSolvable, false));
+    }
+}

@@ -1,0 +1,106 @@
+//! What the figures share: the font, the Okabe–Ito palette, colours by
+//! family, the legend box and the colour bar.
+
+use crate::report::{draw_err, Result};
+use plotters::coord::Shift;
+use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
+
+pub(crate) const FONT: &str = "sans-serif";
+
+pub(crate) const BLUE: RGBColor = RGBColor(0, 114, 178);
+
+pub(crate) const ORANGE: RGBColor = RGBColor(230, 159, 0);
+
+pub(crate) const GREEN: RGBColor = RGBColor(0, 158, 115);
+
+pub(crate) const VERMILLION: RGBColor = RGBColor(213, 94, 0);
+
+pub(crate) const SKY: RGBColor = RGBColor(86, 180, 233);
+
+pub(crate) const PURPLE: RGBColor = RGBColor(204, 121, 167);
+
+pub(crate) const GREY: RGBColor = RGBColor(120, 120, 120);
+
+pub(crate) const PALETTE: [RGBColor; 6] = [BLUE, VERMILLION, GREEN, ORANGE, PURPLE, SKY];
+
+/// One colour per operation family in every ablation panel.
+pub(crate) fn family_colour(family: &str, k: usize) -> RGBColor {
+    match family {
+        "add" => BLUE,
+        "ring" => GREEN,
+        "dihedral" => VERMILLION,
+        _ => [ORANGE, PURPLE, SKY][k % 3],
+    }
+}
+
+/// The legend every figure draws: translucent white box, grey border.
+pub(crate) fn draw_legend<'a, DB: DrawingBackend + 'a, CT: CoordTranslate>(
+    chart: &mut ChartContext<'a, DB, CT>,
+    position: SeriesLabelPosition,
+    font_size: u32,
+    figure: &'static str,
+) -> Result<()> {
+    chart
+        .configure_series_labels()
+        .position(position)
+        .label_font((FONT, font_size))
+        .background_style(WHITE.mix(0.85))
+        .border_style(GREY)
+        .draw()
+        .map_err(draw_err(figure))
+}
+
+/// A colour for a CKA value in [-0.25, 1] (white to dark blue; red below 0).
+/// The colour scale of [`heat`], from -0.25 to 1, with its values beside it.
+pub(crate) fn colour_bar<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+) -> std::result::Result<(), String> {
+    let err = |x: DrawingAreaErrorKind<DB::ErrorType>| x.to_string();
+    let mut chart = ChartBuilder::on(area)
+        .margin_top(40)
+        .margin_bottom(40)
+        .margin_right(4)
+        .build_cartesian_2d(0.0..1.0, -0.27..1.02)
+        .map_err(err)?;
+    let steps = 100;
+    chart
+        .draw_series((0..steps).map(|i| {
+            let lo = -0.25 + 1.25 * f64::from(i) / f64::from(steps);
+            let hi = lo + 1.25 / f64::from(steps);
+            Rectangle::new([(0.05, lo), (0.4, hi)], heat((lo + hi) / 2.0).filled())
+        }))
+        .map_err(err)?;
+    for v in [-0.25, 0.0, 0.25, 0.5, 0.75, 1.0] {
+        chart
+            .draw_series([PathElement::new(
+                vec![(0.4, v), (0.48, v)],
+                BLACK.stroke_width(1),
+            )])
+            .map_err(err)?;
+        chart
+            .draw_series(std::iter::once(Text::new(
+                format!("{v:.2}"),
+                (0.52, v),
+                TextStyle::from((FONT, 12).into_font()).pos(Pos::new(HPos::Left, VPos::Center)),
+            )))
+            .map_err(err)?;
+    }
+    Ok(())
+}
+
+pub(crate) fn heat(v: f64) -> RGBColor {
+    if v.is_nan() {
+        return RGBColor(230, 230, 230);
+    }
+    if v < 0.0 {
+        let t = (-v / 0.25).min(1.0);
+        return RGBColor(255, (255.0 - 120.0 * t) as u8, (255.0 - 120.0 * t) as u8);
+    }
+    let t = v.min(1.0);
+    RGBColor(
+        (255.0 - 247.0 * t) as u8,
+        (255.0 - 167.0 * t) as u8,
+        (255.0 - 97.0 * t) as u8,
+    )
+}

@@ -1,0 +1,222 @@
+//! The atlas' tables: one row per complete order and the verdict row of
+//! A1–A4, with the exploratory numbers beside them.
+
+use crate::analysis::atlas::{decide, Decision, MIN_GROUPS};
+use crate::analysis::stats::{kendall_tau_b, median};
+use crate::report::atlas::Atlas;
+use crate::report::atlas::{ranges, AtlasGroup};
+use crate::report::claims::atlas::{SEED, STATEMENTS};
+use crate::report::latex::Numbers;
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+/// The four invariants as the A1–A4 table heads them (LaTeX), with the
+/// predicted direction of time to grok.
+pub(crate) const HEADERS: [&str; 4] = [
+    "A1: $|G/G'|$ (earlier)",
+    "A2: $b(G)$ (later)",
+    "A3: $F_1$ (later)",
+    "A4: $k(G)/|G|$ (earlier)",
+];
+
+/// The atlas' exploratory numbers, none of them a pre-registered test:
+/// among the cyclic groups of the complete orders, Kendall's tau-b between
+/// order and time and the least order from which every cyclic group groks
+/// in some seed (`atlas/cyclic/...`); within each 2-group order, tau-b
+/// between nilpotency class and time (`atlas/nilpotency/<n>/tau`).
+pub(crate) fn exploratory(atlas: &Atlas, n: &mut Numbers) {
+    let cyclic: Vec<&AtlasGroup> = atlas.groups.iter().filter(|g| g.cyclic).collect();
+    let grokked = |g: &AtlasGroup| g.epochs.iter().any(Option::is_some);
+    n.set("atlas/cyclic/groups", cyclic.len().to_string());
+    n.set(
+        "atlas/cyclic/grokked",
+        cyclic.iter().filter(|g| grokked(g)).count().to_string(),
+    );
+    let orders: Vec<f64> = cyclic.iter().map(|g| g.order as f64).collect();
+    let times: Vec<f64> = cyclic.iter().map(|g| g.time()).collect();
+    n.set(
+        "atlas/cyclic/tau",
+        kendall_tau_b(&orders, &times).map_or("undefined".into(), |t| format!("${t:.2}$")),
+    );
+    // The least order n such that every cyclic group of order >= n groks.
+    let from = cyclic
+        .iter()
+        .rev()
+        .take_while(|g| grokked(g))
+        .last()
+        .map_or("none".to_string(), |g| g.order.to_string());
+    n.set("atlas/cyclic/all_grok_from", from);
+    let mut two_groups: BTreeMap<usize, (Vec<f64>, Vec<f64>)> = BTreeMap::new();
+    for g in atlas.groups.iter().filter(|g| g.order.is_power_of_two()) {
+        let e = two_groups.entry(g.order).or_default();
+        e.0.push(g.nilpotency_class as f64);
+        e.1.push(g.time());
+    }
+    for (order, (class, time)) in two_groups {
+        if class.len() >= MIN_GROUPS {
+            n.set(
+                format!("atlas/nilpotency/{order}/tau"),
+                kendall_tau_b(&class, &time).map_or("undefined".into(), |t| format!("${t:.2}$")),
+            );
+        }
+    }
+}
+
+/// The paper's atlas tables and numbers (`atlas/...`): the A1–A4 table
+/// (each order's tau-b, the pooled statistic, p, Holm-adjusted p and the
+/// verdict) and the per-order summary (groups, runs, grokked runs, median
+/// of the groups' restricted mean times).
+pub fn tables(atlas: &Atlas, n: &mut Numbers) -> Vec<(String, String)> {
+    let decisions = decide(&atlas.strata(), SEED);
+    let runs: usize = atlas.groups.iter().map(|g| g.epochs.len()).sum();
+    let grokked: usize = atlas
+        .groups
+        .iter()
+        .map(|g| g.epochs.iter().flatten().count())
+        .sum();
+    n.set(
+        "atlas/orders_complete",
+        atlas.complete_orders().replace('-', "--"),
+    );
+    n.set(
+        "atlas/orders_planned",
+        ranges(&atlas.planned).replace('-', "--"),
+    );
+    n.set("atlas/groups", atlas.groups.len().to_string());
+    n.set("atlas/runs", runs.to_string());
+    n.set("atlas/runs_grokked", grokked.to_string());
+    n.set(
+        "atlas/status",
+        if atlas.is_final() { "final" } else { "interim" },
+    );
+    n.set(
+        "atlas/strata",
+        decisions.first().map_or(0, |d| d.orders.len()).to_string(),
+    );
+    let stat_p = |x: f64| {
+        if x < 1e-3 {
+            "$< 0.001$".to_string()
+        } else {
+            format!("{x:.3}")
+        }
+    };
+    for (d, (claim, _)) in decisions.iter().zip(STATEMENTS) {
+        let k = |x: &str| format!("atlas/{claim}/{x}");
+        n.set(k("verdict"), d.verdict.to_string());
+        n.num(k("statistic"), d.statistic, 1);
+        n.set(k("p"), stat_p(d.p));
+        n.set(k("p_holm"), stat_p(d.p_holm));
+    }
+
+    exploratory(atlas, n);
+
+    let mut claims = String::from("% Generated; do not edit.\n\\begin{tabular}{rr");
+    claims.push_str(&"r".repeat(decisions.len()));
+    claims.push_str("}\n\\toprule\n$|G|$ & groups");
+    for header in HEADERS {
+        let _ = write!(claims, " & {header}");
+    }
+    claims.push_str(" \\\\\n\\midrule\n");
+    let orders = decisions.first().map_or(&[][..], |d| d.orders.as_slice());
+    for (i, o) in orders.iter().enumerate() {
+        let _ = write!(claims, "{} & {}", o.order, o.groups);
+        for d in &decisions {
+            let cell = match (d.orders[i].tau_b, d.orders[i].interval) {
+                (Some(t), Some((lo, hi))) => format!("${t:.2}$ [${lo:.2}$, ${hi:.2}$]"),
+                (Some(t), None) => format!("${t:.2}$"),
+                (None, _) => "--".into(),
+            };
+            let _ = write!(claims, " & {cell}");
+        }
+        claims.push_str(" \\\\\n");
+    }
+    claims.push_str("\\midrule\n");
+    for (label, cell) in [
+        (
+            "statistic",
+            &(|d: &Decision| format!("${:.1}$", d.statistic)) as &dyn Fn(&Decision) -> String,
+        ),
+        ("one-sided $p$", &|d: &Decision| stat_p(d.p)),
+        ("Holm-adjusted $p$", &|d: &Decision| stat_p(d.p_holm)),
+        ("verdict", &|d: &Decision| d.verdict.to_string()),
+    ] {
+        let _ = write!(claims, "\\multicolumn{{2}}{{l}}{{{label}}}");
+        for d in &decisions {
+            let _ = write!(claims, " & {}", cell(d));
+        }
+        claims.push_str(" \\\\\n");
+    }
+    claims.push_str("\\bottomrule\n\\end{tabular}\n");
+
+    // Per complete order, three blocks side by side.
+    let mut by_order: BTreeMap<usize, Vec<&AtlasGroup>> = BTreeMap::new();
+    for g in &atlas.groups {
+        by_order.entry(g.order).or_default().push(g);
+    }
+    let rows: Vec<String> = by_order
+        .iter()
+        .map(|(order, gs)| {
+            let runs: usize = gs.iter().map(|g| g.epochs.len()).sum();
+            let grokked: usize = gs.iter().map(|g| g.epochs.iter().flatten().count()).sum();
+            let times: Vec<f64> = gs.iter().map(|g| g.time()).collect();
+            let median = median(&times);
+            format!("{order} & {} & {grokked}/{runs} & {median:.0}", gs.len())
+        })
+        .collect();
+    let per_block = rows.len().div_ceil(3);
+    let mut summary = String::from(
+        "% Generated; do not edit.\n\\begin{tabular}{rrrr@{\\hspace{1.5em}}rrrr@{\\hspace{1.5em}}rrrr}\n\\toprule\n",
+    );
+    summary.push_str(&["$|G|$ & groups & grokked & median time"; 3].join(" & "));
+    summary.push_str(" \\\\\n\\midrule\n");
+    for i in 0..per_block {
+        let cells: Vec<String> = (0..3)
+            .map(|b| {
+                rows.get(b * per_block + i)
+                    .cloned()
+                    .unwrap_or_else(|| " & & & ".into())
+            })
+            .collect();
+        let _ = writeln!(summary, "{} \\\\", cells.join(" & "));
+    }
+    summary.push_str("\\bottomrule\n\\end{tabular}\n");
+    vec![
+        ("atlas-claims-table.tex".into(), claims),
+        ("atlas-orders-table.tex".into(), summary),
+    ]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::atlas::tests::group;
+
+    #[test]
+    fn the_tables_give_each_order_and_the_verdict_row() {
+        let mut groups: Vec<AtlasGroup> = (0..5)
+            .map(|k| group(8, k as f64, &[Some(1000 * (5 - k)), None]))
+            .collect();
+        groups.push(group(6, 1.0, &[None, None]));
+        let atlas = Atlas {
+            complete: vec![6, 8],
+            planned: vec![6, 7, 8],
+            groups,
+        };
+        let mut n = Numbers::default();
+        let files = tables(&atlas, &mut n);
+        let claims = &files[0].1;
+        assert!(claims.contains("8 & 5 & $-1.00$"), "{claims}");
+        assert!(
+            claims.contains("{verdict} & supported & contradicted & contradicted & supported"),
+            "{claims}"
+        );
+        // Order 6: one group, no grok; order 8: five groups, 5 of 10 runs,
+        // times 12500, 12000, 11500, 11000, 10500 (a censored seed counts 20 000).
+        let summary = &files[1].1;
+        assert!(summary.contains("6 & 1 & 0/2 & 20000"), "{summary}");
+        assert!(summary.contains("8 & 5 & 5/10 & 11500"), "{summary}");
+        assert_eq!(n.get("atlas/orders_complete"), Some("6, 8"));
+        assert_eq!(n.get("atlas/status"), Some("interim"));
+        assert_eq!(n.get("atlas/runs_grokked"), Some("5"));
+    }
+}
