@@ -789,7 +789,7 @@ impl Ledger {
         let mut epoch = self.first_epoch;
         loop {
             let last = epoch == epochs || self.stopped.iter().all(|s| s.is_some());
-            let eval = (epoch % first.eval_every == 0 || epoch == epochs)
+            let eval = (epoch.is_multiple_of(first.eval_every) || epoch == epochs)
                 && !(resumed && epoch == self.first_epoch);
             let (evaluated, grads) = stepper.evaluate(model, eval, !last)?;
             if let Some(m) = evaluated {
@@ -822,7 +822,7 @@ impl Ledger {
             let all_stopped = self.stopped.iter().all(|s| s.is_some());
             let at_checkpoint = epoch == 0
                 || epoch == epochs
-                || (first.checkpoint_every > 0 && epoch % first.checkpoint_every == 0);
+                || (first.checkpoint_every > 0 && epoch.is_multiple_of(first.checkpoint_every));
             if at_checkpoint && !(resumed && epoch == self.first_epoch) {
                 let active: Vec<bool> = self.stopped.iter().map(|s| s.is_none()).collect();
                 observer.checkpoint(epoch, model, &active)?;
