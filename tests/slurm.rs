@@ -115,6 +115,36 @@ fn a_sweep_runs_as_a_slurm_array_like_a_local_sweep() {
         results.join("analysis.parquet").exists(),
         "the aggregating job analysed the sweep"
     );
+    // Each run's dominant irrep is stored with its degree and faithfulness,
+    // as the group's own representations give them.
+    use grokscope::results::record::Record;
+    let df = grokscope::store::read_parquet(&results.join("analysis.parquet")).unwrap();
+    let rows = grokscope::results::rows::AnalysisRow::read_all(&df).unwrap();
+    assert_eq!(rows.len(), 8);
+    for r in &rows {
+        let op = grokscope::groups::Operation::parse(&r.op).unwrap();
+        let reps = op.analysis.group.representations();
+        let rep = &reps.real[reps.find(&r.dominant_irrep).unwrap()];
+        assert_eq!(
+            r.dominant_degree,
+            Some(rep.complex_dim() as u32),
+            "{}",
+            r.run_id
+        );
+        assert_eq!(r.dominant_faithful, Some(rep.is_faithful()), "{}", r.run_id);
+    }
+    // And as the character tables say: every non-trivial irrep of Z/7 is
+    // faithful of degree 1; S3's and D5's faithful irreps are those of
+    // degree 2 (the sign is not), A4's the one of degree 3.
+    for r in &rows {
+        let (d, f) = (r.dominant_degree.unwrap(), r.dominant_faithful.unwrap());
+        match r.op.as_str() {
+            "ring:7" => assert!(d == 1 && f, "{}: {d} {f}", r.op),
+            "s3" | "d5" => assert_eq!(f, d == 2, "{}", r.op),
+            "a4" => assert_eq!(f, d == 3, "{}", r.op),
+            other => panic!("unexpected operation {other}"),
+        }
+    }
     // Every run completed exactly once, by some array task.
     let mut completions = std::collections::BTreeMap::new();
     let mut tasks = 0;

@@ -101,6 +101,9 @@ pub struct RunAnalysis {
     pub grokked: bool,
     /// Dominant non-trivial irrep of the embedding.
     pub dominant_irrep: String,
+    /// Its complex degree and whether it is faithful (the atlas reads
+    /// both: which kind of irrep a grokked model builds on).
+    pub dominant_kind: (usize, bool),
     /// Its share of the embedding's non-constant power.
     pub dominant_share: f64,
     /// The same irrep's share at initialisation.
@@ -455,6 +458,10 @@ fn analyze_weights(dir: &Path) -> Result<(RunAnalysis, RunEmbeddings), AnalyzeEr
         group: view.group.name().to_string(),
         grokked,
         dominant_irrep: dom.to_string(),
+        dominant_kind: {
+            let rep = &reps.real[reps.find(dom).expect("same group")];
+            (rep.complex_dim(), rep.is_faithful())
+        },
         dominant_share: dom_share,
         dominant_share_init: e_init.share[di],
         dominant_expected: e_final.expected[di],
@@ -671,6 +678,8 @@ fn per_run_frame(summaries: &[RunAnalysis], runs: &[SweepRun]) -> Result<DataFra
                 group: a.group.clone(),
                 grokked: a.grokked,
                 dominant_irrep: a.dominant_irrep.clone(),
+                dominant_degree: Some(a.dominant_kind.0 as u32),
+                dominant_faithful: Some(a.dominant_kind.1),
                 dominant_share: a.dominant_share,
                 dominant_share_init: a.dominant_share_init,
                 dominant_expected: a.dominant_expected,

@@ -955,8 +955,13 @@ mod torch_cmds {
             if a.grokked { "grokked" } else { "not grokked" }
         );
         println!(
-            "  embedding: dominant irrep {} holds {:.3} of the non-constant power (at initialisation {:.3}; isotropic {:.3})",
-            a.dominant_irrep, a.dominant_share, a.dominant_share_init, a.dominant_expected
+            "  embedding: dominant irrep {} (degree {}, {}) holds {:.3} of the non-constant power (at initialisation {:.3}; isotropic {:.3})",
+            a.dominant_irrep,
+            a.dominant_kind.0,
+            if a.dominant_kind.1 { "faithful" } else { "not faithful" },
+            a.dominant_share,
+            a.dominant_share_init,
+            a.dominant_expected
         );
         println!(
             "  key irreps: {}",

@@ -132,6 +132,11 @@ crate::record! {
         ablation_keep_key_accuracy: f64,
         /// The lowest test accuracy with one key irrep removed.
         ablation_remove_key_min_accuracy: f64,
+        /// The complex degree of the embedding's dominant irrep.
+        dominant_degree: u32,
+        /// Whether the dominant irrep is faithful (its kernel is the
+        /// identity alone).
+        dominant_faithful: bool,
     }
 }
 
