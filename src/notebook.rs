@@ -80,6 +80,36 @@ impl Table {
             max_rows: 20,
         }
     }
+    /// A table of text cells under `columns`; a row shorter than the
+    /// columns is padded with empty cells, a longer one cut.
+    ///
+    /// ```
+    /// use grokscope::notebook::Table;
+    /// let t = Table::from_rows(&["claim", "verdict"], &[vec!["R2".into(), "refuted".into()]])
+    ///     .unwrap();
+    /// assert!(t.html().contains("<td>R2</td><td>refuted</td>"));
+    /// assert!(Table::from_rows(&["a", "a"], &[]).is_err());
+    /// ```
+    ///
+    /// # Errors
+    /// Two columns of one name.
+    pub fn from_rows(
+        columns: &[&str],
+        rows: &[Vec<String>],
+    ) -> Result<Self, polars::prelude::PolarsError> {
+        let cols: Vec<polars::prelude::Column> = columns
+            .iter()
+            .enumerate()
+            .map(|(j, name)| {
+                let cells: Vec<&str> = rows
+                    .iter()
+                    .map(|r| r.get(j).map_or("", String::as_str))
+                    .collect();
+                polars::prelude::Column::new((*name).into(), cells)
+            })
+            .collect();
+        Ok(Self::new(&DataFrame::new(rows.len(), cols)?))
+    }
     /// Shows at most `n` rows.
     #[must_use]
     pub fn max_rows(mut self, n: usize) -> Self {
@@ -118,8 +148,27 @@ impl Table {
 
 /// A drawn figure (SVG) that a notebook shows inline; `svg()` gives the
 /// markup to save.
-#[derive(Debug, Clone)]
+///
+/// Its `Debug` text is one short line, not the markup: a cell that ends
+/// with a `Result<Figure, _>` (a forgotten `?`) shows
+/// `Ok(Figure(SVG of 68 KB; end the cell with `?` to draw it))`.
+///
+/// ```
+/// let f = grokscope::notebook::Figure("<svg>".repeat(1000));
+/// assert_eq!(format!("{:?}", Ok::<_, ()>(f)), "Ok(Figure(SVG of 5 KB; end the cell with `?` to draw it))");
+/// ```
+#[derive(Clone)]
 pub struct Figure(pub String);
+
+impl std::fmt::Debug for Figure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "Figure(SVG of {} KB; end the cell with `?` to draw it)",
+            self.0.len().div_ceil(1000)
+        )
+    }
+}
 
 impl Figure {
     /// Draws `draw` into an SVG of `size` pixels.

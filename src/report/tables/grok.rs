@@ -92,34 +92,54 @@ pub(crate) fn grok_table(stats: &[OpStats], pooled: &Pooled) -> String {
     s
 }
 
-/// A plain-text grok table of the suite for the terminal.
+/// The columns of the suite's grok summary.
+pub const SUMMARY_COLUMNS: [&str; 7] = [
+    "operation",
+    "|G|",
+    "memorised",
+    "grokked (sustained)",
+    "first crossing",
+    "test acc",
+    "informative",
+];
+
+/// The suite's grok summary, one row of [`SUMMARY_COLUMNS`] cells per
+/// operation.
+///
+/// # Errors
+/// No suite results.
+pub fn grok_summary_rows(exp: &Experiments) -> Result<Vec<Vec<String>>> {
+    Ok(op_stats_sustained(exp.suite()?)?
+        .iter()
+        .map(|st| {
+            vec![
+                st.op.clone(),
+                st.order.to_string(),
+                epoch_cell(&st.memorised, "never"),
+                epoch_cell(&st.grokked, "not grokked"),
+                epoch_cell(&st.first_crossing, "none"),
+                format!("{:.3}", mean_sd(&st.test_accuracy).0),
+                format!("{:.3}", mean_sd(&st.informative_accuracy).0),
+            ]
+        })
+        .collect())
+}
+
+/// A plain-text grok table of the suite for the terminal (a notebook shows
+/// [`grok_summary_rows`] as an HTML table).
 ///
 /// # Errors
 /// No suite results.
 pub fn grok_summary(exp: &Experiments) -> Result<String> {
-    let stats = op_stats_sustained(exp.suite()?)?;
-    let mut s = format!(
-        "{:<14} {:>5}  {:<16} {:<22} {:<22} {:>9} {:>12}\n",
-        "operation",
-        "|G|",
-        "memorised",
-        "grokked (sustained)",
-        "first crossing",
-        "test acc",
-        "informative"
-    );
-    for st in &stats {
-        let _ = writeln!(
-            s,
-            "{:<14} {:>5}  {:<16} {:<22} {:<22} {:>9.3} {:>12.3}",
-            st.op,
-            st.order,
-            epoch_cell(&st.memorised, "never"),
-            epoch_cell(&st.grokked, "not grokked"),
-            epoch_cell(&st.first_crossing, "none"),
-            mean_sd(&st.test_accuracy).0,
-            mean_sd(&st.informative_accuracy).0
-        );
+    let line = |c: &[&str]| {
+        format!(
+            "{:<14} {:>5}  {:<16} {:<22} {:<22} {:>9} {:>12}\n",
+            c[0], c[1], c[2], c[3], c[4], c[5], c[6]
+        )
+    };
+    let mut s = line(&SUMMARY_COLUMNS);
+    for row in grok_summary_rows(exp)? {
+        s.push_str(&line(&row.iter().map(String::as_str).collect::<Vec<_>>()));
     }
     Ok(s)
 }

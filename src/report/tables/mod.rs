@@ -11,4 +11,4 @@ pub mod atlas;
 pub mod grok;
 pub mod long_budget;
 
-pub use grok::grok_summary;
+pub use grok::{grok_summary, grok_summary_rows, SUMMARY_COLUMNS};
