@@ -99,12 +99,17 @@ pub fn check_table(spec: &OperationSpec) -> Result<(), GroupError> {
 /// # Errors
 /// An unknown name, a bad parameter, or a table too large for the memory.
 pub fn build_operation(name: &str) -> Result<Operation, OperationError> {
-    let spec = OperationSpec::parse(name)?;
-    check_table(&spec).map_err(|e| OperationError::Parameter {
+    check_table_of(name)?;
+    Operation::parse(name)
+}
+
+/// [`check_table`] for the operation named `name`, its refusal an error of
+/// that operation.
+fn check_table_of(name: &str) -> Result<(), OperationError> {
+    check_table(&OperationSpec::parse(name)?).map_err(|e| OperationError::Parameter {
         name: name.to_string(),
         source: Box::new(e),
-    })?;
-    Operation::parse(name)
+    })
 }
 
 /// Admits one run of `cfg` on this machine, before anything is allocated:
@@ -119,10 +124,8 @@ pub fn build_operation(name: &str) -> Result<Operation, OperationError> {
 /// The first refusal, as one line naming what to change.
 pub fn admit(cfg: &RunConfig) -> Result<Operation, ConfigError> {
     cfg.check_values()?;
-    check_table(&OperationSpec::parse(&cfg.op)?).map_err(|e| OperationError::Parameter {
-        name: cfg.op.clone(),
-        source: Box::new(e),
-    })?;
+    // Before the estimate and before anything is built.
+    check_table_of(&cfg.op)?;
     let threads = if cfg.threads > 0 {
         cfg.threads
     } else {
