@@ -30,8 +30,12 @@ test-rust:
 	$(CARGO) test --release
 	$(CARGO) test --release --no-default-features
 
+# The notebooks headless, then the kernel over the Jupyter protocol: an Err
+# or a panic fails its cell and keeps earlier variables, training prints
+# progress as it runs (scripts/kernel-check.py; its timings are printed).
 test-notebooks:
 	scripts/run-notebooks
+	.venv/bin/python scripts/kernel-check.py
 
 test-paper:
 	scripts/build-paper ../scratch/paper

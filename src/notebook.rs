@@ -1,19 +1,81 @@
 //! Notebook set-up. Call [`init`] in a notebook's first code cell.
 
-/// Makes a panic end the kernel with exit status 101. In a headless run
-/// (`jupyter nbconvert --execute`, as `scripts/run-notebooks` does) a
-/// panicking cell is otherwise reported as success, so a broken notebook
-/// would pass; interactively, the kernel restarts and prints the panic.
+use std::cell::{Cell, RefCell};
+
+thread_local! {
+    /// Set while [`catch_panic`] runs on this thread: the hook then keeps
+    /// the message for it instead of reporting it.
+    static CATCHING: Cell<bool> = const { Cell::new(false) };
+    static CAUGHT: RefCell<Option<String>> = const { RefCell::new(None) };
+}
+
+/// The marker lines of grokscope's patched evcxr kernel (see
+/// `scripts/evcxr/cell-errors.patch`): a message printed between them on
+/// stdout fails the running cell with it.
+const CELL_ERROR_BEGIN: &str = "EVCXR_ERROR_OCCURRED";
+const CELL_ERROR_END: &str = "EVCXR_ERROR_END";
+
+/// A panic's message as text.
+pub(crate) fn panic_text(payload: &(dyn std::any::Any + Send)) -> String {
+    payload
+        .downcast_ref::<&str>()
+        .map(|s| (*s).to_string())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "(a panic without a message)".into())
+}
+
+/// Runs `f`, turning a panic into `Err(message at location)`; with
+/// [`init`]'s hook installed the panic prints nothing of its own.
+pub(crate) fn catch_panic<T>(f: impl FnOnce() -> T) -> Result<T, String> {
+    let outer = CATCHING.with(|c| c.replace(true));
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f));
+    CATCHING.with(|c| c.set(outer));
+    result.map_err(|payload| {
+        CAUGHT
+            .with(|c| c.borrow_mut().take())
+            .unwrap_or_else(|| panic_text(&*payload))
+    })
+}
+
+/// Sets how a panic reads in a notebook. A panic in a cell fails that cell
+/// with a one-line message (`panicked at <file:line>: <message>`) shown in
+/// it, and the variables defined before the cell are kept (the project's
+/// kernel, patched by `scripts/setup`, replies with an error, so Run All and
+/// headless runs stop there). A panic inside a grokscope call that can
+/// catch it (a study's training, analysis and figures) comes back as that
+/// call's `Err`; one in a background training thread ends that training,
+/// and its `wait()` returns the error.
 pub fn init() {
-    std::panic::set_hook(Box::new(|info| {
-        eprintln!("{info}");
-        std::process::exit(101);
+    // Cells run on the thread that calls init (evcxr's subprocess leaves it
+    // unnamed, so its name cannot tell).
+    let cell_thread = std::thread::current().id();
+    std::panic::set_hook(Box::new(move |info| {
+        let text = format!(
+            "panicked at {}: {}",
+            info.location()
+                .map_or_else(|| "an unknown place".into(), ToString::to_string),
+            panic_text(info.payload())
+        );
+        if CATCHING.with(Cell::get) {
+            CAUGHT.with(|c| *c.borrow_mut() = Some(text));
+        } else if std::thread::current().id() == cell_thread {
+            // The cell's own thread: fail the cell with the message.
+            println!("{CELL_ERROR_BEGIN}\n{text}\n{CELL_ERROR_END}");
+        } else {
+            eprintln!("{text}");
+        }
     }));
 }
 
 use crate::groups::{format_character, FiniteGroup};
 use polars::prelude::{AnyValue, DataFrame};
 use std::fmt::Write as _;
+
+/// Emits a line of text as a cell's display (`text/plain`).
+#[cfg(feature = "torch")]
+pub(crate) fn emit_text(plain: &str) {
+    println!("EVCXR_BEGIN_CONTENT text/plain\n{plain}\nEVCXR_END_CONTENT");
+}
 
 /// Emits one display bundle to the evcxr kernel: a `text/plain` fallback and
 /// the same content as `text/html` (the kernel shows the richest it can).
@@ -181,7 +243,16 @@ impl Figure {
             plotters::prelude::DrawingArea<plotters::prelude::SVGBackend, plotters::coord::Shift>,
         ) -> crate::report::Result<()>,
     ) -> crate::report::Result<Self> {
-        crate::report::svg_string(size, draw).map(Self)
+        // plotters panics on some bad input (an empty range, say): the
+        // cell gets an error, not a panic.
+        catch_panic(|| crate::report::svg_string(size, draw))
+            .unwrap_or_else(|message| {
+                Err(crate::report::ReportError::Draw {
+                    figure: "figure".into(),
+                    reason: message,
+                })
+            })
+            .map(Self)
     }
     /// The SVG markup.
     pub fn svg(&self) -> &str {

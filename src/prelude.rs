@@ -22,6 +22,6 @@ pub use crate::notebook::{Figure, Figures, Table};
 pub use crate::report::browser::AtlasBrowser;
 pub use crate::report::plotters::prelude::*;
 pub use crate::report::{figures, Experiments, SweepData, Swept};
-pub use crate::study::{Study, TrainedStudy};
+pub use crate::study::{Study, TrainedStudy, Training};
 pub use crate::train::sweep::{run_sweep, Silent, SweepSpec};
 pub use std::path::Path;

@@ -23,7 +23,9 @@ use crate::report::{ReportError, SweepData};
 use crate::train::sweep::{run_sweep, SweepObserver, SweepSpec};
 use crate::train::TrainError;
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 /// What can go wrong running a study.
@@ -41,19 +43,22 @@ pub enum StudyError {
     /// A run's weights could not be read back.
     #[error(transparent)]
     Interop(#[from] crate::interop::InteropError),
+    /// [`Training::stop`] stopped the training.
+    #[error("training stopped as asked; the runs keep their checkpoints: train or launch the study again to resume")]
+    Stopped,
+    /// grokscope panicked (a bug: please report it with this message).
+    #[error("grokscope panicked: {0}")]
+    Panicked(String),
+    /// The training failed (its error, again for a later `wait`), or its
+    /// thread could not start.
+    #[error("{0}")]
+    Failed(String),
 }
 
-/// How often the progress line is rewritten.
-const PROGRESS_EVERY: Duration = Duration::from_secs(2);
-
-/// One progress line for a study's training, rewritten in place (`\r`):
-/// jobs done, epochs trained of those planned, epochs per second and the
-/// time left at that rate (an upper bound when runs stop once grokked).
-/// Silent when `GROKSCOPE_QUIET` is set, as `scripts/run-notebooks` does.
-pub struct StudyProgress {
-    quiet: bool,
-    state: Mutex<ProgressState>,
-}
+/// When [`Training::wait`] prints its first progress line, and how often
+/// after that: complete lines, which the notebook shows as they come.
+const FIRST_LINE_AFTER: Duration = Duration::from_secs(2);
+const LINE_EVERY: Duration = Duration::from_secs(10);
 
 /// One job's progress: its budget, the epoch it started from (a resumed or
 /// extended job starts past 0), the epoch it reached, and whether it ended.
@@ -69,12 +74,14 @@ struct JobProgress {
 struct ProgressState {
     jobs: Vec<JobProgress>,
     started: Option<Instant>,
-    printed: Option<Instant>,
 }
 
 impl ProgressState {
     /// `jobs done/total · epochs done/planned · rate · time left`.
     fn line(&self) -> String {
+        if self.started.is_none() {
+            return "training: starting".into();
+        }
         let done = self.jobs.iter().filter(|j| j.finished).count();
         let (mut trained, mut planned) = (0, 0);
         for j in &self.jobs {
@@ -102,33 +109,18 @@ impl ProgressState {
     }
 }
 
-impl StudyProgress {
-    /// Reads `GROKSCOPE_QUIET` once.
-    pub fn new() -> Self {
-        Self {
-            quiet: std::env::var_os("GROKSCOPE_QUIET").is_some(),
-            state: Mutex::new(ProgressState::default()),
-        }
-    }
-    fn show(&self, line: &str, end: &str) {
-        use std::io::Write as _;
-        if !self.quiet {
-            print!("\r{line}{end}");
-            let _ = std::io::stdout().flush();
-        }
-    }
+/// What a training thread and the notebook share: the progress, and the
+/// request to stop.
+#[derive(Default)]
+struct Shared {
+    state: Mutex<ProgressState>,
+    stop: AtomicBool,
 }
 
-impl Default for StudyProgress {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-impl SweepObserver for StudyProgress {
+impl SweepObserver for Shared {
     fn line(&self, _message: &str) {}
     fn plan(&self, budgets: &[usize]) {
-        let mut s = self.state.lock().expect("progress lock");
+        let mut s = self.state.lock().unwrap_or_else(PoisonError::into_inner);
         *s = ProgressState {
             jobs: budgets
                 .iter()
@@ -140,30 +132,145 @@ impl SweepObserver for StudyProgress {
                 })
                 .collect(),
             started: Some(Instant::now()),
-            printed: None,
         };
     }
     fn epoch(&self, job: usize, epoch: usize) {
-        let mut s = self.state.lock().expect("progress lock");
-        let Some(j) = s.jobs.get_mut(job) else {
-            return;
-        };
-        j.first.get_or_insert(epoch);
-        j.epoch = epoch;
-        if s.printed.is_none_or(|t| t.elapsed() >= PROGRESS_EVERY) {
-            s.printed = Some(Instant::now());
-            self.show(&s.line(), "");
+        let mut s = self.state.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(j) = s.jobs.get_mut(job) {
+            j.first.get_or_insert(epoch);
+            j.epoch = epoch;
         }
     }
     fn finished(&self, job: usize) {
-        let mut s = self.state.lock().expect("progress lock");
-        let Some(j) = s.jobs.get_mut(job) else {
-            return;
-        };
-        j.finished = true;
-        if s.jobs.iter().all(|j| j.finished) {
-            self.show(&s.line(), "\n");
+        let mut s = self.state.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(j) = s.jobs.get_mut(job) {
+            j.finished = true;
         }
+    }
+    fn keep_going(&self) -> bool {
+        !self.stop.load(Ordering::Relaxed)
+    }
+}
+
+/// A study training in a background thread ([`Study::launch`]): the cell
+/// that launched it has returned, the session keeps working, and
+/// [`Self::status`], [`Self::stop`] and [`Self::wait`] reach it. Runs are
+/// stored and checkpointed as by [`Study::train`], so a stopped or killed
+/// study resumes where its checkpoints are when trained again.
+pub struct Training {
+    shared: Arc<Shared>,
+    thread: Mutex<Option<JoinHandle<Result<(), StudyError>>>>,
+    /// The thread's result once a `wait` collected it: `Ok`, or its error's
+    /// message for a later `wait`.
+    outcome: Mutex<Option<Result<(), String>>>,
+    dir: PathBuf,
+    name: String,
+}
+
+/// Where a [`Training`] is: its progress line, and whether it ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TrainingStatus {
+    /// `training: 1/3 jobs done, 2300/9000 epochs, ...`.
+    pub line: String,
+    /// The training thread has ended (finished, stopped or failed).
+    pub ended: bool,
+    /// A stop was asked for.
+    pub stopping: bool,
+}
+
+impl std::fmt::Display for TrainingStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let state = match (self.ended, self.stopping) {
+            (true, _) => " (ended: `wait()` gives the results or the error)",
+            (false, true) => " (stopping at the next evaluation)",
+            (false, false) => "",
+        };
+        write!(f, "{}{state}", self.line)
+    }
+}
+
+impl TrainingStatus {
+    /// Called by the evcxr kernel when a cell ends with a status.
+    pub fn evcxr_display(&self) {
+        let text = self.to_string();
+        crate::notebook::emit_text(&text);
+    }
+}
+
+impl Training {
+    /// The progress so far (no waiting).
+    pub fn status(&self) -> TrainingStatus {
+        let line = self
+            .shared
+            .state
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .line();
+        TrainingStatus {
+            line,
+            ended: self.is_finished(),
+            stopping: self.shared.stop.load(Ordering::Relaxed),
+        }
+    }
+    /// Whether the training thread has ended.
+    pub fn is_finished(&self) -> bool {
+        self.thread
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .as_ref()
+            .is_none_or(JoinHandle::is_finished)
+    }
+    /// Asks the training to stop at its next evaluation; returns at once.
+    /// The runs keep their checkpoints; [`Self::wait`] then reports the
+    /// stop, and training the study again resumes them.
+    pub fn stop(&self) {
+        self.shared.stop.store(true, Ordering::Relaxed);
+    }
+    /// Waits for the training to end, printing a progress line now and then
+    /// (not when `GROKSCOPE_QUIET` is set, as `scripts/run-notebooks`
+    /// does), and loads the results. Interrupting the kernel while it waits
+    /// ends the session (evcxr kills its process); to keep the session,
+    /// poll [`Self::status`] instead and [`Self::stop`] when needed.
+    ///
+    /// # Errors
+    /// The training's error, [`StudyError::Stopped`] after [`Self::stop`],
+    /// or unreadable results.
+    pub fn wait(&self) -> Result<TrainedStudy, StudyError> {
+        let quiet = std::env::var_os("GROKSCOPE_QUIET").is_some();
+        let started = Instant::now();
+        let mut next_line = FIRST_LINE_AFTER;
+        while !self.is_finished() {
+            std::thread::sleep(Duration::from_millis(100));
+            if !quiet && started.elapsed() >= next_line {
+                println!("{}", self.status().line);
+                next_line = started.elapsed() + LINE_EVERY;
+            }
+        }
+        let taken = self
+            .thread
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take();
+        let mut outcome = self.outcome.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(thread) = taken {
+            let result = thread.join().unwrap_or_else(|payload| {
+                Err(StudyError::Panicked(crate::notebook::panic_text(&*payload)))
+            });
+            *outcome = Some(result.as_ref().copied().map_err(ToString::to_string));
+            result?;
+            if !quiet {
+                println!("{}", self.status().line);
+            }
+        } else if let Some(Err(e)) = outcome.as_ref() {
+            return Err(StudyError::Failed(e.clone()));
+        }
+        drop(outcome);
+        TrainedStudy::load(self.dir.clone(), &self.name)
+    }
+    /// Called by the evcxr kernel when a cell ends with a training: its
+    /// status.
+    pub fn evcxr_display(&self) {
+        self.status().evcxr_display();
     }
 }
 
@@ -287,22 +394,51 @@ impl Study {
     }
 
     /// Trains what is missing (complete runs are skipped), aggregates the
-    /// results and loads them.
+    /// results and loads them, printing a progress line now and then:
+    /// [`Self::launch`] then [`Training::wait`].
     ///
     /// # Errors
     /// A bad operation, key or value, or a training error.
     pub fn train(self) -> Result<TrainedStudy, StudyError> {
+        self.launch()?.wait()
+    }
+
+    /// Starts training in a background thread and returns at once: the
+    /// notebook stays usable, [`Training::status`] shows the progress,
+    /// [`Training::stop`] stops it with the checkpoints kept, and
+    /// [`Training::wait`] gives the trained study. A bad operation, key or
+    /// value is reported here, before anything trains.
+    ///
+    /// # Errors
+    /// A bad operation, key or value.
+    pub fn launch(self) -> Result<Training, StudyError> {
         let spec = self.spec()?;
+        crate::sweep::plan(&spec).map_err(TrainError::from)?;
         let name = self.results_name();
-        run_sweep(
-            &spec,
-            &self.dir.join("runs"),
-            &self.dir.join(&name),
-            0,
-            &[],
-            &StudyProgress::new(),
-        )?;
-        TrainedStudy::load(self.dir, &name)
+        let shared = Arc::new(Shared::default());
+        let (runs, results) = (self.dir.join("runs"), self.dir.join(&name));
+        let observer = Arc::clone(&shared);
+        let thread = std::thread::Builder::new()
+            .name(format!("grokscope study {name}"))
+            .spawn(move || {
+                crate::notebook::catch_panic(|| {
+                    run_sweep(&spec, &runs, &results, 0, &[], &*observer)
+                        .map(drop)
+                        .map_err(|e| match e {
+                            TrainError::Interrupted => StudyError::Stopped,
+                            e => e.into(),
+                        })
+                })
+                .unwrap_or_else(|message| Err(StudyError::Panicked(message)))
+            })
+            .map_err(|e| StudyError::Failed(format!("could not start a training thread: {e}")))?;
+        Ok(Training {
+            shared,
+            thread: Mutex::new(Some(thread)),
+            outcome: Mutex::new(None),
+            dir: self.dir,
+            name,
+        })
     }
 }
 
@@ -370,7 +506,9 @@ impl TrainedStudy {
     /// # Errors
     /// An analysis error.
     pub fn analyze(&mut self) -> Result<(), StudyError> {
-        analyze_sweep(&self.results_dir(), &self.dir.join("runs"), &|_| {})?;
+        let (results, runs) = (self.results_dir(), self.dir.join("runs"));
+        crate::notebook::catch_panic(|| analyze_sweep(&results, &runs, &|_| {}))
+            .map_err(StudyError::Panicked)??;
         *self = Self::load(self.dir.clone(), &self.data.name)?;
         Ok(())
     }
@@ -482,10 +620,8 @@ mod tests {
     }
     #[test]
     fn the_progress_line_counts_jobs_epochs_and_stops() {
-        let p = StudyProgress {
-            quiet: true,
-            state: Mutex::new(ProgressState::default()),
-        };
+        let p = Shared::default();
+        assert_eq!(p.state.lock().unwrap().line(), "training: starting");
         p.plan(&[1000, 1000]);
         p.epoch(0, 0);
         p.epoch(0, 400);
@@ -505,6 +641,9 @@ mod tests {
             line.starts_with("training: 1/2 jobs done, 550/850 epochs"),
             "{line}"
         );
+        assert!(p.keep_going());
+        p.stop.store(true, Ordering::Relaxed);
+        assert!(!p.keep_going());
     }
     #[test]
     fn the_default_directory_is_the_checkouts_ignored_scratch() {

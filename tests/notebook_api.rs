@@ -7,6 +7,7 @@
 
 use grokscope::analysis::complexity::ComplexityScores;
 use grokscope::prelude::*;
+use grokscope::study::StudyError;
 
 fn keep<T: 'static>(value: T) -> T {
     value
@@ -48,4 +49,67 @@ fn stored_results_tables_and_figures_are_owned() {
     assert_eq!(shown.html().matches("<svg").count(), 1);
     let spec = keep(SweepSpec::from_file(&dir.join("quick.toml")).unwrap());
     assert!(!spec.ops.is_empty());
+}
+
+/// A study launched in the background: the call returns at once, the
+/// progress moves, `stop` ends it at the next evaluation with the
+/// run's resume point kept for the next training of the study.
+#[test]
+fn a_launched_study_reports_progress_and_stops_when_asked_keeping_its_resume_point() {
+    let dir = std::env::temp_dir().join(format!("grokscope-launch-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let study = || {
+        Study::new(["add:11"])
+            .set("epochs", 60_000)
+            .set("d_model", 16)
+            .set("d_mlp", 32)
+            .set("n_heads", 2)
+            .set("eval_every", 50)
+            .set("checkpoint_every", 500)
+            .set("stop_after_grok", false)
+            .dir(&dir)
+    };
+    let training = keep(study().launch().unwrap());
+    let start = std::time::Instant::now();
+    // Progress appears while the cell that launched it is long gone.
+    let moved = loop {
+        let status = training.status();
+        assert!(
+            !status.ended,
+            "60 000 epochs ended within the test: {status}"
+        );
+        if status.line.contains("0/1 jobs done") && !status.line.contains(", 0/") {
+            break status;
+        }
+        assert!(start.elapsed().as_secs() < 300, "no progress: {status}");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    };
+    assert!(
+        moved.line.starts_with("training: 0/1 jobs done, "),
+        "{moved}"
+    );
+    // Past a resume point, then stop.
+    let resume_points = || {
+        std::fs::read_dir(dir.join("runs"))
+            .into_iter()
+            .flatten()
+            .flatten()
+            .filter_map(|e| std::fs::read_dir(e.path().join("resume")).ok())
+            .flatten()
+            .count()
+    };
+    while resume_points() == 0 {
+        assert!(start.elapsed().as_secs() < 300, "no resume point written");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    training.stop();
+    assert!(training.status().stopping);
+    let e = training.wait().unwrap_err();
+    assert!(matches!(e, StudyError::Stopped), "{e}");
+    assert!(e.to_string().contains("resume"), "{e}");
+    assert!(training.status().ended);
+    // A second wait says the same, without a panic.
+    assert!(training.wait().unwrap_err().to_string().contains("resume"));
+    assert!(resume_points() > 0, "the stopped run lost its resume point");
+    let _ = std::fs::remove_dir_all(&dir);
 }

@@ -45,6 +45,12 @@ pub trait SweepObserver: Sync {
     fn epoch(&self, _job: usize, _epoch: usize) {}
     /// Job `job` finished (at its budget or stopped once grokked).
     fn finished(&self, _job: usize) {}
+    /// Asked at every evaluation: `false` stops every job there with
+    /// [`TrainError::Interrupted`], keeping the runs' checkpoints, so the
+    /// next sweep resumes them. Default: `true`.
+    fn keep_going(&self) -> bool {
+        true
+    }
 }
 
 /// A sweep observer that reports nothing (notebooks, tests).
@@ -79,7 +85,7 @@ impl Observer for JobObserver<'_> {
                 accs.join(" ")
             ));
         }
-        true
+        self.sweep.keep_going()
     }
 }
 
