@@ -162,7 +162,7 @@ paper_figures! {
     Controls = "controls", (1500, 600), "Final test and informative-test accuracy by group order, abelian and non-abelian",
         needs |exp| exp.suite.is_some() && exp.controls.is_some(),
         draws |area, exp| controls(area, exp.suite()?, need(&exp.controls, "controls")?);
-    Survival = "survival", (1500, 520), "Kaplan–Meier share of runs sustain-grokked by each epoch in the long-budget study",
+    Survival = "survival", (1500, 680), "Kaplan–Meier share of runs sustain-grokked by each epoch in the long-budget study",
         needs |exp| !exp.long_budget.is_empty(),
         draws |area, exp| survival(area, &exp.long_budget);
     ProgressMeasures = "progress-measures", (1500, 430), "Progress measures over training",

@@ -13,17 +13,20 @@ use plotters::prelude::*;
 fn spectrum_panel<DB: DrawingBackend>(
     panel: &DrawingArea<DB, Shift>,
     caption: &str,
+    seed: u64,
     fin: &[MeanShare],
     init: &[MeanShare],
     e: &dyn Fn(String) -> ReportError,
 ) -> Result<()> {
     let n = fin.len().max(1) as f64;
-    let ymax = fin.iter().map(|s| s.3).fold(0.05, f64::max) * 1.1;
+    // Headroom above the tallest bar for the legend.
+    let ymax = fin.iter().map(|s| s.3).fold(0.05, f64::max) * 1.4;
     let mut chart = ChartBuilder::on(panel)
-        .caption(caption, (FONT, 16))
+        .caption(caption, (FONT, 22))
         .margin(8)
-        .x_label_area_size(32)
-        .y_label_area_size(48)
+        .margin_right(16)
+        .x_label_area_size(44)
+        .y_label_area_size(60)
         .build_cartesian_2d(0.5..n + 0.5, 0.0..ymax)
         .map_err(|x| e(x.to_string()))?;
     chart
@@ -31,7 +34,8 @@ fn spectrum_panel<DB: DrawingBackend>(
         .x_desc("frequency k")
         .x_label_formatter(&|x| format!("{x:.0}"))
         .y_desc("share of power")
-        .label_style((FONT, 12))
+        .label_style((FONT, 17))
+        .light_line_style(WHITE)
         .disable_x_mesh()
         .draw()
         .map_err(|x| e(x.to_string()))?;
@@ -41,7 +45,7 @@ fn spectrum_panel<DB: DrawingBackend>(
             Rectangle::new([(x - 0.4, 0.0), (x + 0.4, s.1)], BLUE.filled())
         }))
         .map_err(|x| e(x.to_string()))?
-        .label("trained")
+        .label(format!("trained, seed {seed}"))
         .legend(|(x, y)| Rectangle::new([(x, y - 5), (x + 12, y + 5)], BLUE.filled()));
     chart
         .draw_series(LineSeries::new(
@@ -51,7 +55,7 @@ fn spectrum_panel<DB: DrawingBackend>(
         .map_err(|x| e(x.to_string()))?
         .label("untrained, same seed")
         .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 16, y)], GREY.stroke_width(2)));
-    draw_legend(&mut chart, SeriesLabelPosition::UpperRight, 12, "spectra")?;
+    draw_legend(&mut chart, SeriesLabelPosition::UpperRight, 16, "spectra")?;
     Ok(())
 }
 
@@ -117,13 +121,10 @@ fn spectrum_panels<DB: DrawingBackend>(
         let Some((seed, first)) = fin.iter().next() else {
             continue;
         };
-        let shown = if order == "identity" {
-            String::new()
-        } else {
-            format!(", {order}")
-        };
+        // The operation, or (for a relabelled spectrum) the element order.
+        let title = if order == "identity" { op } else { order };
         let caption = format!(
-            "{op}{shown}: bars seed {seed}; top-1 {:.3}, top-5 {:.3} mean of {} seeds",
+            "{title}: top-1 {:.2}, top-5 {:.2} ({} seeds)",
             mean_top_k(&fin, 1),
             mean_top_k(&fin, 5),
             fin.len()
@@ -131,6 +132,7 @@ fn spectrum_panels<DB: DrawingBackend>(
         spectrum_panel(
             panel,
             &caption,
+            *seed,
             first,
             init.get(seed).map_or(&[][..], |v| v),
             &e,

@@ -51,6 +51,34 @@ pub(crate) fn draw_legend<'a, DB: DrawingBackend + 'a, CT: CoordTranslate>(
         .map_err(draw_err(figure))
 }
 
+/// A legend of its own below a chart, one entry a row (a line in the
+/// entry's colour, then its label), so it never covers the data.
+pub(crate) fn legend_below<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    entries: &[(String, RGBColor)],
+    font_size: u32,
+    figure: &'static str,
+) -> Result<()> {
+    let e = draw_err(figure);
+    let row = i32::try_from(font_size).unwrap_or(16) * 3 / 2;
+    let (left, top) = (64, 4);
+    for (k, (label, colour)) in entries.iter().enumerate() {
+        let y = top + row * i32::try_from(k).unwrap_or(0) + row / 2;
+        area.draw(&PathElement::new(
+            vec![(left, y), (left + 28, y)],
+            colour.stroke_width(3),
+        ))
+        .map_err(&e)?;
+        area.draw(&Text::new(
+            label.clone(),
+            (left + 36, y),
+            TextStyle::from((FONT, font_size).into_font()).pos(Pos::new(HPos::Left, VPos::Center)),
+        ))
+        .map_err(&e)?;
+    }
+    Ok(())
+}
+
 /// A colour for a CKA value in [-0.25, 1] (white to dark blue; red below 0).
 /// The colour scale of [`heat`], from -0.25 to 1, with its values beside it.
 pub(crate) fn colour_bar<DB: DrawingBackend>(

@@ -1,6 +1,6 @@
 //! The long-budget study's survival curves.
 
-use super::style::{draw_legend, BLUE, FONT, GREEN, ORANGE, PURPLE, SKY, VERMILLION};
+use super::style::{legend_below, BLUE, FONT, GREEN, ORANGE, PURPLE, SKY, VERMILLION};
 use crate::report::{draw_err, Result};
 use plotters::coord::Shift;
 use plotters::prelude::*;
@@ -64,32 +64,60 @@ pub fn survival<DB: DrawingBackend>(
         .filter(|p| settings.iter().any(|s| panel_of(s) == Some(*p)))
         .collect();
     let panels = area.split_evenly((1, used.len().max(1)));
+    // Curves that never rise (no run grokked) are drawn this far apart
+    // below 0, so that each stays visible; the others at their values.
+    const DODGE: f64 = 0.015;
+    // One legend height for all panels, so their axes line up.
+    let most_curves = used
+        .iter()
+        .map(|&p| settings.iter().filter(|s| panel_of(s) == Some(p)).count())
+        .max()
+        .unwrap_or(0);
+    let legend_height = 24 * most_curves as u32 + 12;
     for (panel, &p) in panels.iter().zip(&used) {
         let mine: Vec<&crate::report::survival::Setting> =
             settings.iter().filter(|s| panel_of(s) == Some(p)).collect();
         let max_epoch = mine.iter().map(|s| s.epochs).fold(1.0, f64::max);
-        let mut chart = ChartBuilder::on(panel)
+        // The legend goes below the chart, never over a curve.
+        let (plot, legend) =
+            panel.split_vertically(panel.dim_in_pixel().1.saturating_sub(legend_height));
+        let mut chart = ChartBuilder::on(&plot)
             .margin(12)
-            .caption(titles[p], (FONT, 16))
-            .x_label_area_size(40)
-            .y_label_area_size(50)
-            .build_cartesian_2d(0.0..max_epoch, 0.0..1.05)
+            .margin_right(24)
+            .caption(titles[p], (FONT, 22))
+            .x_label_area_size(44)
+            .y_label_area_size(60)
+            .build_cartesian_2d(0.0..max_epoch, -DODGE * (mine.len() + 1) as f64..1.05)
             .map_err(&e)?;
         chart
             .configure_mesh()
             .disable_x_mesh()
             .disable_y_mesh()
             .x_desc("epoch")
-            .y_desc("share of runs sustain-grokked")
+            .y_desc("share sustain-grokked")
             .x_labels(6)
+            .y_label_formatter(&|y| {
+                if *y < 0.0 {
+                    String::new()
+                } else {
+                    format!("{y:.1}")
+                }
+            })
             .x_label_formatter(&|x| format!("{}k", x / 1000.0))
-            .label_style((FONT, 13))
+            .label_style((FONT, 17))
             .draw()
             .map_err(&e)?;
+        let mut entries = Vec::new();
         // Bands only where they stay readable.
         let bands = mine.len() <= 3;
         for (k, st) in mine.iter().enumerate() {
             let color = COLOURS[k % COLOURS.len()];
+            let flat = mine[..k].iter().filter(|s| s.km.events() == 0).count();
+            let dodge = if st.km.events() == 0 {
+                -DODGE * (flat + 1) as f64
+            } else {
+                0.0
+            };
             // (time, share grokked, band low, band high) after each step.
             let mut pts = vec![(0.0, 0.0, 0.0, 0.0)];
             for step in &st.km.steps {
@@ -102,12 +130,12 @@ pub fn survival<DB: DrawingBackend>(
             let (mut line, mut lo, mut hi) = (Vec::new(), Vec::new(), Vec::new());
             for w in pts.windows(2) {
                 for (x, q) in [(w[0].0, w[0]), (w[1].0, w[0]), (w[1].0, w[1])] {
-                    line.push((x, q.1));
+                    line.push((x, q.1 + dodge));
                     lo.push((x, q.2));
                     hi.push((x, q.3));
                 }
             }
-            line.push((last_time, end.1));
+            line.push((last_time, end.1 + dodge));
             lo.push((last_time, end.2));
             hi.push((last_time, end.3));
             let band: Vec<(f64, f64)> =
@@ -127,16 +155,16 @@ pub fn survival<DB: DrawingBackend>(
             };
             chart
                 .draw_series(LineSeries::new(line, color.stroke_width(3)))
-                .map_err(&e)?
-                .label(format!(
+                .map_err(&e)?;
+            entries.push((
+                format!(
                     "{label}, fraction {:.1}: {}/{}",
                     st.fraction,
                     st.km.events(),
                     st.runs.len()
-                ))
-                .legend(move |(x, y)| {
-                    PathElement::new(vec![(x, y), (x + 16, y)], color.stroke_width(3))
-                });
+                ),
+                color,
+            ));
             // Censored runs: a vertical tick on the curve at their last epoch.
             let share_at = |t: f64| {
                 st.km
@@ -147,7 +175,7 @@ pub fn survival<DB: DrawingBackend>(
             };
             chart
                 .draw_series(st.runs.iter().filter(|r| !r.1).map(|r| {
-                    let y = share_at(r.0);
+                    let y = share_at(r.0) + dodge;
                     PathElement::new(
                         vec![(r.0, y - 0.03), (r.0, y + 0.03)],
                         color.stroke_width(3),
@@ -155,17 +183,7 @@ pub fn survival<DB: DrawingBackend>(
                 }))
                 .map_err(&e)?;
         }
-        draw_legend(
-            &mut chart,
-            if p == 2 {
-                // Clear of the fast-rising cyclic curves on the left.
-                SeriesLabelPosition::MiddleRight
-            } else {
-                SeriesLabelPosition::UpperLeft
-            },
-            12,
-            "survival",
-        )?;
+        legend_below(&legend, &entries, 16, "survival")?;
     }
     area.present().map_err(&e)?;
     Ok(())
