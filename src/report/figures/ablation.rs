@@ -255,21 +255,27 @@ struct OrderPoint<'a> {
 }
 
 /// One panel of [`controls`], points sorted by order. Each label names the
-/// operation and its pooled pair count; labels of neighbouring points are
-/// stacked so they do not overlap, with a leader line to their point. Points
-/// measured on fewer than [`crate::report::tables::grok::MIN_INFORMATIVE_PAIRS`] pairs are
-/// hollow. The dashed curve is chance, 1/|G|.
+/// operation and its pooled pair count. Labels are placed in pixels: the
+/// first of a list of spots around the point (right, left, then further up
+/// and down) where the label's box meets no other label, no point, no
+/// whisker and not the chance curve, with a leader line when it is not
+/// beside its point. Points measured on fewer than
+/// [`crate::report::tables::grok::MIN_INFORMATIVE_PAIRS`] pairs are hollow.
+/// The dashed curve is chance, 1/|G|.
 fn accuracy_by_order<DB: DrawingBackend>(
     panel: &DrawingArea<DB, Shift>,
     desc: &str,
     points: &[OrderPoint<'_>],
 ) -> std::result::Result<(), String> {
+    const LABEL_FONT: u32 = 15;
     let err = |x: DrawingAreaErrorKind<DB::ErrorType>| x.to_string();
+    let (x_lo, x_hi) = (4.0f64, 220.0f64);
     let mut chart = ChartBuilder::on(panel)
         .margin(14)
-        .x_label_area_size(40)
-        .y_label_area_size(56)
-        .build_cartesian_2d((4.0f64..220.0f64).log_scale(), -0.02..1.08)
+        .margin_right(20)
+        .x_label_area_size(48)
+        .y_label_area_size(64)
+        .build_cartesian_2d((x_lo..x_hi).log_scale(), -0.02..1.08)
         .map_err(err)?;
     chart
         .configure_mesh()
@@ -283,30 +289,51 @@ fn accuracy_by_order<DB: DrawingBackend>(
                 String::new()
             }
         })
-        .label_style((FONT, 13))
+        .label_style((FONT, 17))
+        .light_line_style(WHITE)
         .draw()
         .map_err(err)?;
+    let chance: Vec<(f64, f64)> = (0..=120)
+        .map(|i| {
+            let x = x_lo * (x_hi / x_lo).powf(f64::from(i) / 120.0);
+            (x, 1.0 / x)
+        })
+        .collect();
     chart
         .draw_series(DashedLineSeries::new(
-            (0..=60).map(|i| {
-                let x = 4.0 * (220.0f64 / 4.0).powf(f64::from(i) / 60.0);
-                (x, 1.0 / x)
-            }),
+            chance.iter().copied(),
             6,
             4,
             BLACK.stroke_width(1),
         ))
         .map_err(err)?
         .label("chance, 1/|G|")
-        .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 16, y)], BLACK.stroke_width(1)));
+        .legend(|(x, y)| {
+            EmptyElement::at((x, y))
+                + PathElement::new(vec![(0, 0), (6, 0)], BLACK.stroke_width(1))
+                + PathElement::new(vec![(10, 0), (16, 0)], BLACK.stroke_width(1))
+        });
     chart
         .draw_series(std::iter::empty::<Circle<(f64, f64), i32>>())
         .map_err(err)?
         .label("fewer than 30 pairs")
         .legend(|(x, y)| Circle::new((x + 6, y), 5, GREY.stroke_width(2)));
+    // Everything a label must not cover, as pixel boxes (x0, y0, x1, y1).
+    type PixelBox = (i32, i32, i32, i32);
+    let px = |x: f64, y: f64| chart.backend_coord(&(x, y));
+    let centres: Vec<(i32, i32)> = points.iter().map(|p| px(p.order, p.mean)).collect();
+    let mut taken: Vec<PixelBox> = Vec::new();
+    for (p, &(cx, cy)) in points.iter().zip(&centres) {
+        taken.push((cx - 8, cy - 8, cx + 8, cy + 8));
+        let (_, top) = px(p.order, p.max);
+        let (_, bottom) = px(p.order, p.min);
+        taken.push((cx - 2, top, cx + 2, bottom));
+    }
+    let chance_px: Vec<(i32, i32)> = chance.iter().map(|&(x, y)| px(x, y)).collect();
+    let (left, top) = px(x_lo, 1.08);
+    let (right, bottom) = px(x_hi, -0.02);
+    let overlaps = |a: &PixelBox, b: &PixelBox| a.0 < b.2 && b.0 < a.2 && a.1 < b.3 && b.1 < a.3;
     let mut drawn = [false, false];
-    // Labels placed so far, to stack close neighbours instead of overlapping.
-    let mut placed: Vec<(f64, f64)> = Vec::new();
     for p in points {
         let (x, m) = (p.order, p.mean);
         let color = if p.abelian { BLUE } else { VERMILLION };
@@ -331,46 +358,62 @@ fn accuracy_by_order<DB: DrawingBackend>(
             s.label(if p.abelian { "abelian" } else { "non-abelian" })
                 .legend(move |(x, y)| Circle::new((x + 6, y), 5, color.filled()));
         }
-        // Low on the right edge the label goes left of the point and below
-        // it, clear of its left neighbours' labels.
-        let leftward = x > 90.0 && m < 0.5;
-        let step = if m > 0.5 { -0.04 } else { 0.04 };
-        let home = if m > 0.5 || leftward {
-            m - 0.045
-        } else {
-            m + 0.035
-        };
-        let mut y = home;
-        while placed
-            .iter()
-            .any(|&(px, py)| x < px * 1.5 && px < x * 1.5 && (y - py).abs() < 0.035)
-        {
-            y += step;
-        }
-        placed.push((x, y));
-        if (y - home).abs() > 1e-9 {
-            // Displaced by a neighbour: a leader line keeps it attached.
-            chart
-                .draw_series(std::iter::once(PathElement::new(
-                    vec![(x, m), (x * 1.035, y + 0.008)],
-                    color.mix(0.6).stroke_width(1),
-                )))
-                .map_err(err)?;
-        }
+    }
+    let font = i32::try_from(LABEL_FONT).unwrap_or(15);
+    for (p, &(cx, cy)) in points.iter().zip(&centres) {
+        let color = if p.abelian { BLUE } else { VERMILLION };
         // The suite's own names (add, s4, ...), else the group's (Z/6, A5).
         let name = if p.op.contains(':') { p.group } else { p.op };
         let text = format!("{name} ({})", p.pairs);
-        let (anchor, at) = if leftward {
-            (HPos::Right, x / 1.035)
-        } else {
-            (HPos::Left, x * 1.04)
+        let width = i32::try_from(text.chars().count()).unwrap_or(20) * font * 56 / 100;
+        let height = font + 4;
+        // Candidate spots: the label's left edge and vertical centre.
+        let mut spots: Vec<(i32, i32)> = Vec::new();
+        for k in 0..24 {
+            let dy = (k / 2 + 1) * height * if k % 2 == 0 { 1 } else { -1 };
+            for dx in [12, -12 - width, 40, -40 - width] {
+                if k == 0 {
+                    spots.push((cx + dx, cy));
+                }
+                spots.push((cx + dx, cy + dy - if k % 2 == 0 { height } else { -height }));
+            }
+        }
+        let clear = |&(lx, ly): &(i32, i32)| {
+            let b = (lx - 2, ly - height / 2, lx + width + 2, ly + height / 2);
+            b.0 >= left
+                && b.2 <= right
+                && b.1 >= top
+                && b.3 <= bottom
+                && !taken.iter().any(|t| overlaps(&b, t))
+                && !chance_px
+                    .iter()
+                    .any(|&(x, y)| x >= b.0 && x <= b.2 && y >= b.1 && y <= b.3)
         };
-        let font = TextStyle::from((FONT, 12).into_font()).pos(Pos::new(anchor, VPos::Center));
-        chart
-            .draw_series(std::iter::once(Text::new(text, (at, y), font)))
+        let Some(&(lx, ly)) = spots.iter().find(|s| clear(s)) else {
+            continue;
+        };
+        taken.push((lx - 2, ly - height / 2, lx + width + 2, ly + height / 2));
+        let area = chart.plotting_area();
+        let (bx, by) = area.get_base_pixel();
+        let plain = area.strip_coord_spec();
+        let beside = (ly - cy).abs() <= 1 && (lx == cx + 12 || lx + width == cx - 12);
+        if !beside {
+            // Away from its point: a leader line to the label's near edge.
+            let end_x = if lx > cx { lx - 2 } else { lx + width + 2 };
+            plain
+                .draw(&PathElement::new(
+                    vec![(cx - bx, cy - by), (end_x - bx, ly - by)],
+                    color.mix(0.6).stroke_width(1),
+                ))
+                .map_err(err)?;
+        }
+        let style =
+            TextStyle::from((FONT, LABEL_FONT).into_font()).pos(Pos::new(HPos::Left, VPos::Center));
+        plain
+            .draw(&Text::new(text, (lx - bx, ly - by), style))
             .map_err(err)?;
     }
-    draw_legend(&mut chart, SeriesLabelPosition::MiddleRight, 13, "controls")
+    draw_legend(&mut chart, SeriesLabelPosition::MiddleRight, 16, "controls")
         .map_err(|e| e.to_string())?;
     Ok(())
 }

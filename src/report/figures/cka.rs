@@ -6,6 +6,7 @@ use crate::report::data::SweepData;
 use crate::report::{draw_err, ReportError, Result};
 use plotters::coord::Shift;
 use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 /// CKA heatmaps over the suite's operations: linear CKA of trained,
 /// seed-matched models next to its baselines (untrained, seed-mismatched),
@@ -43,19 +44,14 @@ pub fn cka_matrix<DB: DrawingBackend>(
             "seed_mismatched",
         ),
         (
-            "debiased linear CKA, trained, same seed",
+            "debiased linear CKA, trained",
             "debiased_linear",
             "final",
             "seed_matched",
         ),
+        ("RBF CKA, trained", "rbf", "final", "seed_matched"),
         (
-            "RBF CKA, trained, same seed",
-            "rbf",
-            "final",
-            "seed_matched",
-        ),
-        (
-            "reference: first 6 rows, trained, same seed",
+            "reference (first 6 rows), trained",
             "reference",
             "final",
             "seed_matched",
@@ -105,10 +101,10 @@ pub fn cka_matrix<DB: DrawingBackend>(
             format!("{title} (null p95 {:.2})", mean_min_max(&nulls).0)
         };
         let mut chart = ChartBuilder::on(panel)
-            .caption(title, (FONT, 15))
+            .caption(title, (FONT, 19))
             .margin(6)
-            .x_label_area_size(30)
-            .y_label_area_size(40)
+            .x_label_area_size(34)
+            .y_label_area_size(50)
             .build_cartesian_2d(0.0..n as f64, 0.0..n as f64)
             .map_err(&e)?;
         let label = |x: &f64| {
@@ -124,7 +120,7 @@ pub fn cka_matrix<DB: DrawingBackend>(
             .y_labels(2 * n + 1)
             .x_label_formatter(&label)
             .y_label_formatter(&|y| label(&(n as f64 - y)))
-            .label_style((FONT, 11))
+            .label_style((FONT, 17))
             .draw()
             .map_err(&e)?;
         for (x, column) in m.iter().enumerate().take(n) {
@@ -142,11 +138,13 @@ pub fn cka_matrix<DB: DrawingBackend>(
                     format!("{v:.2}")
                 };
                 let color = if v > 0.6 { WHITE } else { BLACK };
+                // Centred in its cell.
                 chart
                     .draw_series(std::iter::once(Text::new(
                         text,
-                        (x0 + 0.18, y0 + 0.62),
-                        (FONT, 11).into_font().color(&color),
+                        (x0 + 0.5, y0 + 0.5),
+                        TextStyle::from((FONT, 16).into_font().color(&color))
+                            .pos(Pos::new(HPos::Center, VPos::Center)),
                     )))
                     .map_err(&e)?;
             }

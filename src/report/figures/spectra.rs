@@ -165,11 +165,12 @@ pub fn peter_weyl<DB: DrawingBackend>(
         let k = fin.len();
         let names: Vec<String> = fin.iter().map(|s| s.0.clone()).collect();
         let mut chart = ChartBuilder::on(panel)
-            .caption(panel_caption(&groups, op)?, (FONT, 16))
+            .caption(panel_caption(&groups, op)?, (FONT, 22))
             .margin(8)
-            .x_label_area_size(40)
-            .y_label_area_size(48)
-            .build_cartesian_2d(-0.5..k as f64 - 0.5, 0.0..1.0)
+            .x_label_area_size(44)
+            .y_label_area_size(60)
+            // Room above 1 for the legend; no tick there.
+            .build_cartesian_2d(-0.5..k as f64 - 0.5, 0.0..1.22)
             .map_err(&e)?;
         chart
             .configure_mesh()
@@ -183,7 +184,15 @@ pub fn peter_weyl<DB: DrawingBackend>(
                     .unwrap_or_default()
             })
             .y_desc("share of power")
-            .label_style((FONT, 12))
+            .y_label_formatter(&|y| {
+                if *y > 1.0 + 1e-9 {
+                    String::new()
+                } else {
+                    format!("{y:.1}")
+                }
+            })
+            .label_style((FONT, 17))
+            .light_line_style(WHITE)
             .draw()
             .map_err(&e)?;
         chart
@@ -224,7 +233,7 @@ pub fn peter_weyl<DB: DrawingBackend>(
             .map_err(&e)?
             .label("isotropic share")
             .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 14, y)], BLACK.stroke_width(2)));
-        draw_legend(&mut chart, SeriesLabelPosition::UpperLeft, 12, "peter-weyl")?;
+        draw_legend(&mut chart, SeriesLabelPosition::UpperLeft, 15, "peter-weyl")?;
     }
     area.present().map_err(&e)?;
     Ok(())

@@ -110,7 +110,7 @@ pub(crate) fn colour_bar<DB: DrawingBackend>(
             .draw_series(std::iter::once(Text::new(
                 format!("{v:.2}"),
                 (0.52, v),
-                TextStyle::from((FONT, 12).into_font()).pos(Pos::new(HPos::Left, VPos::Center)),
+                TextStyle::from((FONT, 16).into_font()).pos(Pos::new(HPos::Left, VPos::Center)),
             )))
             .map_err(err)?;
     }
