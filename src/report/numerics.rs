@@ -6,10 +6,9 @@
 
 use super::data::SweepData;
 use super::latex::{tex, Numbers};
-use super::{draw_err, register_fonts, Result};
+use super::Result;
 use crate::analysis::stats::median;
 use crate::results::rows::{AnalysisRow, ResultRow};
-use plotters::coord::Shift;
 use plotters::prelude::*;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -77,12 +76,14 @@ impl Arm {
         }
     }
 
-    fn colour(self) -> RGBColor {
+    pub(crate) fn colour(self) -> RGBColor {
         match self {
+            // Okabe-Ito; the baseline blue in both rows, every other arm
+            // a hue far from it (StableMax was a green close to it in print).
             Arm::Baseline => RGBColor(0, 114, 178),
             Arm::F64 => RGBColor(213, 94, 0),
-            Arm::StableMax => RGBColor(0, 158, 115),
-            Arm::Grokfast => RGBColor(230, 159, 0),
+            Arm::StableMax => RGBColor(230, 159, 0),
+            Arm::Grokfast => RGBColor(0, 158, 115),
             Arm::Matched => RGBColor(204, 121, 167),
         }
     }
@@ -115,7 +116,7 @@ pub struct NumericsRun {
 }
 
 impl NumericsRun {
-    fn series(&self, key: &str) -> &[(f64, f64)] {
+    pub(crate) fn series(&self, key: &str) -> &[(f64, f64)] {
         self.curves.get(key).map_or(&[], Vec::as_slice)
     }
 
@@ -235,7 +236,7 @@ pub fn runs(sweep: &SweepData) -> Result<Vec<NumericsRun>> {
 }
 
 /// The operations of the runs, in first-seen order.
-fn ops(runs: &[NumericsRun]) -> Vec<String> {
+pub(crate) fn ops(runs: &[NumericsRun]) -> Vec<String> {
     let mut ops: Vec<String> = Vec::new();
     for r in runs {
         if !ops.contains(&r.op) {
@@ -417,117 +418,6 @@ fn mechanism_numbers(runs: &[NumericsRun], n: &mut Numbers) {
             }
         }
     }
-}
-
-/// Train loss (top row, loss arms) and test accuracy (bottom row,
-/// optimiser arms) per operation, one line per run.
-///
-/// # Errors
-/// Missing tables or a drawing error.
-pub fn figure<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, sweep: &SweepData) -> Result<()> {
-    register_fonts();
-    let e = draw_err("numerics");
-    area.fill(&WHITE).map_err(&e)?;
-    let runs = runs(sweep)?;
-    let ops = ops(&runs);
-    let rows = area.split_evenly((2, ops.len().max(1)));
-    let max_epoch = runs
-        .iter()
-        .flat_map(|r| r.series("train/loss").iter().map(|p| p.0))
-        .fold(1.0, f64::max);
-    // The loss axis reaches half a decade below the smallest loss (at most
-    // down to 1e-12; a loss of exactly 0 is drawn there).
-    let floor = runs
-        .iter()
-        .flat_map(|r| r.series("train/loss").iter().map(|p| p.1))
-        .filter(|v| *v > 0.0)
-        .map(f64::log10)
-        .fold(0.0, f64::min)
-        .max(-12.0)
-        .floor()
-        - 0.5;
-    let panels: [(&str, &[Arm], &str); 2] = [
-        (
-            "train/loss",
-            &[Arm::Baseline, Arm::F64, Arm::StableMax],
-            "log10 train loss",
-        ),
-        (
-            "test/accuracy",
-            &[Arm::Baseline, Arm::Grokfast, Arm::Matched],
-            "test accuracy",
-        ),
-    ];
-    for (row, (metric, arms, y_desc)) in panels.iter().enumerate() {
-        for (col, op) in ops.iter().enumerate() {
-            let panel = &rows[row * ops.len() + col];
-            let loss = row == 0;
-            let y = if loss { floor..1.0 } else { 0.0..1.02 };
-            let title = if loss {
-                format!("{op}: train loss by loss")
-            } else {
-                format!("{op}: test accuracy by optimiser")
-            };
-            let mut chart = ChartBuilder::on(panel)
-                .caption(title, ("sans-serif", 17))
-                .margin(8)
-                .x_label_area_size(32)
-                .y_label_area_size(46)
-                .build_cartesian_2d(0.0..max_epoch, y)
-                .map_err(&e)?;
-            chart
-                .configure_mesh()
-                .x_desc("epoch")
-                .y_desc(*y_desc)
-                .label_style(("sans-serif", 12))
-                .x_labels(6)
-                .x_label_formatter(&|x| format!("{x:.0}"))
-                .draw()
-                .map_err(&e)?;
-            for &arm in arms.iter() {
-                let colour = arm.colour();
-                let mut first = true;
-                for r in runs.iter().filter(|r| &r.op == op && r.arm == arm) {
-                    let pts: Vec<(f64, f64)> = r
-                        .series(metric)
-                        .iter()
-                        .map(|&(x, v)| {
-                            (
-                                x,
-                                if loss {
-                                    v.max(1e-300).log10().max(floor)
-                                } else {
-                                    v
-                                },
-                            )
-                        })
-                        .collect();
-                    let drawn = chart
-                        .draw_series(LineSeries::new(pts, colour.mix(0.8).stroke_width(1)))
-                        .map_err(&e)?;
-                    if first {
-                        drawn.label(arm.label()).legend(move |(x, y)| {
-                            PathElement::new(vec![(x, y), (x + 16, y)], colour.stroke_width(2))
-                        });
-                        first = false;
-                    }
-                }
-            }
-            chart
-                .configure_series_labels()
-                .position(if loss {
-                    SeriesLabelPosition::UpperRight
-                } else {
-                    SeriesLabelPosition::LowerRight
-                })
-                .background_style(WHITE.mix(0.85))
-                .border_style(BLACK.mix(0.3))
-                .label_font(("sans-serif", 12))
-                .draw()
-                .map_err(&e)?;
-        }
-    }
-    Ok(())
 }
 
 #[cfg(test)]

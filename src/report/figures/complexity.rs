@@ -6,6 +6,7 @@ use crate::report::data::{group_of, SweepData};
 use crate::report::{draw_err, Result};
 use plotters::coord::Shift;
 use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 /// Each complexity score against grok epoch, one point per run; runs that
 /// never grokked sit on the "not grokked" line at the top.
@@ -50,18 +51,27 @@ pub fn complexity_vs_grok<DB: DrawingBackend>(
             });
         let pad = ((hi - lo) * 0.1).max(0.1);
         let mut chart = ChartBuilder::on(panel)
-            .caption(*name, (FONT, 17))
+            .caption(*name, (FONT, 22))
             .margin(8)
-            .x_label_area_size(32)
-            .y_label_area_size(52)
-            .build_cartesian_2d(lo - pad..hi + pad, 0.0..top * 1.04)
+            .margin_right(16)
+            .x_label_area_size(44)
+            .y_label_area_size(64)
+            // Room above the not-grokked line for its words.
+            .build_cartesian_2d(lo - pad..hi + pad, 0.0..top * 1.13)
             .map_err(&e)?;
         chart
             .configure_mesh()
             .x_desc(*name)
             .y_desc("grok epoch")
-            .y_label_formatter(&|y| format!("{y:.0}"))
-            .label_style((FONT, 12))
+            .y_label_formatter(&move |y| {
+                if *y > max_epoch {
+                    String::new()
+                } else {
+                    format!("{y:.0}")
+                }
+            })
+            .label_style((FONT, 17))
+            .light_line_style(WHITE)
             .draw()
             .map_err(&e)?;
         chart
@@ -74,9 +84,9 @@ pub fn complexity_vs_grok<DB: DrawingBackend>(
             .map_err(&e)?;
         chart
             .draw_series(std::iter::once(Text::new(
-                "not grokked",
-                (lo - pad * 0.8, top * 1.015),
-                (FONT, 11),
+                "not grokked (placed on this line)",
+                (lo - pad * 0.8, top * 1.085),
+                TextStyle::from((FONT, 15).into_font()).pos(Pos::new(HPos::Left, VPos::Center)),
             )))
             .map_err(&e)?;
         chart
@@ -134,12 +144,15 @@ pub fn complexity_vs_grok<DB: DrawingBackend>(
             .map_err(&e)?
             .label("controls, never grokked")
             .legend(|(x, y)| TriangleMarker::new((x + 6, y), 5, VERMILLION.stroke_width(2)));
-        draw_legend(
-            &mut chart,
-            SeriesLabelPosition::MiddleRight,
-            11,
-            "complexity-vs-grok",
-        )?;
+        // One legend, in the F1 panel's empty middle right.
+        if std::ptr::eq(panel, &panels[2]) {
+            draw_legend(
+                &mut chart,
+                SeriesLabelPosition::MiddleRight,
+                15,
+                "complexity-vs-grok",
+            )?;
+        }
     }
     area.present().map_err(&e)?;
     Ok(())

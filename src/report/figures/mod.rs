@@ -11,6 +11,7 @@ pub mod atlas;
 pub mod cka;
 pub mod complexity;
 pub mod curves;
+pub mod numerics;
 pub mod select;
 pub mod spectra;
 pub mod style;
@@ -173,9 +174,9 @@ paper_figures! {
             ops.extend(non_abelian(s)?.pop());
             progress_measures(area, s, &ops.iter().map(String::as_str).collect::<Vec<_>>())
         };
-    Numerics = "numerics", (1500, 820), "Train loss by loss precision and softmax, and test accuracy with Grokfast against baselines, every seed",
+    Numerics = "numerics", (1500, 900), "Train loss by loss precision and softmax, and test accuracy with Grokfast against baselines, every seed",
         needs |exp| exp.numerics.as_ref().is_some_and(|s| s.curves.is_some()),
-        draws |area, exp| crate::report::numerics::figure(area, need(&exp.numerics, "numerics")?);
+        draws |area, exp| numerics::figure(area, need(&exp.numerics, "numerics")?);
     AtlasOverview = "atlas-overview", (1500, 760), "The atlas at a glance: every group of the complete orders, its order against its restricted mean time to a sustained grok",
         needs |exp| exp.atlas.is_some(),
         draws |area, exp| atlas::overview(area, atlas_of(exp)?);
