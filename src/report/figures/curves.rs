@@ -2,7 +2,7 @@
 //! progress measures.
 
 use super::select::*;
-use super::style::{draw_legend, BLUE, FONT, GREEN, PURPLE, VERMILLION};
+use super::style::{draw_legend, legend_row, BLUE, FONT, GREEN, PURPLE, VERMILLION};
 use crate::analysis::stats::mean_min_max;
 use crate::report::data::{group_of, SweepData};
 use crate::report::{draw_err, ReportError, Result};
@@ -162,7 +162,20 @@ pub fn progress_measures<DB: DrawingBackend>(
         .copied()
         .filter(|o| progress.iter().any(|p| p.op == *o))
         .collect();
-    let panels = area.split_evenly((1, present.len().max(1)));
+    // One legend for all panels, in a strip below them.
+    let (charts, strip) = area.split_vertically(area.dim_in_pixel().1.saturating_sub(40));
+    let series = [
+        ("train_loss", BLUE, "train"),
+        ("test_loss", VERMILLION, "test"),
+        ("restricted_loss", GREEN, "restricted (key irreps only)"),
+        ("excluded_loss", PURPLE, "excluded (key irreps removed)"),
+    ];
+    let entries: Vec<(String, RGBColor)> = series
+        .iter()
+        .map(|(_, c, l)| ((*l).to_string(), *c))
+        .collect();
+    legend_row(&strip, &entries, 17, "progress-measures")?;
+    let panels = charts.split_evenly((1, present.len().max(1)));
     for (name, panel) in present.iter().zip(panels.iter()) {
         // metric -> epoch -> values over seeds
         let mut m: BTreeMap<&str, BTreeMap<i64, Vec<f64>>> = BTreeMap::new();
@@ -177,10 +190,11 @@ pub fn progress_measures<DB: DrawingBackend>(
                 .push(p.row.value);
         }
         let mut chart = ChartBuilder::on(panel)
-            .caption(panel_caption(&groups, name)?, (FONT, 16))
+            .caption(panel_caption(&groups, name)?, (FONT, 22))
             .margin(8)
-            .x_label_area_size(32)
-            .y_label_area_size(56)
+            .margin_right(28)
+            .x_label_area_size(44)
+            .y_label_area_size(66)
             .build_cartesian_2d(0.0..max_epoch, (1e-7f64..20.0f64).log_scale())
             .map_err(&e)?;
         chart
@@ -189,15 +203,11 @@ pub fn progress_measures<DB: DrawingBackend>(
             .y_desc("cross-entropy loss")
             .x_label_formatter(&|x| format!("{x:.0}"))
             .y_label_formatter(&|y| format!("{y:.0e}"))
-            .label_style((FONT, 12))
+            .label_style((FONT, 17))
+            .light_line_style(WHITE)
             .draw()
             .map_err(&e)?;
-        for (metric_name, color, label) in [
-            ("train_loss", BLUE, "train"),
-            ("test_loss", VERMILLION, "test"),
-            ("restricted_loss", GREEN, "restricted (key irreps only)"),
-            ("excluded_loss", PURPLE, "excluded (key irreps removed)"),
-        ] {
+        for (metric_name, color, _) in series {
             let Some(series) = m.get(metric_name) else {
                 continue;
             };
@@ -213,18 +223,8 @@ pub fn progress_measures<DB: DrawingBackend>(
                 .collect();
             chart
                 .draw_series(LineSeries::new(pts, color.stroke_width(2)))
-                .map_err(&e)?
-                .label(label)
-                .legend(move |(x, y)| {
-                    PathElement::new(vec![(x, y), (x + 16, y)], color.stroke_width(2))
-                });
+                .map_err(&e)?;
         }
-        draw_legend(
-            &mut chart,
-            SeriesLabelPosition::LowerLeft,
-            11,
-            "progress-measures",
-        )?;
     }
     area.present().map_err(&e)?;
     Ok(())

@@ -166,7 +166,7 @@ paper_figures! {
     Survival = "survival", (1500, 680), "Kaplan–Meier share of runs sustain-grokked by each epoch in the long-budget study",
         needs |exp| !exp.long_budget.is_empty(),
         draws |area, exp| survival(area, &exp.long_budget);
-    ProgressMeasures = "progress-measures", (1500, 430), "Progress measures over training",
+    ProgressMeasures = "progress-measures", (1500, 480), "Progress measures over training",
         needs |exp| exp.suite.as_ref().is_some_and(|s| s.progress.is_some()),
         draws |area, exp| {
             let s = exp.suite()?;

@@ -79,6 +79,36 @@ pub(crate) fn legend_below<DB: DrawingBackend>(
     Ok(())
 }
 
+/// A legend on one line (a strip below a figure's panels), entries side by
+/// side, for panels that all draw the same series.
+pub(crate) fn legend_row<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    entries: &[(String, RGBColor)],
+    font_size: u32,
+    figure: &'static str,
+) -> Result<()> {
+    let e = draw_err(figure);
+    let font = i32::try_from(font_size).unwrap_or(16);
+    let y = i32::try_from(area.dim_in_pixel().1).unwrap_or(0) / 2;
+    let mut x = 64;
+    for (label, colour) in entries {
+        area.draw(&PathElement::new(
+            vec![(x, y), (x + 28, y)],
+            colour.stroke_width(3),
+        ))
+        .map_err(&e)?;
+        area.draw(&Text::new(
+            label.clone(),
+            (x + 36, y),
+            TextStyle::from((FONT, font_size).into_font()).pos(Pos::new(HPos::Left, VPos::Center)),
+        ))
+        .map_err(&e)?;
+        // The label's width, estimated from its characters, and a gap.
+        x += 36 + i32::try_from(label.chars().count()).unwrap_or(20) * font * 56 / 100 + 48;
+    }
+    Ok(())
+}
+
 /// A colour for a CKA value in [-0.25, 1] (white to dark blue; red below 0).
 /// The colour scale of [`heat`], from -0.25 to 1, with its values beside it.
 pub(crate) fn colour_bar<DB: DrawingBackend>(
