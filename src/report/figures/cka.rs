@@ -143,7 +143,9 @@ pub fn cka_matrix<DB: DrawingBackend>(
                     .draw_series(std::iter::once(Text::new(
                         text,
                         (x0 + 0.5, y0 + 0.5),
-                        TextStyle::from((FONT, 16).into_font().color(&color))
+                        (FONT, 16)
+                            .into_font()
+                            .color(&color)
                             .pos(Pos::new(HPos::Center, VPos::Center)),
                     )))
                     .map_err(&e)?;
