@@ -51,30 +51,41 @@ pub(crate) fn draw_legend<'a, DB: DrawingBackend + 'a, CT: CoordTranslate>(
         .map_err(draw_err(figure))
 }
 
-/// A legend of its own below a chart, one entry a row (a line in the
-/// entry's colour, then its label), so it never covers the data.
+/// One legend entry at `(x, y)` (its left end, vertical centre): a line in
+/// the entry's colour, then the label.
+fn legend_entry<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    (x, y): (i32, i32),
+    (label, colour): &(String, RGBColor),
+    font_size: u32,
+    figure: &'static str,
+) -> Result<()> {
+    let e = draw_err(figure);
+    area.draw(&PathElement::new(
+        vec![(x, y), (x + 28, y)],
+        colour.stroke_width(3),
+    ))
+    .map_err(&e)?;
+    area.draw(&Text::new(
+        label.clone(),
+        (x + 36, y),
+        TextStyle::from((FONT, font_size).into_font()).pos(Pos::new(HPos::Left, VPos::Center)),
+    ))
+    .map_err(&e)
+}
+
+/// A legend of its own below a chart, one entry a row, so it never covers
+/// the data.
 pub(crate) fn legend_below<DB: DrawingBackend>(
     area: &DrawingArea<DB, Shift>,
     entries: &[(String, RGBColor)],
     font_size: u32,
     figure: &'static str,
 ) -> Result<()> {
-    let e = draw_err(figure);
     let row = i32::try_from(font_size).unwrap_or(16) * 3 / 2;
-    let (left, top) = (64, 4);
-    for (k, (label, colour)) in entries.iter().enumerate() {
-        let y = top + row * i32::try_from(k).unwrap_or(0) + row / 2;
-        area.draw(&PathElement::new(
-            vec![(left, y), (left + 28, y)],
-            colour.stroke_width(3),
-        ))
-        .map_err(&e)?;
-        area.draw(&Text::new(
-            label.clone(),
-            (left + 36, y),
-            TextStyle::from((FONT, font_size).into_font()).pos(Pos::new(HPos::Left, VPos::Center)),
-        ))
-        .map_err(&e)?;
+    for (k, entry) in entries.iter().enumerate() {
+        let y = 4 + row * i32::try_from(k).unwrap_or(0) + row / 2;
+        legend_entry(area, (64, y), entry, font_size, figure)?;
     }
     Ok(())
 }
@@ -87,24 +98,13 @@ pub(crate) fn legend_row<DB: DrawingBackend>(
     font_size: u32,
     figure: &'static str,
 ) -> Result<()> {
-    let e = draw_err(figure);
     let font = i32::try_from(font_size).unwrap_or(16);
     let y = i32::try_from(area.dim_in_pixel().1).unwrap_or(0) / 2;
     let mut x = 64;
-    for (label, colour) in entries {
-        area.draw(&PathElement::new(
-            vec![(x, y), (x + 28, y)],
-            colour.stroke_width(3),
-        ))
-        .map_err(&e)?;
-        area.draw(&Text::new(
-            label.clone(),
-            (x + 36, y),
-            TextStyle::from((FONT, font_size).into_font()).pos(Pos::new(HPos::Left, VPos::Center)),
-        ))
-        .map_err(&e)?;
+    for entry in entries {
+        legend_entry(area, (x, y), entry, font_size, figure)?;
         // The label's width, estimated from its characters, and a gap.
-        x += 36 + i32::try_from(label.chars().count()).unwrap_or(20) * font * 56 / 100 + 48;
+        x += 36 + i32::try_from(entry.0.chars().count()).unwrap_or(20) * font * 56 / 100 + 48;
     }
     Ok(())
 }
