@@ -277,8 +277,42 @@ pub fn table(sweep: &SweepData, n: &mut Numbers) -> Result<String> {
     let mut s = String::from(
         "% Generated; do not edit.\n\\begin{tabular}{lllllll}\n\\toprule\n& & \\multicolumn{3}{c}{share of the non-trivial power: true / shuffled / untrained} & \\multicolumn{2}{c}{coset accuracy: true / shuffled / chance} \\\\\n\\cmidrule(lr){3-5}\\cmidrule(lr){6-7}\ngroup & dominant irrep (seeds) & that irrep & 1-dim irreps & neurons on $(\\rho,\\rho)$ & informative pairs & transpose unseen \\\\\n\\midrule\n",
     );
+    // How far each arm memorised: a shuffled-label model is the null of a
+    // memorised model only once it has memorised its table.
+    use crate::results::columns::{bools, floats, ints, strings};
+    let results = &sweep.results;
+    let ops = strings(results, "op").map_err(ReportError::Data)?;
+    let shuffled = bools(results, "shuffle_labels").map_err(ReportError::Data)?;
+    let train = floats(results, "final_train_accuracy").map_err(ReportError::Data)?;
+    let memorised = ints(results, "memorised_epoch").map_err(ReportError::Data)?;
     for g in &groups {
         let k = |x: &str| format!("nulls/{}/{x}", g.op);
+        for (arm, is_shuffled) in [("true", false), ("shuffled", true)] {
+            let mine: Vec<usize> = (0..ops.len())
+                .filter(|&i| ops[i] == g.op && shuffled[i] == is_shuffled)
+                .collect();
+            let done = mine.iter().filter(|&&i| memorised[i].is_some()).count();
+            n.set(
+                k(&format!("memorised_{arm}")),
+                format!("{done}/{}", mine.len()),
+            );
+            let accs: Vec<f64> = mine.iter().filter_map(|&i| train[i]).collect();
+            let (lo, hi) = accs
+                .iter()
+                .fold((f64::INFINITY, f64::NEG_INFINITY), |(l, h), &a| {
+                    (l.min(a), h.max(a))
+                });
+            n.set(
+                k(&format!("final_train_{arm}")),
+                if accs.is_empty() {
+                    "--".into()
+                } else if format!("{lo:.2}") == format!("{hi:.2}") {
+                    format!("{lo:.2}")
+                } else {
+                    format!("{lo:.2}--{hi:.2}")
+                },
+            );
+        }
         for (name, v) in [
             ("dominant", g.dominant_share),
             ("one_dim", g.one_dim),
