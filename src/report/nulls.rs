@@ -283,7 +283,9 @@ pub fn table(sweep: &SweepData, n: &mut Numbers) -> Result<String> {
     let results = &sweep.results;
     let ops = strings(results, "op").map_err(ReportError::Data)?;
     let shuffled = bools(results, "shuffle_labels").map_err(ReportError::Data)?;
-    let train = floats(results, "final_train_accuracy").map_err(ReportError::Data)?;
+    // Older results tables (and the typed rows) may lack the final training
+    // accuracy: its range is then "--".
+    let train = floats(results, "final_train_accuracy").unwrap_or_else(|_| vec![None; ops.len()]);
     let memorised = ints(results, "memorised_epoch").map_err(ReportError::Data)?;
     for g in &groups {
         let k = |x: &str| format!("nulls/{}/{x}", g.op);
@@ -420,6 +422,8 @@ mod tests {
             op: "s3".into(),
             seed,
             shuffle_labels: Some(shuffled),
+            // One shuffled run never memorises.
+            memorised_epoch: (id != "s1").then_some(60),
             ..Default::default()
         })
         .collect();
@@ -528,6 +532,9 @@ mod tests {
         assert_eq!(g.coset_unseen_counts_shuffled, (1, 8));
         let mut n = Numbers::default();
         let t = table(&sweep(), &mut n).unwrap();
+        assert_eq!(n.get("nulls/s3/memorised_true"), Some("2/2"));
+        assert_eq!(n.get("nulls/s3/memorised_shuffled"), Some("1/2"));
+        assert_eq!(n.get("nulls/s3/final_train_shuffled"), Some("--"));
         assert!(
             t.contains("0.75 / 0.45 / 0.47") || t.contains("0.75 / 0.45 / 0.48"),
             "{t}"
