@@ -299,11 +299,7 @@ pub fn table(sweep: &SweepData, n: &mut Numbers) -> Result<String> {
                 format!("{done}/{}", mine.len()),
             );
             let accs: Vec<f64> = mine.iter().filter_map(|&i| train[i]).collect();
-            let (lo, hi) = accs
-                .iter()
-                .fold((f64::INFINITY, f64::NEG_INFINITY), |(l, h), &a| {
-                    (l.min(a), h.max(a))
-                });
+            let (_, lo, hi) = crate::analysis::stats::mean_min_max(&accs);
             n.set(
                 k(&format!("final_train_{arm}")),
                 if accs.is_empty() {

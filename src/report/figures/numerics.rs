@@ -1,7 +1,9 @@
 //! The numerics experiment's figure: train loss by loss arm, test accuracy
 //! by optimiser arm.
 
-use super::style::{legend_below, FONT};
+use super::style::{legend_below, split_for_legend, FONT};
+
+const LEGEND_FONT: u32 = 16;
 use crate::report::data::SweepData;
 use crate::report::numerics::{ops, runs, Arm};
 use crate::report::{draw_err, register_fonts, Result};
@@ -58,12 +60,7 @@ pub fn figure<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, sweep: &SweepDa
                 format!("{op}: test accuracy by optimiser")
             };
             // The legend goes below the chart, never over a curve.
-            let (plot, legend) = panel.split_vertically(
-                panel
-                    .dim_in_pixel()
-                    .1
-                    .saturating_sub(24 * arms.len() as u32 + 12),
-            );
+            let (plot, legend) = split_for_legend(panel, arms.len(), LEGEND_FONT);
             let mut chart = ChartBuilder::on(&plot)
                 .caption(title, (FONT, 21))
                 .margin(8)
@@ -111,7 +108,7 @@ pub fn figure<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, sweep: &SweepDa
                     }
                 }
             }
-            legend_below(&legend, &entries, 16, "numerics")?;
+            legend_below(&legend, &entries, LEGEND_FONT, "numerics")?;
         }
     }
     Ok(())

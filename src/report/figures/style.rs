@@ -74,15 +74,32 @@ fn legend_entry<DB: DrawingBackend>(
     .map_err(&e)
 }
 
-/// A legend of its own below a chart, one entry a row, so it never covers
-/// the data.
+/// The height of one row of [`legend_below`] at `font_size`.
+fn legend_row_height(font_size: u32) -> u32 {
+    font_size * 3 / 2
+}
+
+/// `panel` split into a chart above and, below it, room for a
+/// [`legend_below`] of `rows` entries at `font_size`.
+pub(crate) fn split_for_legend<DB: DrawingBackend>(
+    panel: &DrawingArea<DB, Shift>,
+    rows: usize,
+    font_size: u32,
+) -> (DrawingArea<DB, Shift>, DrawingArea<DB, Shift>) {
+    let rows = u32::try_from(rows).unwrap_or(u32::MAX);
+    let height = legend_row_height(font_size).saturating_mul(rows) + 12;
+    panel.split_vertically(panel.dim_in_pixel().1.saturating_sub(height))
+}
+
+/// A legend of its own below a chart ([`split_for_legend`] makes its
+/// room), one entry a row, so it never covers the data.
 pub(crate) fn legend_below<DB: DrawingBackend>(
     area: &DrawingArea<DB, Shift>,
     entries: &[(String, RGBColor)],
     font_size: u32,
     figure: &'static str,
 ) -> Result<()> {
-    let row = i32::try_from(font_size).unwrap_or(16) * 3 / 2;
+    let row = i32::try_from(legend_row_height(font_size)).unwrap_or(24);
     for (k, entry) in entries.iter().enumerate() {
         let y = 4 + row * i32::try_from(k).unwrap_or(0) + row / 2;
         legend_entry(area, (64, y), entry, font_size, figure)?;

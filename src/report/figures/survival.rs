@@ -1,9 +1,13 @@
 //! The long-budget study's survival curves.
 
-use super::style::{legend_below, BLUE, FONT, GREEN, ORANGE, PURPLE, SKY, VERMILLION};
+use super::style::{
+    legend_below, split_for_legend, BLUE, FONT, GREEN, ORANGE, PURPLE, SKY, VERMILLION,
+};
 use crate::report::{draw_err, Result};
 use plotters::coord::Shift;
 use plotters::prelude::*;
+
+const LEGEND_FONT: u32 = 16;
 
 /// The long-budget study's time to grok: per setting, the Kaplan–Meier
 /// share of runs sustain-grokked by each epoch (1 − S(t)) with its pointwise
@@ -73,14 +77,12 @@ pub fn survival<DB: DrawingBackend>(
         .map(|&p| settings.iter().filter(|s| panel_of(s) == Some(p)).count())
         .max()
         .unwrap_or(0);
-    let legend_height = 24 * most_curves as u32 + 12;
     for (panel, &p) in panels.iter().zip(&used) {
         let mine: Vec<&crate::report::survival::Setting> =
             settings.iter().filter(|s| panel_of(s) == Some(p)).collect();
         let max_epoch = mine.iter().map(|s| s.epochs).fold(1.0, f64::max);
         // The legend goes below the chart, never over a curve.
-        let (plot, legend) =
-            panel.split_vertically(panel.dim_in_pixel().1.saturating_sub(legend_height));
+        let (plot, legend) = split_for_legend(panel, most_curves, LEGEND_FONT);
         let mut chart = ChartBuilder::on(&plot)
             .margin(12)
             .margin_right(24)
@@ -183,7 +185,7 @@ pub fn survival<DB: DrawingBackend>(
                 }))
                 .map_err(&e)?;
         }
-        legend_below(&legend, &entries, 16, "survival")?;
+        legend_below(&legend, &entries, LEGEND_FONT, "survival")?;
     }
     area.present().map_err(&e)?;
     Ok(())
