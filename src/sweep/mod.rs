@@ -41,9 +41,10 @@ pub struct SweepSpec {
     /// Arms of the experiment (`[[variants]]` tables of settings): every
     /// grid point is run under each, for comparisons that are not a grid
     /// (a baseline, one intervention, a baseline at a matched learning
-    /// rate). A variant may hold `ops = [...]`: it then applies to those
-    /// operations only (a learning rate matched per operation). None: one
-    /// arm, the `set` settings alone.
+    /// rate). A variant may hold `ops = [...]` or `seeds = [...]`: it then
+    /// applies to those operations or seeds only (a learning rate matched
+    /// per operation, a budget per run). None: one arm, the `set` settings
+    /// alone.
     #[serde(default)]
     pub variants: Vec<toml::Table>,
     /// Keep every k-th epoch's metrics in the aggregated curves (and each
@@ -179,11 +180,11 @@ impl SweepSpec {
         } else {
             self.variants.clone()
         };
-        // Each arm's settings and the operations it is restricted to.
+        // Each arm's settings and the operations and seeds it is restricted to.
         let mut restricted = Vec::new();
         for arm in &arms {
             let mut settings = arm.clone();
-            let only = match settings.remove("ops") {
+            let only_ops = match settings.remove("ops") {
                 None => None,
                 Some(v) => Some(
                     v.as_array()
@@ -201,7 +202,25 @@ impl SweepSpec {
                         })?,
                 ),
             };
-            restricted.push((settings, only));
+            let only_seeds = match settings.remove("seeds") {
+                None => None,
+                Some(v) => Some(
+                    v.as_array()
+                        .and_then(|a| {
+                            a.iter()
+                                .map(|s| s.as_integer().and_then(|s| u64::try_from(s).ok()))
+                                .collect::<Option<Vec<_>>>()
+                        })
+                        .filter(|s| !s.is_empty() && s.iter().all(|seed| self.seeds.contains(seed)))
+                        .ok_or_else(|| {
+                            ConfigError::Invalid(format!(
+                                "a variant's seeds must be a list of the sweep's seeds {:?}, got {v}",
+                                self.seeds
+                            ))
+                        })?,
+                ),
+            };
+            restricted.push((settings, only_ops, only_seeds));
         }
         let mut groups = Vec::new();
         // Which entry of the file made each run id, to name a duplicate.
@@ -210,15 +229,20 @@ impl SweepSpec {
         for op in &self.ops {
             let points = restricted
                 .iter()
-                .filter(|(_, only)| only.as_ref().is_none_or(|o| o.contains(op)))
-                .flat_map(|(arm, _)| {
+                .filter(|(_, ops, _)| ops.as_ref().is_none_or(|o| o.contains(op)))
+                .flat_map(|(arm, _, seeds)| {
                     grid.iter().map(move |g| {
-                        [arm.clone().into_iter().collect::<Vec<_>>(), g.clone()].concat()
+                        let point = [arm.clone().into_iter().collect::<Vec<_>>(), g.clone()];
+                        (point.concat(), seeds)
                     })
                 });
-            for point in points {
+            for (point, only_seeds) in points {
                 let mut group = Vec::new();
-                for &seed in &self.seeds {
+                let seeds = self
+                    .seeds
+                    .iter()
+                    .filter(|s| only_seeds.as_ref().is_none_or(|o| o.contains(s)));
+                for &seed in seeds {
                     let mut table =
                         toml::Table::try_from(RunConfig::default()).expect("serialises");
                     table.extend(self.set.clone());
@@ -372,5 +396,42 @@ lr = 0.004
         .unwrap_err()
         .to_string();
         assert!(bad.contains("a variant's ops"), "{bad}");
+    }
+
+    #[test]
+    fn a_variant_restricted_to_some_seeds_gives_each_seed_its_own_budget() {
+        let spec = SweepSpec::parse(
+            "ops = [\"s3\", \"d5\"]\nseeds = [0, 1, 2]\n[[variants]]\nseeds = [0, 2]\nepochs = 70\n[[variants]]\nops = [\"d5\"]\nseeds = [1]\nepochs = 90\n",
+            "t",
+        )
+        .unwrap();
+        let runs: Vec<Vec<(String, u64, usize)>> = spec
+            .expand()
+            .unwrap()
+            .iter()
+            .map(|g| g.iter().map(|c| (c.op.clone(), c.seed, c.epochs)).collect())
+            .collect();
+        assert_eq!(
+            runs,
+            vec![
+                vec![("s3".into(), 0, 70), ("s3".into(), 2, 70)],
+                vec![("d5".into(), 0, 70), ("d5".into(), 2, 70)],
+                vec![("d5".into(), 1, 90)],
+            ]
+        );
+        for bad in ["seeds = [3]", "seeds = []", "seeds = [\"0\"]"] {
+            let e = SweepSpec::parse(
+                &format!("ops = [\"s3\"]\nseeds = [0]\n[[variants]]\n{bad}\n"),
+                "t",
+            )
+            .unwrap()
+            .expand()
+            .unwrap_err()
+            .to_string();
+            assert!(
+                e.contains("a variant's seeds must be a list of the sweep's seeds"),
+                "{bad}: {e}"
+            );
+        }
     }
 }
