@@ -72,7 +72,56 @@ fn add23_groks_within_a_test_sized_budget() {
         assert!(runs[0].join(f).exists(), "{f} missing");
     }
     assert!(!runs[0].join("resume").exists());
+    irrep_ablation_is_causal_for_the_grokked_model(&runs[0]);
     std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// The causal check on the grokked add:23 run: removing its dominant
+/// frequency from the embedding costs test accuracy, removing a frequency
+/// it does not use costs none, and the untrained model is at chance with
+/// or without ablation.
+fn irrep_ablation_is_causal_for_the_grokked_model(run: &Path) {
+    use grokscope::results::record::Record;
+    use grokscope::results::rows::AblationRow;
+    let analysis = grokscope::analyze::analyze_run(run).unwrap();
+    let df = grokscope::store::read_parquet(&run.join("analysis/ablations.parquet")).unwrap();
+    let rows = AblationRow::read_all(&df).unwrap();
+    // Z/23: 11 non-trivial real irreps, each ablated, plus the unablated row, per model.
+    assert_eq!(rows.len(), 2 * 12);
+    let trained: Vec<&AblationRow> = rows.iter().filter(|r| r.model == "trained").collect();
+    let none = trained[0];
+    assert_eq!(none.irrep, "none");
+    assert!(none.test_accuracy >= 0.99 && none.train_accuracy == 1.0);
+    let dominant = trained
+        .iter()
+        .find(|r| r.irrep == analysis.dominant_irrep)
+        .unwrap();
+    let weakest = trained[1..]
+        .iter()
+        .min_by(|a, b| a.share.total_cmp(&b.share))
+        .unwrap();
+    assert!(
+        dominant.test_accuracy < 0.9,
+        "removing {} leaves {}",
+        dominant.irrep,
+        dominant.test_accuracy
+    );
+    assert!(
+        weakest.test_accuracy >= 0.98,
+        "removing {} leaves {}",
+        weakest.irrep,
+        weakest.test_accuracy
+    );
+    let shares: f64 = trained[1..].iter().map(|r| r.share).sum();
+    assert!((shares - 1.0).abs() < 1e-9);
+    for r in rows.iter().filter(|r| r.model == "init") {
+        assert!(
+            r.test_accuracy < 0.2,
+            "untrained {}: {}",
+            r.irrep,
+            r.test_accuracy
+        );
+    }
 }
 
 #[test]

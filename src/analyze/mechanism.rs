@@ -11,6 +11,7 @@ use crate::convert::to_vec;
 use crate::data::Dataset;
 use crate::groups::{GroupKind, Operation};
 use crate::model::Transformer;
+use crate::results::rows::AblationRow;
 use nalgebra::DMatrix;
 use serde::Serialize;
 use tch::Tensor;
@@ -141,32 +142,74 @@ fn embedding_gradients(
     Ok(out)
 }
 
-/// Test accuracy and float64 cross-entropy of model 0 on `ds`'s test pairs.
-fn test_metrics(
+/// Accuracies and test loss of one model on a dataset's pairs.
+struct PairMetrics {
+    train_accuracy: f64,
+    test_accuracy: f64,
+    /// Mean float64 cross-entropy on the test pairs.
+    test_loss: f64,
+}
+
+/// [`PairMetrics`] of model `s` on `ds`: training pairs against the labels
+/// trained on, test pairs against the operation's.
+fn pair_metrics(
     model: &Transformer,
+    s: usize,
     op: &Operation,
     ds: &Dataset,
-) -> Result<(f64, f64), AnalyzeError> {
-    let n = op.order();
-    let logits = &table_logits(model, n)?[0];
-    let (mut right, mut loss) = (0usize, 0.0);
+) -> Result<PairMetrics, AnalyzeError> {
+    let logits = table_logits(model, op.order())?.swap_remove(s);
+    // The first maximum, as argmax.
+    let argmax = |p: usize| {
+        let row = logits.row(p);
+        (0..row.len()).fold(0, |b, j| if row[j] > row[b] { j } else { b })
+    };
+    let accuracy = |pairs: &[usize]| {
+        let right = pairs.iter().filter(|&&p| argmax(p) == ds.labels[p]).count();
+        right as f64 / pairs.len().max(1) as f64
+    };
+    let mut loss = 0.0;
     for &p in &ds.test {
-        let row: Vec<f64> = logits.row(p).iter().copied().collect();
-        let label = ds.labels[p];
-        // The first maximum, as argmax.
-        let best = (0..row.len()).fold(0, |b, j| if row[j] > row[b] { j } else { b });
-        let lse = row[best] + row.iter().map(|x| (x - row[best]).exp()).sum::<f64>().ln();
-        loss += lse - row[label];
-        if best == label {
-            right += 1;
-        }
+        let row = logits.row(p);
+        let best = row[argmax(p)];
+        loss += best + row.iter().map(|x| (x - best).exp()).sum::<f64>().ln() - row[ds.labels[p]];
     }
-    let t = ds.test.len().max(1) as f64;
-    Ok((right as f64 / t, loss / t))
+    Ok(PairMetrics {
+        train_accuracy: accuracy(&ds.train),
+        test_accuracy: accuracy(&ds.test),
+        test_loss: loss / ds.test.len().max(1) as f64,
+    })
+}
+
+/// Runs `measure` with model `s`'s embedding rows of the analysis group
+/// replaced by `rows` (group order), and restores the weights afterwards,
+/// also when `measure` fails.
+fn with_embedding<T>(
+    model: &Transformer,
+    s: usize,
+    op: &Operation,
+    rows: &DMatrix<f64>,
+    measure: impl FnOnce() -> Result<T, AnalyzeError>,
+) -> Result<T, AnalyzeError> {
+    let s = s as i64;
+    let original = model.w_e.f_get(s)?.f_detach()?.copy();
+    let result = tch::no_grad(|| -> Result<(), AnalyzeError> {
+        let w = original.copy();
+        for (g, &t) in op.analysis.tokens.iter().enumerate() {
+            let values: Vec<f32> = rows.row(g).iter().map(|&x| x as f32).collect();
+            w.f_get(t as i64)?
+                .f_copy_(&Tensor::f_from_slice(&values)?)?;
+        }
+        model.w_e.f_get(s)?.f_copy_(&w)?;
+        Ok(())
+    })
+    .and_then(|()| measure());
+    tch::no_grad(|| model.w_e.f_get(s)?.f_copy_(&original))?;
+    result
 }
 
 /// The trained model's test metrics with its embedding (the analysis
-/// group's rows) ablated; the weights are restored afterwards.
+/// group's rows) ablated as each key arm says.
 fn ablations(
     model: &Transformer,
     op: &Operation,
@@ -175,13 +218,12 @@ fn ablations(
 ) -> Result<Vec<AblationResult>, AnalyzeError> {
     let view = &op.analysis;
     let reps = view.group.representations();
-    let original = model.w_e.f_get(0)?.f_detach()?.copy();
     let rows = select_rows(view, &embedding(model, 0, op.order() as i64)?)?;
-    let (accuracy, loss) = test_metrics(model, op, ds)?;
+    let m = pair_metrics(model, 0, op, ds)?;
     let mut out = vec![AblationResult {
         ablation: "none".into(),
-        test_accuracy: accuracy,
-        test_loss: loss,
+        test_accuracy: m.test_accuracy,
+        test_loss: m.test_loss,
     }];
     let mut arms: Vec<(String, Ablation)> = key
         .iter()
@@ -190,29 +232,60 @@ fn ablations(
     if !key.is_empty() {
         arms.push(("keep key".into(), Ablation::KeepOnly(key)));
     }
-    let result = (|| -> Result<(), AnalyzeError> {
-        for (name, ablation) in arms {
-            let ablated = project(&view.group, &rows, ablation)?;
-            tch::no_grad(|| -> Result<(), AnalyzeError> {
-                let w = original.copy();
-                for (g, &t) in view.tokens.iter().enumerate() {
-                    let values: Vec<f32> = ablated.row(g).iter().map(|&x| x as f32).collect();
-                    w.f_get(t as i64)?
-                        .f_copy_(&Tensor::f_from_slice(&values)?)?;
-                }
-                model.w_e.f_get(0)?.f_copy_(&w)?;
-                Ok(())
-            })?;
-            let (accuracy, loss) = test_metrics(model, op, ds)?;
-            out.push(AblationResult {
-                ablation: name,
-                test_accuracy: accuracy,
-                test_loss: loss,
+    for (name, ablation) in arms {
+        let ablated = project(&view.group, &rows, ablation)?;
+        let m = with_embedding(model, 0, op, &ablated, || pair_metrics(model, 0, op, ds))?;
+        out.push(AblationResult {
+            ablation: name,
+            test_accuracy: m.test_accuracy,
+            test_loss: m.test_loss,
+        });
+    }
+    Ok(out)
+}
+
+/// The causal check of the embedding's irreps: for the trained model and
+/// the untrained one (a null), train and test accuracy unablated and with
+/// each non-trivial real irrep's isotypic component removed in turn.
+/// `shares` are each model's embedding shares per non-trivial irrep (in
+/// the group's order, trivial excluded).
+pub(super) fn irrep_ablations(
+    model: &Transformer,
+    op: &Operation,
+    ds: &Dataset,
+    shares: [&[f64]; 2],
+) -> Result<Vec<AblationRow>, AnalyzeError> {
+    let view = &op.analysis;
+    let reps = view.group.representations();
+    let mut out = Vec::new();
+    for (s, name) in ["trained", "init"].into_iter().enumerate() {
+        let rows = select_rows(view, &embedding(model, s as i64, op.order() as i64)?)?;
+        let m = pair_metrics(model, s, op, ds)?;
+        out.push(AblationRow {
+            model: name.into(),
+            irrep: "none".into(),
+            real_dim: 0,
+            share: 0.0,
+            train_accuracy: m.train_accuracy,
+            test_accuracy: m.test_accuracy,
+        });
+        let nontrivial = reps
+            .real
+            .iter()
+            .enumerate()
+            .filter(|(_, r)| !r.is_trivial());
+        for ((i, rep), &share) in nontrivial.zip(shares[s]) {
+            let ablated = project(&view.group, &rows, Ablation::Remove(i))?;
+            let m = with_embedding(model, s, op, &ablated, || pair_metrics(model, s, op, ds))?;
+            out.push(AblationRow {
+                model: name.into(),
+                irrep: rep.name.clone(),
+                real_dim: rep.real_dim() as u32,
+                share,
+                train_accuracy: m.train_accuracy,
+                test_accuracy: m.test_accuracy,
             });
         }
-        Ok(())
-    })();
-    tch::no_grad(|| model.w_e.f_get(0)?.f_copy_(&original))?;
-    result?;
+    }
     Ok(out)
 }

@@ -33,7 +33,7 @@ use crate::groups::{AnalysisView, GroupKind, Operation};
 use crate::model::{ModelError, Transformer, TransformerConfig};
 use crate::results::record::{Record, RUN_KEY};
 use crate::results::rows::{
-    AnalysisRow, GroupRow, NeuronRow, ProgressRow, ResultRow, RunSpectrumRow,
+    AblationRow, AnalysisRow, GroupRow, NeuronRow, ProgressRow, ResultRow, RunSpectrumRow,
 };
 use crate::store::{read_parquet, vstack_all, write_csv, write_json, write_parquet};
 use crate::train::run::{read_config, read_manifest, Status};
@@ -433,6 +433,8 @@ fn analyze_weights(dir: &Path) -> Result<(RunAnalysis, RunEmbeddings), AnalyzeEr
         .collect();
     let progress = progress_over_checkpoints(dir, &cfg, &op, (&ds.labels, &in_train), &key_idx)?;
     let mechanism = mechanism::probe(&model, &op, &ds, &key_idx, &pairs, cfg.seed)?;
+    let ablation_rows =
+        mechanism::irrep_ablations(&model, &op, &ds, [&e_final.share, &e_init.share])?;
 
     let out = dir.join("analysis");
     write_spectra(&out, &spectra, &neuron_rows)?;
@@ -443,6 +445,10 @@ fn analyze_weights(dir: &Path) -> Result<(RunAnalysis, RunEmbeddings), AnalyzeEr
     write_parquet(
         &mut ProgressRow::frame(&progress).map_err(io)?,
         &out.join("progress.parquet"),
+    )?;
+    write_parquet(
+        &mut AblationRow::frame(&ablation_rows).map_err(io)?,
+        &out.join("ablations.parquet"),
     )?;
 
     let (dom, dom_share) = e_final.dominant();
@@ -601,7 +607,7 @@ pub fn analyze_sweep(
     let mut written = Vec::new();
     // Per-run spectra and progress measures, concatenated with run ids, so
     // figures can be drawn from experiments/ without runs/.
-    for name in ["spectra", "progress"] {
+    for name in ["spectra", "progress", "ablations"] {
         let mut frames = Vec::new();
         for (id, r) in results.iter().map(|r| &r.run_id).zip(&runs) {
             let mut df = read_parquet(

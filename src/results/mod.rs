@@ -24,8 +24,8 @@ pub mod rows;
 
 use record::{Record, RUN_KEY};
 use rows::{
-    AnalysisRow, CkaRow, ComplexityRow, CurveRow, GroupRow, MetricPoint, NeuronRow, ProgressRow,
-    RunSpectrumRow,
+    AblationRow, AnalysisRow, CkaRow, ComplexityRow, CurveRow, GroupRow, MetricPoint, NeuronRow,
+    ProgressRow, RunSpectrumRow,
 };
 use std::path::Path;
 
@@ -234,6 +234,7 @@ pub const LAYOUTS: &[Layout] = &[
     of::<MetricPoint>("curves", Level::Sweep, "curves.parquet", CurveRow::KEY),
     of::<RunSpectrumRow>("spectra", Level::Sweep, "spectra.parquet", RUN_KEY),
     of::<ProgressRow>("progress", Level::Sweep, "progress.parquet", RUN_KEY),
+    of::<AblationRow>("ablations", Level::Sweep, "ablations.parquet", RUN_KEY),
     of::<AnalysisRow>("analysis", Level::Sweep, "analysis.parquet", &[]),
     of::<CkaRow>("cka", Level::Sweep, "cka.parquet", &[]),
     of::<ComplexityRow>("complexity", Level::Sweep, "complexity.parquet", &[]),
@@ -242,6 +243,7 @@ pub const LAYOUTS: &[Layout] = &[
     of::<RunSpectrumRow>("run-spectra", Level::Run, "spectra.parquet", &[]),
     of::<NeuronRow>("run-neurons", Level::Run, "neurons.parquet", &[]),
     of::<ProgressRow>("run-progress", Level::Run, "progress.parquet", &[]),
+    of::<AblationRow>("run-ablations", Level::Run, "ablations.parquet", &[]),
 ];
 
 /// The layout named `table`.

@@ -202,6 +202,27 @@ crate::record! {
 }
 
 crate::record! {
+    /// One row of a run's `analysis/ablations.parquet`: a model's accuracy
+    /// with one real irrep's isotypic component removed from its embedding
+    /// (the analysis group's rows), or unablated (`irrep` = `none`).
+    pub struct AblationRow {
+        /// `trained` (the final weights) or `init` (the untrained model, a null).
+        model: String,
+        /// The real irrep removed, or `none`.
+        irrep: String,
+        /// Its real dimension (0 for `none`).
+        real_dim: u32,
+        /// Its share of the trained embedding's non-constant power.
+        share: f64,
+        /// Accuracy on the training pairs, against the labels trained on
+        /// (shuffled ones for a shuffled-label run).
+        train_accuracy: f64,
+        /// Accuracy on the test pairs (the operation's labels).
+        test_accuracy: f64,
+    }
+}
+
+crate::record! {
     /// One row of a run's `analysis/progress.parquet`: a progress measure
     /// at one checkpoint (docs/design.md defines them).
     pub struct ProgressRow {
