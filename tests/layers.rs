@@ -239,7 +239,14 @@ const REPORT_LAYERS: &[&[&str]] = &[
     &["experiments"],
     &["latex"],
     &["claims"],
-    &["tables", "nulls", "numerics", "twins"],
+    &[
+        "tables",
+        "nulls",
+        "numerics",
+        "twins",
+        "order_controls",
+        "irrep_ablation",
+    ],
     &["figures"],
     &["paper", "browser"],
 ];

@@ -48,6 +48,9 @@ pub struct SweepData {
     pub spectra: Option<DataFrame>,
     /// `progress.parquet`: every run's progress measures.
     pub progress: Option<DataFrame>,
+    /// `ablations.parquet`: every run's irrep ablations
+    /// ([`crate::results::rows::AblationRow`]).
+    pub ablations: Option<DataFrame>,
     /// `cka.parquet`.
     pub cka: Option<DataFrame>,
     /// `complexity.parquet`.
@@ -132,6 +135,7 @@ impl SweepData {
             analysis: opt("analysis")?,
             spectra: opt("spectra")?,
             progress: opt("progress")?,
+            ablations: opt("ablations")?,
             cka: opt("cka")?,
             complexity: opt("complexity")?,
             groups: opt("groups")?,

@@ -66,6 +66,10 @@ pub const PAPER_EXPERIMENTS: &[PaperExperiment] = &[
     e("long-budget", Stage::Campaign, Part::LongBudget),
     e("fraction-small", Stage::Campaign, Part::LongBudget),
     e("layer-norm", Stage::Campaign, Part::Named),
+    e("cyclic-controls", Stage::Campaign, Part::Named),
+    e("past-window", Stage::Campaign, Part::Named),
+    e("past-window-chughtai", Stage::Campaign, Part::Named),
+    e("irrep-ablation-nulls", Stage::Campaign, Part::Named),
 ];
 
 /// The names of the experiments in `part`, in registry order.
@@ -133,6 +137,18 @@ pub struct Experiments {
     /// `numerics`: loss precision, StableMax, Grokfast and a matched
     /// baseline ([`super::numerics`]).
     pub numerics: Option<SweepData>,
+    /// `cyclic-controls`: Z/60 and Z/120 beside A5 and S5
+    /// ([`super::order_controls`]).
+    pub cyclic_controls: Option<SweepData>,
+    /// `past-window`: the grokked A5 and S5 runs trained to twice their
+    /// grok epoch ([`super::order_controls`], [`super::irrep_ablation`]).
+    pub past_window: Option<SweepData>,
+    /// `past-window-chughtai`: the grokked A5 runs of Chughtai et al.'s
+    /// model trained to twice their grok epoch ([`super::order_controls`]).
+    pub past_window_chughtai: Option<SweepData>,
+    /// `irrep-ablation-nulls`: shuffled-label A5 and S5 runs, the
+    /// irrep ablation's null ([`super::irrep_ablation`]).
+    pub irrep_ablation_nulls: Option<SweepData>,
     /// The atlas' complete orders ([`Atlas`]), when it has results.
     pub atlas: Option<Atlas>,
     /// The paper's experiments that have no results in the directory read,
@@ -176,6 +192,10 @@ impl Experiments {
             shuffled_labels: named("shuffled-labels")?,
             twins: survival::from_sweeps(dir, &twins_sweeps)?,
             numerics: named("numerics")?,
+            cyclic_controls: named("cyclic-controls")?,
+            past_window: named("past-window")?,
+            past_window_chughtai: named("past-window-chughtai")?,
+            irrep_ablation_nulls: named("irrep-ablation-nulls")?,
             atlas: if dir.join("atlas.toml").exists() {
                 Atlas::load(dir)?
             } else {

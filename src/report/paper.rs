@@ -139,5 +139,48 @@ pub fn compute_all(exp: &Experiments) -> Result<(Vec<(String, String)>, Numbers)
     if let Some(atlas) = &exp.atlas {
         files.extend(super::tables::atlas::tables(atlas, &mut n));
     }
+    let sweep = |name: &str| exp.long_budget_sweeps.iter().find(|s| s.name == name);
+    if let (Some(cyclic), Some(a5), Some(s5)) = (
+        &exp.cyclic_controls,
+        sweep("long-budget-a5"),
+        sweep("long-budget-s5"),
+    ) {
+        let pairs = [
+            (a5, "alternating:5", "ring:60"),
+            (s5, "symmetric:5", "ring:120"),
+        ];
+        files.push((
+            "order-matched-table.tex".into(),
+            super::order_controls::controls_table(cyclic, &pairs, &mut n)?,
+        ));
+    }
+    if let Some(past) = &exp.past_window {
+        use super::order_controls::{past_window_table, PastWindow};
+        let mut sets = vec![PastWindow {
+            model: "suite",
+            retrained: past,
+            stopped: ["long-budget-a5", "long-budget-s5"]
+                .into_iter()
+                .filter_map(sweep)
+                .collect(),
+        }];
+        if let Some(chughtai) = &exp.past_window_chughtai {
+            sets.push(PastWindow {
+                model: "Chughtai et al.",
+                retrained: chughtai,
+                stopped: sweep("chughtai").into_iter().collect(),
+            });
+        }
+        files.push((
+            "past-window-table.tex".into(),
+            past_window_table(&sets, &mut n)?,
+        ));
+        if let Some(nulls) = &exp.irrep_ablation_nulls {
+            files.push((
+                "irrep-ablation-table.tex".into(),
+                super::irrep_ablation::table(past, nulls, &mut n)?,
+            ));
+        }
+    }
     Ok((files, n))
 }
