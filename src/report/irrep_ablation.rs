@@ -19,7 +19,7 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 /// A sweep's ablation rows by (canonical op, seed).
-fn by_run(sweep: &SweepData) -> Result<BTreeMap<(String, u64), Vec<AblationRow>>> {
+fn by_run(sweep: &SweepData) -> Result<Runs> {
     let df = sweep.need(&sweep.ablations, "ablations")?;
     let rows = Keyed::<AblationRow>::read_all(df)
         .map_err(|e| ReportError::Data(format!("{}: {e}", sweep.location().display())))?;
@@ -28,12 +28,26 @@ fn by_run(sweep: &SweepData) -> Result<BTreeMap<(String, u64), Vec<AblationRow>>
         .into_iter()
         .map(|r| (r.run_id, r.canonical_op))
         .collect();
-    let mut out: BTreeMap<(String, u64), Vec<AblationRow>> = BTreeMap::new();
+    let mut out = Runs::new();
     for k in rows {
         let op = canonical.get(&k.run_id).cloned().unwrap_or(k.op);
         out.entry((op, k.seed)).or_default().push(k.row);
     }
     Ok(out)
+}
+
+/// Ablation rows by (canonical operation, seed).
+type Runs = BTreeMap<(String, u64), Vec<AblationRow>>;
+
+impl AblationRow {
+    /// Training accuracy if `train`, else test accuracy.
+    fn accuracy(&self, train: bool) -> f64 {
+        if train {
+            self.train_accuracy
+        } else {
+            self.test_accuracy
+        }
+    }
 }
 
 fn find<'a>(rows: &'a [AblationRow], model: &str, irrep: &str) -> Option<&'a AblationRow> {
@@ -99,122 +113,76 @@ pub fn table(grokked: &SweepData, shuffled: &SweepData, n: &mut Numbers) -> Resu
         if seeds.is_empty() {
             continue;
         }
-        let runs = |m: &BTreeMap<(String, u64), Vec<AblationRow>>, s: u64| {
-            m.get(&(op.clone(), s)).cloned().unwrap_or_default()
+        let runs = |m: &Runs, s: u64| m.get(&(op.clone(), s)).cloned().unwrap_or_default();
+        let dom = |s: u64| dominant.get(&(op.clone(), s)).cloned().unwrap_or_default();
+        // One accuracy per seed: `model`'s in `m` with `irrep(seed)` removed.
+        let over_seeds = |m: &Runs, model: &str, irrep: &dyn Fn(u64) -> String, train: bool| {
+            seeds
+                .iter()
+                .filter_map(|&s| find(&runs(m, s), model, &irrep(s)).map(|r| r.accuracy(train)))
+                .collect::<Vec<f64>>()
         };
         // The irreps in the group's order, as the first run lists them.
-        let first = runs(&trained, seeds[0]);
-        let irreps: Vec<(String, u32)> = first
+        let irreps: Vec<(String, u32)> = runs(&trained, seeds[0])
             .iter()
             .filter(|r| r.model == "trained")
             .map(|r| (r.irrep.clone(), r.real_dim))
             .collect();
         for (irrep, dim) in &irreps {
-            let column =
-                |m: &BTreeMap<(String, u64), Vec<AblationRow>>, model: &str, train: bool| {
-                    seeds
-                        .iter()
-                        .filter_map(|&s| {
-                            find(&runs(m, s), model, irrep).map(|r| {
-                                if train {
-                                    r.train_accuracy
-                                } else {
-                                    r.test_accuracy
-                                }
-                            })
-                        })
-                        .collect::<Vec<f64>>()
-                };
-            let dominant_in = seeds
-                .iter()
-                .filter(|&&s| dominant.get(&(op.clone(), s)) == Some(irrep))
-                .count();
+            let this = |_: u64| irrep.clone();
+            let dominant_in = seeds.iter().filter(|&&s| &dom(s) == irrep).count();
+            let (first, none) = (irrep == &irreps[0].0, irrep == "none");
             let _ = writeln!(
                 t,
                 "{} & {} & {} & {} & {} & {} & {} \\\\",
-                if irrep == &irreps[0].0 {
+                if first {
                     format!("\\op{{{}}}", tex(op))
                 } else {
                     String::new()
                 },
-                if irrep == "none" {
+                if none {
                     "none".to_string()
                 } else {
-                    format!("${}$", irrep)
+                    format!("${irrep}$")
                 },
-                if *dim == 0 {
-                    "--".into()
-                } else {
-                    dim.to_string()
-                },
-                if irrep == "none" {
+                if none { "--".into() } else { dim.to_string() },
+                if none {
                     String::new()
                 } else {
                     format!("{dominant_in}/{}", seeds.len())
                 },
-                cell(&column(&trained, "trained", false)),
-                cell(&column(&trained, "init", false)),
-                cell(&column(&nulls, "trained", true)),
+                cell(&over_seeds(&trained, "trained", &this, false)),
+                cell(&over_seeds(&trained, "init", &this, false)),
+                cell(&over_seeds(&nulls, "trained", &this, true)),
             );
         }
         if gi + 1 < ops.len() {
             t.push_str("\\midrule\n");
         }
         // Per seed, on that seed's dominant irrep.
-        let mut per_seed = |name: &str, v: Vec<f64>, digits: usize| {
-            let (mean, lo, hi) = mean_min_max(&v);
-            n.num(format!("irrepablation/{op}/{name}"), mean, digits);
+        let none = |_: u64| "none".to_string();
+        for (name, values) in [
+            ("none_test", over_seeds(&trained, "trained", &none, false)),
+            (
+                "dominant_test",
+                over_seeds(&trained, "trained", &dom, false),
+            ),
+            (
+                "shuffled_none_train",
+                over_seeds(&nulls, "trained", &none, true),
+            ),
+            (
+                "shuffled_dominant_train",
+                over_seeds(&nulls, "trained", &dom, true),
+            ),
+        ] {
+            let (mean, lo, hi) = mean_min_max(&values);
+            n.num(format!("irrepablation/{op}/{name}"), mean, 3);
             n.set(
                 format!("irrepablation/{op}/{name}_range"),
                 format!("{lo:.2}--{hi:.2}"),
             );
-        };
-        let dom = |s: u64| dominant.get(&(op.clone(), s)).cloned().unwrap_or_default();
-        let pick = |m: &BTreeMap<(String, u64), Vec<AblationRow>>,
-                    s: u64,
-                    model: &str,
-                    irrep: &str,
-                    train: bool| {
-            find(&runs(m, s), model, irrep).map(|r| {
-                if train {
-                    r.train_accuracy
-                } else {
-                    r.test_accuracy
-                }
-            })
-        };
-        per_seed(
-            "none_test",
-            seeds
-                .iter()
-                .filter_map(|&s| pick(&trained, s, "trained", "none", false))
-                .collect(),
-            3,
-        );
-        per_seed(
-            "dominant_test",
-            seeds
-                .iter()
-                .filter_map(|&s| pick(&trained, s, "trained", &dom(s), false))
-                .collect(),
-            3,
-        );
-        per_seed(
-            "shuffled_none_train",
-            seeds
-                .iter()
-                .filter_map(|&s| pick(&nulls, s, "trained", "none", true))
-                .collect(),
-            3,
-        );
-        per_seed(
-            "shuffled_dominant_train",
-            seeds
-                .iter()
-                .filter_map(|&s| pick(&nulls, s, "trained", &dom(s), true))
-                .collect(),
-            3,
-        );
+        }
         // The lowest test accuracy any other irrep's removal leaves.
         let others: Vec<f64> = seeds
             .iter()

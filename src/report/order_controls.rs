@@ -133,6 +133,8 @@ pub fn controls_table(
 pub struct PastWindow<'a> {
     /// The model, as the table's first column names it.
     pub model: &'a str,
+    /// The model in number keys (`pastwindow/<key>/<op>/grokked`).
+    pub key: &'a str,
     /// The sweep of retrained runs.
     pub retrained: &'a SweepData,
     /// The sweeps whose stopped runs they retrain (matched by operation and seed).
@@ -153,6 +155,8 @@ pub fn past_window_table(sets: &[PastWindow], n: &mut Numbers) -> Result<String>
     let (mut reproduced, mut grokked) = (0, 0);
     // Runs that grokked when stopped and not when retrained.
     let mut not_regrokked = Vec::new();
+    // Retrained runs that sustain-grokked, of all, per model and operation.
+    let mut per_op: std::collections::BTreeMap<String, (usize, usize)> = Default::default();
     for (si, set) in sets.iter().enumerate() {
         let (sweep, label) = (set.retrained, set.model);
         let curves = sweep.curve_rows()?;
@@ -197,6 +201,20 @@ pub fn past_window_table(sets: &[PastWindow], n: &mut Numbers) -> Result<String>
                 reproduced += 1;
             }
             grokked += usize::from(here.is_some());
+            let tally = per_op
+                .entry(format!("pastwindow/{}/{}/grokked", set.key, r.canonical_op))
+                .or_insert((0, 0));
+            tally.0 += usize::from(here.is_some());
+            tally.1 += 1;
+            // R3's long-budget rule reads groks within 30 000 epochs.
+            let within = per_op
+                .entry(format!(
+                    "pastwindow/{}/{}/grokked_by_30000",
+                    set.key, r.canonical_op
+                ))
+                .or_insert((0, 0));
+            within.0 += usize::from(here.is_some_and(|e| e <= 30_000));
+            within.1 += 1;
             if let (Some(b), None) = (before, here) {
                 not_regrokked.push(format!(
                     "\\op{{{}}} seed {} ({label}; stopped run: {b}; retrained to {})",
@@ -234,6 +252,9 @@ pub fn past_window_table(sets: &[PastWindow], n: &mut Numbers) -> Result<String>
         }
     }
     t.push_str("\\bottomrule\n\\end{tabular}\n");
+    for (key, (k, of)) in per_op {
+        n.set(key, format!("{k} of {of}"));
+    }
     n.set("pastwindow/runs", runs.to_string());
     n.set("pastwindow/grokked", grokked.to_string());
     n.set(
@@ -257,9 +278,11 @@ mod tests {
     use crate::results::record::{Cell, Record};
     use crate::results::rows::{MetricPoint, ResultRow};
 
-    /// A sweep of A5 runs: (seed, sustained grok epoch, last epoch, test
-    /// accuracy curve).
-    fn sweep(runs: &[(u64, Option<u32>, u32, &[(u32, f64)])]) -> SweepData {
+    /// (seed, sustained grok epoch, last epoch, test accuracy curve).
+    type Run<'a> = (u64, Option<u32>, u32, &'a [(u32, f64)]);
+
+    /// A sweep of A5 runs.
+    fn sweep(runs: &[Run]) -> SweepData {
         let rows: Vec<ResultRow> = runs
             .iter()
             .map(|&(seed, grok, last, _)| ResultRow {
@@ -318,6 +341,7 @@ mod tests {
         let mut n = Numbers::default();
         let set = PastWindow {
             model: "suite",
+            key: "suite",
             retrained: &retrained,
             stopped: vec![&stopped],
         };
@@ -325,6 +349,7 @@ mod tests {
         let get = |k: &str| n.get(&format!("pastwindow/{k}")).unwrap().to_string();
         assert_eq!(get("runs"), "2");
         assert_eq!(get("grokked"), "1");
+        assert_eq!(get("suite/alternating:5/grokked"), "1 of 2");
         assert_eq!(get("reproduced"), "1");
         assert_eq!(get("relapses"), "2");
         assert_eq!(get("with_relapse"), "1");

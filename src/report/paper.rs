@@ -158,6 +158,7 @@ pub fn compute_all(exp: &Experiments) -> Result<(Vec<(String, String)>, Numbers)
         use super::order_controls::{past_window_table, PastWindow};
         let mut sets = vec![PastWindow {
             model: "suite",
+            key: "suite",
             retrained: past,
             stopped: ["long-budget-a5", "long-budget-s5"]
                 .into_iter()
@@ -167,6 +168,7 @@ pub fn compute_all(exp: &Experiments) -> Result<(Vec<(String, String)>, Numbers)
         if let Some(chughtai) = &exp.past_window_chughtai {
             sets.push(PastWindow {
                 model: "Chughtai et al.",
+                key: "chughtai",
                 retrained: chughtai,
                 stopped: sweep("chughtai").into_iter().collect(),
             });

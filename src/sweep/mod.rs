@@ -184,42 +184,12 @@ impl SweepSpec {
         let mut restricted = Vec::new();
         for arm in &arms {
             let mut settings = arm.clone();
-            let only_ops = match settings.remove("ops") {
-                None => None,
-                Some(v) => Some(
-                    v.as_array()
-                        .and_then(|a| {
-                            a.iter()
-                                .map(|o| o.as_str().map(String::from))
-                                .collect::<Option<Vec<_>>>()
-                        })
-                        .filter(|o| o.iter().all(|op| self.ops.contains(op)))
-                        .ok_or_else(|| {
-                            ConfigError::Invalid(format!(
-                                "a variant's ops must be a list of the sweep's ops {:?}, got {v}",
-                                self.ops
-                            ))
-                        })?,
-                ),
-            };
-            let only_seeds = match settings.remove("seeds") {
-                None => None,
-                Some(v) => Some(
-                    v.as_array()
-                        .and_then(|a| {
-                            a.iter()
-                                .map(|s| s.as_integer().and_then(|s| u64::try_from(s).ok()))
-                                .collect::<Option<Vec<_>>>()
-                        })
-                        .filter(|s| !s.is_empty() && s.iter().all(|seed| self.seeds.contains(seed)))
-                        .ok_or_else(|| {
-                            ConfigError::Invalid(format!(
-                                "a variant's seeds must be a list of the sweep's seeds {:?}, got {v}",
-                                self.seeds
-                            ))
-                        })?,
-                ),
-            };
+            let only_ops = restriction(&mut settings, "ops", &self.ops, |v| {
+                v.as_str().map(String::from)
+            })?;
+            let only_seeds = restriction(&mut settings, "seeds", &self.seeds, |v| {
+                v.as_integer().and_then(|s| u64::try_from(s).ok())
+            })?;
             restricted.push((settings, only_ops, only_seeds));
         }
         let mut groups = Vec::new();
@@ -278,6 +248,29 @@ impl SweepSpec {
         }
         Ok(groups)
     }
+}
+
+/// A variant's `key = [...]` restriction (its `ops` or `seeds`), removed
+/// from its settings: `None` when it has none, else the values, each read
+/// by `read` and each one of the sweep's own (`all`).
+fn restriction<T: PartialEq + std::fmt::Debug>(
+    settings: &mut toml::Table,
+    key: &str,
+    all: &[T],
+    read: impl Fn(&toml::Value) -> Option<T>,
+) -> Result<Option<Vec<T>>, ConfigError> {
+    let Some(v) = settings.remove(key) else {
+        return Ok(None);
+    };
+    v.as_array()
+        .and_then(|a| a.iter().map(&read).collect::<Option<Vec<T>>>())
+        .filter(|x| !x.is_empty() && x.iter().all(|x| all.contains(x)))
+        .map(Some)
+        .ok_or_else(|| {
+            ConfigError::Invalid(format!(
+                "a variant's {key} must be a list of the sweep's {key} {all:?}, got {v}"
+            ))
+        })
 }
 
 /// A grid point or variant's settings as ` (key=value, ...)`, or nothing.
