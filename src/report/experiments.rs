@@ -149,6 +149,9 @@ pub struct Experiments {
     /// `irrep-ablation-nulls`: shuffled-label A5 and S5 runs, the
     /// irrep ablation's null ([`super::irrep_ablation`]).
     pub irrep_ablation_nulls: Option<SweepData>,
+    /// `chughtai-s5-f64`: S5 at Chughtai et al.'s settings with a float64
+    /// loss, not stopped ([`super::order_controls::per_run_numbers`]).
+    pub chughtai_s5_f64: Option<SweepData>,
     /// The atlas' complete orders ([`Atlas`]), when it has results.
     pub atlas: Option<Atlas>,
     /// The paper's experiments that have no results in the directory read,
@@ -196,6 +199,8 @@ impl Experiments {
             past_window: named("past-window")?,
             past_window_chughtai: named("past-window-chughtai")?,
             irrep_ablation_nulls: named("irrep-ablation-nulls")?,
+            // Still training: read when its results exist, not yet owed.
+            chughtai_s5_f64: SweepData::load(dir, "chughtai-s5-f64")?,
             atlas: if dir.join("atlas.toml").exists() {
                 Atlas::load(dir)?
             } else {

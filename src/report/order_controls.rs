@@ -272,6 +272,71 @@ pub fn past_window_table(sets: &[PastWindow], n: &mut Numbers) -> Result<String>
     Ok(t)
 }
 
+/// The numbers of one sweep's runs read one by one (`<prefix>/...`): when
+/// each sustain-grokked (or "not by" its last epoch), its final test
+/// accuracy, and its embedding's dominant irrep with that irrep's share,
+/// trained and untrained. For sweeps of a few runs (S5 at Chughtai et
+/// al.'s settings with a float64 loss).
+///
+/// # Errors
+/// A sweep without its analysis table, or unreadable results.
+pub fn per_run_numbers(sweep: &SweepData, prefix: &str, n: &mut Numbers) -> Result<()> {
+    let analysis = sweep.analysis_rows()?;
+    let runs = sweep.runs()?;
+    let outcomes = sweep.sustained_outcomes()?;
+    let ablations = match &sweep.ablations {
+        Some(df) => {
+            crate::results::record::Keyed::<crate::results::rows::AblationRow>::read_all(df)
+                .map_err(|e| {
+                    super::ReportError::Data(format!("{}: {e}", sweep.location().display()))
+                })?
+        }
+        None => Vec::new(),
+    };
+    let mut groks = Vec::new();
+    for (r, o) in runs.iter().zip(&outcomes) {
+        let a = analysis.iter().find(|a| a.run_id == r.run_id);
+        let seed = format!("{prefix}/seed{}", r.seed);
+        n.set(format!("{seed}/grok"), o.sustained.to_string());
+        n.num(
+            format!("{seed}/final_test"),
+            r.final_test_accuracy.unwrap_or(f64::NAN),
+            3,
+        );
+        if let Some(a) = a {
+            if let Some(removed) = ablations.iter().find(|k| {
+                k.run_id == r.run_id && k.row.model == "trained" && k.row.irrep == a.dominant_irrep
+            }) {
+                n.num(
+                    format!("{seed}/without_dominant_test"),
+                    removed.row.test_accuracy,
+                    3,
+                );
+            }
+            n.set(
+                format!("{seed}/dominant"),
+                format!("${}$", a.dominant_irrep),
+            );
+            n.num(format!("{seed}/dominant_share"), a.dominant_share, 2);
+            n.num(
+                format!("{seed}/dominant_share_init"),
+                a.dominant_share_init,
+                2,
+            );
+        }
+        groks.push(o.sustained.epoch().is_some());
+    }
+    n.set(
+        format!("{prefix}/grokked"),
+        format!(
+            "{} of {}",
+            groks.iter().filter(|g| **g).count(),
+            groks.len()
+        ),
+    );
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

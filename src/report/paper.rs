@@ -184,5 +184,8 @@ pub fn compute_all(exp: &Experiments) -> Result<(Vec<(String, String)>, Numbers)
             ));
         }
     }
+    if let Some(f64_runs) = &exp.chughtai_s5_f64 {
+        super::order_controls::per_run_numbers(f64_runs, "s5f64", &mut n)?;
+    }
     Ok((files, n))
 }
