@@ -172,7 +172,13 @@ pub fn past_window_table(sets: &[PastWindow], n: &mut Numbers) -> Result<String>
             stopped_groks.insert((canonical(&o.op), o.seed), o.sustained.epoch());
         }
         let mut first_row = true;
-        for (r, o) in sweep.runs()?.into_iter().zip(sweep.sustained_outcomes()?) {
+        let mut rows: Vec<_> = sweep
+            .runs()?
+            .into_iter()
+            .zip(sweep.sustained_outcomes()?)
+            .collect();
+        rows.sort_by(|a, b| (&a.0.canonical_op, a.0.seed).cmp(&(&b.0.canonical_op, b.0.seed)));
+        for (r, o) in rows {
             let series: Vec<(u32, f64)> = curves
                 .iter()
                 .filter(|c| {

@@ -13,6 +13,11 @@ use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 use std::collections::BTreeMap;
 
+/// Text size of the ablation figures, in pixels of their 600-pixel-wide
+/// canvas: the paper prints three side by side, at about 150 pt each, so
+/// 22 px print at about 5.5 pt.
+const ABLATION_FONT: u32 = 22;
+
 /// Grok epoch against a swept setting, one series per operation family:
 /// mean over the runs that grokked (whisker: min–max); a hollow marker at
 /// the top says how many of the runs at that setting never grokked.
@@ -56,15 +61,21 @@ pub fn ablation<DB: DrawingBackend>(
         });
     let pad = ((xhi - xlo) * 0.06).max(0.05);
     let mut chart = ChartBuilder::on(area)
-        .margin(12)
-        .x_label_area_size(38)
-        .y_label_area_size(56)
-        .build_cartesian_2d(xlo - pad..xhi + pad, 0.0..top * 1.32)
+        .margin(14)
+        .x_label_area_size(52)
+        .y_label_area_size(84)
+        .build_cartesian_2d(xlo - pad..xhi + pad, 0.0..top * 1.55)
         .map_err(&e)?;
     chart
         .configure_mesh()
         .x_desc(xlabel)
-        .y_desc("sustained grok epoch (runs that grokked)")
+        .x_labels(6)
+        .x_label_formatter(&|x| {
+            // 0.3, 1, 40: no trailing zeros.
+            let t = format!("{x:.2}");
+            t.trim_end_matches('0').trim_end_matches('.').to_string()
+        })
+        .y_desc("sustained grok epoch")
         .light_line_style(WHITE)
         .y_label_formatter(&|y| {
             if *y <= max_epoch {
@@ -73,7 +84,7 @@ pub fn ablation<DB: DrawingBackend>(
                 String::new()
             }
         })
-        .label_style((FONT, 13))
+        .label_style((FONT, ABLATION_FONT))
         .draw()
         .map_err(&e)?;
     chart
@@ -81,14 +92,14 @@ pub fn ablation<DB: DrawingBackend>(
             vec![(xlo - pad, top), (xhi + pad, top)],
             6,
             4,
-            GREY.stroke_width(1),
+            GREY.stroke_width(2),
         ))
         .map_err(&e)?;
     chart
         .draw_series(std::iter::once(Text::new(
             "not grokked (count)",
-            (xlo - pad * 0.7, top * 1.09),
-            (FONT, 12),
+            (xlo - pad * 0.7, top * 1.13),
+            (FONT, ABLATION_FONT - 2),
         )))
         .map_err(&e)?;
     for (k, (fam, points)) in series.iter().enumerate() {
@@ -108,7 +119,7 @@ pub fn ablation<DB: DrawingBackend>(
                 chart
                     .draw_series(std::iter::once(PathElement::new(
                         vec![(*x, lo), (*x, hi)],
-                        color.stroke_width(2),
+                        color.stroke_width(3),
                     )))
                     .map_err(&e)?;
             }
@@ -117,55 +128,68 @@ pub fn ablation<DB: DrawingBackend>(
                 chart
                     .draw_series(std::iter::once(Circle::new(
                         (*x + dx, top),
-                        5,
-                        color.stroke_width(2),
+                        8,
+                        color.stroke_width(3),
                     )))
                     .map_err(&e)?;
                 chart
                     .draw_series(std::iter::once(Text::new(
                         format!("{missing}"),
-                        (*x + dx + pad * 0.1, top * 0.97),
-                        (FONT, 11).into_font().color(&color),
+                        (*x + dx + pad * 0.15, top * 0.93),
+                        (FONT, ABLATION_FONT - 2).into_font().color(&color),
                     )))
                     .map_err(&e)?;
             }
         }
         chart
-            .draw_series(LineSeries::new(line.clone(), color.stroke_width(2)))
+            .draw_series(LineSeries::new(line.clone(), color.stroke_width(3)))
             .map_err(&e)?
             .label(fam.as_str())
             .legend(move |(x, y)| {
-                PathElement::new(vec![(x, y), (x + 16, y)], color.stroke_width(2))
+                PathElement::new(vec![(x, y), (x + 24, y)], color.stroke_width(3))
             });
         chart
             .draw_series(
                 line.iter()
                     .filter(|p| !partial.iter().any(|q| q.0 == p.0))
-                    .map(|p| Circle::new(*p, 4, color.filled())),
+                    .map(|p| Circle::new(*p, 6, color.filled())),
             )
             .map_err(&e)?;
         for (x, m, text) in &partial {
             chart
-                .draw_series(std::iter::once(Circle::new((*x, *m), 5, WHITE.filled())))
+                .draw_series(std::iter::once(Circle::new((*x, *m), 8, WHITE.filled())))
                 .map_err(&e)?;
             chart
                 .draw_series(std::iter::once(Circle::new(
                     (*x, *m),
-                    5,
-                    color.stroke_width(2),
+                    8,
+                    color.stroke_width(3),
                 )))
                 .map_err(&e)?;
             chart
                 .draw_series(std::iter::once(Text::new(
                     text.clone(),
-                    (*x + pad * 0.12, *m + top * 0.03),
-                    (FONT, 11).into_font().color(&color),
+                    // Left of points near the right edge, so it is not cut.
+                    (
+                        if *x > xlo + 0.75 * (xhi - xlo) {
+                            *x - pad * 1.6
+                        } else {
+                            *x + pad * 0.35
+                        },
+                        *m + top * 0.1,
+                    ),
+                    (FONT, ABLATION_FONT - 2).into_font().color(&color),
                 )))
                 .map_err(&e)?;
         }
     }
     // Above the not-grokked row, so no censored marker sits under it.
-    draw_legend(&mut chart, SeriesLabelPosition::UpperRight, 13, "ablation")?;
+    draw_legend(
+        &mut chart,
+        SeriesLabelPosition::UpperRight,
+        ABLATION_FONT,
+        "ablation",
+    )?;
     area.present().map_err(&e)?;
     Ok(())
 }

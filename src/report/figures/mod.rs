@@ -136,7 +136,7 @@ paper_figures! {
     ComplexityVsGrok = "complexity-vs-grok", (1500, 420), "Complexity scores against measured grok epochs",
         needs |exp| exp.suite.is_some(),
         draws |area, exp| complexity_vs_grok(area, exp.suite()?, exp.controls.as_ref());
-    AblationFraction = "ablation-fraction", (900, 500), "Grok epoch against training fraction",
+    AblationFraction = "ablation-fraction", (600, 480), "Grok epoch against training fraction",
         needs |exp| exp.fraction.is_some(),
         draws |area, exp| ablation(
             area,
@@ -144,7 +144,7 @@ paper_figures! {
             Swept::TrainFraction,
             "training fraction",
         );
-    AblationWd = "ablation-wd", (900, 500), "Grok epoch against weight decay",
+    AblationWd = "ablation-wd", (600, 480), "Grok epoch against weight decay",
         needs |exp| exp.weight_decay.is_some(),
         draws |area, exp| ablation(
             area,
@@ -152,7 +152,7 @@ paper_figures! {
             Swept::WeightDecay,
             "weight decay",
         );
-    AblationSize = "ablation-size", (900, 500), "Grok epoch against group order",
+    AblationSize = "ablation-size", (600, 480), "Grok epoch against group order",
         needs |exp| exp.size.is_some(),
         draws |area, exp| ablation(
             area,
