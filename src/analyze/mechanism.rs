@@ -150,15 +150,22 @@ struct PairMetrics {
     test_loss: f64,
 }
 
-/// [`PairMetrics`] of model `s` on `ds`: training pairs against the labels
-/// trained on, test pairs against the operation's.
+/// [`PairMetrics`] of every model on `ds` (one forward pass for all):
+/// training pairs against the labels trained on, test pairs against the
+/// operation's.
 fn pair_metrics(
     model: &Transformer,
-    s: usize,
     op: &Operation,
     ds: &Dataset,
-) -> Result<PairMetrics, AnalyzeError> {
-    let logits = table_logits(model, op.order())?.swap_remove(s);
+) -> Result<Vec<PairMetrics>, AnalyzeError> {
+    Ok(table_logits(model, op.order())?
+        .iter()
+        .map(|logits| metrics_of(logits, ds))
+        .collect())
+}
+
+/// [`PairMetrics`] of one model's logits of every pair.
+fn metrics_of(logits: &DMatrix<f64>, ds: &Dataset) -> PairMetrics {
     // The first maximum, as argmax.
     let argmax = |p: usize| {
         let row = logits.row(p);
@@ -174,11 +181,11 @@ fn pair_metrics(
         let best = row[argmax(p)];
         loss += best + row.iter().map(|x| (x - best).exp()).sum::<f64>().ln() - row[ds.labels[p]];
     }
-    Ok(PairMetrics {
+    PairMetrics {
         train_accuracy: accuracy(&ds.train),
         test_accuracy: accuracy(&ds.test),
         test_loss: loss / ds.test.len().max(1) as f64,
-    })
+    }
 }
 
 /// Runs `measure` with model `s`'s embedding rows of the analysis group
@@ -219,7 +226,7 @@ fn ablations(
     let view = &op.analysis;
     let reps = view.group.representations();
     let rows = select_rows(view, &embedding(model, 0, op.order() as i64)?)?;
-    let m = pair_metrics(model, 0, op, ds)?;
+    let m = pair_metrics(model, op, ds)?.swap_remove(0);
     let mut out = vec![AblationResult {
         ablation: "none".into(),
         test_accuracy: m.test_accuracy,
@@ -234,7 +241,8 @@ fn ablations(
     }
     for (name, ablation) in arms {
         let ablated = project(&view.group, &rows, ablation)?;
-        let m = with_embedding(model, 0, op, &ablated, || pair_metrics(model, 0, op, ds))?;
+        let m =
+            with_embedding(model, 0, op, &ablated, || pair_metrics(model, op, ds))?.swap_remove(0);
         out.push(AblationResult {
             ablation: name,
             test_accuracy: m.test_accuracy,
@@ -257,35 +265,46 @@ pub(super) fn irrep_ablations(
 ) -> Result<Vec<AblationRow>, AnalyzeError> {
     let view = &op.analysis;
     let reps = view.group.representations();
-    let mut out = Vec::new();
-    for (s, name) in ["trained", "init"].into_iter().enumerate() {
-        let rows = select_rows(view, &embedding(model, s as i64, op.order() as i64)?)?;
-        let m = pair_metrics(model, s, op, ds)?;
-        out.push(AblationRow {
-            model: name.into(),
-            irrep: "none".into(),
-            real_dim: 0,
-            share: 0.0,
-            train_accuracy: m.train_accuracy,
-            test_accuracy: m.test_accuracy,
-        });
-        let nontrivial = reps
-            .real
-            .iter()
-            .enumerate()
-            .filter(|(_, r)| !r.is_trivial());
-        for ((i, rep), &share) in nontrivial.zip(shares[s]) {
-            let ablated = project(&view.group, &rows, Ablation::Remove(i))?;
-            let m = with_embedding(model, s, op, &ablated, || pair_metrics(model, s, op, ds))?;
-            out.push(AblationRow {
-                model: name.into(),
-                irrep: rep.name.clone(),
-                real_dim: rep.real_dim() as u32,
-                share,
-                train_accuracy: m.train_accuracy,
-                test_accuracy: m.test_accuracy,
-            });
+    const MODELS: [&str; 2] = ["trained", "init"];
+    let n = op.order() as i64;
+    let trained = select_rows(view, &embedding(model, 0, n)?)?;
+    let init = select_rows(view, &embedding(model, 1, n)?)?;
+    // Each model's rows: unablated first, then one per irrep removed.
+    let row = |s: usize, irrep: String, real_dim: u32, share: f64, m: &PairMetrics| AblationRow {
+        model: MODELS[s].into(),
+        irrep,
+        real_dim,
+        share,
+        train_accuracy: m.train_accuracy,
+        test_accuracy: m.test_accuracy,
+    };
+    let mut per_model: [Vec<AblationRow>; 2] = [Vec::new(), Vec::new()];
+    for (s, m) in pair_metrics(model, op, ds)?.iter().enumerate() {
+        per_model[s].push(row(s, "none".into(), 0, 0.0, m));
+    }
+    let nontrivial = reps
+        .real
+        .iter()
+        .enumerate()
+        .filter(|(_, r)| !r.is_trivial());
+    for (k, (i, rep)) in nontrivial.enumerate() {
+        // Both models ablated at once: one forward pass reads both.
+        let a = project(&view.group, &trained, Ablation::Remove(i))?;
+        let b = project(&view.group, &init, Ablation::Remove(i))?;
+        let m = with_embedding(model, 0, op, &a, || {
+            with_embedding(model, 1, op, &b, || pair_metrics(model, op, ds))
+        })?;
+        for (s, m) in m.iter().enumerate() {
+            per_model[s].push(row(
+                s,
+                rep.name.clone(),
+                rep.real_dim() as u32,
+                shares[s][k],
+                m,
+            ));
         }
     }
+    let [mut out, init_rows] = per_model;
+    out.extend(init_rows);
     Ok(out)
 }
