@@ -82,6 +82,9 @@ impl ProgressState {
         if self.started.is_none() {
             return "training: starting".into();
         }
+        if self.jobs.is_empty() {
+            return "training: nothing to train (every run is already stored)".into();
+        }
         let done = self.jobs.iter().filter(|j| j.finished).count();
         let (mut trained, mut planned) = (0, 0);
         for j in &self.jobs {
@@ -230,22 +233,14 @@ impl Training {
     /// (not when `GROKSCOPE_QUIET` is set, as `scripts/run-notebooks`
     /// does), and loads the results. Interrupting the kernel while it waits
     /// ends the session (evcxr kills its process); to keep the session,
-    /// poll [`Self::status`] instead and [`Self::stop`] when needed.
+    /// wait in slices with [`Self::wait_for`] (or poll [`Self::status`])
+    /// and [`Self::stop`] when needed.
     ///
     /// # Errors
     /// The training's error, [`StudyError::Stopped`] after [`Self::stop`],
     /// or unreadable results.
     pub fn wait(&self) -> Result<TrainedStudy, StudyError> {
-        let quiet = std::env::var_os("GROKSCOPE_QUIET").is_some();
-        let started = Instant::now();
-        let mut next_line = FIRST_LINE_AFTER;
-        while !self.is_finished() {
-            std::thread::sleep(Duration::from_millis(100));
-            if !quiet && started.elapsed() >= next_line {
-                println!("{}", self.status().line);
-                next_line = started.elapsed() + LINE_EVERY;
-            }
-        }
+        self.watch(None);
         let taken = self
             .thread
             .lock()
@@ -258,7 +253,7 @@ impl Training {
             });
             *outcome = Some(result.as_ref().copied().map_err(ToString::to_string));
             result?;
-            if !quiet {
+            if std::env::var_os("GROKSCOPE_QUIET").is_none() {
                 println!("{}", self.status().line);
             }
         } else if let Some(Err(e)) = outcome.as_ref() {
@@ -266,6 +261,34 @@ impl Training {
         }
         drop(outcome);
         TrainedStudy::load(self.dir.clone(), &self.name)
+    }
+    /// Waits until the training ends or `seconds` have passed, printing
+    /// progress as [`Self::wait`] does, and returns the status. A cell of
+    /// `training.wait_for(60.0)` ends on its own within the minute, so the
+    /// session never needs an interrupt; [`Self::wait`] loads the results
+    /// once the status says it ended. Negative or NaN seconds do not wait.
+    pub fn wait_for(&self, seconds: f64) -> TrainingStatus {
+        let limit = if seconds > 0.0 {
+            Duration::try_from_secs_f64(seconds).unwrap_or(Duration::MAX)
+        } else {
+            Duration::ZERO
+        };
+        self.watch(Some(limit));
+        self.status()
+    }
+    /// Sleeps until the training thread ends (or `limit` passes), printing
+    /// a progress line now and then unless `GROKSCOPE_QUIET` is set.
+    fn watch(&self, limit: Option<Duration>) {
+        let quiet = std::env::var_os("GROKSCOPE_QUIET").is_some();
+        let started = Instant::now();
+        let mut next_line = FIRST_LINE_AFTER;
+        while !self.is_finished() && limit.is_none_or(|l| started.elapsed() < l) {
+            std::thread::sleep(Duration::from_millis(100));
+            if !quiet && started.elapsed() >= next_line {
+                println!("{}", self.status().line);
+                next_line = started.elapsed() + LINE_EVERY;
+            }
+        }
     }
     /// Called by the evcxr kernel when a cell ends with a training: its
     /// status.
@@ -644,6 +667,11 @@ mod tests {
         assert!(p.keep_going());
         p.stop.store(true, Ordering::Relaxed);
         assert!(!p.keep_going());
+        // A study whose runs are all stored plans no job.
+        let stored = Shared::default();
+        stored.plan(&[]);
+        let line = stored.state.lock().unwrap().line();
+        assert!(line.contains("nothing to train"), "{line}");
     }
     #[test]
     fn the_default_directory_is_the_checkouts_ignored_scratch() {

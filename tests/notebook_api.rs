@@ -88,6 +88,18 @@ fn a_launched_study_reports_progress_and_stops_when_asked_keeping_its_resume_poi
         moved.line.starts_with("training: 0/1 jobs done, "),
         "{moved}"
     );
+    // Waiting in slices returns while it trains (60 000 epochs take
+    // minutes); nonsense durations do not wait and do not panic.
+    let sliced = std::time::Instant::now();
+    let slice = training.wait_for(0.3);
+    let took = sliced.elapsed().as_secs_f64();
+    assert!(
+        !slice.ended && (0.3..60.0).contains(&took),
+        "{slice} after {took} s"
+    );
+    for nonsense in [f64::NAN, -1.0, 0.0] {
+        assert!(!training.wait_for(nonsense).ended);
+    }
     // Past a resume point, then stop.
     let resume_points = || {
         std::fs::read_dir(dir.join("runs"))
