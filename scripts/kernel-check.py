@@ -12,9 +12,11 @@ JupyterLab would, and checks what a notebook user relies on:
 It measures, and prints, kernel start to the first displayed group and the
 time of a trivial cell (median of five), with the build cache warm. These
 depend on the machine and its load, so they fail the check only when asked:
---max-start SECONDS, --max-trivial SECONDS.
+--max-start SECONDS, --max-trivial SECONDS. One start varies by a couple of
+seconds between identical runs; --starts N starts the kernel N times and
+compares the median with --max-start.
 
-    .venv/bin/python scripts/kernel-check.py [--max-start S] [--max-trivial S]
+    .venv/bin/python scripts/kernel-check.py [--starts N] [--max-start S] [--max-trivial S]
 
 Run from the project root after scripts/setup; `make test-notebooks` runs it
 after the notebooks (so the kernel's build cache is warm).
@@ -105,8 +107,11 @@ def run(kc, code, timeout=900):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--max-start", type=float, default=None)
+    ap.add_argument("--starts", type=int, default=1)
     ap.add_argument("--max-trivial", type=float, default=None)
     args = ap.parse_args()
+    if not 1 <= args.starts <= 50:
+        sys.exit(f"[kernel] --starts {args.starts}: give 1 to 50 starts")
     os.environ["JUPYTER_PATH"] = os.path.join(ROOT, ".jupyter")
     os.environ.pop("GROKSCOPE_QUIET", None)
     failures = []
@@ -116,12 +121,13 @@ def main():
         if not ok:
             failures.append(what)
 
-    km = KernelManager(kernel_name="rust")
-    start = time.monotonic()
-    km.start_kernel(cwd=os.path.join(ROOT, "notebooks"))
-    kc = km.client()
-    kc.start_channels()
-    try:
+    def start_kernel():
+        """A fresh kernel, timed from its start to its first displayed group."""
+        km = KernelManager(kernel_name="rust")
+        start = time.monotonic()
+        km.start_kernel(cwd=os.path.join(ROOT, "notebooks"))
+        kc = km.client()
+        kc.start_channels()
         kc.wait_for_ready(timeout=120)
         setup = run(kc, ':dep grokscope = { path = ".." }\ngrokscope::notebook::init();\nuse grokscope::prelude::*;')
         check(setup.status == "ok", f"set-up cell replies ok ({setup.errors()})")
@@ -132,8 +138,23 @@ def main():
         check(group.status == "ok" and shown, "a group displays its character table")
         print(f"[kernel] kernel start to the first displayed group: {first_group:.1f} s "
               f"(set-up cell {setup.seconds():.1f} s, first let {group.seconds():.1f} s)")
+        return km, kc, first_group
+
+    starts = []
+    for _ in range(args.starts - 1):
+        km, kc, first_group = start_kernel()
+        starts.append(first_group)
+        kc.stop_channels()
+        km.shutdown_kernel(now=True)
+    km, kc, first_group = start_kernel()
+    starts.append(first_group)
+    try:
+        start_median = statistics.median(starts)
+        if len(starts) > 1:
+            print(f"[kernel] kernel start to the first displayed group: median {start_median:.1f} s "
+                  f"of {len(starts)} starts ({min(starts):.1f}-{max(starts):.1f} s)")
         if args.max_start is not None:
-            check(first_group <= args.max_start,
+            check(start_median <= args.max_start,
                   f"first displayed group within {args.max_start:.0f} s")
 
         trivial = [run(kc, "1 + 1").seconds() for _ in range(5)]
