@@ -253,7 +253,7 @@ impl Training {
             });
             *outcome = Some(result.as_ref().copied().map_err(ToString::to_string));
             result?;
-            if std::env::var_os("GROKSCOPE_QUIET").is_none() {
+            if !quiet() {
                 println!("{}", self.status().line);
             }
         } else if let Some(Err(e)) = outcome.as_ref() {
@@ -279,7 +279,7 @@ impl Training {
     /// Sleeps until the training thread ends (or `limit` passes), printing
     /// a progress line now and then unless `GROKSCOPE_QUIET` is set.
     fn watch(&self, limit: Option<Duration>) {
-        let quiet = std::env::var_os("GROKSCOPE_QUIET").is_some();
+        let quiet = quiet();
         let started = Instant::now();
         let mut next_line = FIRST_LINE_AFTER;
         while !self.is_finished() && limit.is_none_or(|l| started.elapsed() < l) {
@@ -295,6 +295,12 @@ impl Training {
     pub fn evcxr_display(&self) {
         self.status().evcxr_display();
     }
+}
+
+/// Progress lines are off when `GROKSCOPE_QUIET` is set (as
+/// `scripts/run-notebooks` does).
+fn quiet() -> bool {
+    std::env::var_os("GROKSCOPE_QUIET").is_some()
 }
 
 /// `<checkout>/scratch/studies` for the nearest ancestor of the working
