@@ -100,7 +100,10 @@ impl StoredRun {
         })
     }
 
-    /// Every activation on the pairs `(a, b)` of element indices.
+    /// Every activation on the pairs `(a, b)` of element indices. A pair's
+    /// values agree with those of any other batch holding it to rounding,
+    /// not bit for bit (libtorch's matrix kernels depend on the batch's size
+    /// and the CPU).
     ///
     /// # Errors
     /// An index that is not an element (the message gives the order).

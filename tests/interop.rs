@@ -206,12 +206,18 @@ fn a_stored_run_gives_its_activations_by_name() {
     let rows = pattern.sum_dim_intlist(-1, false, Kind::Float);
     assert!(rows.allclose(&rows.ones_like(), 1e-6, 1e-6, false));
     assert_eq!(pattern.get(0).get(0).get(0).get(1).double_value(&[]), 0.0);
-    // The logits are the run's own: the same as the full table's forward
-    // pass, as the export's reference logits record it.
+    // The logits are the run's own: the full table's forward pass gives
+    // the same, to rounding. Not bit for bit: libtorch picks its matrix
+    // kernels by the number of rows and the CPU (3 pairs and 36 differ in
+    // the last bits on an AVX-512 EPYC), so the tolerance is 1e-5 of the
+    // logits' scale, as `export`'s check uses.
     let all = run.cache_all().unwrap().get("logits").unwrap(); // [36, 3, 6]
+    let scale = all.abs().max().double_value(&[]);
     let mine = cache.get("logits").unwrap();
     for (i, (a, b)) in [(1i64, 2i64), (3, 4), (5, 0)].into_iter().enumerate() {
-        assert!(mine.get(i as i64).equal(&all.get(a * 6 + b)), "pair {i}");
+        let theirs = all.get(a * 6 + b);
+        let gap = (mine.get(i as i64) - &theirs).abs().max().double_value(&[]);
+        assert!(gap <= 1e-5 * scale, "pair {i}: {gap} apart, scale {scale}");
     }
     assert!(cache.pattern(1).unwrap().svg().starts_with("<svg"));
     // Refusals, in one line each.
