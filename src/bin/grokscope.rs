@@ -1131,9 +1131,11 @@ mod torch_cmds {
         for s in ATLAS_BATCHES {
             print!("   S = {s:<2} (ratio)");
         }
-        println!("   sweep's batch (stop early / not)");
+        println!("   sweep's batch (stop early / not)   floor   ceiling");
+        let cfg = grokscope::config::RunConfig::default();
         let mut alone = Vec::new();
         let mut best = Vec::new();
+        let mut floors = Vec::new();
         for n in ATLAS_ORDERS {
             let pairs = grokscope::data::train_size(n, 0.7);
             let e = epochs_for(pairs, scale);
@@ -1145,15 +1147,23 @@ mod torch_cmds {
                 top = top.max(r);
                 print!("   {r:6.1} ({:4.2})", r / one);
             }
+            // The epoch's FLOPs at the GEMM rate of this order's shapes: no
+            // step, batched or not, can be faster, so alone / floor bounds
+            // what any batching could gain.
+            let rate = gemm_rate(pairs as i64, cfg.d_mlp as i64, cfg.d_model as i64);
+            let floor = step_flops(&cfg, n) / rate;
             println!(
-                "   {} / {}",
+                "   {:>2} / {:<2}                        {:6.1}   {:4.2}",
                 grokscope::train::sweep::batch_size(pairs, true),
-                grokscope::train::sweep::batch_size(pairs, false)
+                grokscope::train::sweep::batch_size(pairs, false),
+                1.0 / floor,
+                (1.0 / one) / floor
             );
             alone.push((pairs, 1.0 / one));
             best.push((pairs, 1.0 / top));
+            floors.push((pairs, floor));
         }
-        let cfg = grokscope::config::RunConfig::default();
+        println!("(floor: model-epochs per second if every FLOP of the step ran at the single-thread float32 GEMM rate of the order's shapes; ceiling: floor / alone, the most any batching could gain)");
         let pairs = grokscope::data::train_size(64, 0.7) as i64;
         let rate = gemm_rate(pairs, cfg.d_mlp as i64, cfg.d_model as i64);
         let floor = step_flops(&cfg, 64) / rate;
@@ -1175,6 +1185,10 @@ mod torch_cmds {
             "projected atlas (585 groups x 3 seeds x 20 000 epochs, no early stop, upper bound): {:.1} core-hours one model per job, {:.1} at the best measured batch of each order",
             hours(&alone),
             hours(&best)
+        );
+        println!(
+            "the same atlas at the FLOP floor of every order: {:.1} core-hours",
+            hours(&floors)
         );
         Ok(())
     }

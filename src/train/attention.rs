@@ -36,6 +36,9 @@
 pub struct Dims {
     /// Models S.
     pub models: usize,
+    /// The model of the kernels' first row: they are given the rows of
+    /// models `first_model..`, `batch` rows each.
+    pub first_model: usize,
     /// Tokens n.
     pub tokens: usize,
     /// Pairs per model in the chunk.
@@ -55,9 +58,9 @@ impl Dims {
         (2 * self.models * self.tokens + self.models) * self.heads
     }
 
-    /// The model of the chunk's row `r`.
+    /// The model of the kernels' row `r`.
     fn model(&self, r: usize) -> usize {
-        r / self.batch
+        self.first_model + r / self.batch
     }
 
     /// The 3H table rows a pair of model `s` reads (head by head: a, b,
