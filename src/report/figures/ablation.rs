@@ -282,7 +282,7 @@ struct OrderPoint<'a> {
 /// operation and its pooled pair count. Labels are placed in pixels: the
 /// first of a list of spots around the point (right, left, then further up
 /// and down) where the label's box meets no other label, no point, no
-/// whisker and not the chance curve, with a leader line when it is not
+/// whisker, not the legend and not the chance curve, with a leader line when it is not
 /// beside its point. Points measured on fewer than
 /// [`crate::report::tables::grok::MIN_INFORMATIVE_PAIRS`] pairs are hollow.
 /// The dashed curve is chance, 1/|G|.
@@ -356,6 +356,17 @@ fn accuracy_by_order<DB: DrawingBackend>(
     let chance_px: Vec<(i32, i32)> = chance.iter().map(|&(x, y)| px(x, y)).collect();
     let (left, top) = px(x_lo, 1.08);
     let (right, bottom) = px(x_hi, -0.02);
+    // The legend (drawn last, middle right): four entries of 16 px text,
+    // the longest "fewer than 30 pairs", behind a 30 px marker, measured
+    // generously so no label slips under its edge.
+    let (legend_w, legend_h) = (19 * 16 * 56 / 100 + 30 + 24, 4 * 22 + 16);
+    let middle = (top + bottom) / 2;
+    taken.push((
+        right - legend_w,
+        middle - legend_h / 2,
+        right,
+        middle + legend_h / 2,
+    ));
     let overlaps = |a: &PixelBox, b: &PixelBox| a.0 < b.2 && b.0 < a.2 && a.1 < b.3 && b.1 < a.3;
     let mut drawn = [false, false];
     for p in points {
