@@ -1136,6 +1136,7 @@ mod torch_cmds {
         let mut alone = Vec::new();
         let mut best = Vec::new();
         let mut floors = Vec::new();
+        let mut rates = Vec::new();
         for n in ATLAS_ORDERS {
             let pairs = grokscope::data::train_size(n, 0.7);
             let e = epochs_for(pairs, scale);
@@ -1165,11 +1166,13 @@ mod torch_cmds {
             alone.push((pairs, 1.0 / one));
             best.push((pairs, 1.0 / top));
             floors.push((pairs, floor));
+            rates.push(rate);
         }
         println!("(floor: model-epochs per second if every FLOP of the step ran at the single-thread float32 GEMM rate of the order's shapes; ceiling: floor / alone, the most any batching could gain)");
-        let pairs = grokscope::data::train_size(64, 0.7) as i64;
-        let rate = gemm_rate(pairs, cfg.d_mlp as i64, cfg.d_model as i64);
-        let floor = step_flops(&cfg, 64) / rate;
+        // The last order measured is 64: its floor and GEMM rate from the loop.
+        let pairs = grokscope::data::train_size(64, 0.7);
+        let rate = rates.last().copied().unwrap_or(f64::NAN);
+        let floor = floors.last().map_or(f64::NAN, |p| p.1);
         let step = alone.last().map_or(f64::NAN, |p| p.1);
         println!(
             "\norder 64: {:.0} MFLOP an epoch; float32 GEMM [{pairs}, {}] x [{}, {}] at {:.0} GFLOP/s on one thread: floor {:.2} ms, step {:.2} ms ({:.2} of the floor)",
