@@ -171,6 +171,21 @@ fn a_lost_runs_directory_keeps_the_committed_runs() {
         assert!(!runs.join(id).exists(), "{id} was trained again");
     }
     let after = tables(&results);
+    // Every row names the CPU and the step revision that trained it.
+    let stored = ParquetReader::new(std::fs::File::open(results.join("results.parquet")).unwrap())
+        .finish()
+        .unwrap();
+    let cpu = &grokscope::kernels::pin().cpu;
+    let cpus = stored.column("cpu").unwrap().str().unwrap().clone();
+    assert!(cpus.iter().all(|c| c == Some(cpu.as_str())), "{cpus:?}");
+    let revisions = stored
+        .column("step_revision")
+        .unwrap()
+        .i64()
+        .unwrap()
+        .clone();
+    let want = i64::from(grokscope::train::fused::STEP_REVISION);
+    assert!(revisions.iter().all(|r| r == Some(want)), "{revisions:?}");
     let order: Vec<String> = plan(&grown)
         .unwrap()
         .iter()

@@ -98,6 +98,9 @@ pub struct Atlas {
     pub planned: Vec<usize>,
     /// The groups of the complete orders.
     pub groups: Vec<AtlasGroup>,
+    /// Every stored run (complete orders or not) by the CPU model its
+    /// row records; `None`: not recorded (see `ResultRow::cpu`).
+    pub cpus: BTreeMap<Option<String>, usize>,
 }
 
 /// `smallgroup:n,i` as (n, i).
@@ -132,7 +135,9 @@ impl Atlas {
         // Each group's runs; its invariants are filled in once its order
         // is known to be complete.
         let mut runs: BTreeMap<(usize, usize), AtlasGroup> = BTreeMap::new();
+        let mut cpus: BTreeMap<Option<String>, usize> = BTreeMap::new();
         for (r, o) in sweep.runs()?.iter().zip(sweep.sustained_outcomes()?) {
+            *cpus.entry(r.cpu.clone()).or_default() += 1;
             let (n, i) =
                 small_id(&r.op).ok_or_else(|| data(format!("{} is not smallgroup:n,i", r.op)))?;
             let g = runs.entry((n, i)).or_insert_with(|| AtlasGroup {
@@ -179,6 +184,7 @@ impl Atlas {
             complete,
             planned: planned.into_keys().collect(),
             groups,
+            cpus,
         }))
     }
 

@@ -155,8 +155,11 @@ const RESULTS_REQUIRED: &[&str] = &[
 
 /// The columns a results row adds after its run's config and summary, in
 /// order: where the run came from (written by
-/// `train::sweep::results_frame`).
-pub const RESULTS_PROVENANCE: [&str; 10] = [
+/// `train::sweep::results_frame`). `cpu` (the CPU's model name, from the
+/// manifest's `kernels`) and `step_revision` came after format 1: rows
+/// aggregated before them, and committed rows kept without their run
+/// directory, have them null ("not recorded").
+pub const RESULTS_PROVENANCE: [&str; 12] = [
     "canonical_op",
     "config_hash",
     "dataset_hash",
@@ -167,6 +170,8 @@ pub const RESULTS_PROVENANCE: [&str; 10] = [
     "kernel_path",
     "host",
     "batch_seeds",
+    "cpu",
+    "step_revision",
 ];
 
 /// The results table's optional columns: every column a results row has
@@ -463,7 +468,14 @@ mod tests {
         }
         assert_eq!(l.required.len() + (l.optional)().len(), row.len());
         // Fields added after format 1 are optional, old files lack them.
-        for added in ["stop_reason", "loss_spikes", "host", "softmax"] {
+        for added in [
+            "stop_reason",
+            "loss_spikes",
+            "host",
+            "softmax",
+            "cpu",
+            "step_revision",
+        ] {
             assert!((l.optional)().contains(&added) && !l.required.contains(&added));
         }
     }

@@ -339,6 +339,13 @@ crate::record! {
         /// `grok_window`; results stored before it was a setting were all
         /// trained with [`crate::grok::DEFAULT_WINDOW`]).
         grok_window: u32,
+        /// The CPU's model name the run was trained on (from its
+        /// manifest); not recorded in rows aggregated before it was a
+        /// column, nor in committed rows kept without their run directory.
+        cpu: String,
+        /// The fused step's revision that trained the run
+        /// (`train::fused::STEP_REVISION`; absent likewise).
+        step_revision: u32,
     }
 }
 

@@ -609,7 +609,7 @@ pub fn results_frame(run_dirs: &[PathBuf]) -> Result<DataFrame, TrainError> {
             row.extend(o);
         }
         // In the order of results::RESULTS_PROVENANCE, which names them.
-        let provenance: [serde_json::Value; 10] = [
+        let provenance: [serde_json::Value; 12] = [
             crate::groups::OperationSpec::parse(&cfg.op)
                 .map(|s| s.canonical())
                 .unwrap_or_default()
@@ -628,6 +628,8 @@ pub fn results_frame(run_dirs: &[PathBuf]) -> Result<DataFrame, TrainError> {
                 .collect::<Vec<_>>()
                 .join(",")
                 .into(),
+            m.kernels.cpu.clone().into(),
+            serde_json::Value::from(m.step_revision),
         ];
         for (k, v) in crate::results::RESULTS_PROVENANCE.iter().zip(provenance) {
             row.push((k.to_string(), v));

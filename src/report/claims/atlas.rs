@@ -109,6 +109,7 @@ mod tests {
             complete: vec![6, 8],
             planned: vec![6, 7, 8],
             groups,
+            cpus: Default::default(),
         };
         let strata = atlas.strata();
         assert_eq!(strata[0].len(), 1, "only order 8 has 5 groups");

@@ -62,6 +62,48 @@ pub(crate) fn exploratory(atlas: &Atlas, n: &mut Numbers) {
     }
 }
 
+/// Which CPUs trained the stored atlas runs, as their rows record it
+/// (`atlas/cpu/...`): every stored run, complete order or not
+/// (`runs`), those whose row names its CPU (`recorded`), and each CPU
+/// model with its runs (`models`, "none" when no row records one).
+pub(crate) fn provenance(atlas: &Atlas, n: &mut Numbers) {
+    let runs: usize = atlas.cpus.values().sum();
+    let recorded: Vec<String> = atlas
+        .cpus
+        .iter()
+        .filter_map(|(cpu, k)| {
+            cpu.as_ref()
+                .map(|c| format!("{} ({k} runs)", tex_text(c.trim())))
+        })
+        .collect();
+    n.set("atlas/cpu/runs", runs.to_string());
+    n.set(
+        "atlas/cpu/recorded",
+        (runs - atlas.cpus.get(&None).copied().unwrap_or(0)).to_string(),
+    );
+    n.set(
+        "atlas/cpu/models",
+        if recorded.is_empty() {
+            "none".to_string()
+        } else {
+            recorded.join(", ")
+        },
+    );
+}
+
+/// `s` as LaTeX text: its special characters escaped (a CPU's model name
+/// is whatever the machine reports).
+fn tex_text(s: &str) -> String {
+    s.chars()
+        .map(|c| match c {
+            '&' | '%' | '$' | '#' | '_' | '{' | '}' => format!("\\{c}"),
+            '\\' => "\\textbackslash{}".into(),
+            '~' | '^' => " ".into(),
+            c => c.to_string(),
+        })
+        .collect()
+}
+
 /// The paper's atlas tables and numbers (`atlas/...`): the A1–A4 table
 /// (each order's tau-b, the pooled statistic, p, Holm-adjusted p and the
 /// verdict) and the per-order summary (groups, runs, grokked runs, median
@@ -109,6 +151,7 @@ pub fn tables(atlas: &Atlas, n: &mut Numbers) -> Vec<(String, String)> {
     }
 
     exploratory(atlas, n);
+    provenance(atlas, n);
 
     let mut claims = String::from("% Generated; do not edit.\n\\begin{tabular}{rr");
     claims.push_str(&"r".repeat(decisions.len()));
@@ -197,13 +240,26 @@ mod tests {
             .map(|k| group(8, k as f64, &[Some(1000 * (5 - k)), None]))
             .collect();
         groups.push(group(6, 1.0, &[None, None]));
+        let cpus = BTreeMap::from([
+            (None, 9),
+            (Some("AMD EPYC".to_string()), 2),
+            (Some("Intel Xeon".to_string()), 3),
+        ]);
         let atlas = Atlas {
             complete: vec![6, 8],
             planned: vec![6, 7, 8],
             groups,
+            cpus,
         };
         let mut n = Numbers::default();
         let files = tables(&atlas, &mut n);
+        assert_eq!(n.get("atlas/cpu/runs"), Some("14"));
+        assert_eq!(n.get("atlas/cpu/recorded"), Some("5"));
+        assert_eq!(
+            n.get("atlas/cpu/models"),
+            Some("AMD EPYC (2 runs), Intel Xeon (3 runs)")
+        );
+        assert_eq!(tex_text("A_B 50% {x}"), "A\\_B 50\\% \\{x\\}");
         let claims = &files[0].1;
         assert!(claims.contains("8 & 5 & $-1.00$"), "{claims}");
         assert!(
