@@ -101,6 +101,8 @@ pub struct Atlas {
     /// Every stored run (complete orders or not) by the CPU model its
     /// row records; `None`: not recorded (see `ResultRow::cpu`).
     pub cpus: BTreeMap<Option<String>, usize>,
+    /// Every stored run's wall-clock training time, summed, in hours.
+    pub wall_hours: f64,
 }
 
 /// `smallgroup:n,i` as (n, i).
@@ -136,8 +138,10 @@ impl Atlas {
         // is known to be complete.
         let mut runs: BTreeMap<(usize, usize), AtlasGroup> = BTreeMap::new();
         let mut cpus: BTreeMap<Option<String>, usize> = BTreeMap::new();
+        let mut wall_hours = 0.0;
         for (r, o) in sweep.runs()?.iter().zip(sweep.sustained_outcomes()?) {
             *cpus.entry(r.cpu.clone()).or_default() += 1;
+            wall_hours += r.wall_seconds / 3600.0;
             let (n, i) =
                 small_id(&r.op).ok_or_else(|| data(format!("{} is not smallgroup:n,i", r.op)))?;
             let g = runs.entry((n, i)).or_insert_with(|| AtlasGroup {
@@ -185,6 +189,7 @@ impl Atlas {
             planned: planned.into_keys().collect(),
             groups,
             cpus,
+            wall_hours,
         }))
     }
 

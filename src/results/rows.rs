@@ -316,6 +316,8 @@ crate::record! {
         test_pairs: u64,
         /// Informative test pairs (docs/design.md).
         informative_pairs: u64,
+        /// Wall-clock seconds the run took to train.
+        wall_seconds: f64,
     }
     optional {
         /// First epoch of a sustained grok (`None` also when never).

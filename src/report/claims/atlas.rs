@@ -110,6 +110,7 @@ mod tests {
             planned: vec![6, 7, 8],
             groups,
             cpus: Default::default(),
+            wall_hours: 0.0,
         };
         let strata = atlas.strata();
         assert_eq!(strata[0].len(), 1, "only order 8 has 5 groups");

@@ -62,12 +62,14 @@ pub(crate) fn exploratory(atlas: &Atlas, n: &mut Numbers) {
     }
 }
 
-/// Which CPUs trained the stored atlas runs, as their rows record it
-/// (`atlas/cpu/...`): every stored run, complete order or not
-/// (`runs`), those whose row names its CPU (`recorded`), and each CPU
-/// model with its runs (`models`, "none" when no row records one).
+/// Where and how long the stored atlas runs trained, complete order or
+/// not: every stored run (`atlas/cpu/runs`), those whose row names its
+/// CPU (`atlas/cpu/recorded`), each CPU model with its runs
+/// (`atlas/cpu/models`, "none" when no row records one), and their summed
+/// wall-clock hours (`atlas/wall_hours`; one job per core, so core-hours).
 pub(crate) fn provenance(atlas: &Atlas, n: &mut Numbers) {
     let runs: usize = atlas.cpus.values().sum();
+    n.num("atlas/wall_hours", atlas.wall_hours, 1);
     let recorded: Vec<String> = atlas
         .cpus
         .iter()
@@ -250,11 +252,13 @@ mod tests {
             planned: vec![6, 7, 8],
             groups,
             cpus,
+            wall_hours: 12.345,
         };
         let mut n = Numbers::default();
         let files = tables(&atlas, &mut n);
         assert_eq!(n.get("atlas/cpu/runs"), Some("14"));
         assert_eq!(n.get("atlas/cpu/recorded"), Some("5"));
+        assert_eq!(n.get("atlas/wall_hours"), Some("12.3"));
         assert_eq!(
             n.get("atlas/cpu/models"),
             Some("AMD EPYC (2 runs), Intel Xeon (3 runs)")
