@@ -93,6 +93,28 @@ pub(crate) fn provenance(atlas: &Atlas, n: &mut Numbers) {
     );
 }
 
+/// How the pooled statistic's weight (each order's number of groups)
+/// falls: the two orders with the most groups (`atlas/weight/largest`,
+/// "32 and 48") and their share of the weight in percent
+/// (`atlas/weight/largest_share`); "none" and 0 with fewer than two orders.
+fn weights(orders: &[crate::analysis::atlas::OrderTau], n: &mut Numbers) {
+    let total: usize = orders.iter().map(|o| o.groups).sum();
+    let mut largest: Vec<_> = orders.iter().collect();
+    // The most groups first; of equal counts, the smaller order.
+    largest.sort_by_key(|o| (std::cmp::Reverse(o.groups), o.order));
+    largest.truncate(2);
+    largest.sort_by_key(|o| o.order);
+    let (names, share) = match largest.as_slice() {
+        [a, b] => (
+            format!("{} and {}", a.order, b.order),
+            100.0 * (a.groups + b.groups) as f64 / total as f64,
+        ),
+        _ => ("none".to_string(), 0.0),
+    };
+    n.set("atlas/weight/largest", names);
+    n.num("atlas/weight/largest_share", share, 0);
+}
+
 /// `s` as LaTeX text: its special characters escaped (a CPU's model name
 /// is whatever the machine reports).
 fn tex_text(s: &str) -> String {
@@ -137,6 +159,7 @@ pub fn tables(atlas: &Atlas, n: &mut Numbers) -> Vec<(String, String)> {
         "atlas/strata",
         decisions.first().map_or(0, |d| d.orders.len()).to_string(),
     );
+    weights(decisions.first().map_or(&[][..], |d| &d.orders), n);
     let stat_p = |x: f64| {
         if x < 1e-3 {
             "$< 0.001$".to_string()
@@ -237,6 +260,22 @@ mod tests {
     use crate::report::atlas::tests::group;
 
     #[test]
+    fn the_weight_goes_to_the_orders_with_the_most_groups() {
+        use crate::analysis::atlas::OrderTau;
+        let o = |order, groups| OrderTau {
+            order,
+            groups,
+            tau_b: None,
+            interval: None,
+        };
+        let mut n = Numbers::default();
+        // 51 + 52 of 150 groups; order 16's 14 ties nothing.
+        weights(&[o(16, 14), o(32, 51), o(40, 33), o(48, 52)], &mut n);
+        assert_eq!(n.get("atlas/weight/largest"), Some("32 and 48"));
+        assert_eq!(n.get("atlas/weight/largest_share"), Some("69"));
+    }
+
+    #[test]
     fn the_tables_give_each_order_and_the_verdict_row() {
         let mut groups: Vec<AtlasGroup> = (0..5)
             .map(|k| group(8, k as f64, &[Some(1000 * (5 - k)), None]))
@@ -259,6 +298,8 @@ mod tests {
         assert_eq!(n.get("atlas/cpu/runs"), Some("14"));
         assert_eq!(n.get("atlas/cpu/recorded"), Some("5"));
         assert_eq!(n.get("atlas/wall_hours"), Some("12.3"));
+        // One stratum (order 8): no pair of orders to weigh.
+        assert_eq!(n.get("atlas/weight/largest"), Some("none"));
         assert_eq!(
             n.get("atlas/cpu/models"),
             Some("AMD EPYC (2 runs), Intel Xeon (3 runs)")
