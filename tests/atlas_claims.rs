@@ -32,6 +32,9 @@ fn experiments(dir: &Path) {
                 train_fraction: 0.7,
                 sustained_grok_epoch: *t,
                 last_epoch: Some(t.map_or(20_000, |e| e + 500)),
+                // Seed 0 of Z8 was analysed: a faithful character.
+                dominant_degree: (i == 0 && seed == 0).then_some(1),
+                dominant_faithful: (i == 0 && seed == 0).then_some(true),
                 ..Default::default()
             });
         }
@@ -68,6 +71,18 @@ fn only_complete_orders_are_read_and_the_verdict_says_it_is_interim() {
     assert_eq!(col(3), [1.0, 1.0, 0.625, 0.625, 1.0]);
     // Two seeds that never grok count the budget.
     assert_eq!(atlas.groups[2].time(), 20_000.0);
+    // Every grokked run, complete order or not (order 8: 3 groups x 2
+    // seeds; order 9: 1), and the one analysed, read as abelian from Z8's
+    // table.
+    assert_eq!(atlas.grokked_irreps.len(), 7);
+    let analysed: Vec<_> = atlas
+        .grokked_irreps
+        .iter()
+        .filter(|g| g.kind.is_some())
+        .collect();
+    assert_eq!(analysed.len(), 1);
+    assert_eq!((analysed[0].order, analysed[0].abelian), (8, true));
+    assert_eq!(analysed[0].kind, Some((1, true)));
     let o = Command::new(env!("CARGO_BIN_EXE_grokscope"))
         .args(["claims", "--experiments"])
         .arg(&dir)

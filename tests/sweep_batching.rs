@@ -141,6 +141,34 @@ fn a_lost_runs_directory_keeps_the_committed_runs() {
     .unwrap();
     let out = run_sweep_with(&first, &dir.join("runs-a"), &results, opts, &[], &Silent).unwrap();
     assert_eq!(out.trained, 2);
+    // One run analysed before aggregating again: its row gains its
+    // embedding's dominant irrep, the other's stays null (typed, not Int64).
+    let ids: Vec<String> = plan(&first)
+        .unwrap()
+        .iter()
+        .flat_map(|b| b.configs.iter().map(|c| c.run_id()))
+        .collect();
+    let analysis = grokscope::analyze::analyze_run(&dir.join("runs-a").join(&ids[0])).unwrap();
+    grokscope::train::sweep::aggregate_sweep(&first, &dir.join("runs-a"), &results).unwrap();
+    let stored = ParquetReader::new(std::fs::File::open(results.join("results.parquet")).unwrap())
+        .finish()
+        .unwrap();
+    let irreps: Vec<Option<&str>> = stored
+        .column("dominant_irrep")
+        .unwrap()
+        .str()
+        .unwrap()
+        .iter()
+        .collect();
+    assert_eq!(irreps, [Some(analysis.dominant_irrep.as_str()), None]);
+    let degree = stored
+        .column("dominant_degree")
+        .unwrap()
+        .i64()
+        .unwrap()
+        .get(0);
+    assert_eq!(degree, Some(analysis.dominant_kind.0 as i64));
+    assert!(stored.column("dominant_faithful").unwrap().bool().is_ok());
     let before = tables(&results);
     let committed_ids: Vec<String> = plan(&first)
         .unwrap()

@@ -103,6 +103,22 @@ pub struct Atlas {
     pub cpus: BTreeMap<Option<String>, usize>,
     /// Every stored run's wall-clock training time, summed, in hours.
     pub wall_hours: f64,
+    /// The grokked stored runs, complete order or not, with the kind of
+    /// their embedding's dominant irrep where it was recorded.
+    pub grokked_irreps: Vec<GrokkedIrrep>,
+}
+
+/// One grokked atlas run and its embedding's dominant irrep (exploratory).
+#[derive(Debug, Clone, PartialEq)]
+pub struct GrokkedIrrep {
+    /// The group's order.
+    pub order: usize,
+    /// Whether the group is abelian (read only where `kind` is recorded;
+    /// `false` otherwise).
+    pub abelian: bool,
+    /// The dominant irrep's complex degree and whether it is faithful;
+    /// `None` when the run was not analysed before aggregation.
+    pub kind: Option<(u32, bool)>,
 }
 
 /// `smallgroup:n,i` as (n, i).
@@ -139,11 +155,32 @@ impl Atlas {
         let mut runs: BTreeMap<(usize, usize), AtlasGroup> = BTreeMap::new();
         let mut cpus: BTreeMap<Option<String>, usize> = BTreeMap::new();
         let mut wall_hours = 0.0;
+        let mut grokked_irreps = Vec::new();
+        // Whether a group is abelian, read from its table once, for the
+        // runs whose dominant irrep is recorded.
+        let mut abelian: BTreeMap<(usize, usize), bool> = BTreeMap::new();
         for (r, o) in sweep.runs()?.iter().zip(sweep.sustained_outcomes()?) {
             *cpus.entry(r.cpu.clone()).or_default() += 1;
             wall_hours += r.wall_seconds / 3600.0;
             let (n, i) =
                 small_id(&r.op).ok_or_else(|| data(format!("{} is not smallgroup:n,i", r.op)))?;
+            if o.sustained.epoch().is_some() {
+                let kind = r.dominant_degree.zip(r.dominant_faithful);
+                let is_abelian = match (kind, abelian.get(&(n, i))) {
+                    (None, _) => false,
+                    (Some(_), Some(&a)) => a,
+                    (Some(_), None) => {
+                        let g = crate::groups::small::small_group(n, i)
+                            .map_err(|e| data(e.to_string()))?;
+                        *abelian.entry((n, i)).or_insert(g.is_abelian())
+                    }
+                };
+                grokked_irreps.push(GrokkedIrrep {
+                    order: n,
+                    abelian: is_abelian,
+                    kind,
+                });
+            }
             let g = runs.entry((n, i)).or_insert_with(|| AtlasGroup {
                 op: r.op.clone(),
                 order: n,
@@ -190,6 +227,7 @@ impl Atlas {
             groups,
             cpus,
             wall_hours,
+            grokked_irreps,
         }))
     }
 

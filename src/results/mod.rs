@@ -174,6 +174,33 @@ pub const RESULTS_PROVENANCE: [&str; 12] = [
     "step_revision",
 ];
 
+/// The columns a results row adds last when its run directory had been
+/// analysed (`grokscope analyze RUN`) before aggregation: the embedding's
+/// dominant irrep, its complex degree, whether it is faithful, and its
+/// share of the embedding's non-constant power, from
+/// `<run>/analysis/summary.json`. Null for a run not analysed; a committed
+/// row kept without its run directory keeps the values it had.
+pub const RESULTS_ANALYSIS: [(&str, ResultsType); 4] = [
+    ("dominant_irrep", ResultsType::Text),
+    ("dominant_degree", ResultsType::Integer),
+    ("dominant_faithful", ResultsType::Boolean),
+    ("dominant_share", ResultsType::Real),
+];
+
+/// The stored type of a results column whose values may all be null in
+/// one aggregation (so it cannot be read off the values).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ResultsType {
+    /// A string.
+    Text,
+    /// A 64-bit integer.
+    Integer,
+    /// A boolean.
+    Boolean,
+    /// A 64-bit float.
+    Real,
+}
+
 /// The results table's optional columns: every column a results row has
 /// (the fields of [`crate::config::RunConfig`] and [`crate::grok::Summary`]
 /// as serde names them, and [`RESULTS_PROVENANCE`]) that format 1 did not
@@ -196,6 +223,7 @@ fn results_optional() -> &'static [&'static str] {
             }
         }
         out.extend(RESULTS_PROVENANCE);
+        out.extend(RESULTS_ANALYSIS.map(|(c, _)| c));
         out.retain(|c| !RESULTS_REQUIRED.contains(c));
         out
     });
@@ -457,6 +485,7 @@ mod tests {
             serde_json::to_value(crate::grok::Summary::default()).unwrap(),
         ));
         row.extend(RESULTS_PROVENANCE.iter().map(|c| c.to_string()));
+        row.extend(RESULTS_ANALYSIS.iter().map(|(c, _)| c.to_string()));
         let l = layout("results").unwrap();
         // Every field is a column, and every column but the key is a field:
         // the frozen required list has no name the structs lost.
@@ -475,6 +504,8 @@ mod tests {
             "softmax",
             "cpu",
             "step_revision",
+            "dominant_irrep",
+            "dominant_faithful",
         ] {
             assert!((l.optional)().contains(&added) && !l.required.contains(&added));
         }

@@ -348,6 +348,13 @@ crate::record! {
         /// The fused step's revision that trained the run
         /// (`train::fused::STEP_REVISION`; absent likewise).
         step_revision: u32,
+        /// The embedding's dominant irrep, when the run directory had been
+        /// analysed before aggregation (`results::RESULTS_ANALYSIS`).
+        dominant_irrep: String,
+        /// Its complex degree (likewise).
+        dominant_degree: u32,
+        /// Whether it is faithful (likewise).
+        dominant_faithful: bool,
     }
 }
 

@@ -10,6 +10,7 @@ use super::committed::Committed;
 use super::run::{finish_complete_partials, is_complete, read_config, read_manifest, train_runs};
 use super::{resolve_threads, Observer, Progress, TrainError};
 use crate::config::{ConfigError, RunConfig};
+use crate::results::ResultsType;
 use crate::store::{vstack_all, write_csv, write_parquet};
 pub use crate::sweep::plan::{MEASURED_BATCH_GAIN, MIN_BATCH_GAIN, MIN_BATCH_GAIN_STOPPING};
 pub use crate::sweep::{
@@ -584,6 +585,25 @@ pub fn curves_frame(run_dirs: &[PathBuf], every: Option<usize>) -> Result<DataFr
     Ok(vstack_all(&frames)?)
 }
 
+/// What a results row carries of `<run>/analysis/summary.json`
+/// ([`crate::analyze::RunAnalysis`]; see `results::RESULTS_ANALYSIS`).
+#[derive(serde::Deserialize)]
+struct Analysed {
+    dominant_irrep: String,
+    dominant_kind: (u32, bool),
+    dominant_share: f64,
+}
+
+impl Analysed {
+    /// The run's analysis, if it has been analysed (a summary written by a
+    /// grokscope that did not record the dominant irrep's kind counts as
+    /// not analysed).
+    fn read(run_dir: &Path) -> Option<Self> {
+        let text = std::fs::read_to_string(run_dir.join("analysis").join("summary.json")).ok()?;
+        serde_json::from_str(&text).ok()
+    }
+}
+
 /// The results table of a set of complete runs (see [`aggregate`]).
 ///
 /// # Errors
@@ -634,6 +654,20 @@ pub fn results_frame(run_dirs: &[PathBuf]) -> Result<DataFrame, TrainError> {
         for (k, v) in crate::results::RESULTS_PROVENANCE.iter().zip(provenance) {
             row.push((k.to_string(), v));
         }
+        // In the order of results::RESULTS_ANALYSIS; null if not analysed.
+        let analysed = Analysed::read(dir);
+        let analysis: [serde_json::Value; 4] = match analysed {
+            Some(a) => [
+                a.dominant_irrep.into(),
+                a.dominant_kind.0.into(),
+                a.dominant_kind.1.into(),
+                a.dominant_share.into(),
+            ],
+            None => Default::default(),
+        };
+        for ((k, _), v) in crate::results::RESULTS_ANALYSIS.iter().zip(analysis) {
+            row.push((k.to_string(), v));
+        }
         for (j, (k, v)) in row.into_iter().enumerate() {
             if i == 0 {
                 cols.push((k.clone(), Vec::new()));
@@ -654,12 +688,24 @@ pub fn results_frame(run_dirs: &[PathBuf]) -> Result<DataFrame, TrainError> {
     let columns: Vec<Column> = cols
         .into_iter()
         .map(|(name, values)| {
-            // Null-tolerant typing: a column of all-null epochs is Int64.
-            let dtype = values
+            // Null-tolerant typing: a column of all-null epochs is Int64;
+            // the analysis columns, often all null, have their own types.
+            let fixed = crate::results::RESULTS_ANALYSIS
                 .iter()
-                .find(|v| !v.is_null())
-                .map(|v| v.dtype())
-                .unwrap_or(DataType::Int64);
+                .find(|(c, _)| *c == name)
+                .map(|(_, t)| match t {
+                    ResultsType::Text => DataType::String,
+                    ResultsType::Integer => DataType::Int64,
+                    ResultsType::Boolean => DataType::Boolean,
+                    ResultsType::Real => DataType::Float64,
+                });
+            let dtype = fixed.unwrap_or_else(|| {
+                values
+                    .iter()
+                    .find(|v| !v.is_null())
+                    .map(|v| v.dtype())
+                    .unwrap_or(DataType::Int64)
+            });
             Series::from_any_values_and_dtype(name.into(), &values, &dtype, false).map(Column::from)
         })
         .collect::<PolarsResult<_>>()

@@ -111,6 +111,7 @@ mod tests {
             groups,
             cpus: Default::default(),
             wall_hours: 0.0,
+            grokked_irreps: Vec::new(),
         };
         let strata = atlas.strata();
         assert_eq!(strata[0].len(), 1, "only order 8 has 5 groups");

@@ -62,6 +62,52 @@ pub(crate) fn exploratory(atlas: &Atlas, n: &mut Numbers) {
     }
 }
 
+/// The kind of the embedding's dominant irrep in the grokked runs whose
+/// row records it (exploratory; `atlas/irrep/...`): grokked stored runs
+/// (`grokked`), those analysed (`analysed`) and their orders (`orders`);
+/// of the analysed runs of non-abelian groups, how many (`nonabelian`),
+/// of complex degree 1 (`nonabelian_degree1`) and faithful
+/// (`nonabelian_faithful`); of abelian groups, how many (`abelian`) and
+/// faithful (`abelian_faithful`: only a cyclic group has a faithful
+/// irrep of degree 1).
+pub(crate) fn irreps(atlas: &Atlas, n: &mut Numbers) {
+    let analysed: Vec<_> = atlas
+        .grokked_irreps
+        .iter()
+        .filter_map(|g| g.kind.map(|k| (g, k)))
+        .collect();
+    let mut orders: Vec<usize> = analysed.iter().map(|(g, _)| g.order).collect();
+    orders.dedup();
+    let count = |abelian: bool, pick: &dyn Fn((u32, bool)) -> bool| {
+        analysed
+            .iter()
+            .filter(|(g, k)| g.abelian == abelian && pick(*k))
+            .count()
+            .to_string()
+    };
+    n.set(
+        "atlas/irrep/grokked",
+        atlas.grokked_irreps.len().to_string(),
+    );
+    n.set("atlas/irrep/analysed", analysed.len().to_string());
+    n.set(
+        "atlas/irrep/orders",
+        if orders.is_empty() {
+            "none".to_string()
+        } else {
+            ranges(&orders).replace('-', "--")
+        },
+    );
+    n.set("atlas/irrep/nonabelian", count(false, &|_| true));
+    n.set(
+        "atlas/irrep/nonabelian_degree1",
+        count(false, &|k| k.0 == 1),
+    );
+    n.set("atlas/irrep/nonabelian_faithful", count(false, &|k| k.1));
+    n.set("atlas/irrep/abelian", count(true, &|_| true));
+    n.set("atlas/irrep/abelian_faithful", count(true, &|k| k.1));
+}
+
 /// Where and how long the stored atlas runs trained, complete order or
 /// not: every stored run (`atlas/cpu/runs`), those whose row names its
 /// CPU (`atlas/cpu/recorded`), each CPU model with its runs
@@ -176,6 +222,7 @@ pub fn tables(atlas: &Atlas, n: &mut Numbers) -> Vec<(String, String)> {
     }
 
     exploratory(atlas, n);
+    irreps(atlas, n);
     provenance(atlas, n);
 
     let mut claims = String::from("% Generated; do not edit.\n\\begin{tabular}{rr");
@@ -258,6 +305,15 @@ pub fn tables(atlas: &Atlas, n: &mut Numbers) -> Vec<(String, String)> {
 mod tests {
     use super::*;
     use crate::report::atlas::tests::group;
+    use crate::report::atlas::GrokkedIrrep;
+
+    fn irrep(order: usize, abelian: bool, kind: Option<(u32, bool)>) -> GrokkedIrrep {
+        GrokkedIrrep {
+            order,
+            abelian,
+            kind,
+        }
+    }
 
     #[test]
     fn the_weight_goes_to_the_orders_with_the_most_groups() {
@@ -292,12 +348,31 @@ mod tests {
             groups,
             cpus,
             wall_hours: 12.345,
+            grokked_irreps: vec![
+                irrep(8, false, Some((2, true))),
+                irrep(8, false, Some((1, false))),
+                irrep(8, true, Some((1, false))),
+                irrep(8, true, None),
+                irrep(12, false, None),
+            ],
         };
         let mut n = Numbers::default();
         let files = tables(&atlas, &mut n);
         assert_eq!(n.get("atlas/cpu/runs"), Some("14"));
         assert_eq!(n.get("atlas/cpu/recorded"), Some("5"));
         assert_eq!(n.get("atlas/wall_hours"), Some("12.3"));
+        for (key, want) in [
+            ("grokked", "5"),
+            ("analysed", "3"),
+            ("orders", "8"),
+            ("nonabelian", "2"),
+            ("nonabelian_degree1", "1"),
+            ("nonabelian_faithful", "1"),
+            ("abelian", "1"),
+            ("abelian_faithful", "0"),
+        ] {
+            assert_eq!(n.get(&format!("atlas/irrep/{key}")), Some(want), "{key}");
+        }
         // One stratum (order 8): no pair of orders to weigh.
         assert_eq!(n.get("atlas/weight/largest"), Some("none"));
         assert_eq!(
