@@ -116,6 +116,8 @@ pub struct GrokkedIrrep {
     /// Whether the group is abelian (read only where `kind` is recorded;
     /// `false` otherwise).
     pub abelian: bool,
+    /// Whether the group has a faithful irrep at all (likewise).
+    pub has_faithful: bool,
     /// The dominant irrep's complex degree and whether it is faithful;
     /// `None` when the run was not analysed before aggregation.
     pub kind: Option<(u32, bool)>,
@@ -156,9 +158,9 @@ impl Atlas {
         let mut cpus: BTreeMap<Option<String>, usize> = BTreeMap::new();
         let mut wall_hours = 0.0;
         let mut grokked_irreps = Vec::new();
-        // Whether a group is abelian, read from its table once, for the
-        // runs whose dominant irrep is recorded.
-        let mut abelian: BTreeMap<(usize, usize), bool> = BTreeMap::new();
+        // Whether a group is abelian and has a faithful irrep, read from its
+        // table once, for the runs whose dominant irrep is recorded.
+        let mut facts: BTreeMap<(usize, usize), (bool, bool)> = BTreeMap::new();
         for (r, o) in sweep.runs()?.iter().zip(sweep.sustained_outcomes()?) {
             *cpus.entry(r.cpu.clone()).or_default() += 1;
             wall_hours += r.wall_seconds / 3600.0;
@@ -166,18 +168,20 @@ impl Atlas {
                 small_id(&r.op).ok_or_else(|| data(format!("{} is not smallgroup:n,i", r.op)))?;
             if o.sustained.epoch().is_some() {
                 let kind = r.dominant_degree.zip(r.dominant_faithful);
-                let is_abelian = match (kind, abelian.get(&(n, i))) {
-                    (None, _) => false,
-                    (Some(_), Some(&a)) => a,
+                let (abelian, has_faithful) = match (kind, facts.get(&(n, i))) {
+                    (None, _) => (false, false),
+                    (Some(_), Some(&f)) => f,
                     (Some(_), None) => {
                         let g = crate::groups::small::small_group(n, i)
                             .map_err(|e| data(e.to_string()))?;
-                        *abelian.entry((n, i)).or_insert(g.is_abelian())
+                        let faithful = g.representations().real.iter().any(|r| r.is_faithful());
+                        *facts.entry((n, i)).or_insert((g.is_abelian(), faithful))
                     }
                 };
                 grokked_irreps.push(GrokkedIrrep {
                     order: n,
-                    abelian: is_abelian,
+                    abelian,
+                    has_faithful,
                     kind,
                 });
             }

@@ -64,10 +64,12 @@ pub(crate) fn exploratory(atlas: &Atlas, n: &mut Numbers) {
 
 /// The kind of the embedding's dominant irrep in the grokked runs whose
 /// row records it (exploratory; `atlas/irrep/...`): grokked stored runs
-/// (`grokked`), those analysed (`analysed`) and their orders (`orders`);
+/// (`grokked`), those analysed (`analysed`) and their orders (`orders`,
+/// "order 64" or "orders 60--64");
 /// of the analysed runs of non-abelian groups, how many (`nonabelian`),
 /// of complex degree 1 (`nonabelian_degree1`) and faithful
-/// (`nonabelian_faithful`); of abelian groups, how many (`abelian`) and
+/// (`nonabelian_faithful`), and of a group that has a faithful irrep at
+/// all (`nonabelian_can_be_faithful`); of abelian groups, how many (`abelian`) and
 /// faithful (`abelian_faithful`: only a cyclic group has a faithful
 /// irrep of degree 1).
 pub(crate) fn irreps(atlas: &Atlas, n: &mut Numbers) {
@@ -92,10 +94,10 @@ pub(crate) fn irreps(atlas: &Atlas, n: &mut Numbers) {
     n.set("atlas/irrep/analysed", analysed.len().to_string());
     n.set(
         "atlas/irrep/orders",
-        if orders.is_empty() {
-            "none".to_string()
-        } else {
-            ranges(&orders).replace('-', "--")
+        match orders.len() {
+            0 => "none".to_string(),
+            1 => format!("order {}", orders[0]),
+            _ => format!("orders {}", ranges(&orders).replace('-', "--")),
         },
     );
     n.set("atlas/irrep/nonabelian", count(false, &|_| true));
@@ -104,6 +106,14 @@ pub(crate) fn irreps(atlas: &Atlas, n: &mut Numbers) {
         count(false, &|k| k.0 == 1),
     );
     n.set("atlas/irrep/nonabelian_faithful", count(false, &|k| k.1));
+    n.set(
+        "atlas/irrep/nonabelian_can_be_faithful",
+        analysed
+            .iter()
+            .filter(|(g, _)| !g.abelian && g.has_faithful)
+            .count()
+            .to_string(),
+    );
     n.set("atlas/irrep/abelian", count(true, &|_| true));
     n.set("atlas/irrep/abelian_faithful", count(true, &|k| k.1));
 }
@@ -311,6 +321,7 @@ mod tests {
         GrokkedIrrep {
             order,
             abelian,
+            has_faithful: true,
             kind,
         }
     }
@@ -351,6 +362,10 @@ mod tests {
             grokked_irreps: vec![
                 irrep(8, false, Some((2, true))),
                 irrep(8, false, Some((1, false))),
+                GrokkedIrrep {
+                    has_faithful: false,
+                    ..irrep(8, false, Some((1, false)))
+                },
                 irrep(8, true, Some((1, false))),
                 irrep(8, true, None),
                 irrep(12, false, None),
@@ -362,12 +377,13 @@ mod tests {
         assert_eq!(n.get("atlas/cpu/recorded"), Some("5"));
         assert_eq!(n.get("atlas/wall_hours"), Some("12.3"));
         for (key, want) in [
-            ("grokked", "5"),
-            ("analysed", "3"),
-            ("orders", "8"),
-            ("nonabelian", "2"),
-            ("nonabelian_degree1", "1"),
+            ("grokked", "6"),
+            ("analysed", "4"),
+            ("orders", "order 8"),
+            ("nonabelian", "3"),
+            ("nonabelian_degree1", "2"),
             ("nonabelian_faithful", "1"),
+            ("nonabelian_can_be_faithful", "2"),
             ("abelian", "1"),
             ("abelian_faithful", "0"),
         ] {
