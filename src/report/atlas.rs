@@ -25,6 +25,9 @@ pub struct AtlasGroup {
     pub invariants: [f64; 4],
     /// Each seed's sustained grok epoch (`None`: not by its last epoch).
     pub epochs: Vec<Option<u32>>,
+    /// Each seed's first crossing of 0.99 test accuracy, likewise (the
+    /// exploratory variant of the test reads these).
+    pub first_crossings: Vec<Option<u32>>,
     /// The budget the runs had.
     pub budget: u32,
     /// Where it sits in abelian ⊂ nilpotent ⊂ solvable.
@@ -86,6 +89,11 @@ impl AtlasGroup {
     /// The restricted mean time to a sustained grok.
     pub fn time(&self) -> f64 {
         restricted_mean_time(&self.epochs, self.budget)
+    }
+
+    /// The restricted mean time to the first crossing.
+    pub fn time_to_first_crossing(&self) -> f64 {
+        restricted_mean_time(&self.first_crossings, self.budget)
     }
 }
 
@@ -190,12 +198,14 @@ impl Atlas {
                 order: n,
                 invariants: [0.0; 4],
                 epochs: Vec::new(),
+                first_crossings: Vec::new(),
                 budget: r.epochs,
                 class: GroupClass::Abelian,
                 cyclic: false,
                 nilpotency_class: 0,
             });
             g.epochs.push(o.sustained.epoch());
+            g.first_crossings.push(o.first_crossing.epoch());
             g.budget = g.budget.max(r.epochs);
         }
         let mut present: BTreeMap<usize, usize> = BTreeMap::new();
@@ -238,6 +248,16 @@ impl Atlas {
     /// Each hypothesis' strata: the complete orders with at least
     /// [`MIN_GROUPS`] groups, in increasing order.
     pub fn strata(&self) -> Vec<Vec<Stratum>> {
+        self.strata_by(AtlasGroup::time)
+    }
+
+    /// The same strata with the time to the first crossing in place of
+    /// the sustained grok (the pre-registered exploratory variant).
+    pub fn strata_first_crossing(&self) -> Vec<Vec<Stratum>> {
+        self.strata_by(AtlasGroup::time_to_first_crossing)
+    }
+
+    fn strata_by(&self, time: fn(&AtlasGroup) -> f64) -> Vec<Vec<Stratum>> {
         let mut by_order: BTreeMap<usize, Vec<&AtlasGroup>> = BTreeMap::new();
         for g in &self.groups {
             by_order.entry(g.order).or_default().push(g);
@@ -250,7 +270,7 @@ impl Atlas {
                     .map(|(&order, gs)| Stratum {
                         order,
                         invariant: gs.iter().map(|g| g.invariants[h]).collect(),
-                        time: gs.iter().map(|g| g.time()).collect(),
+                        time: gs.iter().map(|g| time(g)).collect(),
                     })
                     .collect()
             })
@@ -309,11 +329,33 @@ pub(crate) mod tests {
             order,
             invariants: [inv; 4],
             epochs: epochs.to_vec(),
+            first_crossings: epochs.to_vec(),
             budget: 20_000,
             class: GroupClass::Abelian,
             cyclic: false,
             nilpotency_class: 1,
         }
+    }
+
+    #[test]
+    fn the_first_crossing_strata_read_the_first_crossings() {
+        let mut groups: Vec<AtlasGroup> = (0..5)
+            .map(|k| group(8, k as f64, &[Some(1000 * (5 - k)), None]))
+            .collect();
+        // Every run first crosses at epoch 100, whether it sustains or not.
+        for g in &mut groups {
+            g.first_crossings = vec![Some(100), Some(100)];
+        }
+        let atlas = Atlas {
+            complete: vec![8],
+            planned: vec![8],
+            groups,
+            cpus: Default::default(),
+            wall_hours: 0.0,
+            grokked_irreps: Vec::new(),
+        };
+        assert_eq!(atlas.strata()[0][0].time[0], 12_500.0);
+        assert_eq!(atlas.strata_first_crossing()[0][0].time, vec![100.0; 5]);
     }
 
     #[test]

@@ -230,6 +230,14 @@ pub fn tables(atlas: &Atlas, n: &mut Numbers) -> Vec<(String, String)> {
         n.set(k("p"), stat_p(d.p));
         n.set(k("p_holm"), stat_p(d.p_holm));
     }
+    // Exploratory: the same test on the time to the first crossing.
+    let first = decide(&atlas.strata_first_crossing(), SEED);
+    for (d, (claim, _)) in first.iter().zip(STATEMENTS) {
+        let k = |x: &str| format!("atlas/first/{claim}/{x}");
+        n.set(k("verdict"), d.verdict.to_string());
+        n.num(k("statistic"), d.statistic, 1);
+        n.set(k("p_holm"), stat_p(d.p_holm));
+    }
 
     exploratory(atlas, n);
     irreps(atlas, n);
@@ -373,6 +381,14 @@ mod tests {
         };
         let mut n = Numbers::default();
         let files = tables(&atlas, &mut n);
+        // First crossings equal the sustained epochs here: same verdicts.
+        for claim in ["A1", "A2", "A3", "A4"] {
+            assert_eq!(
+                n.get(&format!("atlas/first/{claim}/verdict")),
+                n.get(&format!("atlas/{claim}/verdict"))
+            );
+        }
+        assert_eq!(n.get("atlas/first/A1/verdict"), Some("supported"));
         assert_eq!(n.get("atlas/cpu/runs"), Some("14"));
         assert_eq!(n.get("atlas/cpu/recorded"), Some("5"));
         assert_eq!(n.get("atlas/wall_hours"), Some("12.3"));
