@@ -121,14 +121,23 @@ pub struct Atlas {
 pub struct GrokkedIrrep {
     /// The group's order.
     pub order: usize,
-    /// Whether the group is abelian (read only where `kind` is recorded;
-    /// `false` otherwise).
+    /// The dominant irrep's kind; `None` when the run was not analysed
+    /// before aggregation.
+    pub kind: Option<IrrepKind>,
+}
+
+/// What kind of irrep a run's embedding builds on, and what its group
+/// allows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct IrrepKind {
+    /// The irrep's complex degree.
+    pub degree: u32,
+    /// Whether it is faithful.
+    pub faithful: bool,
+    /// Whether the group is abelian.
     pub abelian: bool,
-    /// Whether the group has a faithful irrep at all (likewise).
-    pub has_faithful: bool,
-    /// The dominant irrep's complex degree and whether it is faithful;
-    /// `None` when the run was not analysed before aggregation.
-    pub kind: Option<(u32, bool)>,
+    /// Whether the group has a faithful irrep at all.
+    pub group_has_faithful: bool,
 }
 
 /// `smallgroup:n,i` as (n, i).
@@ -175,23 +184,27 @@ impl Atlas {
             let (n, i) =
                 small_id(&r.op).ok_or_else(|| data(format!("{} is not smallgroup:n,i", r.op)))?;
             if o.sustained.epoch().is_some() {
-                let kind = r.dominant_degree.zip(r.dominant_faithful);
-                let (abelian, has_faithful) = match (kind, facts.get(&(n, i))) {
-                    (None, _) => (false, false),
-                    (Some(_), Some(&f)) => f,
-                    (Some(_), None) => {
-                        let g = crate::groups::small::small_group(n, i)
-                            .map_err(|e| data(e.to_string()))?;
-                        let faithful = g.representations().real.iter().any(|r| r.is_faithful());
-                        *facts.entry((n, i)).or_insert((g.is_abelian(), faithful))
+                let kind = match r.dominant_degree.zip(r.dominant_faithful) {
+                    None => None,
+                    Some((degree, faithful)) => {
+                        let (abelian, group_has_faithful) = match facts.get(&(n, i)) {
+                            Some(&f) => f,
+                            None => {
+                                let g = crate::groups::small::small_group(n, i)
+                                    .map_err(|e| data(e.to_string()))?;
+                                let any = g.representations().real.iter().any(|r| r.is_faithful());
+                                *facts.entry((n, i)).or_insert((g.is_abelian(), any))
+                            }
+                        };
+                        Some(IrrepKind {
+                            degree,
+                            faithful,
+                            abelian,
+                            group_has_faithful,
+                        })
                     }
                 };
-                grokked_irreps.push(GrokkedIrrep {
-                    order: n,
-                    abelian,
-                    has_faithful,
-                    kind,
-                });
+                grokked_irreps.push(GrokkedIrrep { order: n, kind });
             }
             let g = runs.entry((n, i)).or_insert_with(|| AtlasGroup {
                 op: r.op.clone(),

@@ -4,7 +4,7 @@
 use crate::analysis::atlas::{decide, Decision, MIN_GROUPS};
 use crate::analysis::stats::{kendall_tau_b, median};
 use crate::report::atlas::Atlas;
-use crate::report::atlas::{ranges, AtlasGroup};
+use crate::report::atlas::{ranges, AtlasGroup, IrrepKind};
 use crate::report::claims::atlas::{SEED, STATEMENTS};
 use crate::report::latex::Numbers;
 use std::collections::BTreeMap;
@@ -73,17 +73,17 @@ pub(crate) fn exploratory(atlas: &Atlas, n: &mut Numbers) {
 /// faithful (`abelian_faithful`: only a cyclic group has a faithful
 /// irrep of degree 1).
 pub(crate) fn irreps(atlas: &Atlas, n: &mut Numbers) {
-    let analysed: Vec<_> = atlas
+    let analysed: Vec<(usize, IrrepKind)> = atlas
         .grokked_irreps
         .iter()
-        .filter_map(|g| g.kind.map(|k| (g, k)))
+        .filter_map(|g| g.kind.map(|k| (g.order, k)))
         .collect();
-    let mut orders: Vec<usize> = analysed.iter().map(|(g, _)| g.order).collect();
+    let mut orders: Vec<usize> = analysed.iter().map(|(order, _)| *order).collect();
     orders.dedup();
-    let count = |abelian: bool, pick: &dyn Fn((u32, bool)) -> bool| {
+    let count = |abelian: bool, pick: &dyn Fn(&IrrepKind) -> bool| {
         analysed
             .iter()
-            .filter(|(g, k)| g.abelian == abelian && pick(*k))
+            .filter(|(_, k)| k.abelian == abelian && pick(k))
             .count()
             .to_string()
     };
@@ -103,19 +103,18 @@ pub(crate) fn irreps(atlas: &Atlas, n: &mut Numbers) {
     n.set("atlas/irrep/nonabelian", count(false, &|_| true));
     n.set(
         "atlas/irrep/nonabelian_degree1",
-        count(false, &|k| k.0 == 1),
+        count(false, &|k| k.degree == 1),
     );
-    n.set("atlas/irrep/nonabelian_faithful", count(false, &|k| k.1));
+    n.set(
+        "atlas/irrep/nonabelian_faithful",
+        count(false, &|k| k.faithful),
+    );
     n.set(
         "atlas/irrep/nonabelian_can_be_faithful",
-        analysed
-            .iter()
-            .filter(|(g, _)| !g.abelian && g.has_faithful)
-            .count()
-            .to_string(),
+        count(false, &|k| k.group_has_faithful),
     );
     n.set("atlas/irrep/abelian", count(true, &|_| true));
-    n.set("atlas/irrep/abelian_faithful", count(true, &|k| k.1));
+    n.set("atlas/irrep/abelian_faithful", count(true, &|k| k.faithful));
 }
 
 /// Where and how long the stored atlas runs trained, complete order or
@@ -325,12 +324,19 @@ mod tests {
     use crate::report::atlas::tests::group;
     use crate::report::atlas::GrokkedIrrep;
 
-    fn irrep(order: usize, abelian: bool, kind: Option<(u32, bool)>) -> GrokkedIrrep {
+    /// A grokked run whose irrep is (degree, faithful, group abelian,
+    /// group has a faithful irrep), or not recorded.
+    fn irrep(order: usize, kind: Option<(u32, bool, bool, bool)>) -> GrokkedIrrep {
         GrokkedIrrep {
             order,
-            abelian,
-            has_faithful: true,
-            kind,
+            kind: kind.map(
+                |(degree, faithful, abelian, group_has_faithful)| IrrepKind {
+                    degree,
+                    faithful,
+                    abelian,
+                    group_has_faithful,
+                },
+            ),
         }
     }
 
@@ -368,15 +374,12 @@ mod tests {
             cpus,
             wall_hours: 12.345,
             grokked_irreps: vec![
-                irrep(8, false, Some((2, true))),
-                irrep(8, false, Some((1, false))),
-                GrokkedIrrep {
-                    has_faithful: false,
-                    ..irrep(8, false, Some((1, false)))
-                },
-                irrep(8, true, Some((1, false))),
-                irrep(8, true, None),
-                irrep(12, false, None),
+                irrep(8, Some((2, true, false, true))),
+                irrep(8, Some((1, false, false, true))),
+                irrep(8, Some((1, false, false, false))),
+                irrep(8, Some((1, false, true, true))),
+                irrep(8, None),
+                irrep(12, None),
             ],
         };
         let mut n = Numbers::default();
