@@ -10,6 +10,7 @@ use super::{ReportError, Result};
 use crate::analysis::atlas::{restricted_mean_time, Stratum, MIN_GROUPS};
 use crate::analysis::complexity::smallest_faithful_dim;
 use crate::groups::invariants::Invariants;
+use crate::groups::FiniteGroup;
 use std::collections::BTreeMap;
 use std::path::Path;
 
@@ -140,6 +141,21 @@ pub struct IrrepKind {
     pub group_has_faithful: bool,
 }
 
+/// SmallGroup (n, i), loaded from the shipped export the first time it is
+/// asked for.
+fn cached(
+    tables: &mut BTreeMap<(usize, usize), FiniteGroup>,
+    n: usize,
+    i: usize,
+) -> std::result::Result<&FiniteGroup, crate::groups::GroupError> {
+    match tables.entry((n, i)) {
+        std::collections::btree_map::Entry::Occupied(e) => Ok(e.into_mut()),
+        std::collections::btree_map::Entry::Vacant(e) => {
+            Ok(e.insert(crate::groups::small::small_group(n, i)?))
+        }
+    }
+}
+
 /// `smallgroup:n,i` as (n, i).
 pub(crate) fn small_id(op: &str) -> Option<(usize, usize)> {
     let (n, i) = op.strip_prefix("smallgroup:")?.split_once(',')?;
@@ -175,9 +191,9 @@ impl Atlas {
         let mut cpus: BTreeMap<Option<String>, usize> = BTreeMap::new();
         let mut wall_hours = 0.0;
         let mut grokked_irreps = Vec::new();
-        // Whether a group is abelian and has a faithful irrep, read from its
-        // table once, for the runs whose dominant irrep is recorded.
-        let mut facts: BTreeMap<(usize, usize), (bool, bool)> = BTreeMap::new();
+        // Each group's table, loaded once for the two passes below (the
+        // analysed runs' groups, then the complete orders' invariants).
+        let mut tables: BTreeMap<(usize, usize), FiniteGroup> = BTreeMap::new();
         for (r, o) in sweep.runs()?.iter().zip(sweep.sustained_outcomes()?) {
             *cpus.entry(r.cpu.clone()).or_default() += 1;
             wall_hours += r.wall_seconds / 3600.0;
@@ -187,20 +203,16 @@ impl Atlas {
                 let kind = match r.dominant_degree.zip(r.dominant_faithful) {
                     None => None,
                     Some((degree, faithful)) => {
-                        let (abelian, group_has_faithful) = match facts.get(&(n, i)) {
-                            Some(&f) => f,
-                            None => {
-                                let g = crate::groups::small::small_group(n, i)
-                                    .map_err(|e| data(e.to_string()))?;
-                                let any = g.representations().real.iter().any(|r| r.is_faithful());
-                                *facts.entry((n, i)).or_insert((g.is_abelian(), any))
-                            }
-                        };
+                        let g = cached(&mut tables, n, i).map_err(|e| data(e.to_string()))?;
                         Some(IrrepKind {
                             degree,
                             faithful,
-                            abelian,
-                            group_has_faithful,
+                            abelian: g.is_abelian(),
+                            group_has_faithful: g
+                                .representations()
+                                .real
+                                .iter()
+                                .any(|r| r.is_faithful()),
                         })
                     }
                 };
@@ -235,12 +247,12 @@ impl Atlas {
             if !complete.contains(&n) {
                 continue;
             }
-            let g = crate::groups::small::small_group(n, i).map_err(|e| data(e.to_string()))?;
-            let inv = Invariants::of(&g);
+            let g = cached(&mut tables, n, i).map_err(|e| data(e.to_string()))?;
+            let inv = Invariants::of(g);
             group.invariants = [
                 inv.abelianisation_order() as f64,
                 inv.max_degree as f64,
-                smallest_faithful_dim(&g) as f64,
+                smallest_faithful_dim(g) as f64,
                 inv.commuting_probability,
             ];
             group.class = GroupClass::of(&inv);

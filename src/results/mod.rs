@@ -180,26 +180,15 @@ pub const RESULTS_PROVENANCE: [&str; 12] = [
 /// share of the embedding's non-constant power, from
 /// `<run>/analysis/summary.json`. Null for a run not analysed; a committed
 /// row kept without its run directory keeps the values it had.
-pub const RESULTS_ANALYSIS: [(&str, ResultsType); 4] = [
-    ("dominant_irrep", ResultsType::Text),
-    ("dominant_degree", ResultsType::Integer),
-    ("dominant_faithful", ResultsType::Boolean),
-    ("dominant_share", ResultsType::Real),
+///
+/// Each with its stored type: its values may all be null in one
+/// aggregation, so the type cannot be read off them.
+pub const RESULTS_ANALYSIS: [(&str, polars::prelude::DataType); 4] = [
+    ("dominant_irrep", polars::prelude::DataType::String),
+    ("dominant_degree", polars::prelude::DataType::Int64),
+    ("dominant_faithful", polars::prelude::DataType::Boolean),
+    ("dominant_share", polars::prelude::DataType::Float64),
 ];
-
-/// The stored type of a results column whose values may all be null in
-/// one aggregation (so it cannot be read off the values).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ResultsType {
-    /// A string.
-    Text,
-    /// A 64-bit integer.
-    Integer,
-    /// A boolean.
-    Boolean,
-    /// A 64-bit float.
-    Real,
-}
 
 /// The results table's optional columns: every column a results row has
 /// (the fields of [`crate::config::RunConfig`] and [`crate::grok::Summary`]

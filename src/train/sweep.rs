@@ -10,7 +10,6 @@ use super::committed::Committed;
 use super::run::{finish_complete_partials, is_complete, read_config, read_manifest, train_runs};
 use super::{resolve_threads, Observer, Progress, TrainError};
 use crate::config::{ConfigError, RunConfig};
-use crate::results::ResultsType;
 use crate::store::{vstack_all, write_csv, write_parquet};
 pub use crate::sweep::plan::{MEASURED_BATCH_GAIN, MIN_BATCH_GAIN, MIN_BATCH_GAIN_STOPPING};
 pub use crate::sweep::{
@@ -691,14 +690,9 @@ pub fn results_frame(run_dirs: &[PathBuf]) -> Result<DataFrame, TrainError> {
             // Null-tolerant typing: a column of all-null epochs is Int64;
             // the analysis columns, often all null, have their own types.
             let fixed = crate::results::RESULTS_ANALYSIS
-                .iter()
+                .into_iter()
                 .find(|(c, _)| *c == name)
-                .map(|(_, t)| match t {
-                    ResultsType::Text => DataType::String,
-                    ResultsType::Integer => DataType::Int64,
-                    ResultsType::Boolean => DataType::Boolean,
-                    ResultsType::Real => DataType::Float64,
-                });
+                .map(|(_, t)| t);
             let dtype = fixed.unwrap_or_else(|| {
                 values
                     .iter()

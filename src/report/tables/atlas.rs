@@ -6,7 +6,7 @@ use crate::analysis::stats::{kendall_tau_b, median};
 use crate::report::atlas::Atlas;
 use crate::report::atlas::{ranges, AtlasGroup, IrrepKind};
 use crate::report::claims::atlas::{SEED, STATEMENTS};
-use crate::report::latex::Numbers;
+use crate::report::latex::{tex, Numbers};
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
@@ -130,7 +130,7 @@ pub(crate) fn provenance(atlas: &Atlas, n: &mut Numbers) {
         .iter()
         .filter_map(|(cpu, k)| {
             cpu.as_ref()
-                .map(|c| format!("{} ({k} runs)", tex_text(c.trim())))
+                .map(|c| format!("{} ({k} runs)", tex(c.trim())))
         })
         .collect();
     n.set("atlas/cpu/runs", runs.to_string());
@@ -168,19 +168,6 @@ fn weights(orders: &[crate::analysis::atlas::OrderTau], n: &mut Numbers) {
     };
     n.set("atlas/weight/largest", names);
     n.num("atlas/weight/largest_share", share, 0);
-}
-
-/// `s` as LaTeX text: its special characters escaped (a CPU's model name
-/// is whatever the machine reports).
-fn tex_text(s: &str) -> String {
-    s.chars()
-        .map(|c| match c {
-            '&' | '%' | '$' | '#' | '_' | '{' | '}' => format!("\\{c}"),
-            '\\' => "\\textbackslash{}".into(),
-            '~' | '^' => " ".into(),
-            c => c.to_string(),
-        })
-        .collect()
 }
 
 /// The paper's atlas tables and numbers (`atlas/...`): the A1–A4 table
@@ -414,7 +401,12 @@ mod tests {
             n.get("atlas/cpu/models"),
             Some("AMD EPYC (2 runs), Intel Xeon (3 runs)")
         );
-        assert_eq!(tex_text("A_B 50% {x}"), "A\\_B 50\\% \\{x\\}");
+        // A CPU's name is LaTeX text: its specials escaped.
+        let mut named = atlas.clone();
+        named.cpus = BTreeMap::from([(Some("A_B 50%".to_string()), 1)]);
+        let mut m = Numbers::default();
+        provenance(&named, &mut m);
+        assert_eq!(m.get("atlas/cpu/models"), Some("A\\_B 50\\% (1 runs)"));
         let claims = &files[0].1;
         assert!(claims.contains("8 & 5 & $-1.00$"), "{claims}");
         assert!(
