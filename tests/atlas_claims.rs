@@ -101,6 +101,18 @@ fn only_complete_orders_are_read_and_the_verdict_says_it_is_interim() {
             line.ends_with("(interim: orders 8 complete of 8-9)"),
             "{line}"
         );
+        let block: Vec<&str> = out
+            .lines()
+            .skip_while(|l| *l != line)
+            .skip(1)
+            .take_while(|l| l.starts_with(' '))
+            .collect();
+        assert!(
+            block
+                .iter()
+                .any(|l| l.starts_with("  by the rule's first crossing version: ")),
+            "{claim} has no first-crossing verdict:\n{out}"
+        );
     }
     std::fs::remove_dir_all(&dir).unwrap();
 }

@@ -35,12 +35,26 @@ pub const RULE: &str = "Per group, the restricted mean time to a sustained grok 
 
 /// The verdicts of A1–A4 as claims, each with its numbers: the pooled
 /// statistic, its p-values, and each order's tau-b with its interval.
+/// The pre-registered exploratory variant, the same test on the time to
+/// the first crossing, is each claim's `first_crossing` version.
 pub fn verdicts(atlas: &Atlas) -> Vec<Verdict> {
     let decisions = decide(&atlas.strata(), SEED);
+    let first = decide(&atlas.strata_first_crossing(), SEED);
     decisions
         .iter()
+        .zip(&first)
         .zip(STATEMENTS)
-        .map(|(d, (claim, statement))| verdict(atlas, d, claim, statement))
+        .map(|((d, f), (claim, statement))| {
+            let mut v = verdict(atlas, d, claim, statement);
+            v.other_versions.push((
+                "first_crossing".to_string(),
+                format!(
+                    "{} (statistic {:.1}, Holm-adjusted p {:.4})",
+                    f.verdict, f.statistic, f.p_holm
+                ),
+            ));
+            v
+        })
         .collect()
 }
 
@@ -103,6 +117,11 @@ mod tests {
         let mut groups: Vec<AtlasGroup> = (0..5)
             .map(|k| group(8, k as f64, &[Some(1000 * (5 - k)), Some(1000 * (5 - k))]))
             .collect();
+        // Every run first crosses at the same epoch: the first-crossing
+        // variant has nothing to rank.
+        for g in &mut groups {
+            g.first_crossings = vec![Some(100), Some(100)];
+        }
         groups.push(group(6, 1.0, &[None]));
         groups.push(group(6, 2.0, &[Some(100)]));
         let atlas = Atlas {
@@ -154,5 +173,11 @@ mod tests {
             .find(|(k, _)| k == "tau_b_order_8")
             .unwrap();
         assert!(tau.1.starts_with("-1.00"), "{}", tau.1);
+        for x in &v {
+            assert_eq!(x.other_versions.len(), 1);
+            let (version, word) = &x.other_versions[0];
+            assert_eq!(version, "first_crossing");
+            assert!(word.starts_with("not detected (statistic 0.0"), "{word}");
+        }
     }
 }

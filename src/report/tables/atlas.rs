@@ -4,7 +4,7 @@
 use crate::analysis::atlas::{decide, Decision, MIN_GROUPS};
 use crate::analysis::stats::{kendall_tau_b, median};
 use crate::report::atlas::Atlas;
-use crate::report::atlas::{ranges, AtlasGroup, IrrepKind};
+use crate::report::atlas::{ranges, AtlasGroup, GroupClass, IrrepKind};
 use crate::report::claims::atlas::{SEED, STATEMENTS};
 use crate::report::latex::{tex, Numbers};
 use std::collections::BTreeMap;
@@ -21,8 +21,11 @@ pub(crate) const HEADERS: [&str; 4] = [
 
 /// The atlas' exploratory numbers, none of them a pre-registered test:
 /// among the cyclic groups of the complete orders, Kendall's tau-b between
-/// order and time and the least order from which every cyclic group groks
-/// in some seed (`atlas/cyclic/...`); within each 2-group order, tau-b
+/// order and time, the least order from which every cyclic group groks
+/// in some seed, the median time of those that grok, and in how many of
+/// the orders with a non-abelian group the cyclic group's time is below
+/// the non-abelian groups' median (`atlas/cyclic/...`); within each
+/// 2-group order, tau-b
 /// between nilpotency class and time (`atlas/nilpotency/<n>/tau`).
 pub(crate) fn exploratory(atlas: &Atlas, n: &mut Numbers) {
     let cyclic: Vec<&AtlasGroup> = atlas.groups.iter().filter(|g| g.cyclic).collect();
@@ -46,6 +49,36 @@ pub(crate) fn exploratory(atlas: &Atlas, n: &mut Numbers) {
         .last()
         .map_or("none".to_string(), |g| g.order.to_string());
     n.set("atlas/cyclic/all_grok_from", from);
+    let grokked_times: Vec<f64> = cyclic
+        .iter()
+        .filter(|g| grokked(g))
+        .map(|g| g.time())
+        .collect();
+    n.set(
+        "atlas/cyclic/median_time",
+        if grokked_times.is_empty() {
+            "none".to_string()
+        } else {
+            format!("{:.0}", median(&grokked_times))
+        },
+    );
+    // Per order with a non-abelian group: is the cyclic group's time
+    // below the median of that order's non-abelian groups' times?
+    let (mut orders_with, mut sooner) = (0, 0);
+    for c in &cyclic {
+        let nonabelian: Vec<f64> = atlas
+            .groups
+            .iter()
+            .filter(|g| g.order == c.order && g.class != GroupClass::Abelian)
+            .map(AtlasGroup::time)
+            .collect();
+        if !nonabelian.is_empty() {
+            orders_with += 1;
+            sooner += usize::from(c.time() < median(&nonabelian));
+        }
+    }
+    n.set("atlas/cyclic/with_nonabelian", orders_with.to_string());
+    n.set("atlas/cyclic/sooner", sooner.to_string());
     let mut two_groups: BTreeMap<usize, (Vec<f64>, Vec<f64>)> = BTreeMap::new();
     for g in atlas.groups.iter().filter(|g| g.order.is_power_of_two()) {
         let e = two_groups.entry(g.order).or_default();
@@ -151,8 +184,9 @@ pub(crate) fn provenance(atlas: &Atlas, n: &mut Numbers) {
 /// How the pooled statistic's weight (each order's number of groups)
 /// falls: the two orders with the most groups (`atlas/weight/largest`,
 /// "32 and 48") and their share of the weight in percent
-/// (`atlas/weight/largest_share`); "none" and 0 with fewer than two orders.
-fn weights(orders: &[crate::analysis::atlas::OrderTau], n: &mut Numbers) {
+/// (`atlas/weight/largest_share`); "none" and 0 with fewer than two orders;
+/// and what the orders still pending will weigh (`atlas/weight/pending`).
+fn weights(atlas: &Atlas, orders: &[crate::analysis::atlas::OrderTau], n: &mut Numbers) {
     let total: usize = orders.iter().map(|o| o.groups).sum();
     let mut largest: Vec<_> = orders.iter().collect();
     // The most groups first; of equal counts, the smaller order.
@@ -168,6 +202,93 @@ fn weights(orders: &[crate::analysis::atlas::OrderTau], n: &mut Numbers) {
     };
     n.set("atlas/weight/largest", names);
     n.num("atlas/weight/largest_share", share, 0);
+    n.set("atlas/weight/pending", pending_weight(atlas, total));
+}
+
+/// What the planned orders not yet complete (with at least
+/// [`MIN_GROUPS`] groups) will weigh once they are, as a clause that
+/// follows the complete orders' weight ("; order 64, with 267 groups, will
+/// carry 52\% of it once complete"); empty when none is pending.
+fn pending_weight(atlas: &Atlas, complete_groups: usize) -> String {
+    let pending: Vec<usize> = atlas
+        .planned
+        .iter()
+        .copied()
+        .filter(|o| !atlas.complete.contains(o) && crate::groups::small::count(*o) >= MIN_GROUPS)
+        .collect();
+    if pending.is_empty() {
+        return String::new();
+    }
+    let groups: usize = pending
+        .iter()
+        .map(|&o| crate::groups::small::count(o))
+        .sum();
+    let share = 100.0 * groups as f64 / (complete_groups + groups) as f64;
+    let names = match pending.as_slice() {
+        [o] => format!("order {o}"),
+        _ => format!("orders {}", ranges(&pending).replace('-', "--")),
+    };
+    format!("; {names}, with {groups} groups, will carry {share:.0}\\% of it once complete")
+}
+
+/// Where each claim's pooled statistic comes from, per order
+/// (`atlas/<claim>/...`): the orders whose tau-b is positive
+/// (`orders_positive`) and negative (`orders_negative`), those whose
+/// bootstrap interval spans zero or is undefined (`intervals_span_zero`),
+/// the orders from 32 up (`orders_from_32`), how many of them have a
+/// positive tau-b (`positive_from_32`) and their weighted sum of tau-b
+/// (`statistic_from_32`, the part of the statistic they give), and the
+/// order with the largest tau-b and its number of groups (`highest`,
+/// `highest_groups`).
+fn signs(d: &Decision, claim: &str, n: &mut Numbers) {
+    let k = |x: &str| format!("atlas/{claim}/{x}");
+    let count = |pick: &dyn Fn(&crate::analysis::atlas::OrderTau) -> bool| {
+        d.orders.iter().filter(|o| pick(o)).count().to_string()
+    };
+    n.set(
+        k("orders_positive"),
+        count(&|o| o.tau_b.is_some_and(|t| t > 0.0)),
+    );
+    n.set(
+        k("orders_negative"),
+        count(&|o| o.tau_b.is_some_and(|t| t < 0.0)),
+    );
+    n.set(
+        k("intervals_span_zero"),
+        count(&|o| o.interval.is_none_or(|(lo, hi)| lo <= 0.0 && 0.0 <= hi)),
+    );
+    let large: Vec<_> = d.orders.iter().filter(|o| o.order >= 32).collect();
+    n.set(k("orders_from_32"), large.len().to_string());
+    n.set(
+        k("positive_from_32"),
+        large
+            .iter()
+            .filter(|o| o.tau_b.is_some_and(|t| t > 0.0))
+            .count()
+            .to_string(),
+    );
+    let from_32: f64 = large
+        .iter()
+        .map(|o| o.groups as f64 * o.tau_b.unwrap_or(0.0))
+        .sum();
+    n.num(k("statistic_from_32"), from_32, 1);
+    // The largest tau-b; of equal ones, the smaller order.
+    let highest = d
+        .orders
+        .iter()
+        .filter_map(|o| o.tau_b.map(|t| (t, o)))
+        .fold(None, |best: Option<(f64, _)>, (t, o)| match best {
+            Some((b, _)) if b >= t => best,
+            _ => Some((t, o)),
+        });
+    n.set(
+        k("highest"),
+        highest.map_or("none".to_string(), |(_, o)| o.order.to_string()),
+    );
+    n.set(
+        k("highest_groups"),
+        highest.map_or("0".to_string(), |(_, o)| o.groups.to_string()),
+    );
 }
 
 /// The paper's atlas tables and numbers (`atlas/...`): the A1–A4 table
@@ -201,7 +322,7 @@ pub fn tables(atlas: &Atlas, n: &mut Numbers) -> Vec<(String, String)> {
         "atlas/strata",
         decisions.first().map_or(0, |d| d.orders.len()).to_string(),
     );
-    weights(decisions.first().map_or(&[][..], |d| &d.orders), n);
+    weights(atlas, decisions.first().map_or(&[][..], |d| &d.orders), n);
     let stat_p = |x: f64| {
         if x < 1e-3 {
             "$< 0.001$".to_string()
@@ -215,6 +336,7 @@ pub fn tables(atlas: &Atlas, n: &mut Numbers) -> Vec<(String, String)> {
         n.num(k("statistic"), d.statistic, 1);
         n.set(k("p"), stat_p(d.p));
         n.set(k("p_holm"), stat_p(d.p_holm));
+        signs(d, claim, n);
     }
     // Exploratory: the same test on the time to the first crossing.
     let first = decide(&atlas.strata_first_crossing(), SEED);
@@ -337,10 +459,73 @@ mod tests {
             interval: None,
         };
         let mut n = Numbers::default();
+        let atlas = Atlas {
+            complete: vec![16, 32, 40, 48],
+            planned: vec![16, 32, 40, 48, 63, 64],
+            groups: Vec::new(),
+            cpus: Default::default(),
+            wall_hours: 0.0,
+            grokked_irreps: Vec::new(),
+        };
         // 51 + 52 of 150 groups; order 16's 14 ties nothing.
-        weights(&[o(16, 14), o(32, 51), o(40, 33), o(48, 52)], &mut n);
+        let orders = [o(16, 14), o(32, 51), o(40, 33), o(48, 52)];
+        weights(&atlas, &orders, &mut n);
         assert_eq!(n.get("atlas/weight/largest"), Some("32 and 48"));
         assert_eq!(n.get("atlas/weight/largest_share"), Some("69"));
+        // Order 64's 267 groups are pending (63's 4 are too few for a
+        // stratum): 267 of 417 is 64%.
+        assert_eq!(
+            n.get("atlas/weight/pending"),
+            Some("; order 64, with 267 groups, will carry 64\\% of it once complete")
+        );
+        let done = Atlas {
+            complete: atlas.planned.clone(),
+            ..atlas
+        };
+        weights(&done, &orders, &mut n);
+        assert_eq!(n.get("atlas/weight/pending"), Some(""));
+    }
+
+    #[test]
+    fn the_signs_say_where_a_statistic_comes_from() {
+        use crate::analysis::atlas::{OrderTau, Verdict, HYPOTHESES};
+        let o = |order, groups, tau_b: Option<f64>, interval| OrderTau {
+            order,
+            groups,
+            tau_b,
+            interval,
+        };
+        let d = Decision {
+            hypothesis: HYPOTHESES[2],
+            statistic: 0.0,
+            p: 1.0,
+            p_holm: 1.0,
+            p_opposite_holm: 1.0,
+            verdict: Verdict::NotDetected,
+            orders: vec![
+                o(16, 14, Some(-0.3), Some((-0.6, 0.1))),
+                o(24, 15, None, None),
+                o(32, 51, Some(0.2), Some((0.05, 0.4))),
+                o(42, 6, Some(0.5), Some((-0.2, 0.9))),
+                o(48, 52, Some(-0.1), Some((-0.3, -0.01))),
+            ],
+        };
+        let mut n = Numbers::default();
+        signs(&d, "A3", &mut n);
+        for (key, want) in [
+            ("orders_positive", "2"),
+            ("orders_negative", "2"),
+            // 16's and 42's intervals span zero; 24's is undefined.
+            ("intervals_span_zero", "3"),
+            ("orders_from_32", "3"),
+            ("positive_from_32", "2"),
+            // 51 * 0.2 + 6 * 0.5 - 52 * 0.1 = 8.0
+            ("statistic_from_32", "8.0"),
+            ("highest", "42"),
+            ("highest_groups", "6"),
+        ] {
+            assert_eq!(n.get(&format!("atlas/A3/{key}")), Some(want), "{key}");
+        }
     }
 
     #[test]
@@ -421,5 +606,45 @@ mod tests {
         assert_eq!(n.get("atlas/orders_complete"), Some("6, 8"));
         assert_eq!(n.get("atlas/status"), Some("interim"));
         assert_eq!(n.get("atlas/runs_grokked"), Some("5"));
+        // Order 7 is pending but has one group, no stratum.
+        assert_eq!(n.get("atlas/weight/pending"), Some(""));
+    }
+
+    #[test]
+    fn a_cyclic_group_is_compared_with_its_orders_nonabelian_groups() {
+        let cyclic = |order, epochs: &[Option<u32>]| AtlasGroup {
+            cyclic: true,
+            ..group(order, 1.0, epochs)
+        };
+        let nonabelian = |order, epochs: &[Option<u32>]| AtlasGroup {
+            class: GroupClass::Nilpotent,
+            ..group(order, 1.0, epochs)
+        };
+        let atlas = Atlas {
+            complete: vec![5, 8, 9],
+            planned: vec![5, 8, 9],
+            groups: vec![
+                // Order 5: no non-abelian group, no comparison.
+                cyclic(5, &[None]),
+                // Order 8: 1000 against a median of 3000: sooner.
+                cyclic(8, &[Some(1000)]),
+                nonabelian(8, &[Some(2000)]),
+                nonabelian(8, &[Some(4000)]),
+                // Order 9 (pretend): 5000 against 4000: not sooner.
+                cyclic(9, &[Some(5000)]),
+                nonabelian(9, &[Some(4000)]),
+            ],
+            cpus: Default::default(),
+            wall_hours: 0.0,
+            grokked_irreps: Vec::new(),
+        };
+        let mut n = Numbers::default();
+        exploratory(&atlas, &mut n);
+        assert_eq!(n.get("atlas/cyclic/groups"), Some("3"));
+        assert_eq!(n.get("atlas/cyclic/grokked"), Some("2"));
+        assert_eq!(n.get("atlas/cyclic/median_time"), Some("3000"));
+        assert_eq!(n.get("atlas/cyclic/with_nonabelian"), Some("2"));
+        assert_eq!(n.get("atlas/cyclic/sooner"), Some("1"));
+        assert_eq!(n.get("atlas/cyclic/all_grok_from"), Some("8"));
     }
 }
