@@ -169,6 +169,61 @@ fn a_lost_runs_directory_keeps_the_committed_runs() {
         .get(0);
     assert_eq!(degree, Some(analysis.dominant_kind.0 as i64));
     assert!(stored.column("dominant_faithful").unwrap().bool().is_ok());
+    // The other run analysed, and the rows told without aggregating again
+    // (what `grokscope analyze --sweep` ends with): it gains its irrep,
+    // the first keeps its own although its analysis is gone, and no other
+    // column changes.
+    std::fs::remove_dir_all(dir.join("runs-a").join(&ids[0]).join("analysis")).unwrap();
+    let second = grokscope::analyze::analyze_run(&dir.join("runs-a").join(&ids[1])).unwrap();
+    grokscope::train::sweep::record_analysis(&results, &dir.join("runs-a")).unwrap();
+    let told = ParquetReader::new(std::fs::File::open(results.join("results.parquet")).unwrap())
+        .finish()
+        .unwrap();
+    let irreps: Vec<Option<&str>> = told
+        .column("dominant_irrep")
+        .unwrap()
+        .str()
+        .unwrap()
+        .iter()
+        .collect();
+    assert_eq!(
+        irreps,
+        [
+            Some(analysis.dominant_irrep.as_str()),
+            Some(second.dominant_irrep.as_str())
+        ]
+    );
+    let shares: Vec<Option<f64>> = told
+        .column("dominant_share")
+        .unwrap()
+        .f64()
+        .unwrap()
+        .iter()
+        .collect();
+    assert_eq!(
+        shares,
+        [Some(analysis.dominant_share), Some(second.dominant_share)]
+    );
+    let analysed: Vec<&str> = [
+        "dominant_irrep",
+        "dominant_degree",
+        "dominant_faithful",
+        "dominant_share",
+    ]
+    .to_vec();
+    assert_eq!(told.get_column_names(), stored.get_column_names());
+    for name in stored.get_column_names() {
+        if !analysed.contains(&name.as_str()) {
+            assert!(
+                told.column(name)
+                    .unwrap()
+                    .equals_missing(stored.column(name).unwrap()),
+                "{name} changed"
+            );
+        }
+    }
+    let csv = std::fs::read_to_string(results.join("results.csv")).unwrap();
+    assert!(csv.contains(&second.dominant_irrep), "{csv}");
     let before = tables(&results);
     let committed_ids: Vec<String> = plan(&first)
         .unwrap()

@@ -573,7 +573,8 @@ pub fn read_results(results_dir: &Path) -> Result<DataFrame, AnalyzeError> {
 
 /// Analyses every run of a sweep and writes, into `results_dir`:
 /// `analysis.parquet`/`.csv` (one row per run), `cka.parquet`/`.csv` and
-/// `complexity.parquet`/`.csv`. `progress` receives one line per step.
+/// `complexity.parquet`/`.csv`, and each run's dominant irrep into its
+/// results row ([`crate::train::sweep::record_analysis`]). `progress` receives one line per step.
 ///
 /// # Errors
 /// A missing results table or run, or an analysis error.
@@ -648,6 +649,9 @@ pub fn analyze_sweep(
     written.extend(write_table(&mut cka, results_dir, "cka")?);
     let mut complexity = complexity_frame(&runs)?;
     written.extend(write_table(&mut complexity, results_dir, "complexity")?);
+    // The results rows carry each run's dominant irrep too, as an
+    // aggregate after this analysis would give them.
+    written.push(crate::train::sweep::record_analysis(results_dir, runs_dir)?);
     Ok(written)
 }
 

@@ -603,6 +603,73 @@ impl Analysed {
     }
 }
 
+impl Analysed {
+    /// Its values in the order of `results::RESULTS_ANALYSIS`.
+    fn values(self) -> [AnyValue<'static>; 4] {
+        [
+            AnyValue::StringOwned(self.dominant_irrep.into()),
+            AnyValue::Int64(i64::from(self.dominant_kind.0)),
+            AnyValue::Boolean(self.dominant_kind.1),
+            AnyValue::Float64(self.dominant_share),
+        ]
+    }
+}
+
+/// Writes each analysed run's dominant irrep into the sweep's results rows
+/// in `results_dir` (the columns of `results::RESULTS_ANALYSIS`), as
+/// aggregating again after `grokscope analyze` would, and leaves every
+/// other column as it is. A row whose run directory in `runs_dir` has no
+/// analysis keeps what it had. What `grokscope analyze --sweep` runs last.
+///
+/// # Errors
+/// An unreadable or unwritable results table.
+pub fn record_analysis(results_dir: &Path, runs_dir: &Path) -> Result<PathBuf, TrainError> {
+    let parquet = results_dir.join("results.parquet");
+    let mut df = crate::store::read_parquet(&parquet)?;
+    let table_error = |e: String| TrainError::Io {
+        path: parquet.display().to_string(),
+        reason: e,
+    };
+    let ids: Vec<Option<String>> = crate::results::columns::column(
+        &df,
+        crate::column!(crate::results::rows::ResultRow, run_id),
+    )
+    .and_then(|c| c.str().map_err(|e| e.to_string()).cloned())
+    .map_err(table_error)?
+    .iter()
+    .map(|id| id.map(str::to_string))
+    .collect();
+    let analysed: Vec<Option<[AnyValue<'static>; 4]>> = ids
+        .iter()
+        .map(|id| {
+            id.as_ref()
+                .and_then(|id| Analysed::read(&runs_dir.join(id)))
+                .map(Analysed::values)
+        })
+        .collect();
+    for (k, (name, dtype)) in crate::results::RESULTS_ANALYSIS.iter().enumerate() {
+        let old = df.column(name).ok().cloned();
+        let values: Vec<AnyValue<'static>> = analysed
+            .iter()
+            .enumerate()
+            .map(|(i, a)| match (a, &old) {
+                (Some(a), _) => Ok(a[k].clone()),
+                (None, Some(old)) => old.get(i).map(|v| v.into_static()),
+                (None, None) => Ok(AnyValue::Null),
+            })
+            .collect::<PolarsResult<_>>()
+            .map_err(|e| table_error(e.to_string()))?;
+        let column = Series::from_any_values_and_dtype((*name).into(), &values, dtype, false)
+            .map_err(|e| table_error(e.to_string()))?;
+        df.with_column(Column::from(column))
+            .map_err(|e| table_error(e.to_string()))?;
+    }
+    // As the aggregate writes them: the CSV first, the Parquet table last.
+    write_csv(&mut df, &results_dir.join("results.csv"))?;
+    write_parquet(&mut df, &parquet)?;
+    Ok(parquet)
+}
+
 /// The results table of a set of complete runs (see [`aggregate`]).
 ///
 /// # Errors
