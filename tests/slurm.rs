@@ -41,9 +41,12 @@ fn spec(dir: &Path) -> PathBuf {
     p
 }
 
+/// The results table without what differs between machines and runs of
+/// one sweep, and without the dominant irrep (`analyze --sweep` fills it).
 fn without_timing_and_host(path: &Path) -> polars::prelude::DataFrame {
     let df = grokscope::store::read_parquet(path).unwrap();
-    df.drop_many(["wall_seconds", "host"])
+    let analysis = grokscope::results::RESULTS_ANALYSIS.map(|(c, _)| c);
+    df.drop_many(["wall_seconds", "host"].into_iter().chain(analysis))
 }
 
 #[test]
@@ -144,6 +147,19 @@ fn a_sweep_runs_as_a_slurm_array_like_a_local_sweep() {
             "a4" => assert_eq!(f, d == 3, "{}", r.op),
             other => panic!("unexpected operation {other}"),
         }
+    }
+    // The analysis wrote each run's dominant irrep into its results row.
+    let stored = grokscope::store::read_parquet(&results.join("results.parquet")).unwrap();
+    let ids = stored.column("run_id").unwrap().str().unwrap().clone();
+    let irreps = stored
+        .column("dominant_irrep")
+        .unwrap()
+        .str()
+        .unwrap()
+        .clone();
+    for (id, irrep) in ids.iter().zip(irreps.iter()) {
+        let row = rows.iter().find(|r| Some(r.run_id.as_str()) == id).unwrap();
+        assert_eq!(irrep, Some(row.dominant_irrep.as_str()), "{id:?}");
     }
     // Every run completed exactly once, by some array task.
     let mut completions = std::collections::BTreeMap::new();
