@@ -103,6 +103,24 @@ fn a_mixed_order_sweep_gives_the_same_results_batched_or_not() {
 }
 
 /// The rows of `df` whose run id is in `ids`, in `ids`' order.
+/// A sweep's stored results table.
+fn results_table(results: &Path) -> DataFrame {
+    ParquetReader::new(std::fs::File::open(results.join("results.parquet")).unwrap())
+        .finish()
+        .unwrap()
+}
+
+/// A string column's cells.
+fn strings(df: &DataFrame, name: &str) -> Vec<Option<String>> {
+    df.column(name)
+        .unwrap()
+        .str()
+        .unwrap()
+        .iter()
+        .map(|s| s.map(str::to_string))
+        .collect()
+}
+
 fn rows_of(df: &DataFrame, ids: &[String]) -> DataFrame {
     let frames: Vec<DataFrame> = ids
         .iter()
@@ -150,17 +168,11 @@ fn a_lost_runs_directory_keeps_the_committed_runs() {
         .collect();
     let analysis = grokscope::analyze::analyze_run(&dir.join("runs-a").join(&ids[0])).unwrap();
     grokscope::train::sweep::aggregate_sweep(&first, &dir.join("runs-a"), &results).unwrap();
-    let stored = ParquetReader::new(std::fs::File::open(results.join("results.parquet")).unwrap())
-        .finish()
-        .unwrap();
-    let irreps: Vec<Option<&str>> = stored
-        .column("dominant_irrep")
-        .unwrap()
-        .str()
-        .unwrap()
-        .iter()
-        .collect();
-    assert_eq!(irreps, [Some(analysis.dominant_irrep.as_str()), None]);
+    let stored = results_table(&results);
+    assert_eq!(
+        strings(&stored, "dominant_irrep"),
+        [Some(analysis.dominant_irrep.clone()), None]
+    );
     let degree = stored
         .column("dominant_degree")
         .unwrap()
@@ -176,21 +188,12 @@ fn a_lost_runs_directory_keeps_the_committed_runs() {
     std::fs::remove_dir_all(dir.join("runs-a").join(&ids[0]).join("analysis")).unwrap();
     let second = grokscope::analyze::analyze_run(&dir.join("runs-a").join(&ids[1])).unwrap();
     grokscope::train::sweep::record_analysis(&results, &dir.join("runs-a")).unwrap();
-    let told = ParquetReader::new(std::fs::File::open(results.join("results.parquet")).unwrap())
-        .finish()
-        .unwrap();
-    let irreps: Vec<Option<&str>> = told
-        .column("dominant_irrep")
-        .unwrap()
-        .str()
-        .unwrap()
-        .iter()
-        .collect();
+    let told = results_table(&results);
     assert_eq!(
-        irreps,
+        strings(&told, "dominant_irrep"),
         [
-            Some(analysis.dominant_irrep.as_str()),
-            Some(second.dominant_irrep.as_str())
+            Some(analysis.dominant_irrep.clone()),
+            Some(second.dominant_irrep.clone())
         ]
     );
     let shares: Vec<Option<f64>> = told
@@ -255,12 +258,10 @@ fn a_lost_runs_directory_keeps_the_committed_runs() {
     }
     let after = tables(&results);
     // Every row names the CPU and the step revision that trained it.
-    let stored = ParquetReader::new(std::fs::File::open(results.join("results.parquet")).unwrap())
-        .finish()
-        .unwrap();
+    let stored = results_table(&results);
     let cpu = &grokscope::kernels::pin().cpu;
-    let cpus = stored.column("cpu").unwrap().str().unwrap().clone();
-    assert!(cpus.iter().all(|c| c == Some(cpu.as_str())), "{cpus:?}");
+    let cpus = strings(&stored, "cpu");
+    assert!(cpus.iter().all(|c| c.as_ref() == Some(cpu)), "{cpus:?}");
     let revisions = stored
         .column("step_revision")
         .unwrap()

@@ -601,17 +601,29 @@ impl Analysed {
         let text = std::fs::read_to_string(run_dir.join("analysis").join("summary.json")).ok()?;
         serde_json::from_str(&text).ok()
     }
+
+    /// Its values in the order of `results::RESULTS_ANALYSIS`.
+    fn values(self) -> [serde_json::Value; 4] {
+        [
+            self.dominant_irrep.into(),
+            self.dominant_kind.0.into(),
+            self.dominant_kind.1.into(),
+            self.dominant_share.into(),
+        ]
+    }
 }
 
-impl Analysed {
-    /// Its values in the order of `results::RESULTS_ANALYSIS`.
-    fn values(self) -> [AnyValue<'static>; 4] {
-        [
-            AnyValue::StringOwned(self.dominant_irrep.into()),
-            AnyValue::Int64(i64::from(self.dominant_kind.0)),
-            AnyValue::Boolean(self.dominant_kind.1),
-            AnyValue::Float64(self.dominant_share),
-        ]
+/// A results cell from the JSON value a row was built from.
+fn cell(v: serde_json::Value) -> AnyValue<'static> {
+    match v {
+        serde_json::Value::Null => AnyValue::Null,
+        serde_json::Value::Bool(b) => AnyValue::Boolean(b),
+        serde_json::Value::Number(n) if n.is_f64() => {
+            AnyValue::Float64(n.as_f64().unwrap_or(f64::NAN))
+        }
+        serde_json::Value::Number(n) => AnyValue::Int64(n.as_i64().unwrap_or(i64::MAX)),
+        serde_json::Value::String(s) => AnyValue::StringOwned(s.into()),
+        other => AnyValue::StringOwned(other.to_string().into()),
     }
 }
 
@@ -644,7 +656,7 @@ pub fn record_analysis(results_dir: &Path, runs_dir: &Path) -> Result<PathBuf, T
         .map(|id| {
             id.as_ref()
                 .and_then(|id| Analysed::read(&runs_dir.join(id)))
-                .map(Analysed::values)
+                .map(|a| a.values().map(cell))
         })
         .collect();
     for (k, (name, dtype)) in crate::results::RESULTS_ANALYSIS.iter().enumerate() {
@@ -721,16 +733,9 @@ pub fn results_frame(run_dirs: &[PathBuf]) -> Result<DataFrame, TrainError> {
             row.push((k.to_string(), v));
         }
         // In the order of results::RESULTS_ANALYSIS; null if not analysed.
-        let analysed = Analysed::read(dir);
-        let analysis: [serde_json::Value; 4] = match analysed {
-            Some(a) => [
-                a.dominant_irrep.into(),
-                a.dominant_kind.0.into(),
-                a.dominant_kind.1.into(),
-                a.dominant_share.into(),
-            ],
-            None => Default::default(),
-        };
+        let analysis = Analysed::read(dir)
+            .map(Analysed::values)
+            .unwrap_or_default();
         for ((k, _), v) in crate::results::RESULTS_ANALYSIS.iter().zip(analysis) {
             row.push((k.to_string(), v));
         }
@@ -738,17 +743,7 @@ pub fn results_frame(run_dirs: &[PathBuf]) -> Result<DataFrame, TrainError> {
             if i == 0 {
                 cols.push((k.clone(), Vec::new()));
             }
-            let value = match v {
-                serde_json::Value::Null => AnyValue::Null,
-                serde_json::Value::Bool(b) => AnyValue::Boolean(b),
-                serde_json::Value::Number(n) if n.is_f64() => {
-                    AnyValue::Float64(n.as_f64().unwrap_or(f64::NAN))
-                }
-                serde_json::Value::Number(n) => AnyValue::Int64(n.as_i64().unwrap_or(i64::MAX)),
-                serde_json::Value::String(s) => AnyValue::StringOwned(s.into()),
-                other => AnyValue::StringOwned(other.to_string().into()),
-            };
-            cols[j].1.push(value);
+            cols[j].1.push(cell(v));
         }
     }
     let columns: Vec<Column> = cols
