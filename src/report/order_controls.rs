@@ -265,11 +265,7 @@ pub fn past_window_table(sets: &[PastWindow], n: &mut Numbers) -> Result<String>
     n.set("pastwindow/grokked", grokked.to_string());
     n.set(
         "pastwindow/not_regrokked",
-        if not_regrokked.is_empty() {
-            "none".to_string()
-        } else {
-            not_regrokked.join(", ")
-        },
+        crate::report::latex::list_or_none(&not_regrokked),
     );
     n.set("pastwindow/reproduced", reproduced.to_string());
     n.set("pastwindow/with_relapse", with_relapse.to_string());

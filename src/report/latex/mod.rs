@@ -105,6 +105,15 @@ impl Numbers {
     }
 }
 
+/// Items joined by commas for a sentence, or "none".
+pub(crate) fn list_or_none(items: &[String]) -> String {
+    if items.is_empty() {
+        "none".to_string()
+    } else {
+        items.join(", ")
+    }
+}
+
 /// An epoch in thousands for tables (`6.1k`).
 pub(crate) fn kilo(e: f64) -> String {
     format!("{:.1}k", e / 1000.0)

@@ -25,8 +25,9 @@ pub(crate) const HEADERS: [&str; 4] = [
 /// in some seed, the median time of those that grok, and in how many of
 /// the orders with a non-abelian group the cyclic group's time is below
 /// the non-abelian groups' median (`atlas/cyclic/...`); within each
-/// 2-group order, tau-b
-/// between nilpotency class and time (`atlas/nilpotency/<n>/tau`).
+/// 2-group order with at least 5 groups, tau-b between nilpotency class
+/// and time (`atlas/nilpotency/<n>/tau`, and all of them for a sentence,
+/// `atlas/nilpotency/taus`).
 pub(crate) fn exploratory(atlas: &Atlas, n: &mut Numbers) {
     let cyclic: Vec<&AtlasGroup> = atlas.groups.iter().filter(|g| g.cyclic).collect();
     let grokked = |g: &AtlasGroup| g.epochs.iter().any(Option::is_some);
@@ -85,13 +86,25 @@ pub(crate) fn exploratory(atlas: &Atlas, n: &mut Numbers) {
         e.0.push(g.nilpotency_class as f64);
         e.1.push(g.time());
     }
+    let mut taus = Vec::new();
     for (order, (class, time)) in two_groups {
         if class.len() >= MIN_GROUPS {
-            n.set(
-                format!("atlas/nilpotency/{order}/tau"),
-                kendall_tau_b(&class, &time).map_or("undefined".into(), |t| format!("${t:.2}$")),
-            );
+            let tau =
+                kendall_tau_b(&class, &time).map_or("undefined".into(), |t| format!("${t:.2}$"));
+            taus.push(format!("{tau} at order {order}"));
+            n.set(format!("atlas/nilpotency/{order}/tau"), tau);
         }
+    }
+    // For a sentence: "$0.62$ at order 8, $0.76$ at order 16 and ...".
+    n.set("atlas/nilpotency/taus", and_list(&taus));
+}
+
+/// Items joined for a sentence: "a", "a and b", "a, b and c"; "none".
+fn and_list(items: &[String]) -> String {
+    match items {
+        [] => "none".to_string(),
+        [one] => one.clone(),
+        [rest @ .., last] => format!("{} and {last}", rest.join(", ")),
     }
 }
 
@@ -173,11 +186,7 @@ pub(crate) fn provenance(atlas: &Atlas, n: &mut Numbers) {
     );
     n.set(
         "atlas/cpu/models",
-        if recorded.is_empty() {
-            "none".to_string()
-        } else {
-            recorded.join(", ")
-        },
+        crate::report::latex::list_or_none(&recorded),
     );
 }
 
@@ -646,5 +655,42 @@ mod tests {
         assert_eq!(n.get("atlas/cyclic/with_nonabelian"), Some("2"));
         assert_eq!(n.get("atlas/cyclic/sooner"), Some("1"));
         assert_eq!(n.get("atlas/cyclic/all_grok_from"), Some("8"));
+    }
+
+    #[test]
+    fn the_nilpotency_sentence_lists_each_two_group_order_with_five_groups() {
+        // Order 4: two groups, no tau. Orders 8 and 16: five groups each,
+        // class rising with time at 8 (tau 1), falling at 16 (tau -1).
+        let two_group = |order, class, epochs: &[Option<u32>]| AtlasGroup {
+            nilpotency_class: class,
+            ..group(order, 1.0, epochs)
+        };
+        let mut groups = vec![two_group(4, 1, &[Some(100)]), two_group(4, 1, &[None])];
+        for k in 0..5u32 {
+            groups.push(two_group(8, k as usize + 1, &[Some(1000 * (k + 1))]));
+            groups.push(two_group(16, k as usize + 1, &[Some(1000 * (5 - k))]));
+        }
+        let atlas = Atlas {
+            complete: vec![4, 8, 16],
+            planned: vec![4, 8, 16],
+            groups,
+            cpus: Default::default(),
+            wall_hours: 0.0,
+            grokked_irreps: Vec::new(),
+        };
+        let mut n = Numbers::default();
+        exploratory(&atlas, &mut n);
+        assert_eq!(n.get("atlas/nilpotency/4/tau"), None);
+        assert_eq!(n.get("atlas/nilpotency/8/tau"), Some("$1.00$"));
+        assert_eq!(
+            n.get("atlas/nilpotency/taus"),
+            Some("$1.00$ at order 8 and $-1.00$ at order 16")
+        );
+        assert_eq!(and_list(&[]), "none");
+        assert_eq!(and_list(&["a".into()]), "a");
+        assert_eq!(
+            and_list(&["a".into(), "b".into(), "c".into()]),
+            "a, b and c"
+        );
     }
 }
