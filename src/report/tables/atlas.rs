@@ -1,7 +1,7 @@
 //! The atlas' tables: one row per complete order and the verdict row of
 //! A1–A4, with the exploratory numbers beside them.
 
-use crate::analysis::atlas::{decide, Decision, MIN_GROUPS};
+use crate::analysis::atlas::{decide, Decision, Verdict, MIN_GROUPS};
 use crate::analysis::stats::{kendall_tau_b, median};
 use crate::report::atlas::Atlas;
 use crate::report::atlas::{ranges, AtlasGroup, GroupClass, IrrepKind};
@@ -300,6 +300,45 @@ fn signs(d: &Decision, claim: &str, n: &mut Numbers) {
     );
 }
 
+/// What the pre-registered test finds, for the abstract (`atlas/summary`,
+/// completing "a test fixed before its runs ..."): the one sentence the
+/// four agreeing verdicts allow when all are supported, otherwise each
+/// verdict.
+fn summary(decisions: &[Decision]) -> String {
+    if !decisions.is_empty() && decisions.iter().all(|d| d.verdict == Verdict::Supported) {
+        return "supports all four of its hypotheses: within an order, a group with a larger \
+                abelianisation or commuting probability, or a smaller largest irrep degree or \
+                smallest faithful real representation, groks sooner---one finding, closer to \
+                abelian groks sooner, seen four ways, since the four invariants move together"
+            .to_string();
+    }
+    let verdicts: Vec<String> = decisions
+        .iter()
+        .map(|d| format!("{} {}", d.hypothesis.id, d.verdict))
+        .collect();
+    format!("finds {}", and_list(&verdicts))
+}
+
+/// The orders still training, as a clause for the abstract
+/// (`atlas/pending`): "; order 64 is still training, so the verdicts are
+/// interim", or empty once every planned order is complete.
+fn pending(atlas: &Atlas) -> String {
+    let pending: Vec<usize> = atlas
+        .planned
+        .iter()
+        .copied()
+        .filter(|o| !atlas.complete.contains(o))
+        .collect();
+    match pending.as_slice() {
+        [] => String::new(),
+        [one] => format!("; order {one} is still training, so the verdicts are interim"),
+        more => format!(
+            "; orders {} are still training, so the verdicts are interim",
+            ranges(more).replace('-', "--")
+        ),
+    }
+}
+
 /// The paper's atlas tables and numbers (`atlas/...`): the A1–A4 table
 /// (each order's tau-b, the pooled statistic, p, Holm-adjusted p and the
 /// verdict) and the per-order summary (groups, runs, grokked runs, median
@@ -347,6 +386,8 @@ pub fn tables(atlas: &Atlas, n: &mut Numbers) -> Vec<(String, String)> {
         n.set(k("p_holm"), stat_p(d.p_holm));
         signs(d, claim, n);
     }
+    n.set("atlas/summary", summary(&decisions));
+    n.set("atlas/pending", pending(atlas));
     // Exploratory: the same test on the time to the first crossing.
     let first = decide(&atlas.strata_first_crossing(), SEED);
     for (d, (claim, _)) in first.iter().zip(STATEMENTS) {
@@ -614,6 +655,14 @@ mod tests {
         assert!(summary.contains("8 & 5 & 5/10 & 11500"), "{summary}");
         assert_eq!(n.get("atlas/orders_complete"), Some("6, 8"));
         assert_eq!(n.get("atlas/status"), Some("interim"));
+        assert_eq!(
+            n.get("atlas/summary"),
+            Some("finds A1 supported, A2 contradicted, A3 contradicted and A4 supported")
+        );
+        assert_eq!(
+            n.get("atlas/pending"),
+            Some("; order 7 is still training, so the verdicts are interim")
+        );
         assert_eq!(n.get("atlas/runs_grokked"), Some("5"));
         // Order 7 is pending but has one group, no stratum.
         assert_eq!(n.get("atlas/weight/pending"), Some(""));
@@ -691,6 +740,45 @@ mod tests {
         assert_eq!(
             and_list(&["a".into(), "b".into(), "c".into()]),
             "a, b and c"
+        );
+    }
+
+    #[test]
+    fn the_abstract_reads_one_finding_only_when_all_four_are_supported() {
+        use crate::analysis::atlas::HYPOTHESES;
+        let decision = |h, verdict| Decision {
+            hypothesis: h,
+            statistic: 0.0,
+            p: 0.0,
+            p_holm: 0.0,
+            p_opposite_holm: 1.0,
+            verdict,
+            orders: Vec::new(),
+        };
+        let mut all: Vec<Decision> = HYPOTHESES
+            .iter()
+            .map(|&h| decision(h, Verdict::Supported))
+            .collect();
+        assert!(summary(&all).starts_with("supports all four"));
+        all[2].verdict = Verdict::NotDetected;
+        assert_eq!(
+            summary(&all),
+            "finds A1 supported, A2 supported, A3 not detected and A4 supported"
+        );
+        // No strata yet: no claim of support.
+        assert_eq!(summary(&[]), "finds none");
+        let atlas = |complete: Vec<usize>| Atlas {
+            complete,
+            planned: vec![60, 62, 63, 64],
+            groups: Vec::new(),
+            cpus: Default::default(),
+            wall_hours: 0.0,
+            grokked_irreps: Vec::new(),
+        };
+        assert_eq!(pending(&atlas(vec![60, 62, 63, 64])), "");
+        assert_eq!(
+            pending(&atlas(vec![60])),
+            "; orders 62--64 are still training, so the verdicts are interim"
         );
     }
 }
