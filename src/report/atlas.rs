@@ -313,6 +313,15 @@ impl Atlas {
         self.complete == self.planned
     }
 
+    /// The planned orders not complete yet.
+    pub fn pending_orders(&self) -> Vec<usize> {
+        self.planned
+            .iter()
+            .copied()
+            .filter(|o| !self.complete.contains(o))
+            .collect()
+    }
+
     /// The complete orders as ranges, e.g. `2-29, 31`.
     pub fn complete_orders(&self) -> String {
         ranges(&self.complete)

@@ -140,10 +140,10 @@ pub(crate) fn irreps(atlas: &Atlas, n: &mut Numbers) {
     n.set("atlas/irrep/analysed", analysed.len().to_string());
     n.set(
         "atlas/irrep/orders",
-        match orders.len() {
-            0 => "none".to_string(),
-            1 => format!("order {}", orders[0]),
-            _ => format!("orders {}", ranges(&orders).replace('-', "--")),
+        if orders.is_empty() {
+            "none".to_string()
+        } else {
+            orders_phrase(&orders)
         },
     );
     n.set("atlas/irrep/nonabelian", count(false, &|_| true));
@@ -220,10 +220,9 @@ fn weights(atlas: &Atlas, orders: &[crate::analysis::atlas::OrderTau], n: &mut N
 /// carry 52\% of it once complete"); empty when none is pending.
 fn pending_weight(atlas: &Atlas, complete_groups: usize) -> String {
     let pending: Vec<usize> = atlas
-        .planned
-        .iter()
-        .copied()
-        .filter(|o| !atlas.complete.contains(o) && crate::groups::small::count(*o) >= MIN_GROUPS)
+        .pending_orders()
+        .into_iter()
+        .filter(|&o| crate::groups::small::count(o) >= MIN_GROUPS)
         .collect();
     if pending.is_empty() {
         return String::new();
@@ -233,10 +232,7 @@ fn pending_weight(atlas: &Atlas, complete_groups: usize) -> String {
         .map(|&o| crate::groups::small::count(o))
         .sum();
     let share = 100.0 * groups as f64 / (complete_groups + groups) as f64;
-    let names = match pending.as_slice() {
-        [o] => format!("order {o}"),
-        _ => format!("orders {}", ranges(&pending).replace('-', "--")),
-    };
+    let names = orders_phrase(&pending);
     format!("; {names}, with {groups} groups, will carry {share:.0}\\% of it once complete")
 }
 
@@ -323,19 +319,23 @@ fn summary(decisions: &[Decision]) -> String {
 /// (`atlas/pending`): "; order 64 is still training, so the verdicts are
 /// interim", or empty once every planned order is complete.
 fn pending(atlas: &Atlas) -> String {
-    let pending: Vec<usize> = atlas
-        .planned
-        .iter()
-        .copied()
-        .filter(|o| !atlas.complete.contains(o))
-        .collect();
-    match pending.as_slice() {
-        [] => String::new(),
-        [one] => format!("; order {one} is still training, so the verdicts are interim"),
-        more => format!(
-            "; orders {} are still training, so the verdicts are interim",
-            ranges(more).replace('-', "--")
-        ),
+    let pending = atlas.pending_orders();
+    let verb = if pending.len() == 1 { "is" } else { "are" };
+    if pending.is_empty() {
+        String::new()
+    } else {
+        format!(
+            "; {} {verb} still training, so the verdicts are interim",
+            orders_phrase(&pending)
+        )
+    }
+}
+
+/// Orders for a sentence: "order 64", "orders 62--64" (not empty).
+fn orders_phrase(orders: &[usize]) -> String {
+    match orders {
+        [o] => format!("order {o}"),
+        _ => format!("orders {}", ranges(orders).replace('-', "--")),
     }
 }
 
