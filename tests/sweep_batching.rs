@@ -300,3 +300,72 @@ fn a_lost_runs_directory_keeps_the_committed_runs() {
     }
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// A curves table's (run, epoch, split, metric) rows and values.
+fn curve_values(results: &Path) -> Vec<(String, u32, String, String, f64)> {
+    let df = ParquetReader::new(std::fs::File::open(results.join("curves.parquet")).unwrap())
+        .finish()
+        .unwrap();
+    let epochs = df.column("epoch").unwrap().u32().unwrap().clone();
+    let values = df.column("value").unwrap().f64().unwrap().clone();
+    let ids = strings(&df, "run_id");
+    let splits = strings(&df, "split");
+    let metrics = strings(&df, "metric");
+    (0..df.height())
+        .map(|i| {
+            (
+                ids[i].clone().unwrap(),
+                epochs.get(i).unwrap(),
+                splits[i].clone().unwrap(),
+                metrics[i].clone().unwrap(),
+                values.get(i).unwrap(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn curves_single_rounds_the_state_metrics_and_keeps_loss_and_accuracy() {
+    let dir = tempdir("sweep-single");
+    let settings =
+        "[set]\nepochs = 40\nd_model = 32\nd_mlp = 64\ncheckpoint_every = 0\nthreads = 1\n";
+    let exact = SweepSpec::parse(
+        &format!("ops = [\"smallgroup:6,1\"]\nseeds = [0]\n{settings}"),
+        "exact",
+    )
+    .unwrap();
+    let single = SweepSpec::parse(
+        &format!("ops = [\"smallgroup:6,1\"]\nseeds = [0]\ncurves_single = true\n{settings}"),
+        "single",
+    )
+    .unwrap();
+    let runs = dir.join("runs");
+    let opts = SweepOptions {
+        jobs: 1,
+        ..SweepOptions::default()
+    };
+    run_sweep_with(&exact, &runs, &dir.join("exact"), opts, &[], &Silent).unwrap();
+    let rounded = dir.join("single");
+    grokscope::train::sweep::aggregate_sweep(&single, &runs, &rounded).unwrap();
+    let full = curve_values(&dir.join("exact"));
+    let kept = curve_values(&rounded);
+    assert_eq!(full.len(), kept.len());
+    let mut changed = 0;
+    for (a, b) in full.iter().zip(&kept) {
+        assert_eq!((&a.0, a.1, &a.2, &a.3), (&b.0, b.1, &b.2, &b.3));
+        if a.3 == "loss" || a.3 == "accuracy" {
+            assert_eq!(a.4.to_bits(), b.4.to_bits(), "{a:?} was rounded");
+        } else {
+            assert_eq!(b.4, f64::from(a.4 as f32), "{a:?} -> {b:?}");
+            changed += usize::from(a.4 != b.4);
+        }
+    }
+    assert!(changed > 0, "no value needed rounding");
+    // The runs directory lost: the committed rows, aggregated again, keep
+    // their values (rounding a rounded value changes nothing).
+    std::fs::remove_dir_all(&runs).unwrap();
+    std::fs::create_dir_all(&runs).unwrap();
+    grokscope::train::sweep::aggregate_sweep(&single, &runs, &rounded).unwrap();
+    assert_eq!(curve_values(&rounded), kept);
+    std::fs::remove_dir_all(&dir).unwrap();
+}

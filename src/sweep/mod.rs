@@ -52,6 +52,14 @@ pub struct SweepSpec {
     /// run directories keep every evaluation. None: every evaluation.
     #[serde(default)]
     pub curves_every: Option<usize>,
+    /// Keep the aggregated curves' model-state metrics (weight and update
+    /// norms, logit scale, softmax collapse share) to single precision,
+    /// about 7 significant digits, which nearly halves a large sweep's
+    /// committed curves; loss and accuracy, from which grok epochs are
+    /// read, stay exact, and the run directories keep every value.
+    /// Default: false (every value exact).
+    #[serde(default)]
+    pub curves_single: bool,
 }
 
 /// `smallgroup:n,*` in a sweep's `ops`: every group of order n in GAP's
@@ -311,6 +319,7 @@ mod tests {
         .unwrap();
         assert_eq!(atlas.ops.len(), 585);
         assert_eq!(atlas.curves_every, Some(100));
+        assert!(atlas.curves_single);
     }
 
     #[test]

@@ -343,6 +343,12 @@ pub fn aggregate_sweep(
         ))
     };
     let (mut results, mut curves) = committed.merge(fresh, &keep, &ids)?;
+    if spec.curves_single {
+        state_to_single(&mut curves).map_err(|e| TrainError::Io {
+            path: results_dir.join("curves.parquet").display().to_string(),
+            reason: e.to_string(),
+        })?;
+    }
     Ok((
         write_results(&mut results, &mut curves, results_dir)?,
         missing,
@@ -582,6 +588,32 @@ pub fn curves_frame(run_dirs: &[PathBuf], every: Option<usize>) -> Result<DataFr
         frames.push(m);
     }
     Ok(vstack_all(&frames)?)
+}
+
+/// Rounds the curves' values to single precision except loss and accuracy
+/// (`SweepSpec::curves_single`). Rounding a value already rounded leaves
+/// it as it is, so committed rows merged again do not drift.
+fn state_to_single(curves: &mut DataFrame) -> PolarsResult<()> {
+    use crate::results::rows::MetricPoint;
+    let metric = curves
+        .column(crate::column!(MetricPoint, metric))?
+        .str()?
+        .clone();
+    let value = curves
+        .column(crate::column!(MetricPoint, value))?
+        .f64()?
+        .clone();
+    let rounded: Float64Chunked = metric
+        .iter()
+        .zip(value.iter())
+        .map(|(m, v)| match m {
+            Some("loss" | "accuracy") => v,
+            #[allow(clippy::cast_possible_truncation)] // the rounding wanted
+            _ => v.map(|v| f64::from(v as f32)),
+        })
+        .collect();
+    curves.with_column(rounded.with_name(value.name().clone()).into_column())?;
+    Ok(())
 }
 
 /// What a results row carries of `<run>/analysis/summary.json`
