@@ -121,6 +121,17 @@ fn strings(df: &DataFrame, name: &str) -> Vec<Option<String>> {
         .collect()
 }
 
+/// A sweep of tiny models (one thread, no checkpoints): `head` (its ops,
+/// seeds and sweep keys) trained for `epochs`.
+fn tiny(head: &str, epochs: u32) -> SweepSpec {
+    let set = "d_model = 32\nd_mlp = 64\ncheckpoint_every = 0\nthreads = 1";
+    SweepSpec::parse(
+        &format!("{head}\n[set]\nepochs = {epochs}\n{set}\n"),
+        "tiny",
+    )
+    .unwrap()
+}
+
 fn rows_of(df: &DataFrame, ids: &[String]) -> DataFrame {
     let frames: Vec<DataFrame> = ids
         .iter()
@@ -150,13 +161,7 @@ fn a_lost_runs_directory_keeps_the_committed_runs() {
         jobs: 1,
         ..SweepOptions::default()
     };
-    let settings =
-        "[set]\nepochs = 60\nd_model = 32\nd_mlp = 64\ncheckpoint_every = 0\nthreads = 1\n";
-    let first = SweepSpec::parse(
-        &format!("ops = [\"smallgroup:6,*\"]\nseeds = [0]\n{settings}"),
-        "first",
-    )
-    .unwrap();
+    let first = tiny("ops = [\"smallgroup:6,*\"]\nseeds = [0]", 60);
     let out = run_sweep_with(&first, &dir.join("runs-a"), &results, opts, &[], &Silent).unwrap();
     assert_eq!(out.trained, 2);
     // One run analysed before aggregating again: its row gains its
@@ -236,11 +241,10 @@ fn a_lost_runs_directory_keeps_the_committed_runs() {
     // The runs directory is lost; the committed results remain. The sweep
     // grows: order 4 before order 6, and a second seed.
     std::fs::remove_dir_all(dir.join("runs-a")).unwrap();
-    let grown = SweepSpec::parse(
-        &format!("ops = [\"smallgroup:4,*\", \"smallgroup:6,*\"]\nseeds = [0, 1]\n{settings}"),
-        "grown",
-    )
-    .unwrap();
+    let grown = tiny(
+        "ops = [\"smallgroup:4,*\", \"smallgroup:6,*\"]\nseeds = [0, 1]",
+        60,
+    );
     let runs = dir.join("runs-b");
     let states = status(&grown, &runs, &results).unwrap();
     let committed: Vec<&String> = states
@@ -327,18 +331,11 @@ fn curve_values(results: &Path) -> Vec<(String, u32, String, String, f64)> {
 #[test]
 fn curves_single_rounds_the_state_metrics_and_keeps_loss_and_accuracy() {
     let dir = tempdir("sweep-single");
-    let settings =
-        "[set]\nepochs = 40\nd_model = 32\nd_mlp = 64\ncheckpoint_every = 0\nthreads = 1\n";
-    let exact = SweepSpec::parse(
-        &format!("ops = [\"smallgroup:6,1\"]\nseeds = [0]\n{settings}"),
-        "exact",
-    )
-    .unwrap();
-    let single = SweepSpec::parse(
-        &format!("ops = [\"smallgroup:6,1\"]\nseeds = [0]\ncurves_single = true\n{settings}"),
-        "single",
-    )
-    .unwrap();
+    let exact = tiny("ops = [\"smallgroup:6,1\"]\nseeds = [0]", 40);
+    let single = tiny(
+        "ops = [\"smallgroup:6,1\"]\nseeds = [0]\ncurves_single = true",
+        40,
+    );
     let runs = dir.join("runs");
     let opts = SweepOptions {
         jobs: 1,
