@@ -5,6 +5,7 @@
 //! the machine and the batch itself.
 #![cfg(feature = "torch")]
 
+use grokscope::results::rows::CurveRow;
 use grokscope::train::sweep::{plan, run_sweep_with, Silent, SweepOptions, SweepSpec};
 use polars::prelude::*;
 use std::path::{Path, PathBuf};
@@ -305,27 +306,12 @@ fn a_lost_runs_directory_keeps_the_committed_runs() {
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
-/// A curves table's (run, epoch, split, metric) rows and values.
-fn curve_values(results: &Path) -> Vec<(String, u32, String, String, f64)> {
+/// A sweep's curves table, read as the report reads it.
+fn curve_rows(results: &Path) -> Vec<CurveRow> {
     let df = ParquetReader::new(std::fs::File::open(results.join("curves.parquet")).unwrap())
         .finish()
         .unwrap();
-    let epochs = df.column("epoch").unwrap().u32().unwrap().clone();
-    let values = df.column("value").unwrap().f64().unwrap().clone();
-    let ids = strings(&df, "run_id");
-    let splits = strings(&df, "split");
-    let metrics = strings(&df, "metric");
-    (0..df.height())
-        .map(|i| {
-            (
-                ids[i].clone().unwrap(),
-                epochs.get(i).unwrap(),
-                splits[i].clone().unwrap(),
-                metrics[i].clone().unwrap(),
-                values.get(i).unwrap(),
-            )
-        })
-        .collect()
+    CurveRow::read_all(&df).unwrap()
 }
 
 #[test]
@@ -344,17 +330,26 @@ fn curves_single_rounds_the_state_metrics_and_keeps_loss_and_accuracy() {
     run_sweep_with(&exact, &runs, &dir.join("exact"), opts, &[], &Silent).unwrap();
     let rounded = dir.join("single");
     grokscope::train::sweep::aggregate_sweep(&single, &runs, &rounded).unwrap();
-    let full = curve_values(&dir.join("exact"));
-    let kept = curve_values(&rounded);
+    let full = curve_rows(&dir.join("exact"));
+    let kept = curve_rows(&rounded);
     assert_eq!(full.len(), kept.len());
     let mut changed = 0;
     for (a, b) in full.iter().zip(&kept) {
-        assert_eq!((&a.0, a.1, &a.2, &a.3), (&b.0, b.1, &b.2, &b.3));
-        if a.3 == "loss" || a.3 == "accuracy" {
-            assert_eq!(a.4.to_bits(), b.4.to_bits(), "{a:?} was rounded");
+        let key = |c: &CurveRow| {
+            (
+                c.run_id.clone(),
+                c.row.epoch,
+                c.row.split.clone(),
+                c.row.metric.clone(),
+            )
+        };
+        assert_eq!(key(a), key(b));
+        let (x, y) = (a.row.value, b.row.value);
+        if a.row.metric == "loss" || a.row.metric == "accuracy" {
+            assert_eq!(x.to_bits(), y.to_bits(), "{a:?} was rounded");
         } else {
-            assert_eq!(b.4, f64::from(a.4 as f32), "{a:?} -> {b:?}");
-            changed += usize::from(a.4 != b.4);
+            assert_eq!(y, f64::from(x as f32), "{a:?} -> {b:?}");
+            changed += usize::from(x != y);
         }
     }
     assert!(changed > 0, "no value needed rounding");
@@ -363,6 +358,6 @@ fn curves_single_rounds_the_state_metrics_and_keeps_loss_and_accuracy() {
     std::fs::remove_dir_all(&runs).unwrap();
     std::fs::create_dir_all(&runs).unwrap();
     grokscope::train::sweep::aggregate_sweep(&single, &runs, &rounded).unwrap();
-    assert_eq!(curve_values(&rounded), kept);
+    assert_eq!(curve_rows(&rounded), kept);
     std::fs::remove_dir_all(&dir).unwrap();
 }
