@@ -364,7 +364,11 @@ pub fn tables(atlas: &Atlas, n: &mut Numbers) -> Vec<(String, String)> {
     n.set("atlas/runs_grokked", grokked.to_string());
     n.set(
         "atlas/status",
-        if atlas.is_final() { "final" } else { "interim" },
+        if atlas.is_final() {
+            "has finished"
+        } else {
+            "is still running"
+        },
     );
     n.set(
         "atlas/strata",
@@ -589,7 +593,7 @@ mod tests {
             (Some("AMD EPYC".to_string()), 2),
             (Some("Intel Xeon".to_string()), 3),
         ]);
-        let atlas = Atlas {
+        let mut atlas = Atlas {
             complete: vec![6, 8],
             planned: vec![6, 7, 8],
             groups,
@@ -654,7 +658,7 @@ mod tests {
         assert!(summary.contains("6 & 1 & 0/2 & 20000"), "{summary}");
         assert!(summary.contains("8 & 5 & 5/10 & 11500"), "{summary}");
         assert_eq!(n.get("atlas/orders_complete"), Some("6, 8"));
-        assert_eq!(n.get("atlas/status"), Some("interim"));
+        assert_eq!(n.get("atlas/status"), Some("is still running"));
         assert_eq!(
             n.get("atlas/summary"),
             Some("finds A1 supported, A2 contradicted, A3 contradicted and A4 supported")
@@ -666,6 +670,13 @@ mod tests {
         assert_eq!(n.get("atlas/runs_grokked"), Some("5"));
         // Order 7 is pending but has one group, no stratum.
         assert_eq!(n.get("atlas/weight/pending"), Some(""));
+        // With nothing pending the verdicts are final and nothing says interim.
+        atlas.planned = vec![6, 8];
+        let mut n = Numbers::default();
+        tables(&atlas, &mut n);
+        assert_eq!(n.get("atlas/status"), Some("has finished"));
+        assert_eq!(n.get("atlas/pending"), Some(""));
+        assert_eq!(n.get("atlas/orders_planned"), Some("6, 8"));
     }
 
     #[test]
