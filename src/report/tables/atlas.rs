@@ -124,7 +124,9 @@ pub(crate) fn irreps(atlas: &Atlas, n: &mut Numbers) {
         .iter()
         .filter_map(|g| g.kind.map(|k| (g.order, k)))
         .collect();
+    // The rows come in run-id order, not group order.
     let mut orders: Vec<usize> = analysed.iter().map(|(order, _)| *order).collect();
+    orders.sort_unstable();
     orders.dedup();
     let count = |abelian: bool, pick: &dyn Fn(&IrrepKind) -> bool| {
         analysed
@@ -602,6 +604,7 @@ mod tests {
             grokked_irreps: vec![
                 irrep(8, Some((2, true, false, true))),
                 irrep(8, Some((1, false, false, true))),
+                irrep(12, Some((1, false, true, false))),
                 irrep(8, Some((1, false, false, false))),
                 irrep(8, Some((1, false, true, true))),
                 irrep(8, None),
@@ -622,14 +625,14 @@ mod tests {
         assert_eq!(n.get("atlas/cpu/recorded"), Some("5"));
         assert_eq!(n.get("atlas/wall_hours"), Some("12.3"));
         for (key, want) in [
-            ("grokked", "6"),
-            ("analysed", "4"),
-            ("orders", "order 8"),
+            ("grokked", "7"),
+            ("analysed", "5"),
+            ("orders", "orders 8, 12"),
             ("nonabelian", "3"),
             ("nonabelian_degree1", "2"),
             ("nonabelian_faithful", "1"),
             ("nonabelian_can_be_faithful", "2"),
-            ("abelian", "1"),
+            ("abelian", "2"),
             ("abelian_faithful", "0"),
         ] {
             assert_eq!(n.get(&format!("atlas/irrep/{key}")), Some(want), "{key}");
