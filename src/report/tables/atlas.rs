@@ -117,7 +117,8 @@ fn and_list(items: &[String]) -> String {
 /// (`nonabelian_faithful`), and of a group that has a faithful irrep at
 /// all (`nonabelian_can_be_faithful`); of abelian groups, how many (`abelian`) and
 /// faithful (`abelian_faithful`: only a cyclic group has a faithful
-/// irrep of degree 1).
+/// irrep of degree 1); and those counts as the paper's sentences
+/// (`text`), which leave out a kind of group with no analysed run.
 pub(crate) fn irreps(atlas: &Atlas, n: &mut Numbers) {
     let analysed: Vec<(usize, IrrepKind)> = atlas
         .grokked_irreps
@@ -133,36 +134,63 @@ pub(crate) fn irreps(atlas: &Atlas, n: &mut Numbers) {
             .iter()
             .filter(|(_, k)| k.abelian == abelian && pick(k))
             .count()
-            .to_string()
     };
-    n.set(
-        "atlas/irrep/grokked",
-        atlas.grokked_irreps.len().to_string(),
-    );
-    n.set("atlas/irrep/analysed", analysed.len().to_string());
-    n.set(
-        "atlas/irrep/orders",
-        if orders.is_empty() {
-            "none".to_string()
+    let grokked = atlas.grokked_irreps.len();
+    let nonabelian = count(false, &|_| true);
+    let degree1 = count(false, &|k| k.degree == 1);
+    let faithful = count(false, &|k| k.faithful);
+    let can_be_faithful = count(false, &|k| k.group_has_faithful);
+    let abelian = count(true, &|_| true);
+    let abelian_faithful = count(true, &|k| k.faithful);
+    let orders = if orders.is_empty() {
+        "none".to_string()
+    } else {
+        orders_phrase(&orders)
+    };
+    for (key, value) in [
+        ("grokked", grokked),
+        ("analysed", analysed.len()),
+        ("nonabelian", nonabelian),
+        ("nonabelian_degree1", degree1),
+        ("nonabelian_faithful", faithful),
+        ("nonabelian_can_be_faithful", can_be_faithful),
+        ("abelian", abelian),
+        ("abelian_faithful", abelian_faithful),
+    ] {
+        n.set(format!("atlas/irrep/{key}"), value.to_string());
+    }
+    n.set("atlas/irrep/orders", orders.clone());
+    // The sentences, without "0 of the 0" where a kind has no analysed run.
+    let have = match analysed.len() {
+        0 => format!(
+            "None of the {grokked} grokked stored runs has it: their directories were gone before it was recorded."
+        ),
+        a if a == grokked => format!("Every grokked stored run ({grokked}) has it ({orders})."),
+        a => format!(
+            "{a} of the {grokked} grokked stored runs have it ({orders}; the other runs' directories were gone before it was recorded)."
+        ),
+    };
+    let mut kinds = Vec::new();
+    if nonabelian > 0 {
+        let faithful = if can_be_faithful > 0 {
+            format!("is faithful in {faithful} of the {can_be_faithful} whose group has a faithful irrep at all")
         } else {
-            orders_phrase(&orders)
-        },
-    );
-    n.set("atlas/irrep/nonabelian", count(false, &|_| true));
-    n.set(
-        "atlas/irrep/nonabelian_degree1",
-        count(false, &|k| k.degree == 1),
-    );
-    n.set(
-        "atlas/irrep/nonabelian_faithful",
-        count(false, &|k| k.faithful),
-    );
-    n.set(
-        "atlas/irrep/nonabelian_can_be_faithful",
-        count(false, &|k| k.group_has_faithful),
-    );
-    n.set("atlas/irrep/abelian", count(true, &|_| true));
-    n.set("atlas/irrep/abelian_faithful", count(true, &|k| k.faithful));
+            "none of their groups has a faithful irrep".to_string()
+        };
+        kinds.push(format!(
+            "of those of non-abelian groups ({nonabelian}), the dominant irrep has degree 1, and so factors through $G/G'$, in {degree1}, and {faithful} (a 2-group has one only if its centre is cyclic)"
+        ));
+    }
+    if abelian > 0 {
+        kinds.push(format!(
+            "of those of abelian groups ({abelian}), it is a faithful character, which only a cyclic group has, in {abelian_faithful}"
+        ));
+    }
+    let text = match kinds.join("; ") {
+        k if k.is_empty() => have,
+        k => format!("{have} O{}.", &k[1..]),
+    };
+    n.set("atlas/irrep/text", text);
 }
 
 /// Where and how long the stored atlas runs trained, complete order or
@@ -637,6 +665,17 @@ mod tests {
         ] {
             assert_eq!(n.get(&format!("atlas/irrep/{key}")), Some(want), "{key}");
         }
+        assert_eq!(
+            n.get("atlas/irrep/text"),
+            Some(
+                "5 of the 7 grokked stored runs have it (orders 8, 12; the other runs' directories \
+                 were gone before it was recorded). Of those of non-abelian groups (3), the dominant \
+                 irrep has degree 1, and so factors through $G/G'$, in 2, and is faithful in 1 of \
+                 the 2 whose group has a faithful irrep at all (a 2-group has one only if its centre \
+                 is cyclic); of those of abelian groups (2), it is a faithful character, which only \
+                 a cyclic group has, in 0."
+            )
+        );
         // One stratum (order 8): no pair of orders to weigh.
         assert_eq!(n.get("atlas/weight/largest"), Some("none"));
         assert_eq!(
@@ -680,6 +719,40 @@ mod tests {
         assert_eq!(n.get("atlas/status"), Some("has finished"));
         assert_eq!(n.get("atlas/pending"), Some(""));
         assert_eq!(n.get("atlas/orders_planned"), Some("6, 8"));
+    }
+
+    #[test]
+    fn the_irrep_sentences_leave_out_a_kind_with_no_analysed_run() {
+        let text = |grokked: Vec<GrokkedIrrep>| {
+            let atlas = Atlas {
+                complete: vec![8],
+                planned: vec![8],
+                groups: Vec::new(),
+                cpus: BTreeMap::new(),
+                wall_hours: 0.0,
+                grokked_irreps: grokked,
+            };
+            let mut n = Numbers::default();
+            irreps(&atlas, &mut n);
+            n.get("atlas/irrep/text").unwrap().to_string()
+        };
+        assert_eq!(
+            text(vec![irrep(8, None), irrep(8, None)]),
+            "None of the 2 grokked stored runs has it: their directories were gone before it was recorded."
+        );
+        assert_eq!(
+            text(vec![irrep(8, Some((1, true, true, true)))]),
+            "Every grokked stored run (1) has it (order 8). Of those of abelian groups (1), it is a \
+             faithful character, which only a cyclic group has, in 1."
+        );
+        // Non-abelian groups, none with a faithful irrep: no "0 of the 0".
+        assert_eq!(
+            text(vec![irrep(8, Some((2, false, false, false))), irrep(8, None)]),
+            "1 of the 2 grokked stored runs have it (order 8; the other runs' directories were gone \
+             before it was recorded). Of those of non-abelian groups (1), the dominant irrep has \
+             degree 1, and so factors through $G/G'$, in 0, and none of their groups has a faithful \
+             irrep (a 2-group has one only if its centre is cyclic)."
+        );
     }
 
     #[test]
