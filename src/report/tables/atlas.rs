@@ -159,9 +159,10 @@ pub(crate) fn irreps(atlas: &Atlas, n: &mut Numbers) {
     ] {
         n.set(format!("atlas/irrep/{key}"), value.to_string());
     }
-    n.set("atlas/irrep/orders", orders.clone());
+    n.set("atlas/irrep/orders", orders.as_str());
     // The sentences, without "0 of the 0" where a kind has no analysed run.
     let have = match analysed.len() {
+        0 if grokked == 0 => "No stored run has grokked.".to_string(),
         0 => format!(
             "None of the {grokked} grokked stored runs has it: their directories were gone before it was recorded."
         ),
@@ -178,17 +179,20 @@ pub(crate) fn irreps(atlas: &Atlas, n: &mut Numbers) {
             "none of their groups has a faithful irrep".to_string()
         };
         kinds.push(format!(
-            "of those of non-abelian groups ({nonabelian}), the dominant irrep has degree 1, and so factors through $G/G'$, in {degree1}, and {faithful} (a 2-group has one only if its centre is cyclic)"
+            "those of non-abelian groups ({nonabelian}), the dominant irrep has degree 1, and so factors through $G/G'$, in {degree1}, and {faithful} (a 2-group has one only if its centre is cyclic)"
         ));
     }
     if abelian > 0 {
         kinds.push(format!(
-            "of those of abelian groups ({abelian}), it is a faithful character, which only a cyclic group has, in {abelian_faithful}"
+            "those of abelian groups ({abelian}), it is a faithful character, which only a cyclic group has, in {abelian_faithful}"
         ));
     }
-    let text = match kinds.join("; ") {
-        k if k.is_empty() => have,
-        k => format!("{have} O{}.", &k[1..]),
+    let text = match kinds.as_slice() {
+        [] => have,
+        [first, rest @ ..] => {
+            let rest: String = rest.iter().map(|k| format!("; of {k}")).collect();
+            format!("{have} Of {first}{rest}.")
+        }
     };
     n.set("atlas/irrep/text", text);
 }
@@ -736,6 +740,7 @@ mod tests {
             irreps(&atlas, &mut n);
             n.get("atlas/irrep/text").unwrap().to_string()
         };
+        assert_eq!(text(vec![]), "No stored run has grokked.");
         assert_eq!(
             text(vec![irrep(8, None), irrep(8, None)]),
             "None of the 2 grokked stored runs has it: their directories were gone before it was recorded."
