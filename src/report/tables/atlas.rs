@@ -426,6 +426,18 @@ pub fn tables(atlas: &Atlas, n: &mut Numbers) -> Vec<(String, String)> {
     }
     n.set("atlas/summary", summary(&decisions));
     n.set("atlas/pending", pending(atlas));
+    // The abstract's "On ..., a test fixed before its runs ...".
+    let scope = if atlas.is_final() {
+        format!("all {} groups", atlas.groups.len())
+    } else {
+        format!(
+            "the {} groups of its complete orders ({}{})",
+            atlas.groups.len(),
+            atlas.complete_orders().replace('-', "--"),
+            pending(atlas)
+        )
+    };
+    n.set("atlas/scope", scope);
     // Exploratory: the same test on the time to the first crossing.
     let first = decide(&atlas.strata_first_crossing(), SEED);
     for (d, (claim, _)) in first.iter().zip(STATEMENTS) {
@@ -714,6 +726,10 @@ mod tests {
             Some("; order 7 is still training, so the verdicts are interim")
         );
         assert_eq!(n.get("atlas/runs_grokked"), Some("5"));
+        assert_eq!(
+            n.get("atlas/scope"),
+            Some("the 6 groups of its complete orders (6, 8; order 7 is still training, so the verdicts are interim)")
+        );
         // Order 7 is pending but has one group, no stratum.
         assert_eq!(n.get("atlas/weight/pending"), Some(""));
         // With nothing pending the verdicts are final and nothing says interim.
@@ -722,6 +738,7 @@ mod tests {
         tables(&atlas, &mut n);
         assert_eq!(n.get("atlas/status"), Some("has finished"));
         assert_eq!(n.get("atlas/pending"), Some(""));
+        assert_eq!(n.get("atlas/scope"), Some("all 6 groups"));
         assert_eq!(n.get("atlas/orders_planned"), Some("6, 8"));
     }
 
