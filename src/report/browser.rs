@@ -324,11 +324,24 @@ mod tests {
         }
         let svg = b.curves("smallgroup:8,3").unwrap();
         assert!(svg.svg().starts_with("<svg"));
-        for bad in ["smallgroup:8,9", "s4", "smallgroup:64,1"] {
+        for bad in ["smallgroup:8,9", "s4"] {
             let e = b.invariants(bad).unwrap_err().to_string();
             assert!(e.contains("not a group of the atlas"), "{e}");
         }
-        let e = b.order(64).unwrap_err().to_string();
+        let e = b.order(65).unwrap_err().to_string();
+        assert!(e.contains("not a complete order"), "{e}");
+        // While a campaign runs, its pending order and groups are refused,
+        // whichever order that is: here order 64, withheld from a copy.
+        let mut running = b.clone();
+        running.atlas.complete.retain(|&o| o != 64);
+        running.atlas.groups.retain(|g| g.order != 64);
+        assert!(b.invariants("smallgroup:64,1").is_ok());
+        let e = running
+            .invariants("smallgroup:64,1")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("not a group of the atlas"), "{e}");
+        let e = running.order(64).unwrap_err().to_string();
         assert!(e.contains("not a complete order"), "{e}");
     }
 }
