@@ -49,11 +49,13 @@ pub struct Mechanism {
 
 /// The probes of model 0 (trained) and 1 (initial) of `model`; `key` are
 /// the trained embedding's key irreps as indices into the group's real
-/// irreps; `neurons` the two models' neuron spectra.
+/// irreps; `neurons` the two models' neuron spectra; `unablated` the
+/// trained model's [`pair_metrics`].
 pub(super) fn probe(
     model: &Transformer,
     op: &Operation,
     ds: &Dataset,
+    unablated: &PairMetrics,
     key: &[usize],
     neurons: &[PairSpectrum; 2],
     seed: u64,
@@ -88,7 +90,7 @@ pub(super) fn probe(
         distance_irrelevance: irrelevance,
         neuron_purity: (purity[0].mean_purity, purity[1].mean_purity),
         key_neuron_share: (purity[0].key_share, purity[1].key_share),
-        ablations: ablations(model, op, ds, key)?,
+        ablations: ablations(model, op, ds, unablated, key)?,
     })
 }
 
@@ -143,7 +145,7 @@ fn embedding_gradients(
 }
 
 /// Accuracies and test loss of one model on a dataset's pairs.
-struct PairMetrics {
+pub(super) struct PairMetrics {
     train_accuracy: f64,
     test_accuracy: f64,
     /// Mean float64 cross-entropy on the test pairs.
@@ -152,8 +154,9 @@ struct PairMetrics {
 
 /// [`PairMetrics`] of every model on `ds` (one forward pass for all):
 /// training pairs against the labels trained on, test pairs against the
-/// operation's.
-fn pair_metrics(
+/// operation's. Computed once per analysis and read, unablated, by both
+/// [`probe`]'s key ablations and [`irrep_ablations`].
+pub(super) fn pair_metrics(
     model: &Transformer,
     op: &Operation,
     ds: &Dataset,
@@ -216,21 +219,21 @@ fn with_embedding<T>(
 }
 
 /// The trained model's test metrics with its embedding (the analysis
-/// group's rows) ablated as each key arm says.
+/// group's rows) ablated as each key arm says, after `unablated`.
 fn ablations(
     model: &Transformer,
     op: &Operation,
     ds: &Dataset,
+    unablated: &PairMetrics,
     key: &[usize],
 ) -> Result<Vec<AblationResult>, AnalyzeError> {
     let view = &op.analysis;
     let reps = view.group.representations();
     let rows = select_rows(view, &embedding(model, 0, op.order() as i64)?)?;
-    let m = pair_metrics(model, op, ds)?.swap_remove(0);
     let mut out = vec![AblationResult {
         ablation: "none".into(),
-        test_accuracy: m.test_accuracy,
-        test_loss: m.test_loss,
+        test_accuracy: unablated.test_accuracy,
+        test_loss: unablated.test_loss,
     }];
     let mut arms: Vec<(String, Ablation)> = key
         .iter()
@@ -256,11 +259,13 @@ fn ablations(
 /// the untrained one (a null), train and test accuracy unablated and with
 /// each non-trivial real irrep's isotypic component removed in turn.
 /// `shares` are each model's embedding shares per non-trivial irrep (in
-/// the group's order, trivial excluded).
+/// the group's order, trivial excluded); `unablated` both models'
+/// [`pair_metrics`].
 pub(super) fn irrep_ablations(
     model: &Transformer,
     op: &Operation,
     ds: &Dataset,
+    unablated: &[PairMetrics],
     shares: [&[f64]; 2],
 ) -> Result<Vec<AblationRow>, AnalyzeError> {
     let view = &op.analysis;
@@ -279,7 +284,7 @@ pub(super) fn irrep_ablations(
         test_accuracy: m.test_accuracy,
     };
     let mut per_model: [Vec<AblationRow>; 2] = [Vec::new(), Vec::new()];
-    for (s, m) in pair_metrics(model, op, ds)?.iter().enumerate() {
+    for (s, m) in unablated.iter().enumerate() {
         per_model[s].push(row(s, "none".into(), 0, 0.0, m));
     }
     let nontrivial = reps

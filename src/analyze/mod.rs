@@ -432,9 +432,16 @@ fn analyze_weights(dir: &Path) -> Result<(RunAnalysis, RunEmbeddings), AnalyzeEr
         .map(|&i| reps.find(&e_final.irreps[i]).expect("same group"))
         .collect();
     let progress = progress_over_checkpoints(dir, &cfg, &op, (&ds.labels, &in_train), &key_idx)?;
-    let mechanism = mechanism::probe(&model, &op, &ds, &key_idx, &pairs, cfg.seed)?;
-    let ablation_rows =
-        mechanism::irrep_ablations(&model, &op, &ds, [&e_final.share, &e_init.share])?;
+    // Both models' metrics on the pairs, unablated: one forward pass.
+    let unablated = mechanism::pair_metrics(&model, &op, &ds)?;
+    let mechanism = mechanism::probe(&model, &op, &ds, &unablated[0], &key_idx, &pairs, cfg.seed)?;
+    let ablation_rows = mechanism::irrep_ablations(
+        &model,
+        &op,
+        &ds,
+        &unablated,
+        [&e_final.share, &e_init.share],
+    )?;
 
     let out = dir.join("analysis");
     write_spectra(&out, &spectra, &neuron_rows)?;
