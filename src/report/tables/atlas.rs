@@ -385,10 +385,8 @@ pub fn tables(atlas: &Atlas, n: &mut Numbers) -> Vec<(String, String)> {
         .iter()
         .map(|g| g.epochs.iter().flatten().count())
         .sum();
-    n.set(
-        "atlas/orders_complete",
-        atlas.complete_orders().replace('-', "--"),
-    );
+    let complete = atlas.complete_orders().replace('-', "--");
+    n.set("atlas/orders_complete", complete.as_str());
     n.set(
         "atlas/orders_planned",
         ranges(&atlas.planned).replace('-', "--"),
@@ -425,18 +423,17 @@ pub fn tables(atlas: &Atlas, n: &mut Numbers) -> Vec<(String, String)> {
         signs(d, claim, n);
     }
     n.set("atlas/summary", summary(&decisions));
-    n.set("atlas/pending", pending(atlas));
+    let still_training = pending(atlas);
     // The abstract's "On ..., a test fixed before its runs ...".
     let scope = if atlas.is_final() {
         format!("all {} groups", atlas.groups.len())
     } else {
         format!(
-            "the {} groups of its complete orders ({}{})",
-            atlas.groups.len(),
-            atlas.complete_orders().replace('-', "--"),
-            pending(atlas)
+            "the {} groups of its complete orders ({complete}{still_training})",
+            atlas.groups.len()
         )
     };
+    n.set("atlas/pending", still_training);
     n.set("atlas/scope", scope);
     // Exploratory: the same test on the time to the first crossing.
     let first = decide(&atlas.strata_first_crossing(), SEED);
